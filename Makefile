@@ -1,0 +1,36 @@
+# auditapp developer commands. `make test` and `make demo` work on a fresh machine.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: test demo run lint bench lab-servers clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Real BIND 9 / Postfix / Dovecot for the test suite; installed only when running as root.
+lab-servers:
+	@bash tests/lab/install-lab-servers.sh
+
+test: $(STAMP) lab-servers
+	$(PY) -m ruff check auditapp tests bench
+	$(PY) -m pytest
+
+demo: $(STAMP)
+	$(VENV)/bin/auditapp demo --out demo-output
+
+run: $(STAMP)
+	$(VENV)/bin/auditapp
+
+lint: $(STAMP)
+	$(PY) -m ruff check auditapp tests bench
+
+bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache

@@ -1,0 +1,376 @@
+"""The one place where auditapp asks DNS questions.
+
+Every collector goes through :class:`DnsClient`, so three promises hold everywhere:
+
+* an answer always says *how* the question ended (:class:`Outcome`): a timeout, SERVFAIL or
+  REFUSED is kept apart from NXDOMAIN and "no such record", because an audit that turns a
+  broken resolver into "record missing" tells the client to fix something that is not broken;
+* the same question is sent once per client, however many checks need it (single-flight
+  cache), which is what makes a whole audit cost little more than its critical path;
+* the resolver is injected (``nameservers``), never read from ``/etc/resolv.conf`` behind
+  the caller's back, so tests and labs can point it anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.resolver
+import dns.reversename
+
+#: How many CNAME hops we follow before calling it a loop (RFC 1034 gives no number;
+#: common resolvers use 8 to 16).
+MAX_CNAME_HOPS = 8
+
+#: EDNS payload size recommended by the DNS flag day 2020, so big TXT answers fit in UDP
+#: where they can and fall back to TCP where they cannot.
+EDNS_PAYLOAD = 1232
+
+
+class Outcome(StrEnum):
+    """How one DNS question ended."""
+
+    OK = "ok"
+    NXDOMAIN = "nxdomain"
+    NODATA = "nodata"
+    TIMEOUT = "timeout"
+    SERVFAIL = "servfail"
+    REFUSED = "refused"
+    MALFORMED = "malformed"
+    ERROR = "error"
+
+    @property
+    def is_void(self) -> bool:
+        """A definitive "nothing here" (RFC 7208 calls these void lookups)."""
+        return self in (Outcome.NXDOMAIN, Outcome.NODATA)
+
+    @property
+    def is_failure(self) -> bool:
+        """Nothing could be learned: the question must be reported as not tested."""
+        return self not in (Outcome.OK, Outcome.NXDOMAIN, Outcome.NODATA)
+
+
+FAILURE_REASONS = {
+    Outcome.TIMEOUT: "the resolver did not answer in time",
+    Outcome.SERVFAIL: "the resolver answered SERVFAIL (server failure)",
+    Outcome.REFUSED: "the resolver refused the query (REFUSED)",
+    Outcome.MALFORMED: "the answer could not be parsed (malformed DNS packet)",
+    Outcome.ERROR: "the lookup failed",
+}
+
+
+@dataclass(frozen=True)
+class Nameserver:
+    """A resolver address; ``port`` is there for labs and port-mapped setups."""
+
+    address: str
+    port: int = 53
+
+    def __str__(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{host}:{self.port}" if self.port != 53 else self.address
+
+
+@dataclass(frozen=True)
+class DnsAnswer:
+    """The result of one question, with enough detail to serve as evidence in a report."""
+
+    name: str
+    rdtype: str
+    outcome: Outcome
+    #: Presentation form of each final record (``dig`` style, TXT quoted).
+    records: tuple[str, ...] = ()
+    #: TXT only: the strings of each record concatenated, as RFC 7208 and RFC 6376 read them.
+    texts: tuple[str, ...] = ()
+    #: CNAME hops followed from ``name`` to the final owner.
+    chain: tuple[str, ...] = ()
+    server: str = ""
+    elapsed_ms: float = 0.0
+    detail: str = ""
+    tcp: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+    @property
+    def reason(self) -> str:
+        """Human-readable reason for a failed lookup (empty when it did not fail)."""
+        if not self.outcome.is_failure:
+            return ""
+        base = f"{self.rdtype} {self.name}: {FAILURE_REASONS[self.outcome]}"
+        return f"{base} ({self.detail})" if self.detail else base
+
+    def evidence(self) -> str:
+        """A compact, dig-like rendering for the evidence section of a result."""
+        head = f"{self.name} {self.rdtype}"
+        via = f" @{self.server}" if self.server else ""
+        if self.chain:
+            head += " -> " + " -> ".join(self.chain)
+        if self.outcome is Outcome.OK:
+            return f"{head}{via}: " + "; ".join(self.records)
+        if self.outcome.is_void:
+            return f"{head}{via}: {self.outcome.value.upper()}"
+        return f"{head}{via}: {self.outcome.value.upper()}" + (f" ({self.detail})" if self.detail else "")
+
+
+class QueryCounter:
+    """Counts questions actually sent; benchmarks and tests read it."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.cached = 0
+
+
+@dataclass
+class DnsClient:
+    """Asynchronous stub resolver with single-flight caching.
+
+    ``timeout`` is the budget for one question, retries included, the same meaning as
+    ``dig +time`` times ``+tries``: a dead resolver costs one timeout per chain of dependent
+    questions, never one per retry.
+    """
+
+    nameservers: Sequence[Nameserver]
+    timeout: float = 5.0
+    max_inflight: int = 64
+    per_try: float = 2.0
+    counter: QueryCounter = field(default_factory=QueryCounter)
+
+    def __post_init__(self) -> None:
+        if not self.nameservers:
+            raise ValueError("at least one nameserver is needed")
+        self._cache: dict[tuple[str, str], asyncio.Future[DnsAnswer]] = {}
+        self._sem: asyncio.Semaphore | None = None
+
+    @classmethod
+    def from_system(cls, **kwargs: object) -> DnsClient:
+        """The resolvers of this machine (``/etc/resolv.conf`` or the Windows registry)."""
+        sysres = dns.resolver.Resolver(configure=True)
+        servers = [Nameserver(str(ns), sysres.port) for ns in sysres.nameservers]
+        return cls(servers, **kwargs)  # type: ignore[arg-type]
+
+    def describe(self) -> str:
+        return ", ".join(str(ns) for ns in self.nameservers)
+
+    async def query(self, name: str, rdtype: str) -> DnsAnswer:
+        """Ask once per client; concurrent callers of the same question share the answer."""
+        key = (_normalise(name), rdtype.upper())
+        fut = self._cache.get(key)
+        if fut is not None:
+            self.counter.cached += 1
+            return await asyncio.shield(fut)
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._cache[key] = fut
+        try:
+            answer = await self._resolve(key[0], key[1])
+        except BaseException as exc:  # cancellation: let later callers retry
+            del self._cache[key]
+            if not fut.done():
+                fut.cancel()
+            raise exc
+        fut.set_result(answer)
+        return answer
+
+    async def query_many(self, questions: Iterable[tuple[str, str]]) -> list[DnsAnswer]:
+        """Independent questions in parallel, answers in the order asked."""
+        return list(await asyncio.gather(*(self.query(n, t) for n, t in questions)))
+
+    async def reverse(self, ip: str) -> DnsAnswer:
+        """PTR lookup for an IPv4 or IPv6 address."""
+        return await self.query(dns.reversename.from_address(ip).to_text(omit_final_dot=True), "PTR")
+
+    async def addresses(self, name: str) -> tuple[DnsAnswer, DnsAnswer]:
+        """A and AAAA in parallel."""
+        a, aaaa = await self.query_many([(name, "A"), (name, "AAAA")])
+        return a, aaaa
+
+    # -- internals ---------------------------------------------------------------------
+
+    async def _resolve(self, name: str, rdtype: str) -> DnsAnswer:
+        started = time.perf_counter()
+        chain: list[str] = []
+        current = name
+        answer: DnsAnswer | None = None
+        for _ in range(MAX_CNAME_HOPS + 1):
+            answer = await self._ask(current, rdtype)
+            hops = list(answer.chain)
+            chain.extend(hops)
+            final_owner = hops[-1] if hops else current
+            needs_chase = (
+                answer.outcome is Outcome.NODATA and hops and answer.detail == "chain-incomplete"
+            )
+            if not needs_chase:
+                break
+            if final_owner in chain[:-1] or final_owner == name:
+                answer = _replace(answer, outcome=Outcome.ERROR, detail="CNAME loop")
+                break
+            current = final_owner
+        else:  # pragma: no cover - defensive
+            pass
+        assert answer is not None
+        if len(chain) > MAX_CNAME_HOPS:
+            answer = _replace(answer, outcome=Outcome.ERROR, detail="CNAME chain too long")
+        detail = "" if answer.detail == "chain-incomplete" else answer.detail
+        return DnsAnswer(
+            name=name,
+            rdtype=rdtype,
+            outcome=answer.outcome,
+            records=answer.records,
+            texts=answer.texts,
+            chain=tuple(chain),
+            server=answer.server,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+            detail=detail,
+            tcp=answer.tcp,
+        )
+
+    async def _ask(self, name: str, rdtype: str) -> DnsAnswer:
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.max_inflight)
+        qname = dns.name.from_text(name)
+        rtype = dns.rdatatype.from_text(rdtype)
+        deadline = time.monotonic() + self.timeout
+        last = DnsAnswer(name, rdtype, Outcome.TIMEOUT, detail=f"no answer within {self.timeout:g} s")
+        use_edns = True
+        attempt = 0
+        async with self._sem:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0.001:
+                    return last
+                ns = self.nameservers[attempt % len(self.nameservers)]
+                attempt += 1
+                q = dns.message.make_query(
+                    qname, rtype, use_edns=0 if use_edns else False, payload=EDNS_PAYLOAD
+                )
+                q.flags |= dns.flags.RD
+                self.counter.sent += 1
+                try:
+                    resp, tcp = await dns.asyncquery.udp_with_fallback(
+                        q, ns.address, timeout=min(self.per_try, remaining), port=ns.port
+                    )
+                except dns.exception.Timeout:
+                    last = DnsAnswer(
+                        name, rdtype, Outcome.TIMEOUT, server=str(ns),
+                        detail=f"no answer within {self.timeout:g} s",
+                    )
+                    continue
+                except (dns.message.ShortHeader, dns.message.TrailingJunk, dns.exception.FormError,
+                        dns.name.BadLabelType, dns.query.BadResponse, UnicodeError, ValueError) as exc:
+                    last = DnsAnswer(name, rdtype, Outcome.MALFORMED, server=str(ns),
+                                     detail=f"{type(exc).__name__}: {exc}")
+                    if len(self.nameservers) == 1:
+                        return last
+                    continue
+                except (ConnectionError, OSError, EOFError) as exc:
+                    last = DnsAnswer(name, rdtype, Outcome.ERROR, server=str(ns),
+                                     detail=f"{type(exc).__name__}: {exc}")
+                    await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+                    continue
+                rcode = resp.rcode()
+                if rcode == dns.rcode.FORMERR and use_edns:
+                    use_edns = False  # an old server that does not speak EDNS
+                    continue
+                return _interpret(name, rdtype, resp, str(ns), tcp)
+
+
+def _interpret(name: str, rdtype: str, resp: dns.message.Message, server: str, tcp: bool) -> DnsAnswer:
+    rcode = resp.rcode()
+    if rcode == dns.rcode.SERVFAIL:
+        return DnsAnswer(name, rdtype, Outcome.SERVFAIL, server=server, tcp=tcp)
+    if rcode == dns.rcode.REFUSED:
+        return DnsAnswer(name, rdtype, Outcome.REFUSED, server=server, tcp=tcp)
+    if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        return DnsAnswer(name, rdtype, Outcome.ERROR, server=server, tcp=tcp,
+                         detail=f"rcode {dns.rcode.to_text(rcode)}")
+    rtype = dns.rdatatype.from_text(rdtype)
+    owner = dns.name.from_text(name)
+    chain: list[str] = []
+    for _ in range(MAX_CNAME_HOPS + 1):
+        rrset = resp.get_rrset(resp.answer, owner, dns.rdataclass.IN, rtype)
+        if rrset is not None:
+            records = tuple(r.to_text() for r in rrset)
+            texts: tuple[str, ...] = ()
+            if rtype == dns.rdatatype.TXT:
+                texts = tuple(b"".join(r.strings).decode("utf-8", "replace") for r in rrset)
+            return DnsAnswer(name, rdtype, Outcome.OK, records=records, texts=texts,
+                             chain=tuple(chain), server=server, tcp=tcp)
+        cname = resp.get_rrset(resp.answer, owner, dns.rdataclass.IN, dns.rdatatype.CNAME)
+        if cname is None or rtype == dns.rdatatype.CNAME:
+            break
+        owner = cname[0].target
+        chain.append(owner.to_text(omit_final_dot=True))
+    if rcode == dns.rcode.NXDOMAIN:
+        return DnsAnswer(name, rdtype, Outcome.NXDOMAIN, chain=tuple(chain), server=server, tcp=tcp)
+    if chain:
+        has_soa = any(rr.rdtype == dns.rdatatype.SOA for rr in resp.authority)
+        detail = "" if has_soa else "chain-incomplete"
+        return DnsAnswer(name, rdtype, Outcome.NODATA, chain=tuple(chain), server=server, tcp=tcp,
+                         detail=detail)
+    is_referral = (
+        not resp.answer
+        and not (resp.flags & dns.flags.AA)
+        and any(rr.rdtype == dns.rdatatype.NS for rr in resp.authority)
+    )
+    if is_referral:
+        return DnsAnswer(name, rdtype, Outcome.ERROR, server=server, tcp=tcp,
+                         detail="got a referral: the nameserver is not a recursive resolver for this name")
+    return DnsAnswer(name, rdtype, Outcome.NODATA, server=server, tcp=tcp)
+
+
+def _replace(answer: DnsAnswer, **changes: object) -> DnsAnswer:
+    from dataclasses import replace
+
+    return replace(answer, **changes)  # type: ignore[arg-type]
+
+
+def _normalise(name: str) -> str:
+    return name.rstrip(".").lower()
+
+
+def parse_nameserver(text: str) -> Nameserver:
+    """Parse ``IP``, ``IP:PORT``, ``[IPv6]:PORT`` or a bare IPv6 address."""
+    import ipaddress
+
+    text = text.strip()
+    port = 53
+    host = text
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ValueError(f"invalid nameserver {text!r}: missing ']'")
+        host = text[1:end]
+        rest = text[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"invalid nameserver {text!r}")
+            port = _port(rest[1:], text)
+    elif text.count(":") == 1:
+        host, p = text.split(":")
+        port = _port(p, text)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"invalid nameserver {text!r}: not an IP address") from None
+    return Nameserver(host, port)
+
+
+def _port(value: str, whole: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ValueError(f"invalid nameserver {whole!r}: bad port {value!r}")
+    return int(value)

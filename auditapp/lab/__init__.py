@@ -1,0 +1,1 @@
+"""Lab servers that ship with the application (demo lab, fault-injecting DNS responder)."""

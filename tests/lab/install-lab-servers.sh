@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the real servers the test suite runs on loopback (see tests/lab/).
+# Needs root for apt; as a normal user it only reports what is missing, and the
+# tests that need a missing server are skipped with that reason.
+set -euo pipefail
+need=()
+command -v named >/dev/null || need+=(bind9 bind9-dnsutils)
+command -v postfix >/dev/null || [ -x /usr/sbin/postfix ] || need+=(postfix)
+command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd dovecot-pop3d)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
+command -v Xvfb >/dev/null || need+=(xvfb xauth)
+command -v dbus-run-session >/dev/null || need+=(dbus)
+command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring libsecret-tools)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# Qt's xcb platform plugin and friends (offscreen needs fewer, Xvfb screenshots need these)
+dpkg -s libxkbcommon-x11-0 libegl1 libgl1 libxcb-cursor0 >/dev/null 2>&1 || need+=(
+  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
+  libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "lab servers: all present"; exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "lab servers: missing ${need[*]} (not root, not installing; those tests will be skipped)"; exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${need[@]}"
