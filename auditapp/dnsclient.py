@@ -172,7 +172,13 @@ class DnsClient:
         fut = self._cache.get(key)
         if fut is not None:
             self.counter.cached += 1
-            return await asyncio.shield(fut)
+            try:
+                return await asyncio.shield(fut)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if fut.cancelled() and task is not None and not task.cancelling():
+                    return await self.query(name, rdtype)  # the owner was cancelled, not us: ask again
+                raise
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         self._cache[key] = fut
@@ -216,7 +222,7 @@ class DnsClient:
             )
             if not needs_chase:
                 break
-            if final_owner in chain[:-1] or final_owner == name:
+            if final_owner in chain[:-1] or final_owner == name or final_owner == current:
                 answer = _replace(answer, outcome=Outcome.ERROR, detail="CNAME loop")
                 break
             current = final_owner
@@ -248,6 +254,7 @@ class DnsClient:
         last = DnsAnswer(name, rdtype, Outcome.TIMEOUT, detail=f"no answer within {self.timeout:g} s")
         use_edns = True
         attempt = 0
+        malformed = 0
         async with self._sem:
             while True:
                 remaining = deadline - time.monotonic()
@@ -274,7 +281,8 @@ class DnsClient:
                         dns.name.BadLabelType, dns.query.BadResponse, UnicodeError, ValueError) as exc:
                     last = DnsAnswer(name, rdtype, Outcome.MALFORMED, server=str(ns),
                                      detail=f"{type(exc).__name__}: {exc}")
-                    if len(self.nameservers) == 1:
+                    malformed += 1
+                    if malformed >= len(self.nameservers):
                         return last
                     continue
                 except (ConnectionError, OSError, EOFError) as exc:

@@ -18,6 +18,7 @@ import random
 import socket
 import struct
 import threading
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -221,7 +222,7 @@ class LabDnsServer:
             resp.set_rcode(dns.rcode.REFUSED)
             return resp.to_wire()
         if fault is Fault.GARBAGE:
-            rnd = random.Random(hash(qname))
+            rnd = random.Random(zlib.crc32(qname.encode()))
             return bytes(rnd.getrandbits(8) for _ in range(40))
         self._fill(resp, qname, q.rdtype)
         if fault is Fault.SHORT:

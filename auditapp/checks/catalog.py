@@ -1,0 +1,230 @@
+"""The rule catalog: data files beside the code, validated when loaded.
+
+Each family has one TOML file in ``catalog/`` (TOML because the standard library reads it;
+no YAML dependency in the core). A rule's ID is its table name and never changes or gets
+reused: consultants cite these IDs across audits and clients. Texts exist in German and
+English, with ``{placeholders}`` filled from the check's parameters; a loader error names
+the file and the rule, so a broken catalog fails at start-up, not in a client's report.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from auditapp.core.model import Severity
+
+LANGUAGES = ("de", "en")
+CATALOG_DIR = Path(__file__).with_name("catalog")
+RULE_ID = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
+
+#: Report categories, in report order (the management summary shows one traffic light each).
+CATEGORIES = (
+    "dns_identity",
+    "sender_authentication",
+    "transport_security",
+    "services",
+    "configuration",
+    "policy_legal",
+)
+LIFECYCLES = ("stable", "preview", "deprecated")
+
+
+class CatalogError(ValueError):
+    """The catalog data is inconsistent; the message names file and rule."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text in every supported language."""
+
+    de: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.de if lang == "de" else self.en
+
+    def placeholders(self) -> set[str]:
+        return _placeholders(self.de) | _placeholders(self.en)
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    key: str
+    text: Text
+    severity: Severity | None = None
+    remediation: Text | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Metadata of one check: what it is called, how bad it is, how to fix it, where it comes from."""
+
+    id: str
+    family: str
+    category: str
+    severity: Severity
+    title: Text
+    rationale: Text
+    remediation: Text
+    references: tuple[str, ...]
+    outcomes: dict[str, OutcomeSpec]
+    lifecycle: str = "stable"
+    source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def severity_for(self, outcome: str) -> Severity:
+        spec = self.outcomes.get(outcome)
+        return spec.severity if spec and spec.severity else self.severity
+
+
+@dataclass(frozen=True)
+class Catalog:
+    rules: dict[str, Rule]
+    messages: dict[str, Text]
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self.rules[rule_id]
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self.rules
+
+    def message(self, key: str) -> Text:
+        if key not in self.messages:
+            raise KeyError(f"unknown message key {key!r}")
+        return self.messages[key]
+
+    @property
+    def version(self) -> str:
+        """A short fingerprint printed in reports, so score changes between audits can be explained."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for path in sorted(CATALOG_DIR.glob("*.toml")):
+            h.update(path.read_bytes())
+        return h.hexdigest()[:12]
+
+
+def _placeholders(text: str) -> set[str]:
+    names = set()
+    for _, name, _, _ in string.Formatter().parse(text):
+        if name:
+            names.add(name.split(".")[0].split("[")[0])
+    return names
+
+
+def _text(value: Any, where: str) -> Text:
+    if not isinstance(value, dict) or set(value) - {"de", "en", "severity", "remediation"} or not all(
+        isinstance(value.get(lang), str) and value.get(lang, "").strip() for lang in LANGUAGES
+    ):
+        raise CatalogError(f"{where}: needs non-empty 'de' and 'en' texts")
+    text = Text(de=value["de"].strip(), en=value["en"].strip())
+    if _placeholders(text.de) != _placeholders(text.en):
+        raise CatalogError(
+            f"{where}: placeholders differ between de {sorted(_placeholders(text.de))} "
+            f"and en {sorted(_placeholders(text.en))}"
+        )
+    return text
+
+
+_RULE_KEYS = {
+    "family", "category", "severity", "title", "rationale", "remediation", "references", "outcomes",
+    "lifecycle", "extra",
+}
+
+
+def _rule(rule_id: str, data: dict[str, Any], source: str) -> Rule:
+    where = f"{source}: {rule_id}"
+    if not RULE_ID.match(rule_id):
+        raise CatalogError(f"{where}: rule IDs are upper-case words joined by '-'")
+    unknown = set(data) - _RULE_KEYS
+    if unknown:
+        raise CatalogError(f"{where}: unknown keys {sorted(unknown)}")
+    for key in ("family", "category", "severity", "title", "rationale", "remediation", "references", "outcomes"):
+        if key not in data:
+            raise CatalogError(f"{where}: missing '{key}'")
+    if data["category"] not in CATEGORIES:
+        raise CatalogError(f"{where}: category must be one of {CATEGORIES}")
+    try:
+        severity = Severity(data["severity"])
+    except ValueError:
+        raise CatalogError(f"{where}: bad severity {data['severity']!r}") from None
+    lifecycle = data.get("lifecycle", "stable")
+    if lifecycle not in LIFECYCLES:
+        raise CatalogError(f"{where}: lifecycle must be one of {LIFECYCLES}")
+    refs = data["references"]
+    if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r for r in refs):
+        raise CatalogError(f"{where}: 'references' must be a non-empty list of strings")
+    outcomes: dict[str, OutcomeSpec] = {}
+    if not isinstance(data["outcomes"], dict) or "pass" not in data["outcomes"]:
+        raise CatalogError(f"{where}: outcomes must include 'pass'")
+    for key, value in data["outcomes"].items():
+        spec_where = f"{where}.outcomes.{key}"
+        sev = value.get("severity") if isinstance(value, dict) else None
+        rem = value.get("remediation") if isinstance(value, dict) else None
+        try:
+            osev = Severity(sev) if sev else None
+        except ValueError:
+            raise CatalogError(f"{spec_where}: bad severity {sev!r}") from None
+        outcomes[key] = OutcomeSpec(
+            key=key,
+            text=_text(value, spec_where),
+            severity=osev,
+            remediation=_text(rem, spec_where + ".remediation") if rem else None,
+        )
+    return Rule(
+        id=rule_id,
+        family=str(data["family"]),
+        category=data["category"],
+        severity=severity,
+        title=_text(data["title"], where + ".title"),
+        rationale=_text(data["rationale"], where + ".rationale"),
+        remediation=_text(data["remediation"], where + ".remediation"),
+        references=tuple(refs),
+        outcomes=outcomes,
+        lifecycle=lifecycle,
+        source=source,
+        extra=dict(data.get("extra", {})),
+    )
+
+
+def _collect_messages(data: dict[str, Any], prefix: str, out: dict[str, Text], source: str) -> None:
+    """Flatten ``[reason.dns_failure]``-style tables into ``reason.dns_failure`` keys."""
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict) and "de" in value:
+            out[full] = _text(value, f"{source}: {full}")
+        elif isinstance(value, dict):
+            _collect_messages(value, full + ".", out, source)
+        else:
+            raise CatalogError(f"{source}: {full} must be a table with 'de' and 'en'")
+
+
+def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
+    """Read and validate every catalog file; raise :class:`CatalogError` on the first problem."""
+    rules: dict[str, Rule] = {}
+    messages: dict[str, Text] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise CatalogError(f"{path.name}: {exc}") from exc
+        if path.name == "_messages.toml":
+            _collect_messages(data, "", messages, path.name)
+            continue
+        for rule_id, body in data.items():
+            if rule_id in rules:
+                raise CatalogError(f"{path.name}: {rule_id} is already defined in {rules[rule_id].source}")
+            rules[rule_id] = _rule(rule_id, body, path.name)
+    return Catalog(rules=rules, messages=messages)
+
+
+@cache
+def catalog() -> Catalog:
+    """The shipped catalog, loaded once per process."""
+    return load_catalog()

@@ -1,0 +1,285 @@
+"""Identity of each sending IP: PTR, forward confirmation, generic names, HELO (knowledge base R1, R2)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+
+from auditapp.checks.registry import CheckContext, check
+from auditapp.collectors.facts import ForwardLookup, HeloFact, PtrFact
+from auditapp.core.model import Finding, Reason
+
+#: Suffixes that never resolve in the public DNS (RFC 6762 .local, RFC 8375 home.arpa, and
+#: the common private conventions).
+NONPUBLIC_SUFFIXES = ("local", "localdomain", "lan", "internal", "intranet", "home", "corp", "home.arpa", "invalid",
+                      "localhost")
+
+#: Words that mark dial-up, DSL and pool addresses in provider default names (knowledge base R1).
+#: "static" alone is deliberately absent: it is not conclusive.
+GENERIC_KEYWORDS = ("dyn", "dial", "pool", "dsl", "cable", "ppp", "dhcp", "client", "dip", "cust", "broadband")
+
+
+def same_ip(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
+
+def nonpublic_why(name: str) -> str:
+    """Why ``name`` cannot be a public host name, or ``""`` if it could be one."""
+    n = name.rstrip(".").lower()
+    if n in ("localhost", "localhost.localdomain"):
+        return "localhost"
+    if "." not in n:
+        return "a bare label without a domain"
+    for suffix in NONPUBLIC_SUFFIXES:
+        if n == suffix or n.endswith("." + suffix):
+            return f"the suffix .{suffix} does not exist in the public DNS"
+    return ""
+
+
+def generic_why(name: str, ip: str) -> str:
+    """Why a PTR name looks like a provider default, or ``""``."""
+    n = name.rstrip(".").lower()
+    addr = ipaddress.ip_address(ip)
+    if addr.version == 4:
+        octets = [str(o) for o in addr.packed]
+        tokens = re.split(r"[^0-9a-z]+", n)
+        nums = [t for t in re.split(r"[^0-9]+", n) if t]
+        padded = [o.zfill(3) for o in octets]
+        for seq in (octets, octets[::-1]):
+            for i in range(len(nums) - 3):
+                if [x.lstrip("0") or "0" for x in nums[i:i + 4]] == seq:
+                    return "it contains the IP address"
+        hexform = "".join(f"{o:02x}" for o in addr.packed)
+        if any(hexform in t for t in tokens):
+            return "it contains the IP address in hex"
+        if "".join(padded) in n or "".join(padded[::-1]) in n:
+            return "it contains the IP address"
+    else:
+        nibbles = addr.exploded.replace(":", "")
+        flat = re.sub(r"[^0-9a-f]", "", n)
+        if nibbles[-8:] in flat or nibbles[-8:][::-1] in flat:
+            return "it contains the IPv6 address"
+    labels = n.split(".")
+    host_part = labels[:-2]  # the registered domain itself says nothing about the line type
+    for label in host_part:
+        for word in re.split(r"[^a-z]+", label):
+            for kw in GENERIC_KEYWORDS:
+                if word.startswith(kw) or (kw in ("dsl", "ppp") and kw in word):
+                    return f"it contains the keyword '{kw}'"
+    return ""
+
+
+def _forward_evidence(fw: ForwardLookup) -> list[str]:
+    return [fw.a.evidence(), fw.aaaa.evidence()]
+
+
+@check("PTR-MISSING", needs=("ptr",))
+def ptr_missing(ctx: CheckContext) -> Iterator[Finding]:
+    for ip in ctx.ips:
+        fact: PtrFact = ctx.facts.ptr[ip]  # type: ignore[index]
+        ans = fact.answer
+        if ans.outcome.is_failure:
+            yield ctx.dns_not_tested(ip, ans)
+        elif not fact.names:
+            yield ctx.fail(ip, "missing", [ans.evidence()], ip=ip, answer=ans.outcome.value.upper(),
+                           domain=ctx.domain)
+        else:
+            yield ctx.passed(ip, [ans.evidence()], ip=ip, names=", ".join(fact.names), domain=ctx.domain)
+
+
+@check("PTR-FCRDNS", needs=("ptr",))
+def ptr_fcrdns(ctx: CheckContext) -> Iterator[Finding]:
+    for ip in ctx.ips:
+        fact: PtrFact = ctx.facts.ptr[ip]  # type: ignore[index]
+        if fact.answer.outcome.is_failure:
+            yield ctx.dns_not_tested(ip, fact.answer)
+            continue
+        if not fact.names:
+            yield ctx.not_applicable(ip, [fact.answer.evidence()], ip=ip, domain=ctx.domain)
+            continue
+        evidence = [fact.answer.evidence()]
+        confirmed = None
+        failures: list[Finding] = []
+        not_tested: Finding | None = None
+        by_name = {fw.name: fw for fw in fact.forward}
+        for name in fact.names:
+            why = nonpublic_why(name)
+            if why:
+                failures.append(ctx.fail(ip, "nonpublic", evidence, ip=ip, name=name, why=why, domain=ctx.domain))
+                continue
+            fw = by_name.get(name)
+            if fw is None:
+                continue
+            evidence += _forward_evidence(fw)
+            if any(same_ip(a, ip) for a in fw.addresses):
+                confirmed = name
+                break
+            if fw.failure is not None:
+                not_tested = ctx.dns_not_tested(ip, fw.failure, evidence)
+            elif fw.nxdomain:
+                failures.append(ctx.fail(ip, "nxdomain", evidence, ip=ip, name=name, domain=ctx.domain))
+            else:
+                failures.append(ctx.fail(ip, "other_addresses", evidence, ip=ip, name=name,
+                                         addresses=", ".join(fw.addresses) or "-", domain=ctx.domain))
+        if confirmed:
+            yield ctx.passed(ip, evidence, ip=ip, name=confirmed, domain=ctx.domain)
+        elif not_tested is not None:
+            # One name could not be checked; it might have been the confirming one.
+            yield not_tested
+        else:
+            yield replace(failures[0], evidence=tuple(evidence))
+
+
+@check("PTR-GENERIC", needs=("ptr",))
+def ptr_generic(ctx: CheckContext) -> Iterator[Finding]:
+    for ip in ctx.ips:
+        fact: PtrFact = ctx.facts.ptr[ip]  # type: ignore[index]
+        if fact.answer.outcome.is_failure:
+            yield ctx.dns_not_tested(ip, fact.answer)
+        elif not fact.names:
+            yield ctx.not_applicable(ip, [fact.answer.evidence()], ip=ip, domain=ctx.domain)
+        else:
+            verdicts = [(n, generic_why(n, ip)) for n in fact.names]
+            bad = [(n, w) for n, w in verdicts if w]
+            if len(bad) == len(verdicts):
+                name, why = bad[0]
+                yield ctx.fail(ip, "generic", [fact.answer.evidence()], ip=ip, name=name, why=why, domain=ctx.domain)
+            else:
+                name = next(n for n, w in verdicts if not w)
+                yield ctx.passed(ip, [fact.answer.evidence()], ip=ip, name=name, domain=ctx.domain)
+
+
+def helo_syntax_problem(name: str) -> str:
+    """Why a HELO argument is not a usable FQDN (address literals are handled separately)."""
+    try:
+        ipaddress.ip_address(name)
+        return "an IP address without the brackets of an address literal"
+    except ValueError:
+        pass
+    why = nonpublic_why(name)
+    if why:
+        return why
+    if not re.fullmatch(r"(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]"
+                        r"(?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?", name):
+        return "not a valid host name"
+    return ""
+
+
+def address_literal(name: str) -> str | None:
+    m = re.fullmatch(r"\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]", name)
+    if not m:
+        return None
+    try:
+        return str(ipaddress.ip_address(m.group(1)))
+    except ValueError:
+        return None
+
+
+def _helo_subject(fact: HeloFact) -> str:
+    return fact.ip
+
+
+def _helo_unknown(ctx: CheckContext, fact: HeloFact) -> Finding:
+    return ctx.not_tested(fact.ip, Reason("reason.no_helo", {"ip": fact.ip, "why": fact.unknown_why}),
+                          fact.transcript)
+
+
+def helo_state(fact: HeloFact) -> str:
+    """Classify a HELO fact: unknown, literal, syntax, dnsfail, nxdomain, noaddr, ok."""
+    if not fact.name:
+        return "unknown"
+    if address_literal(fact.name):
+        return "literal"
+    if helo_syntax_problem(fact.name):
+        return "syntax"
+    fw = fact.forward
+    if fw is None or (fw.failure is not None and not fw.addresses):
+        return "dnsfail"
+    if fw.nxdomain:
+        return "nxdomain"
+    if not fw.addresses:
+        return "noaddr"
+    return "ok"
+
+
+@check("HELO-INVALID", needs=("helo",))
+def helo_invalid(ctx: CheckContext) -> Iterator[Finding]:
+    for ip in ctx.ips:
+        fact: HeloFact = ctx.facts.helo[ip]  # type: ignore[index]
+        state = helo_state(fact)
+        params = {"ip": ip, "helo": fact.name, "source": fact.source, "domain": ctx.domain}
+        ev = list(fact.transcript)
+        if fact.forward:
+            ev += _forward_evidence(fact.forward)
+        if state == "unknown":
+            yield _helo_unknown(ctx, fact)
+        elif state == "literal":
+            yield ctx.passed(ip, ev, outcome="literal", **params)
+        elif state == "syntax":
+            yield ctx.fail(ip, "not_fqdn", ev, why=helo_syntax_problem(fact.name or ""), **params)
+        elif state == "dnsfail":
+            assert fact.forward is not None and fact.forward.failure is not None
+            yield ctx.dns_not_tested(ip, fact.forward.failure, ev)
+        elif state == "nxdomain":
+            yield ctx.fail(ip, "nxdomain", ev, **params)
+        elif state == "noaddr":
+            yield ctx.fail(ip, "no_address", ev, **params)
+        else:
+            yield ctx.passed(ip, ev, **params)
+
+
+@check("HELO-IP-MISMATCH", needs=("helo",))
+def helo_ip_mismatch(ctx: CheckContext) -> Iterator[Finding]:
+    for ip in ctx.ips:
+        fact: HeloFact = ctx.facts.helo[ip]  # type: ignore[index]
+        state = helo_state(fact)
+        params = {"ip": ip, "helo": fact.name, "domain": ctx.domain}
+        if state == "unknown":
+            yield _helo_unknown(ctx, fact)
+        elif state == "literal":
+            lit = address_literal(fact.name or "")
+            if lit and same_ip(lit, ip):
+                yield ctx.passed(ip, fact.transcript, **params)
+            else:
+                yield ctx.fail(ip, "mismatch", fact.transcript, addresses=lit or "-", **params)
+        elif state == "dnsfail":
+            assert fact.forward is not None and fact.forward.failure is not None
+            yield ctx.dns_not_tested(ip, fact.forward.failure)
+        elif state != "ok":
+            yield ctx.not_applicable(ip, fact.transcript, **params)
+        else:
+            assert fact.forward is not None
+            ev = _forward_evidence(fact.forward)
+            if any(same_ip(a, ip) for a in fact.forward.addresses):
+                yield ctx.passed(ip, ev, **params)
+            elif fact.forward.failure is not None:
+                # e.g. A answered with other addresses but AAAA timed out: the IP may be there.
+                yield ctx.dns_not_tested(ip, fact.forward.failure, ev)
+            else:
+                yield ctx.fail(ip, "mismatch", ev, addresses=", ".join(fact.forward.addresses), **params)
+
+
+@check("HELO-PTR-MISMATCH", needs=("helo", "ptr"))
+def helo_ptr_mismatch(ctx: CheckContext) -> Iterator[Finding]:
+    for ip in ctx.ips:
+        fact: HeloFact = ctx.facts.helo[ip]  # type: ignore[index]
+        ptr: PtrFact = ctx.facts.ptr[ip]  # type: ignore[index]
+        state = helo_state(fact)
+        params = {"ip": ip, "helo": fact.name, "domain": ctx.domain}
+        if state == "unknown":
+            yield _helo_unknown(ctx, fact)
+        elif ptr.answer.outcome.is_failure:
+            yield ctx.dns_not_tested(ip, ptr.answer)
+        elif state in ("syntax", "literal") or not ptr.names:
+            yield ctx.not_applicable(ip, [ptr.answer.evidence()], ptr="-", **params)
+        else:
+            helo = (fact.name or "").rstrip(".").lower()
+            if helo in ptr.names:
+                yield ctx.passed(ip, [ptr.answer.evidence()], ptr=helo, **params)
+            else:
+                yield ctx.fail(ip, "mismatch", [ptr.answer.evidence()], ptr=", ".join(ptr.names), **params)

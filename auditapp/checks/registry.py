@@ -1,0 +1,138 @@
+"""Check registration and the context a check works with.
+
+Checks are registered explicitly by decorator at import of ``auditapp.checks`` (no package
+walking, which breaks in frozen bundles). The registry and the catalog must match one to
+one; :func:`verify_registry` is run by the test suite and at engine start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from auditapp.checks.catalog import Catalog, Rule, catalog
+from auditapp.collectors.facts import Facts
+from auditapp.core.model import Finding, Reason, Status
+from auditapp.core.target import AuditTarget
+from auditapp.dnsclient import DnsAnswer
+
+CheckFn = Callable[["CheckContext"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class RegisteredCheck:
+    rule_id: str
+    needs: tuple[str, ...]
+    fn: CheckFn
+
+
+_REGISTRY: dict[str, RegisteredCheck] = {}
+
+
+def check(rule_id: str, needs: tuple[str, ...]) -> Callable[[CheckFn], CheckFn]:
+    """Register ``fn`` as the implementation of catalog rule ``rule_id``, needing facts ``needs``."""
+
+    def deco(fn: CheckFn) -> CheckFn:
+        if rule_id in _REGISTRY:
+            raise RuntimeError(f"check {rule_id} registered twice")
+        _REGISTRY[rule_id] = RegisteredCheck(rule_id, needs, fn)
+        return fn
+
+    return deco
+
+
+def registered() -> dict[str, RegisteredCheck]:
+    import auditapp.checks  # noqa: F401  (registers every check)
+
+    return dict(_REGISTRY)
+
+
+def verify_registry(cat: Catalog | None = None) -> None:
+    """Every catalog rule has code and every check has a catalog entry."""
+    cat = cat or catalog()
+    regs = registered()
+    missing_code = sorted(set(cat.rules) - set(regs))
+    missing_entry = sorted(set(regs) - set(cat.rules))
+    if missing_code or missing_entry:
+        raise RuntimeError(f"catalog without code: {missing_code}; code without catalog entry: {missing_entry}")
+
+
+def dns_reason(answer: DnsAnswer) -> Reason:
+    """The standard ``not_tested`` reason for a DNS question that could not be answered."""
+    return Reason(
+        "reason.dns_failure",
+        {"query": f"{answer.rdtype} {answer.name}", "outcome": answer.outcome.value, "detail": answer.detail},
+    )
+
+
+class CheckContext:
+    """What a check may look at, and the verbs to state its verdicts.
+
+    The verbs fill in rule, severity and subject consistently, so a check body reads like the
+    rule it implements and cannot invent a severity the catalog does not know.
+    """
+
+    def __init__(self, rule: Rule, facts: Facts, target: AuditTarget) -> None:
+        self.rule = rule
+        self.facts = facts
+        self.target = target
+
+    def _finding(
+        self, status: Status, subject: str, outcome: str, evidence: Iterable[str], reason: Reason | None,
+        params: dict[str, Any],
+    ) -> Finding:
+        if outcome not in self.rule.outcomes and status in (Status.PASS, Status.FAIL, Status.NOT_APPLICABLE):
+            raise KeyError(f"{self.rule.id}: outcome {outcome!r} is not in the catalog")
+        return Finding(
+            rule=self.rule.id,
+            status=status,
+            severity=self.rule.severity_for(outcome),
+            subject=subject,
+            outcome=outcome,
+            params=params,
+            evidence=tuple(evidence),
+            reason=reason,
+        )
+
+    def passed(self, subject: str, evidence: Iterable[str] = (), outcome: str = "pass", **params: Any) -> Finding:
+        return self._finding(Status.PASS, subject, outcome, evidence, None, params)
+
+    def fail(self, subject: str, outcome: str, evidence: Iterable[str] = (), **params: Any) -> Finding:
+        return self._finding(Status.FAIL, subject, outcome, evidence, None, params)
+
+    def not_applicable(
+        self, subject: str, evidence: Iterable[str] = (), outcome: str = "not_applicable", **params: Any
+    ) -> Finding:
+        return self._finding(Status.NOT_APPLICABLE, subject, outcome, evidence, None, params)
+
+    def not_tested(self, subject: str, reason: Reason, evidence: Iterable[str] = (), **params: Any) -> Finding:
+        return self._finding(Status.NOT_TESTED, subject, "not_tested", evidence, reason, params)
+
+    def dns_not_tested(self, subject: str, answer: DnsAnswer, evidence: Iterable[str] = ()) -> Finding:
+        ev = tuple(evidence) or (answer.evidence(),)
+        return self.not_tested(subject, dns_reason(answer), ev)
+
+    @property
+    def ips(self) -> tuple[str, ...]:
+        return self.target.server_ips
+
+    @property
+    def domain(self) -> str:
+        return self.target.domain
+
+
+def run_check(reg: RegisteredCheck, cat: Catalog, facts: Facts, target: AuditTarget) -> Iterator[Finding]:
+    """Run one check; a crash becomes an ``error`` result instead of ending the audit."""
+    ctx = CheckContext(cat[reg.rule_id], facts, target)
+    try:
+        findings = list(reg.fn(ctx))
+    except Exception as exc:
+        findings = [
+            Finding(
+                rule=reg.rule_id, status=Status.ERROR, severity=cat[reg.rule_id].severity,
+                subject=target.domain, outcome="error",
+                reason=Reason("reason.check_crashed", {"error": f"{type(exc).__name__}: {exc}"}),
+            )
+        ]
+    yield from findings

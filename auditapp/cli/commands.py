@@ -1,0 +1,186 @@
+"""The subcommands. Each validates all input before the first packet is sent."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from auditapp.cli.main import EXIT_FINDINGS, EXIT_OK, CannotRun, UsageError
+from auditapp.cli.summary import print_summary
+from auditapp.core.atomic import write_atomic
+from auditapp.core.model import Run, Severity, Status
+from auditapp.core.target import DEFAULT_DNSBL_ZONES, DEFAULT_PORTS, AuditTarget
+from auditapp.core.validation import (
+    InputError,
+    normalize_domain,
+    parse_ip,
+    parse_port_override,
+    validate_helo,
+    validate_selector,
+)
+from auditapp.dnsclient import DnsClient, Nameserver, parse_nameserver
+from auditapp.engine import EngineConfig, audit
+from auditapp.render import run_to_json
+
+
+def make_client(nameservers: list[str], timeout: float) -> DnsClient:
+    servers: list[Nameserver] = []
+    for text in nameservers:
+        try:
+            servers.append(parse_nameserver(text))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if servers:
+        return DnsClient(servers, timeout=timeout)
+    try:
+        return DnsClient.from_system(timeout=timeout)
+    except Exception as exc:  # no resolv.conf, unreadable registry, ...
+        raise CannotRun(f"no system resolver configured ({exc}); give --nameserver") from None
+
+
+def target_from_args(args: argparse.Namespace) -> AuditTarget:
+    try:
+        if not args.domain:
+            raise InputError("a DOMAIN or --project FILE is needed")
+        domain = normalize_domain(args.domain)
+        ips = tuple(dict.fromkeys(parse_ip(ip, "--server-ip") for ip in args.server_ip))
+        helo = validate_helo(args.helo) if args.helo is not None else None
+        mx = tuple(normalize_domain(h, "--mx host") for h in args.mx)
+        selectors = tuple(dict.fromkeys(validate_selector(s) for s in args.dkim_selector))
+        zones = tuple(normalize_domain(z, "--dnsbl zone") for z in args.dnsbl) or DEFAULT_DNSBL_ZONES
+        ports = dict(DEFAULT_PORTS)
+        for text in args.port:
+            service, port = parse_port_override(text)
+            ports[service] = port
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    return AuditTarget(domain=domain, server_ips=ips, helo=helo, mx_hosts=mx, dkim_selectors=selectors,
+                       dnsbl_zones=zones, ports=ports)
+
+
+def _check_output_paths(*paths: str | None) -> None:
+    for p in paths:
+        if p:
+            parent = Path(p).resolve().parent
+            if not parent.is_dir():
+                raise UsageError(f"cannot write {p}: directory {parent} does not exist")
+
+
+def write_json(path: str, run: Run, lang: str) -> None:
+    data = json.dumps(run_to_json(run, lang), ensure_ascii=False, indent=2).encode("utf-8")
+    write_atomic(Path(path), data + b"\n")
+
+
+def exit_code(run: Run, fail_on: str | None) -> int:
+    if not fail_on:
+        return EXIT_OK
+    threshold = Severity(fail_on).rank
+    failed = any(f.status is Status.FAIL and f.severity.rank >= threshold for f in run.findings)
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    if args.project:
+        from auditapp.cli.project_audit import audit_project
+
+        return audit_project(args)
+    target = target_from_args(args)
+    if args.pdf:
+        raise CannotRun("the PDF report is not part of this version yet (use --json)")
+    _check_output_paths(args.json)
+    client = make_client(args.nameserver, args.timeout)
+    run = asyncio.run(audit(target, client, EngineConfig(timeout=args.timeout)))
+    if args.json:
+        write_json(args.json, run, args.lang)
+        print(f"JSON written to {args.json}")
+    else:
+        print_summary(run, args.lang, verbose=args.verbose)
+    return exit_code(run, args.fail_on)
+
+
+def cmd_spf_eval(args: argparse.Namespace) -> int:
+    from auditapp.spf import check_host
+
+    try:
+        ip = parse_ip(args.ip)
+        sender = args.sender.strip()
+        helo = args.helo.strip()
+        if sender and "@" in sender:
+            domain = sender.rsplit("@", 1)[1]
+        elif sender:
+            domain = sender
+            sender = f"postmaster@{sender}"
+        else:
+            if not helo:
+                raise InputError("with an empty SENDER, --helo is needed (the HELO identity is checked)")
+            domain = helo
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    client = make_client(args.nameserver, args.timeout)
+    result = asyncio.run(check_host(client, ip, domain, sender, helo))
+    print(result.result.value)
+    if result.mechanism:
+        print(f"matched: {result.mechanism}")
+    if result.problem:
+        print(f"problem: {result.problem}")
+    if result.explanation:
+        print(f"explanation: {result.explanation}")
+    print(f"DNS lookups: {result.lookups}, void lookups: {result.void_lookups}")
+    for line in result.trace:
+        print(f"  {line}")
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from auditapp.checks.catalog import catalog
+
+    cat = catalog()
+    if args.json:
+        out = [
+            {"id": r.id, "family": r.family, "category": r.category, "severity": r.severity.value,
+             "lifecycle": r.lifecycle, "title": {"de": r.title.de, "en": r.title.en},
+             "references": list(r.references)}
+            for r in cat.rules.values()
+        ]
+        print(json.dumps({"schema": "auditapp.rules/1", "catalog_version": cat.version, "rules": out},
+                         ensure_ascii=False, indent=2))
+        return EXIT_OK
+    width = max(len(r) for r in cat.rules)
+    for r in cat.rules.values():
+        print(f"{r.id:<{width}}  {r.family:<9} {r.severity.value:<8} {r.title.get(args.lang)}")
+        print(f"{'':<{width}}  {'':<9} {'':<8} {'; '.join(r.references)}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from auditapp.lab.demo import DEMO_DNSBL, DEMO_DOMAIN, DEMO_HELO, DEMO_IPS, DEMO_SELECTOR, DEMO_ZONES
+    from auditapp.lab.dnsserver import LabDnsServer, RecordSet
+
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CannotRun(f"cannot create {out}: {exc}") from None
+    target = AuditTarget(domain=DEMO_DOMAIN, server_ips=DEMO_IPS, helo=DEMO_HELO, dkim_selectors=(DEMO_SELECTOR,),
+                         dnsbl_zones=(DEMO_DNSBL,))
+    with LabDnsServer(RecordSet.from_zone_text(DEMO_ZONES)) as server:
+        client = DnsClient([Nameserver(server.host, server.port)], timeout=2.0)
+        run = asyncio.run(audit(target, client, EngineConfig(timeout=2.0)))
+    print_summary(run, args.lang)
+    json_path = out / "demo-audit.json"
+    write_json(str(json_path), run, args.lang)
+    print(f"\nJSON: {json_path}")
+    return EXIT_OK
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from auditapp.cli.batch import run_batch
+
+    return run_batch(args)
+
+
+def stderr(msg: str) -> None:
+    print(msg, file=sys.stderr)

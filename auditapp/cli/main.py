@@ -1,0 +1,117 @@
+"""Command line: the contract other tools and the tests rely on.
+
+Exit codes: 0 done, 1 a result at or above ``--fail-on`` failed, 2 invalid input (one line
+on stderr, nothing written), 3 could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from auditapp import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_CANNOT_RUN = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Invalid input; reported as one line with exit code 2."""
+
+
+class CannotRun(Exception):
+    """The command could not run (resolver, files, environment); exit code 3."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="auditapp", description="Audit how a domain sends and receives e-mail.")
+    p.add_argument("--version", action="version", version=f"auditapp {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    a = sub.add_parser("audit", help="audit one domain (DNS, identity, mail authentication)")
+    a.add_argument("domain", nargs="?", help="the domain to audit (U-label or A-label)")
+    a.add_argument("--project", metavar="FILE", help="audit the target saved in a project file and record the run")
+    a.add_argument("--server-ip", action="append", default=[], metavar="IP", help="a sending server address")
+    a.add_argument("--helo", metavar="NAME", help="the HELO name the sending servers use")
+    a.add_argument("--mx", action="append", default=[], metavar="HOST", help="an MX host (default: from DNS)")
+    a.add_argument("--dkim-selector", action="append", default=[], metavar="SEL")
+    a.add_argument("--dnsbl", action="append", default=[], metavar="ZONE", help="a DNS blocklist zone")
+    _resolver_args(a)
+    a.add_argument("--port", action="append", default=[], metavar="SERVICE=PORT",
+                   help="port override, e.g. smtp=2525")
+    a.add_argument("--lang", choices=("de", "en"), default=None)
+    a.add_argument("--json", metavar="FILE", help="write the results as JSON (auditapp.result/1)")
+    a.add_argument("--pdf", metavar="FILE", help="write the PDF report")
+    a.add_argument("--fail-on", choices=("critical", "high", "medium", "low", "info"), metavar="SEVERITY",
+                   help="exit 1 if a result of at least this severity failed")
+    a.add_argument("--verbose", "-v", action="store_true", help="also list passed checks")
+
+    s = sub.add_parser("spf-eval", help="evaluate SPF for an IP and sender (RFC 7208 check_host)")
+    s.add_argument("ip")
+    s.add_argument("sender", help="MAIL FROM address; empty string for the null reverse-path")
+    s.add_argument("--helo", metavar="NAME", default="")
+    _resolver_args(s)
+
+    b = sub.add_parser("batch", help="audit every domain listed in a file (DNS checks)")
+    b.add_argument("file")
+    b.add_argument("--out", required=True, metavar="DIR")
+    b.add_argument("--concurrency", type=int, default=20, metavar="N")
+    b.add_argument("--dnsbl", action="append", default=[], metavar="ZONE")
+    b.add_argument("--lang", choices=("de", "en"), default=None)
+    _resolver_args(b)
+
+    r = sub.add_parser("rules", help="list the rule catalog")
+    r.add_argument("--json", action="store_true")
+    r.add_argument("--lang", choices=("de", "en"), default=None)
+
+    d = sub.add_parser("demo", help="audit the built-in offline demo lab")
+    d.add_argument("--out", default="demo-output", metavar="DIR")
+    d.add_argument("--lang", choices=("de", "en"), default=None)
+    return p
+
+
+def _resolver_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--nameserver", action="append", default=[], metavar="IP[:PORT]",
+                   help="recursive resolver to query (default: the system's)")
+    p.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS", help="budget per DNS question")
+
+
+def default_lang() -> str:
+    import locale
+    import os
+
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "de" if value.lower().startswith("de") else "en"
+    loc = locale.getlocale()[0] or ""
+    return "de" if loc.lower().startswith("de") else "en"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(args_list)
+        if args.command is None:
+            raise UsageError("a subcommand is needed (audit, spf-eval, batch, rules, demo); see --help")
+        if getattr(args, "lang", "x") is None:
+            args.lang = default_lang()
+        if getattr(args, "timeout", 1.0) <= 0:
+            raise UsageError("--timeout must be a positive number of seconds")
+        from auditapp.cli import commands
+
+        return int(getattr(commands, "cmd_" + args.command.replace("-", "_"))(args))
+    except UsageError as exc:
+        print(f"auditapp: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except CannotRun as exc:
+        print(f"auditapp: cannot run: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except KeyboardInterrupt:
+        print("auditapp: interrupted", file=sys.stderr)
+        return 130

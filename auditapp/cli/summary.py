@@ -1,0 +1,65 @@
+"""The readable terminal summary of a run: failures first, worst first, then what was not tested."""
+
+from __future__ import annotations
+
+from auditapp.checks.catalog import catalog
+from auditapp.core.model import Run, Status
+from auditapp.core.validation import display_domain
+from auditapp.render import render_finding, severity_label, status_label, summarize
+
+HEAD = {
+    "de": {"audit": "Audit", "resolver": "Resolver", "ips": "Sende-IPs", "none": "keine", "helo": "HELO",
+           "failed": "Befunde", "not_tested": "Nicht getestet", "passed": "Bestanden", "na": "Nicht anwendbar",
+           "fix": "Abhilfe", "duration": "Dauer", "totals": "Summe"},
+    "en": {"audit": "Audit", "resolver": "resolver", "ips": "Sending IPs", "none": "none", "helo": "HELO",
+           "failed": "Findings", "not_tested": "Not tested", "passed": "Passed", "na": "Not applicable",
+           "fix": "Fix", "duration": "duration", "totals": "Totals"},
+}
+
+
+def print_summary(run: Run, lang: str, verbose: bool = False) -> None:
+    h = HEAD[lang]
+    cat = catalog()
+    t = run.target
+    domain = t.get("domain", "")
+    shown = display_domain(domain)
+    name = f"{shown} ({domain})" if shown != domain else domain
+    print(f"auditapp {run.tool_version} · {h['audit']} {name} · {h['resolver']} {run.resolver} · "
+          f"{h['duration']} {run.duration_s:.2f} s")
+    print(f"{h['ips']}: {', '.join(t.get('server_ips', [])) or h['none']}"
+          + (f" · {h['helo']}: {t['helo']}" if t.get("helo") else ""))
+    failed = sorted((f for f in run.findings if f.status is Status.FAIL),
+                    key=lambda f: (-f.severity.rank, f.rule, f.subject))
+    if failed:
+        print(f"\n{h['failed']} ({len(failed)}):")
+    for f in failed:
+        r = render_finding(f, lang, cat)
+        print(f"  {severity_label(f.severity, lang).upper():<9} {f.rule:<26} {f.subject}")
+        print(f"  {'':<9} {r['detail']}")
+        if r["remediation"] and f.severity.rank >= 1:
+            print(f"  {'':<9} {h['fix']}: {r['remediation']}")
+    untested = [f for f in run.findings if f.status in (Status.NOT_TESTED, Status.ERROR)]
+    if untested:
+        print(f"\n{h['not_tested']} ({len(untested)}):")
+        for f in untested:
+            r = render_finding(f, lang, cat)
+            print(f"  {f.rule:<26} {f.subject}: {r['reason']}")
+    if verbose:
+        for label, status in ((h["passed"], Status.PASS), (h["na"], Status.NOT_APPLICABLE)):
+            items = [f for f in run.findings if f.status is status]
+            if items:
+                print(f"\n{label} ({len(items)}):")
+                for f in items:
+                    print(f"  {f.rule:<26} {f.subject}: {render_finding(f, lang, cat)['detail']}")
+    s = summarize(run.findings)
+    counts = ", ".join(f"{n} {severity_label(sev, lang)}" for sev, n in
+                       ((sev, s["failed_by_severity"][sev.value]) for sev in _severities()) if n)
+    print(f"\n{h['totals']}: " + " · ".join(
+        f"{status_label(st, lang)} {s['by_status'][st.value]}" for st in Status if s["by_status"][st.value]
+    ) + (f" ({counts})" if counts else ""))
+
+
+def _severities() -> list:
+    from auditapp.core.model import Severity
+
+    return list(Severity)

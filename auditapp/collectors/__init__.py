@@ -1,0 +1,1 @@
+"""Collectors: all network I/O of an audit lives here."""

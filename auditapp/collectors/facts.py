@@ -1,0 +1,107 @@
+"""Facts: what the collectors learned, each carrying the DNS answers that prove it.
+
+Facts are plain frozen data. Checks read them and never ask the network themselves, so a
+check can be tested by building facts by hand, and a saved run can be re-evaluated.
+A fact that could not be collected keeps the failed :class:`DnsAnswer`; the check turns it
+into ``not_tested`` with that reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from auditapp.dnsclient import DnsAnswer
+
+if TYPE_CHECKING:
+    from auditapp.spf import SpfEvaluation, SpfTree
+
+
+@dataclass(frozen=True)
+class ForwardLookup:
+    """A and AAAA of one name, asked in parallel."""
+
+    name: str
+    a: DnsAnswer
+    aaaa: DnsAnswer
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        return self.a.records + self.aaaa.records
+
+    @property
+    def failure(self) -> DnsAnswer | None:
+        """The first lookup that failed, if neither gave a usable answer."""
+        for ans in (self.a, self.aaaa):
+            if ans.outcome.is_failure:
+                return ans
+        return None
+
+    @property
+    def nxdomain(self) -> bool:
+        return self.a.outcome.value == "nxdomain" and self.aaaa.outcome.value == "nxdomain"
+
+
+@dataclass(frozen=True)
+class PtrFact:
+    """Reverse DNS of one sending IP and the forward lookup of every PTR name."""
+
+    ip: str
+    answer: DnsAnswer
+    forward: tuple[ForwardLookup, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(r.rstrip(".").lower() for r in self.answer.records)
+
+
+@dataclass(frozen=True)
+class HeloFact:
+    """The HELO name of one sending IP, where it came from, and what DNS says about it."""
+
+    ip: str
+    name: str | None
+    source: str
+    unknown_why: str = ""
+    forward: ForwardLookup | None = None
+    spf: DnsAnswer | None = None
+    transcript: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DmarcDiscovery:
+    """RFC 9989 policy discovery: the answers along the tree walk and where a record was found."""
+
+    domain: str
+    answers: tuple[DnsAnswer, ...]
+    found_at: str | None = None
+    records: tuple[str, ...] = ()
+    failure: DnsAnswer | None = None
+
+
+@dataclass(frozen=True)
+class DnsblFact:
+    ip: str
+    zone: str
+    answer: DnsAnswer
+    txt: DnsAnswer | None = None
+
+
+@dataclass
+class Facts:
+    """Everything one audit collected. Fields stay ``None`` until their collector finished."""
+
+    ptr: dict[str, PtrFact] | None = None
+    helo: dict[str, HeloFact] | None = None
+    spf_tree: SpfTree | None = None
+    spf_eval: dict[str, SpfEvaluation] | None = None
+    dkim: dict[str, DnsAnswer] | None = None
+    adsp: DnsAnswer | None = None
+    dmarc: DmarcDiscovery | None = None
+    mta_sts: DnsAnswer | None = None
+    tlsrpt: DnsAnswer | None = None
+    dnsbl: dict[tuple[str, str], DnsblFact] | None = None
+    done: set[str] = field(default_factory=set)
+
+    def has(self, *names: str) -> bool:
+        return all(n in self.done for n in names)

@@ -1,0 +1,1 @@
+"""Domain model and persistence; no Qt, no network."""

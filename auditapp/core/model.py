@@ -1,0 +1,144 @@
+"""The vocabulary every part of auditapp shares: statuses, severities, findings.
+
+A :class:`Finding` is language-neutral: it keeps the catalog outcome key and its parameters
+rather than rendered prose, so one run can be shown in German in the GUI and written in
+English into a report, and re-rendered when a text in the catalog is improved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """Outcome of one check on one subject. ``not_tested`` always carries a reason."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+    NOT_TESTED = "not_tested"
+    ERROR = "error"
+
+
+class Severity(StrEnum):
+    """How much a failed check matters; the scale is defined in knowledge-2026.md §0.2."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; used for ``--fail-on`` and sorting."""
+        return _RANK[self]
+
+
+_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why something was not tested, as a message key plus parameters (rendered per language)."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "params": dict(self.params)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reason:
+        return cls(str(data["key"]), dict(data.get("params", {})))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One verdict of one rule on one subject (an IP, a host name or a domain)."""
+
+    rule: str
+    status: Status
+    severity: Severity
+    subject: str
+    outcome: str
+    params: dict[str, Any] = field(default_factory=dict)
+    evidence: tuple[str, ...] = ()
+    reason: Reason | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "subject": self.subject,
+            "outcome": self.outcome,
+            "params": dict(self.params),
+            "evidence": list(self.evidence),
+            "reason": self.reason.to_json() if self.reason else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            rule=str(data["rule"]),
+            status=Status(data["status"]),
+            severity=Severity(data["severity"]),
+            subject=str(data["subject"]),
+            outcome=str(data["outcome"]),
+            params=dict(data.get("params", {})),
+            evidence=tuple(data.get("evidence", ())),
+            reason=Reason.from_json(data["reason"]) if data.get("reason") else None,
+        )
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity across runs: the same rule on the same subject (for run comparisons)."""
+        return (self.rule, self.subject)
+
+
+@dataclass
+class Run:
+    """One execution of an audit: when, with what, against which resolver, and every finding."""
+
+    id: str
+    started: str
+    finished: str
+    tool_version: str
+    catalog_version: str
+    resolver: str
+    target: dict[str, Any]
+    findings: list[Finding]
+    cancelled: bool = False
+    duration_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started": self.started,
+            "finished": self.finished,
+            "tool_version": self.tool_version,
+            "catalog_version": self.catalog_version,
+            "resolver": self.resolver,
+            "target": self.target,
+            "findings": [f.to_json() for f in self.findings],
+            "cancelled": self.cancelled,
+            "duration_s": self.duration_s,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Run:
+        return cls(
+            id=str(data["id"]),
+            started=str(data["started"]),
+            finished=str(data["finished"]),
+            tool_version=str(data["tool_version"]),
+            catalog_version=str(data["catalog_version"]),
+            resolver=str(data.get("resolver", "")),
+            target=dict(data.get("target", {})),
+            findings=[Finding.from_json(f) for f in data.get("findings", [])],
+            cancelled=bool(data.get("cancelled", False)),
+            duration_s=float(data.get("duration_s", 0.0)),
+        )

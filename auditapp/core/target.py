@@ -1,0 +1,53 @@
+"""What one audit looks at: the domain, its sending servers and the knobs of the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Selectors tried when the user gives none (or in addition to the given ones): DKIM keys
+#: cannot be listed in DNS, so these are the names the common signers use.
+COMMON_DKIM_SELECTORS = (
+    "default", "selector1", "selector2", "google", "k1", "s1", "s2", "dkim", "mail",
+)
+
+#: Default blocklists. Spamhaus refuses queries from public resolvers; that answer is a
+#: ``not_tested`` result, never a listing.
+DEFAULT_DNSBL_ZONES = ("zen.spamhaus.org", "bl.spamcop.net")
+
+DEFAULT_PORTS = {
+    "smtp": 25, "submission": 587, "submissions": 465, "imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995,
+}
+
+
+@dataclass(frozen=True)
+class AuditTarget:
+    """Validated input of one audit; domains are A-labels, IPs canonical text."""
+
+    domain: str
+    server_ips: tuple[str, ...] = ()
+    helo: str | None = None
+    helo_source: str = "cli"
+    mx_hosts: tuple[str, ...] = ()
+    dkim_selectors: tuple[str, ...] = ()
+    dnsbl_zones: tuple[str, ...] = DEFAULT_DNSBL_ZONES
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+
+    @property
+    def all_selectors(self) -> tuple[str, ...]:
+        extra = tuple(s for s in COMMON_DKIM_SELECTORS if s not in self.dkim_selectors)
+        return self.dkim_selectors + extra
+
+    def to_json(self) -> dict[str, object]:
+        from auditapp.core.validation import display_domain
+
+        return {
+            "domain": self.domain,
+            "domain_unicode": display_domain(self.domain),
+            "server_ips": list(self.server_ips),
+            "helo": self.helo,
+            "helo_source": self.helo_source if self.helo else None,
+            "mx_hosts": list(self.mx_hosts),
+            "dkim_selectors": list(self.dkim_selectors),
+            "dnsbl_zones": list(self.dnsbl_zones),
+            "ports": dict(self.ports),
+        }

@@ -1,0 +1,114 @@
+"""Input validation for everything a user types: domains, IPs, host names, selectors.
+
+Input errors are reported before any query is sent (CLI exit code 2, a message beside the
+field in the GUI). A HELO name is the exception: a broken HELO is what a misconfigured
+server really sends, so it is audited and reported, not refused as input.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+import idna
+
+_LDH = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_SELECTOR = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9_])?$")
+
+
+class InputError(ValueError):
+    """A value the user typed cannot be used; the message says why in one line."""
+
+
+def _no_stray_whitespace(text: str, what: str) -> None:
+    if text != text.strip():
+        raise InputError(f"{what} {text!r} has leading or trailing whitespace")
+    if not text:
+        raise InputError(f"{what} is empty")
+    if any(c.isspace() for c in text):
+        raise InputError(f"{what} {text!r} contains whitespace")
+
+
+def normalize_domain(text: str, what: str = "domain") -> str:
+    """Return the A-label form (``xn--bcher-kva.example``) of a domain typed as U- or A-label."""
+    _no_stray_whitespace(text, what)
+    name = text[:-1] if text.endswith(".") else text
+    if "@" in name or "/" in name or ":" in name:
+        raise InputError(f"{what} {text!r} is not a domain name (did you paste an address or URL?)")
+    try:
+        alabel = idna.encode(name, uts46=True, transitional=False).decode("ascii")
+    except idna.IDNAError as exc:
+        raise InputError(f"{what} {text!r} is not a valid domain name: {exc}") from None
+    except UnicodeError as exc:
+        raise InputError(f"{what} {text!r} is not a valid domain name: {exc}") from None
+    labels = alabel.split(".")
+    for label in labels:
+        if len(label) > 63:
+            raise InputError(f"{what} {text!r}: label {label[:20]!r}... is {len(label)} octets long (63 allowed)")
+        if not _LDH.match(label):
+            raise InputError(f"{what} {text!r}: label {label!r} is not a valid host name label")
+    if len(alabel) > 253:
+        raise InputError(f"{what} {text!r} is {len(alabel)} octets long (253 allowed)")
+    if len(labels) < 2:
+        raise InputError(f"{what} {text!r} needs at least two labels (e.g. example.com)")
+    if labels[-1].isdigit():
+        raise InputError(f"{what} {text!r} looks like an IP address, not a domain")
+    return alabel
+
+
+def display_domain(alabel: str) -> str:
+    """The U-label form for people; falls back to the A-label if it cannot be decoded."""
+    try:
+        return idna.decode(alabel)
+    except (idna.IDNAError, UnicodeError):
+        return alabel
+
+
+def parse_ip(text: str, what: str = "IP address") -> str:
+    """Return the canonical text form of an IPv4 or IPv6 address."""
+    _no_stray_whitespace(text, what)
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    glued = re.match(r"^(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$", text) or re.match(r"^\[([0-9a-fA-F:.]+)\]:(\d+)$", text)
+    if glued:
+        raise InputError(
+            f"{what} {text!r} has a port glued on; give the address alone "
+            f"and the port with --port SERVICE={glued.group(2)}"
+        )
+    if text.startswith("[") and text.endswith("]"):
+        raise InputError(f"{what} {text!r}: write IPv6 addresses without brackets")
+    raise InputError(f"{what} {text!r} is not an IPv4 or IPv6 address")
+
+
+def validate_helo(text: str) -> str:
+    """Accept any single token a server could send; only emptiness and whitespace are input errors."""
+    _no_stray_whitespace(text, "HELO name")
+    if len(text) > 255:
+        raise InputError("HELO name is longer than 255 characters")
+    if not text.isprintable():
+        raise InputError(f"HELO name {text!r} contains control characters")
+    return text
+
+
+def validate_selector(text: str) -> str:
+    """A DKIM selector is one or more DNS labels (RFC 6376 §3.1)."""
+    _no_stray_whitespace(text, "DKIM selector")
+    if not _SELECTOR.match(text) or ".." in text:
+        raise InputError(f"DKIM selector {text!r} is not a valid selector (letters, digits, '-', '_', '.')")
+    return text
+
+
+def parse_port_override(text: str) -> tuple[str, int]:
+    """``SERVICE=PORT`` as in ``--port smtp=2525``."""
+    services = ("smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s")
+    if "=" not in text:
+        raise InputError(f"port override {text!r} must look like SERVICE=PORT, e.g. smtp=2525")
+    service, _, port = text.partition("=")
+    service = service.strip().lower()
+    if service not in services:
+        raise InputError(f"port override {text!r}: unknown service {service!r} (one of {', '.join(services)})")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"port override {text!r}: {port!r} is not a port number")
+    return service, int(port)

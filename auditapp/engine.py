@@ -1,0 +1,234 @@
+"""The audit engine: run collectors concurrently, evaluate checks as soon as their facts exist.
+
+The engine is asyncio inside and Qt-free outside. asyncio rather than a thread pool because
+an audit is hundreds of small network waits with true dependencies between some of them
+(PTR, then the forward lookup of its names); coroutines express those chains directly,
+cancel cleanly, and a batch of a thousand domains needs no thousand threads. Callers that
+are not async (the GUI worker) use :func:`iter_audit`, which runs the loop in a thread and
+hands events over a queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from auditapp import __version__
+from auditapp.checks.catalog import Catalog, catalog
+from auditapp.checks.registry import RegisteredCheck, registered, run_check, verify_registry
+from auditapp.collectors import dns_facts
+from auditapp.collectors.facts import Facts
+from auditapp.core.model import Finding, Reason, Run, Status
+from auditapp.core.target import AuditTarget
+from auditapp.dnsclient import DnsClient
+from auditapp.spf import check_host, walk_spf
+
+#: Facts that exist once per sending IP; without IPs their checks are not testable.
+PER_IP_FACTS = {"ptr", "helo", "spf_eval", "dnsbl"}
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    timeout: float = 5.0
+    concurrency: int = 64
+
+
+@dataclass(frozen=True)
+class Started:
+    total: int
+    target: AuditTarget
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    label: str
+
+
+@dataclass(frozen=True)
+class ResultEvent:
+    finding: Finding
+
+
+@dataclass(frozen=True)
+class Finished:
+    run: Run
+
+
+Event = Started | Progress | ResultEvent | Finished
+
+
+@dataclass
+class _Job:
+    fact: str
+    key: Any
+    label: str
+    make: Callable[[], Awaitable[Any]]
+
+
+@dataclass
+class Audit:
+    """One audit of one target; ``run`` may be awaited once."""
+
+    target: AuditTarget
+    dns: DnsClient
+    config: EngineConfig = field(default_factory=EngineConfig)
+    cat: Catalog = field(default_factory=catalog)
+
+    def _jobs(self) -> list[_Job]:
+        t, dns, timeout = self.target, self.dns, self.config.timeout
+        jobs = [
+            _Job("spf_tree", None, f"SPF {t.domain}", lambda: walk_spf(dns, t.domain)),
+            _Job("dkim", None, f"DKIM {t.domain}", lambda: dns_facts.collect_dkim(dns, t)),
+            _Job("adsp", None, f"ADSP {t.domain}", lambda: dns.query(f"_adsp._domainkey.{t.domain}", "TXT")),
+            _Job("dmarc", None, f"DMARC {t.domain}", lambda: dns_facts.collect_dmarc(dns, t.domain)),
+            _Job("mta_sts", None, f"MTA-STS {t.domain}", lambda: dns.query(f"_mta-sts.{t.domain}", "TXT")),
+            _Job("tlsrpt", None, f"TLS-RPT {t.domain}", lambda: dns.query(f"_smtp._tls.{t.domain}", "TXT")),
+        ]
+        sender = f"postmaster@{t.domain}"
+        for ip in t.server_ips:
+            jobs.append(_Job("ptr", ip, f"PTR {ip}", lambda ip=ip: dns_facts.collect_ptr(dns, ip)))
+            jobs.append(_Job("helo", ip, f"HELO {ip}",
+                             lambda ip=ip: dns_facts.collect_helo(dns, t, ip, timeout)))
+            jobs.append(_Job("spf_eval", ip, f"SPF check_host {ip}",
+                             lambda ip=ip: check_host(dns, ip, t.domain, sender, t.helo or t.domain)))
+            for zone in t.dnsbl_zones:
+                jobs.append(_Job("dnsbl", (ip, zone), f"DNSBL {ip} {zone}",
+                                 lambda ip=ip, zone=zone: dns_facts.collect_dnsbl(dns, ip, zone)))
+        return jobs
+
+    async def run(self, emit: Callable[[Event], None]) -> Run:
+        verify_registry(self.cat)
+        started_wall = datetime.now(UTC)
+        t0 = time.perf_counter()
+        facts = Facts()
+        jobs = self._jobs()
+        remaining: dict[str, int] = {}
+        for job in jobs:
+            remaining[job.fact] = remaining.get(job.fact, 0) + 1
+        for name in PER_IP_FACTS:
+            if name not in remaining:
+                setattr(facts, name, {})
+                facts.done.add(name)
+        pending_checks = list(registered().values())
+        findings: list[Finding] = []
+
+        def run_ready() -> None:
+            for reg in list(pending_checks):
+                if facts.has(*reg.needs):
+                    pending_checks.remove(reg)
+                    for finding in self._evaluate(reg, facts):
+                        findings.append(finding)
+                        emit(ResultEvent(finding))
+
+        emit(Started(len(jobs), self.target))
+        run_ready()  # checks whose facts are all per-IP and there are no IPs
+        done = 0
+        cancelled = False
+
+        async def one(job: _Job) -> tuple[_Job, Any]:
+            return job, await job.make()
+
+        tasks = [asyncio.create_task(one(j)) for j in jobs]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                job, value = await next_done
+                if job.key is None:
+                    setattr(facts, job.fact, value)
+                else:
+                    store = getattr(facts, job.fact)
+                    if store is None:
+                        store = {}
+                        setattr(facts, job.fact, store)
+                    store[job.key] = value
+                remaining[job.fact] -= 1
+                if remaining[job.fact] == 0:
+                    facts.done.add(job.fact)
+                done += 1
+                emit(Progress(done, len(jobs), job.label))
+                run_ready()
+        except asyncio.CancelledError:
+            cancelled = True
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for reg in pending_checks:
+                findings.append(Finding(reg.rule_id, Status.NOT_TESTED, self.cat[reg.rule_id].severity,
+                                        self.target.domain, "not_tested", reason=Reason("reason.cancelled")))
+        order = {rule_id: i for i, rule_id in enumerate(self.cat.rules)}
+        findings.sort(key=lambda f: (order.get(f.rule, 999), f.subject))
+        run = Run(
+            id=uuid.uuid4().hex[:12],
+            started=started_wall.isoformat(timespec="seconds"),
+            finished=datetime.now(UTC).isoformat(timespec="seconds"),
+            tool_version=__version__,
+            catalog_version=self.cat.version,
+            resolver=self.dns.describe(),
+            target=self.target.to_json(),
+            findings=findings,
+            cancelled=cancelled,
+            duration_s=round(time.perf_counter() - t0, 3),
+        )
+        emit(Finished(run))
+        return run
+
+    def _evaluate(self, reg: RegisteredCheck, facts: Facts) -> list[Finding]:
+        if not self.target.server_ips and PER_IP_FACTS & set(reg.needs):
+            return [Finding(reg.rule_id, Status.NOT_TESTED, self.cat[reg.rule_id].severity, self.target.domain,
+                            "not_tested", reason=Reason("reason.no_sending_ips"))]
+        return list(run_check(reg, self.cat, facts, self.target))
+
+
+async def audit(target: AuditTarget, dns: DnsClient, config: EngineConfig | None = None,
+                emit: Callable[[Event], None] | None = None) -> Run:
+    """Run one audit and return its :class:`Run`; ``emit`` receives live events."""
+    return await Audit(target, dns, config or EngineConfig()).run(emit or (lambda _e: None))
+
+
+def iter_audit(target: AuditTarget, make_dns: Callable[[], DnsClient], config: EngineConfig | None = None,
+               cancel: threading.Event | None = None) -> Iterator[Event]:
+    """Synchronous event stream for callers without an event loop (the GUI's worker thread).
+
+    ``cancel`` may be set from any thread; the audit then stops within one scheduling step
+    and finishes with a cancelled :class:`Run` whose unevaluated checks are ``not_tested``.
+    """
+    events: queue.Queue[Event | BaseException | None] = queue.Queue()
+
+    async def main() -> None:
+        task = asyncio.create_task(audit(target, make_dns(), config, events.put))
+        while not task.done():
+            if cancel is not None and cancel.is_set():
+                task.cancel()
+                break
+            await asyncio.wait({task}, timeout=0.05)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    def worker() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # handed to the consumer, which re-raises
+            events.put(exc)
+        finally:
+            events.put(None)
+
+    thread = threading.Thread(target=worker, name="audit", daemon=True)
+    thread.start()
+    while True:
+        item = events.get()
+        if item is None:
+            break
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    thread.join()

@@ -1,0 +1,114 @@
+"""Turn language-neutral findings into text in German or English."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from auditapp.checks.catalog import Catalog, catalog
+from auditapp.core.model import Finding, Reason, Run, Severity, Status
+
+LANGS = ("de", "en")
+
+
+class _Params(dict[str, Any]):
+    """Missing placeholders stay visible as ``{name}`` instead of crashing a report."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fmt(template: str, params: dict[str, Any]) -> str:
+    values = _Params({k: _show(v) for k, v in params.items()})
+    return string.Formatter().vformat(template, (), values)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple | set):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def render_reason(reason: Reason, lang: str, cat: Catalog | None = None) -> str:
+    cat = cat or catalog()
+    params = dict(reason.params)
+    if reason.key == "reason.dns_failure":
+        params["what"] = cat.message(f"dns.{params.get('outcome', 'error')}").get(lang)
+        if params.get("detail"):
+            params["what"] += f" ({params['detail']})"
+    if reason.key == "reason.no_helo" and params.get("why", "") == "":
+        params["why"] = "-"
+    return _fmt(cat.message(reason.key).get(lang), params)
+
+
+def status_label(status: Status, lang: str) -> str:
+    return catalog().message(f"status.{status.value}").get(lang)
+
+
+def severity_label(severity: Severity, lang: str) -> str:
+    return catalog().message(f"severity.{severity.value}").get(lang)
+
+
+def render_finding(f: Finding, lang: str, cat: Catalog | None = None) -> dict[str, Any]:
+    """The JSON shape of one result (schema auditapp.result/1)."""
+    cat = cat or catalog()
+    rule = cat[f.rule]
+    params = dict(f.params)
+    params.setdefault("domain", params.get("domain", ""))
+    if "source" in params:
+        label = f"helo_source.{params['source']}"
+        if label in cat.messages:
+            params["source"] = cat.message(label).get(lang)
+    spec = rule.outcomes.get(f.outcome)
+    detail = _fmt(spec.text.get(lang), params) if spec else ""
+    reason = render_reason(f.reason, lang, cat) if f.reason else ""
+    if not detail and reason:
+        detail = reason
+    remediation = ""
+    if f.status is Status.FAIL:
+        rem = spec.remediation if spec and spec.remediation else rule.remediation
+        remediation = _fmt(rem.get(lang), params)
+    return {
+        "rule": f.rule,
+        "status": f.status.value,
+        "severity": f.severity.value,
+        "subject": f.subject,
+        "title": rule.title.get(lang),
+        "detail": detail,
+        "explanation": rule.rationale.get(lang),
+        "remediation": remediation,
+        "references": list(rule.references),
+        "evidence": list(f.evidence),
+        "reason": reason,
+        "category": rule.category,
+    }
+
+
+def summarize(findings: list[Finding]) -> dict[str, Any]:
+    by_status = {s.value: 0 for s in Status}
+    failed_by_severity = {s.value: 0 for s in Severity}
+    for f in findings:
+        by_status[f.status.value] += 1
+        if f.status is Status.FAIL:
+            failed_by_severity[f.severity.value] += 1
+    return {"total": len(findings), "by_status": by_status, "failed_by_severity": failed_by_severity}
+
+
+def run_to_json(run: Run, lang: str) -> dict[str, Any]:
+    """The documented machine-readable result (``auditapp.result/1``)."""
+    from auditapp import __version__
+
+    cat = catalog()
+    return {
+        "schema": "auditapp.result/1",
+        "tool": {"name": "auditapp", "version": __version__, "catalog_version": run.catalog_version,
+                 "resolver": run.resolver, "language": lang},
+        "target": run.target,
+        "started": run.started,
+        "finished": run.finished,
+        "cancelled": run.cancelled,
+        "results": [render_finding(f, lang, cat) for f in run.findings],
+        "summary": summarize(run.findings),
+    }
