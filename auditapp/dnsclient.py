@@ -222,7 +222,7 @@ class DnsClient:
             )
             if not needs_chase:
                 break
-            if final_owner in chain[:-1] or final_owner == name or final_owner == current:
+            if final_owner in chain[:-1] or final_owner in (name, current):
                 answer = _replace(answer, outcome=Outcome.ERROR, detail="CNAME loop")
                 break
             current = final_owner

@@ -38,6 +38,9 @@ PER_IP_FACTS = {"ptr", "helo", "spf_eval", "dnsbl"}
 class EngineConfig:
     timeout: float = 5.0
     concurrency: int = 64
+    #: Learn the HELO name from port 25 when none is given (off in tests and batch runs,
+    #: which must not open connections to the audited servers).
+    smtp_probe: bool = True
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class Audit:
     cat: Catalog = field(default_factory=catalog)
 
     def _jobs(self) -> list[_Job]:
-        t, dns, timeout = self.target, self.dns, self.config.timeout
+        t, dns, timeout, probe = self.target, self.dns, self.config.timeout, self.config.smtp_probe
         jobs = [
             _Job("spf_tree", None, f"SPF {t.domain}", lambda: walk_spf(dns, t.domain)),
             _Job("dkim", None, f"DKIM {t.domain}", lambda: dns_facts.collect_dkim(dns, t)),
@@ -97,7 +100,7 @@ class Audit:
         for ip in t.server_ips:
             jobs.append(_Job("ptr", ip, f"PTR {ip}", lambda ip=ip: dns_facts.collect_ptr(dns, ip)))
             jobs.append(_Job("helo", ip, f"HELO {ip}",
-                             lambda ip=ip: dns_facts.collect_helo(dns, t, ip, timeout)))
+                             lambda ip=ip: dns_facts.collect_helo(dns, t, ip, timeout, probe)))
             jobs.append(_Job("spf_eval", ip, f"SPF check_host {ip}",
                              lambda ip=ip: check_host(dns, ip, t.domain, sender, t.helo or t.domain)))
             for zone in t.dnsbl_zones:

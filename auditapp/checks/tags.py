@@ -55,7 +55,7 @@ def rsa_key_bits(p_value: str) -> int:
             raise TagError("truncated key")
         return tag, pos, length
 
-    tag, pos, length = read(der, 0)
+    tag, pos, _ = read(der, 0)
     if tag != 0x30:
         raise TagError("key is not a DER SEQUENCE")
     inner_tag, ipos, ilen = read(der, pos)

@@ -32,8 +32,11 @@ async def collect_ptr(dns: DnsClient, ip: str) -> PtrFact:
     return PtrFact(ip=ip, answer=answer, forward=tuple(lookups))
 
 
-async def collect_helo(dns: DnsClient, target: AuditTarget, ip: str, timeout: float) -> HeloFact:
-    name, source, why, transcript = target.helo, target.helo_source, "", ()
+async def collect_helo(dns: DnsClient, target: AuditTarget, ip: str, timeout: float, probe: bool = True) -> HeloFact:
+    name, source, why = target.helo, target.helo_source, ""
+    transcript: tuple[str, ...] = (f"HELO name {name} ({source})",) if name else ()
+    if not name and not probe:
+        return HeloFact(ip=ip, name=None, source="smtp", unknown_why="the port-25 probe is switched off")
     if not name:
         greeting = await probe_greeting(ip, target.ports.get("smtp", 25), timeout)
         name, why, transcript = greeting.name, greeting.problem, greeting.transcript

@@ -1,0 +1,217 @@
+"""Every rule, made to pass and made to fail, by auditing real zones served by BIND 9.
+
+The table below is the contract "each rule has a test that passes it and one that fails it";
+``test_every_rule_has_a_pass_and_a_fail_case`` keeps it complete when rules are added.
+The zones live in tests/lab/zones/ (good.test is right, bad.test and the others are wrong on
+purpose).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import pytest
+
+from auditapp.checks.catalog import catalog
+from auditapp.core.model import Run, Status
+from auditapp.core.target import AuditTarget
+from auditapp.dnsclient import DnsClient, Nameserver
+from auditapp.engine import EngineConfig, audit
+
+DKIM_SELECTORS = ("sel2048", "ed", "old", "weak", "tiny")
+
+
+@dataclass(frozen=True)
+class Case:
+    domain: str
+    subject: str | None = None  # defaults to the first IP, else the domain
+    ips: tuple[str, ...] = ()
+    helo: str | None = None
+    selectors: tuple[str, ...] = DKIM_SELECTORS
+    outcome: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+GOOD_IP = "192.0.2.10"
+P, F = Status.PASS, Status.FAIL
+
+# rule -> [(expected status, case), ...]; at least one PASS and one FAIL each.
+CASES: dict[str, list[tuple[Status, Case]]] = {
+    "PTR-MISSING": [
+        (P, Case("good.test", ips=(GOOD_IP,))),
+        (P, Case("good.test", ips=("2001:db8::10",))),
+        (F, Case("good.test", ips=("192.0.2.40",), outcome="missing")),
+    ],
+    "PTR-FCRDNS": [
+        (P, Case("good.test", ips=(GOOD_IP,))),
+        (P, Case("good.test", ips=("2001:db8::10",))),
+        (P, Case("good.test", ips=("192.0.2.70",))),  # two PTRs, one confirms
+        (F, Case("good.test", ips=("192.0.2.20",), outcome="other_addresses")),
+        (F, Case("good.test", ips=("192.0.2.50",), outcome="nonpublic")),
+        (F, Case("good.test", ips=("192.0.2.60",), outcome="nxdomain")),
+    ],
+    "PTR-GENERIC": [
+        (P, Case("good.test", ips=(GOOD_IP,))),
+        (F, Case("good.test", ips=("192.0.2.30",), outcome="generic")),
+    ],
+    "HELO-INVALID": [
+        (P, Case("good.test", ips=(GOOD_IP,), helo="mail.good.test")),
+        (P, Case("good.test", ips=(GOOD_IP,), helo="[192.0.2.10]", outcome="literal")),
+        (F, Case("good.test", ips=(GOOD_IP,), helo="mail.firma.local", outcome="not_fqdn")),
+        (F, Case("good.test", ips=(GOOD_IP,), helo="localhost", outcome="not_fqdn")),
+        (F, Case("good.test", ips=(GOOD_IP,), helo="mailserver", outcome="not_fqdn")),
+        (F, Case("good.test", ips=(GOOD_IP,), helo="192.0.2.10", outcome="not_fqdn")),
+        (F, Case("good.test", ips=(GOOD_IP,), helo="nohost.good.test", outcome="nxdomain")),
+        (F, Case("good.test", ips=(GOOD_IP,), helo="good.test", outcome="no_address")),
+    ],
+    "HELO-IP-MISMATCH": [
+        (P, Case("good.test", ips=(GOOD_IP,), helo="mail.good.test")),
+        (F, Case("good.test", ips=("192.0.2.20",), helo="mail.good.test", outcome="mismatch")),
+        (Status.NOT_APPLICABLE, Case("good.test", ips=(GOOD_IP,), helo="mail.firma.local")),
+    ],
+    "HELO-PTR-MISMATCH": [
+        (P, Case("good.test", ips=(GOOD_IP,), helo="mail.good.test")),
+        (F, Case("good.test", ips=("192.0.2.20",), helo="mail.good.test", outcome="mismatch")),
+    ],
+    "SPF-MISSING": [
+        (P, Case("good.test")),
+        (F, Case("nospf.test", outcome="missing")),
+    ],
+    "SPF-MULTIPLE": [
+        (P, Case("good.test")),
+        (F, Case("multi.test", outcome="multiple")),
+    ],
+    "SPF-SYNTAX": [
+        (P, Case("good.test")),
+        (F, Case("syntax.test", outcome="invalid")),
+    ],
+    "SPF-LOOKUP-LIMIT": [
+        (P, Case("good.test")),
+        (F, Case("lookups.test", outcome="exceeded")),
+    ],
+    "SPF-VOID-LIMIT": [
+        (P, Case("good.test")),
+        (F, Case("void.test", outcome="exceeded")),
+    ],
+    "SPF-PASS-ALL": [
+        (P, Case("good.test")),
+        (F, Case("bad.test", outcome="pass_all")),
+    ],
+    "SPF-NEUTRAL-ALL": [
+        (P, Case("good.test")),
+        (P, Case("redirect.test")),
+        (F, Case("neutral.test", outcome="neutral_all")),
+        (F, Case("noall.test", outcome="no_all")),
+    ],
+    "SPF-HARDFAIL-ALL": [
+        (P, Case("good.test")),
+        (F, Case("hardfail.test", outcome="without_dkim")),
+    ],
+    "SPF-PTR-MECHANISM": [
+        (P, Case("good.test")),
+        (F, Case("hardfail.test", outcome="uses_ptr")),
+    ],
+    "SPF-SENDER-NOT-AUTHORIZED": [
+        (P, Case("good.test", ips=(GOOD_IP,))),
+        (P, Case("good.test", ips=("2001:db8::10",))),
+        (P, Case("redirect.test", ips=(GOOD_IP,))),
+        (F, Case("good.test", ips=("192.0.2.20",), outcome="not_authorized")),
+    ],
+    "SPF-HELO-MISSING": [
+        (P, Case("good.test", subject="mail.good.test", ips=(GOOD_IP,), helo="mail.good.test")),
+        (F, Case("good.test", subject="mx2.bad.test", ips=(GOOD_IP,), helo="mx2.bad.test", outcome="missing")),
+    ],
+    "DKIM-NO-KEY": [
+        (P, Case("good.test")),
+        (F, Case("nospf.test", outcome="missing")),
+    ],
+    "DKIM-WEAK-KEY": [
+        (P, Case("good.test", subject="sel2048._domainkey.good.test")),
+        (P, Case("good.test", subject="ed._domainkey.good.test")),
+        (F, Case("bad.test", subject="weak._domainkey.bad.test", outcome="weak")),
+        (F, Case("bad.test", subject="tiny._domainkey.bad.test", outcome="too_short")),
+    ],
+    "DKIM-TESTING": [
+        (P, Case("good.test", subject="sel2048._domainkey.good.test")),
+        (F, Case("bad.test", subject="weak._domainkey.bad.test", outcome="testing")),
+    ],
+    "ADSP-RECORD": [
+        (P, Case("good.test")),
+        (F, Case("bad.test", outcome="discardable")),
+    ],
+    "DMARC-MISSING": [
+        (P, Case("good.test")),
+        (P, Case("sub.good.test")),  # RFC 9989 tree walk: covered by good.test's record
+        (F, Case("nospf.test", outcome="missing")),
+    ],
+    "DMARC-SYNTAX": [
+        (P, Case("good.test", subject="_dmarc.good.test")),
+        (F, Case("syntax.test", subject="_dmarc.syntax.test", outcome="invalid")),
+        (F, Case("multi.test", subject="_dmarc.multi.test", outcome="multiple")),
+        (F, Case("bad.test", subject="_dmarc.bad.test", outcome="removed_tags")),
+    ],
+    "DMARC-POLICY-NONE": [
+        (P, Case("good.test")),
+        (F, Case("bad.test", outcome="none")),
+    ],
+    "DMARC-NO-REPORTING": [
+        (P, Case("good.test")),
+        (F, Case("bad.test", outcome="no_rua")),
+    ],
+    "DMARC-REJECT-RISK": [
+        (P, Case("good.test")),
+        (F, Case("hardfail.test", outcome="spf_only")),
+        (Status.NOT_APPLICABLE, Case("bad.test")),
+    ],
+    "MTA-STS-MISSING": [
+        (P, Case("good.test")),
+        (F, Case("nospf.test", outcome="missing")),
+    ],
+    "TLSRPT-MISSING": [
+        (P, Case("good.test")),
+        (F, Case("nospf.test", outcome="missing")),
+    ],
+    "DNSBL-LISTED": [
+        (P, Case("good.test", subject=f"{GOOD_IP} @ dnsbl.test", ips=(GOOD_IP,))),
+        (F, Case("good.test", subject="192.0.2.30 @ dnsbl.test", ips=("192.0.2.30",), outcome="listed")),
+        (Status.NOT_TESTED, Case("good.test", subject="192.0.2.20 @ dnsbl.test", ips=("192.0.2.20",))),
+    ],
+}
+
+
+def run_case(port: int, case: Case) -> Run:
+    target = AuditTarget(domain=case.domain, server_ips=case.ips, helo=case.helo, dkim_selectors=case.selectors,
+                         dnsbl_zones=("dnsbl.test",))
+    client = DnsClient([Nameserver("127.0.0.1", port)], timeout=2.0)
+    return asyncio.run(audit(target, client, EngineConfig(timeout=2.0, smtp_probe=False)))
+
+
+def test_every_rule_has_a_pass_and_a_fail_case() -> None:
+    for rule_id in catalog().rules:
+        statuses = {status for status, _ in CASES.get(rule_id, [])}
+        assert {Status.PASS, Status.FAIL} <= statuses, f"{rule_id} needs a PASS and a FAIL case in CASES"
+
+
+PARAMS = [
+    pytest.param(rule, status, case, id=f"{rule}-{status.value}-{i}")
+    for rule, cases in CASES.items()
+    for i, (status, case) in enumerate(cases)
+]
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize(("rule", "status", "case"), PARAMS)
+def test_rule_against_bind(bind_lab, rule: str, status: Status, case: Case) -> None:
+    run = run_case(bind_lab.port, case)
+    subject = case.subject or (case.ips[0] if case.ips else case.domain)
+    found = [f for f in run.findings if f.rule == rule and f.subject == subject]
+    assert found, f"no {rule} result for {subject}: {[(f.rule, f.subject) for f in run.findings if f.rule == rule]}"
+    got = found[0]
+    assert got.status is status, f"{rule} on {subject}: {got.status} ({got.outcome}, {got.reason}); {got.evidence}"
+    if case.outcome:
+        assert got.outcome == case.outcome
+    if status is Status.FAIL:
+        assert got.evidence, "a failed result must show the evidence that led to it"
+    # No check may crash on any scenario.
+    assert not [f for f in run.findings if f.status is Status.ERROR], "a check crashed"
