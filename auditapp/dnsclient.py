@@ -248,7 +248,10 @@ class DnsClient:
     async def _ask(self, name: str, rdtype: str) -> DnsAnswer:
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.max_inflight)
-        qname = dns.name.from_text(name)
+        try:
+            qname = dns.name.from_text(name)
+        except dns.exception.DNSException as exc:  # e.g. an empty label: nothing can be asked
+            return DnsAnswer(name, rdtype, Outcome.ERROR, detail=f"not a valid DNS name: {exc}")
         rtype = dns.rdatatype.from_text(rdtype)
         deadline = time.monotonic() + self.timeout
         last = DnsAnswer(name, rdtype, Outcome.TIMEOUT, detail=f"no answer within {self.timeout:g} s")

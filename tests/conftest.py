@@ -1,3 +1,9 @@
 """Shared pytest setup: the lab-server fixtures live in tests/lab/fixtures.py."""
 
 from lab.fixtures import bind_lab  # noqa: F401
+from spf_conformance_report import spf_conformance_summary
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # pytest hook
+    """Print the RFC 7208 conformance pass count at the end of every run."""
+    spf_conformance_summary(terminalreporter)

@@ -35,6 +35,9 @@ def normalize_domain(text: str, what: str = "domain") -> str:
     name = text[:-1] if text.endswith(".") else text
     if "@" in name or "/" in name or ":" in name:
         raise InputError(f"{what} {text!r} is not a domain name (did you paste an address or URL?)")
+    for label in name.split("."):
+        if label.isascii() and len(label) > 63:
+            raise InputError(f"{what} {text!r}: label {label[:20]!r}... is {len(label)} octets long (63 allowed)")
     try:
         alabel = idna.encode(name, uts46=True, transitional=False).decode("ascii")
     except idna.IDNAError as exc:

@@ -126,6 +126,8 @@ class LabDnsServer:
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> LabDnsServer:
+        if self._thread is not None:  # already running (e.g. start() then ``with``)
+            return self
         if self.port == 0:
             self.port = _free_port(self.host)
         self._thread = threading.Thread(target=self._run, name=f"labdns:{self.port}", daemon=True)

@@ -221,7 +221,7 @@ class _Evaluation:
         outcome = await self.check(target, depth + 1)
         if outcome.result is SpfResult.NONE:
             # A void target still counts (§4.6.4), but the missing record is the news.
-            self.void_lookups += outcome.void
+            self.void_lookups += int(outcome.void)
             raise _PermError(f"{redirect.text}: {target} has no SPF record")
         return outcome
 
@@ -269,7 +269,7 @@ class _Evaluation:
         self.trace.append(f"{'  ' * depth}{term.text}: evaluating {target}")
         outcome = await self.check(target, depth + 1)
         if outcome.result is SpfResult.NONE:
-            self.void_lookups += outcome.void
+            self.void_lookups += int(outcome.void)
             raise _PermError(f"{term.text}: {target} has no SPF record")
         self.trace.append(f"{'  ' * depth}{term.text} -> {outcome.result.value}")
         return outcome.result is SpfResult.PASS

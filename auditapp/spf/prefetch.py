@@ -9,9 +9,10 @@ asks for every name itself, in RFC order, and does all the counting. Prefetching
 changes how long an evaluation takes, never what it returns.
 
 Prefetch tasks are never cancelled: the client shares one in-flight question between all
-callers, and cancelling the caller that happens to own it would cancel it for a concurrent
-evaluation that is waiting on the same name. They finish on their own (each is bounded by the
-client's timeout), and a per-evaluation budget keeps the speculation small.
+callers, and cancelling the caller that happens to own it makes every concurrent evaluation
+waiting on that name start the question again, a round trip lost on the critical path. They
+finish on their own (each is bounded by the client's timeout), and a per-evaluation budget
+keeps the speculation small.
 """
 
 from __future__ import annotations

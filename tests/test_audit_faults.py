@@ -1,0 +1,98 @@
+"""Faults real servers will not produce on request, through the whole audit.
+
+The promise under test: a timeout, SERVFAIL, REFUSED or garbage is ``not_tested`` with its
+reason, never a "missing record" and never a crash; odd but valid answers (split TXT, 3 kB
+SPF over TCP, CNAME chains, several PTRs) are read correctly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from auditapp.core.model import Run, Status
+from auditapp.core.target import AuditTarget
+from auditapp.dnsclient import DnsClient, Nameserver
+from auditapp.engine import EngineConfig, audit
+from auditapp.lab.dnsserver import Fault, LabDnsServer, RecordSet
+from auditapp.render import render_finding
+
+DOMAIN = "faults.test"
+IP = "192.0.2.10"
+
+
+def records() -> RecordSet:
+    rs = RecordSet()
+    big = "v=spf1 " + " ".join(f"ip4:198.51.100.{i}" for i in range(1, 200)) + f" ip4:{IP} -all"
+    assert len(big) > 3000
+    rs.add(DOMAIN, "TXT", big)
+    rs.add("_dmarc." + DOMAIN, "TXT", ["v=DMARC1; p=quarantine; ", "rua=mailto:d@faults.test"])
+    rs.add("10.2.0.192.in-addr.arpa", "PTR", "alias.faults.test.")
+    rs.add("10.2.0.192.in-addr.arpa", "PTR", "other.faults.test.")
+    rs.add("alias.faults.test", "CNAME", "alias2.faults.test.")
+    rs.add("alias2.faults.test", "CNAME", "mail.faults.test.")
+    rs.add("mail.faults.test", "A", IP)
+    rs.add("other.faults.test", "A", "192.0.2.99")
+    rs.add("s1._domainkey." + DOMAIN, "TXT", "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+    for tld in ("test",):
+        rs.add(tld, "SOA", "ns. h. 1 2 3 4 5")
+    return rs
+
+
+def run(faults: dict, domain: str = DOMAIN) -> Run:
+    with LabDnsServer(records(), faults=faults) as lab:
+        client = DnsClient([Nameserver(lab.host, lab.port)], timeout=0.5)
+        target = AuditTarget(domain=domain, server_ips=(IP,), helo="mail.faults.test", dkim_selectors=("s1",),
+                             dnsbl_zones=("dnsbl.test",))
+        return asyncio.run(audit(target, client, EngineConfig(timeout=0.5, smtp_probe=False)))
+
+
+def status(run_: Run, rule: str) -> Status:
+    return next(f.status for f in run_.findings if f.rule == rule)
+
+
+def test_healthy_odd_answers_are_read_correctly() -> None:
+    r = run({})
+    assert status(r, "SPF-MISSING") is Status.PASS  # 3 kB record, needs TCP
+    assert status(r, "SPF-SENDER-NOT-AUTHORIZED") is Status.PASS
+    assert status(r, "DMARC-NO-REPORTING") is Status.PASS  # split TXT strings joined
+    assert status(r, "PTR-FCRDNS") is Status.PASS  # CNAME chain, one of two PTRs confirms
+    assert status(r, "DKIM-NO-KEY") is Status.PASS
+    assert not [f for f in r.findings if f.status is Status.ERROR]
+
+
+@pytest.mark.parametrize("fault", [Fault.TIMEOUT, Fault.SERVFAIL, Fault.REFUSED, Fault.GARBAGE, Fault.SHORT,
+                                   Fault.CUT])
+def test_failed_spf_lookup_is_not_tested_never_missing(fault: Fault) -> None:
+    r = run({DOMAIN: fault})
+    for rule in ("SPF-MISSING", "SPF-LOOKUP-LIMIT", "SPF-PASS-ALL"):
+        found = next(f for f in r.findings if f.rule == rule)
+        assert found.status is Status.NOT_TESTED, (rule, found)
+        assert found.reason is not None
+        text = render_finding(found, "en")["reason"]
+        assert "not a missing record" in text
+    assert status(r, "SPF-SENDER-NOT-AUTHORIZED") is Status.NOT_TESTED  # temperror
+
+
+@pytest.mark.parametrize("fault", [Fault.TIMEOUT, Fault.SERVFAIL])
+def test_failed_ptr_and_dmarc_lookups_are_not_tested(fault: Fault) -> None:
+    r = run({"10.2.0.192.in-addr.arpa": fault, "_dmarc." + DOMAIN: fault, "_dmarc.test": fault})
+    for rule in ("PTR-MISSING", "PTR-FCRDNS", "PTR-GENERIC", "DMARC-MISSING", "DMARC-POLICY-NONE"):
+        assert status(r, rule) is Status.NOT_TESTED, rule
+
+
+def test_failed_forward_lookup_of_ptr_name_is_not_a_fcrdns_failure() -> None:
+    r = run({"mail.faults.test": Fault.TIMEOUT, "alias.faults.test": Fault.TIMEOUT})
+    assert status(r, "PTR-MISSING") is Status.PASS
+    assert status(r, "PTR-FCRDNS") is Status.NOT_TESTED
+
+
+def test_dkim_selector_timeout_is_not_no_key() -> None:
+    r = run({"s1._domainkey." + DOMAIN: Fault.TIMEOUT})
+    assert status(r, "DKIM-NO-KEY") is Status.NOT_TESTED
+
+
+def test_dnsbl_timeout_is_not_a_listing() -> None:
+    r = run({"10.2.0.192.dnsbl.test": Fault.SERVFAIL})
+    assert status(r, "DNSBL-LISTED") is Status.NOT_TESTED
