@@ -16,7 +16,7 @@ lab-servers:
 	@bash tests/lab/install-lab-servers.sh
 
 test: $(STAMP) lab-servers
-	$(PY) -m ruff check auditapp tests bench
+	$(PY) -m ruff check
 	$(PY) -m pytest
 
 demo: $(STAMP)
@@ -26,7 +26,7 @@ run: $(STAMP)
 	$(VENV)/bin/auditapp
 
 lint: $(STAMP)
-	$(PY) -m ruff check auditapp tests bench
+	$(PY) -m ruff check
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'

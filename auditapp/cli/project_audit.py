@@ -1,0 +1,110 @@
+"""``auditapp audit --project FILE``: audit the target a project defines and record the run in it.
+
+The order matters. Everything that can be refused is refused before the first DNS
+question (exit 2, nothing written): the project must load, the command line must not
+describe a second target, the output paths must be writable. The project file is written
+once, after the audit finished: an interrupted audit (Ctrl+C, a cancelled run) leaves it
+exactly as it was, and the atomic save leaves the previous version as ``FILE.bak``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from auditapp.cli.commands import _check_output_paths, exit_code, make_client, write_json
+from auditapp.cli.main import CannotRun, UsageError
+from auditapp.cli.summary import print_summary
+from auditapp.core.model import Run
+from auditapp.core.project import Project, ProjectError
+from auditapp.core.project_io import load_project, save_project
+from auditapp.engine import EngineConfig, audit
+
+#: Exit code of an interrupted audit, as for Ctrl+C elsewhere in the CLI (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+
+#: Options that describe a target; with --project the project file is the one source of
+#: the target, so mixing them would leave it unclear which one was audited and recorded.
+_TARGET_OPTIONS = (
+    ("domain", "DOMAIN"), ("server_ip", "--server-ip"), ("helo", "--helo"), ("mx", "--mx"),
+    ("dkim_selector", "--dkim-selector"), ("dnsbl", "--dnsbl"), ("port", "--port"),
+)
+
+
+def _refuse_target_options(args: argparse.Namespace) -> None:
+    given = [flag for attr, flag in _TARGET_OPTIONS if getattr(args, attr, None) not in (None, [], "")]
+    if given:
+        raise UsageError(f"--project defines the target; remove {', '.join(given)} "
+                         "(change the target in the project instead)")
+
+
+def _fingerprint(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _check_writable(path: Path) -> None:
+    """Find out before the audit, not after it, that the run could not be recorded."""
+    target = path.resolve()
+    directory = target.parent
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise CannotRun(f"cannot record the run: directory {directory} is not writable")
+
+
+def audit_project(args: argparse.Namespace) -> int:
+    """Run the audit a project file describes, append the run and save the file atomically."""
+    _refuse_target_options(args)
+    if getattr(args, "pdf", None):
+        raise CannotRun("the PDF report is not part of this version yet (use --json)")
+    path = Path(args.project)
+    try:
+        stamp = _fingerprint(path)
+        project = load_project(path)
+        target = project.to_target()
+    except ProjectError as exc:
+        raise UsageError(str(exc)) from None
+    _check_output_paths(args.json)
+    _check_writable(path)
+    client = make_client(list(args.nameserver) or list(project.nameservers), args.timeout)
+
+    run = asyncio.run(audit(target, client, EngineConfig(timeout=args.timeout)))
+    if run.cancelled:
+        print(f"auditapp: interrupted; {path} was not changed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+    if _fingerprint(path) != stamp:
+        # Someone (the GUI, a colleague's sync) saved the project while the audit ran: add
+        # the run to their version instead of overwriting their change with ours.
+        try:
+            project = load_project(path)
+        except ProjectError as exc:
+            raise CannotRun(f"the project changed during the audit and can no longer be read; "
+                            f"the run was not recorded ({exc})") from None
+    _record(project, run, path)
+    if args.json:
+        try:
+            write_json(args.json, run, args.lang)
+        except OSError as exc:
+            raise CannotRun(f"the run was recorded in {path}, but {args.json} could not be written: "
+                            f"{exc.strerror or exc}") from None
+        print(f"JSON written to {args.json}")
+    else:
+        print_summary(run, args.lang, verbose=getattr(args, "verbose", False))
+    print(f"Run {run.id} recorded in {path} ({len(project.runs)} runs)")
+    return exit_code(run, args.fail_on)
+
+
+def _record(project: Project, run: Run, path: Path) -> None:
+    project.runs.append(run)
+    try:
+        save_project(project, path)
+    except ProjectError as exc:  # a run the load check would refuse: a bug, but never a broken file
+        raise CannotRun(f"the run could not be recorded in {path}: {exc}") from None
+    except OSError as exc:
+        raise CannotRun(f"the run could not be recorded in {path}: {exc.strerror or exc}") from None

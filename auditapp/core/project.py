@@ -1,0 +1,375 @@
+"""An audit project: one client's mail setup, the answers about it, and every audit run so far.
+
+A project is what a consultant keeps between visits. Its file outlives many versions of the
+tool and is edited by the GUI, the CLI and (now and then) a person with a text editor, so
+everything read from it is checked field by field: a wrong value is reported as a
+:class:`ProjectError` naming the field, instead of surfacing later as a confusing failure
+in the middle of an audit.
+
+Secrets never live here. The test account is stored by user name only; its password is
+kept in the system keyring, so a project file can be mailed to a colleague or checked into
+a repository without leaking credentials. :func:`check_no_secrets` enforces this on every
+load and save.
+
+The on-disk envelope (format name, schema version, migrations) is :mod:`auditapp.core.project_io`;
+this module only knows the ``"project"`` object inside it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
+
+from auditapp.core.model import Run, Severity, Status
+from auditapp.core.target import DEFAULT_DNSBL_ZONES, DEFAULT_PORTS, AuditTarget
+from auditapp.core.validation import (
+    InputError,
+    display_domain,
+    normalize_domain,
+    parse_ip,
+    validate_helo,
+    validate_selector,
+)
+
+T = TypeVar("T")
+
+#: Dictionary keys that mean "a secret is stored here". Checked case-insensitively as the
+#: whole key or its last ``_``/``-`` separated part (``smtp_password``), but not as a
+#: prefix, so a questionnaire id such as ``password_policy`` stays possible.
+SECRET_KEY_NAMES = frozenset({"password", "passwd", "pwd", "secret", "passphrase"})
+
+#: Nesting limit for free-form JSON (questionnaire answers, branding): deep enough for any
+#: real use, shallow enough that a hostile file cannot exhaust the stack.
+MAX_JSON_DEPTH = 32
+
+_MAX_TEXT = 1000
+
+
+class ProjectError(ValueError):
+    """A project (or project file) cannot be used; the message is one line naming the problem.
+
+    ``field`` is the dotted path of the offending field (``server_ips[2]``) when there is
+    one, so the GUI can put the message beside the right input.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Project:
+    """Everything auditapp knows about one client's mail setup.
+
+    Host names and the domain are A-labels (what DNS uses); :attr:`display_domain` gives
+    the U-label for people. ``dnsbl_zones`` is explicit: an empty list means "do not check
+    blocklists", which is why the default is filled in here rather than at audit time.
+    ``ports`` holds only overrides; services not listed use the standard port.
+    """
+
+    name: str
+    domain: str
+    server_ips: list[str] = field(default_factory=list)
+    helo: str | None = None
+    mx_hosts: list[str] = field(default_factory=list)
+    client_hosts: list[str] = field(default_factory=list)
+    dkim_selectors: list[str] = field(default_factory=list)
+    dnsbl_zones: list[str] = field(default_factory=lambda: list(DEFAULT_DNSBL_ZONES))
+    nameservers: list[str] = field(default_factory=list)
+    ports: dict[str, int] = field(default_factory=dict)
+    relay_test: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)
+    branding: dict[str, Any] = field(default_factory=dict)
+    test_account: str | None = None
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def display_domain(self) -> str:
+        """The domain as people write it (``bücher.example``)."""
+        return display_domain(self.domain)
+
+    def to_target(self) -> AuditTarget:
+        """The audit input this project describes (the HELO, if set, is marked as coming from it)."""
+        return AuditTarget(
+            domain=self.domain,
+            server_ips=tuple(dict.fromkeys(self.server_ips)),
+            helo=self.helo,
+            helo_source="project",
+            mx_hosts=tuple(dict.fromkeys(self.mx_hosts)),
+            dkim_selectors=tuple(dict.fromkeys(self.dkim_selectors)),
+            dnsbl_zones=tuple(dict.fromkeys(self.dnsbl_zones)),
+            ports={**DEFAULT_PORTS, **self.ports},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``"project"`` object of the file, in field order (stable diffs between saves)."""
+        return {
+            "name": self.name,
+            "domain": self.domain,
+            "server_ips": list(self.server_ips),
+            "helo": self.helo,
+            "mx_hosts": list(self.mx_hosts),
+            "client_hosts": list(self.client_hosts),
+            "dkim_selectors": list(self.dkim_selectors),
+            "dnsbl_zones": list(self.dnsbl_zones),
+            "nameservers": list(self.nameservers),
+            "ports": dict(self.ports),
+            "relay_test": self.relay_test,
+            "answers": dict(self.answers),
+            "branding": dict(self.branding),
+            "test_account": self.test_account,
+            "runs": [run.to_json() for run in self.runs],
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Project:
+        """Check every field and build the project; raises :class:`ProjectError` naming the field.
+
+        Values are normalised as the CLI would (A-labels, canonical IP text). Unknown fields
+        are refused rather than ignored: a field this version does not know would be
+        silently dropped by the next save.
+        """
+        if not isinstance(data, dict):
+            raise ProjectError(f"the project must be a JSON object, not {_kind(data)}", "project")
+        known = {f.name for f in fields(cls)}
+        for key in data:
+            if _is_secret_key(key):
+                raise ProjectError(f"field {key!r} is not allowed: passwords are kept in the system keyring, "
+                                   "never in the project file", key)
+            if key not in known:
+                raise ProjectError(f"unknown field {key!r} (written by a different auditapp version?)", key)
+        if "domain" not in data:
+            raise ProjectError("field 'domain' is missing", "domain")
+        check_no_secrets({k: v for k, v in data.items() if k != "runs"})
+        get = data.get
+        return cls(
+            name=_text(get("name", ""), "name", allow_empty=True),
+            domain=_input(normalize_domain, _typed(get("domain"), str, "domain"), "domain"),
+            server_ips=_list(get("server_ips", []), "server_ips", lambda v, w: _input(parse_ip, _str(v, w), w)),
+            helo=None if get("helo") is None else _input1(validate_helo, get("helo"), "helo"),
+            mx_hosts=_list(get("mx_hosts", []), "mx_hosts", _host),
+            client_hosts=_list(get("client_hosts", []), "client_hosts", _host),
+            dkim_selectors=_list(get("dkim_selectors", []), "dkim_selectors",
+                                 lambda v, w: _input1(validate_selector, v, w)),
+            dnsbl_zones=_list(get("dnsbl_zones", list(DEFAULT_DNSBL_ZONES)), "dnsbl_zones", _host),
+            nameservers=_list(get("nameservers", []), "nameservers", _nameserver),
+            ports=_ports(get("ports", {})),
+            relay_test=_typed(get("relay_test", False), bool, "relay_test"),
+            answers=_json_object(get("answers", {}), "answers"),
+            branding=_json_object(get("branding", {}), "branding"),
+            test_account=None if get("test_account") is None else _username(get("test_account")),
+            runs=_list(get("runs", []), "runs", _run),
+        )
+
+
+# -- secrets ------------------------------------------------------------------------------
+
+
+def _is_secret_key(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    lowered = key.lower()
+    last = lowered.replace("-", "_").rsplit("_", 1)[-1]
+    return lowered in SECRET_KEY_NAMES or last in SECRET_KEY_NAMES
+
+
+def check_no_secrets(value: object, where: str = "project", depth: int = 0) -> None:
+    """Refuse any object key that names a password or secret, however deeply nested."""
+    if depth > MAX_JSON_DEPTH:
+        return  # the depth itself is reported by the JSON-value check
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where != "project" else str(key)
+            if _is_secret_key(key):
+                raise ProjectError(f"field {path!r} is not allowed: passwords and secrets are kept in the "
+                                   "system keyring, never in the project file", path)
+            check_no_secrets(item, path, depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            check_no_secrets(item, f"{where}[{i}]", depth + 1)
+
+
+# -- field checks -------------------------------------------------------------------------
+
+
+def _kind(value: object) -> str:
+    """JSON's name for a value's type, for messages ("a list", not "<class 'list'>")."""
+    if value is None:
+        return "null"
+    names = {bool: "true/false", int: "a number", float: "a number", str: "a string", list: "a list",
+             dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _typed(value: object, typ: type[T], where: str) -> T:
+    # bool is a subclass of int; a JSON ``true`` is never a valid port or count.
+    if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool)):
+        want = {str: "a string", bool: "true or false", int: "a whole number", dict: "an object",
+                list: "a list"}.get(typ, typ.__name__)
+        raise ProjectError(f"field {where} must be {want}, not {_kind(value)}", where)
+    return value
+
+
+def _str(value: object, where: str) -> str:
+    return _typed(value, str, where)
+
+
+def _text(value: object, where: str, allow_empty: bool = False) -> str:
+    """Free text shown to people (client name): no control characters, bounded length."""
+    text = _str(value, where)
+    if not allow_empty and not text.strip():
+        raise ProjectError(f"field {where} is empty", where)
+    if len(text) > _MAX_TEXT:
+        raise ProjectError(f"field {where} is {len(text)} characters long ({_MAX_TEXT} allowed)", where)
+    if not text.isprintable():
+        raise ProjectError(f"field {where} contains control characters (line breaks, tabs, ...)", where)
+    return text
+
+
+def _input(check: Callable[[str, str], str], value: str, where: str) -> str:
+    """Run a validation-module check that names its subject (``what``); InputError becomes ProjectError."""
+    try:
+        return check(value, f"field {where}")
+    except InputError as exc:
+        raise ProjectError(str(exc), where) from None
+
+
+def _input1(check: Callable[[str], str], value: object, where: str) -> str:
+    """The same for checks that name the subject themselves ("HELO name ..."): the field is prefixed."""
+    try:
+        return check(_str(value, where))
+    except InputError as exc:
+        raise ProjectError(f"field {where}: {exc}", where) from None
+
+
+def _host(value: object, where: str) -> str:
+    return _input(normalize_domain, _str(value, where), where)
+
+
+def _nameserver(value: object, where: str) -> str:
+    from auditapp.dnsclient import parse_nameserver
+
+    text = _str(value, where)
+    if text != text.strip() or not text:
+        raise ProjectError(f"field {where} {text!r} is empty or has surrounding whitespace", where)
+    try:
+        parse_nameserver(text)
+    except ValueError as exc:
+        raise ProjectError(f"field {where}: {exc}", where) from None
+    return text
+
+
+def _username(value: object) -> str:
+    where = "test_account"
+    text = _str(value, where)
+    if not text or len(text) > 320:
+        raise ProjectError(f"field {where} must be a user name of 1 to 320 characters", where)
+    if any(c.isspace() for c in text) or not text.isprintable():
+        raise ProjectError(f"field {where} {text!r} contains whitespace or control characters "
+                           "(it holds the user name only; the password is kept in the system keyring)", where)
+    return text
+
+
+def _list(value: object, where: str, item: Callable[[object, str], T]) -> list[T]:
+    items = _typed(value, list, where)
+    return [item(v, f"{where}[{i}]") for i, v in enumerate(items)]
+
+
+def _ports(value: object) -> dict[str, int]:
+    ports = _typed(value, dict, "ports")
+    out: dict[str, int] = {}
+    for service, port in ports.items():
+        where = f"ports.{service}"
+        if service not in DEFAULT_PORTS:
+            raise ProjectError(f"field ports: unknown service {service!r} (one of {', '.join(DEFAULT_PORTS)})",
+                               where)
+        number = _typed(port, int, where)
+        if not 0 < number < 65536:
+            raise ProjectError(f"field {where}: {number} is not a port number (1-65535)", where)
+        out[service] = number
+    return out
+
+
+def _json_value(value: object, where: str, depth: int = 0) -> Any:
+    """Accept exactly what JSON can hold (finite numbers, string keys), nested at most MAX_JSON_DEPTH."""
+    if depth > MAX_JSON_DEPTH:
+        raise ProjectError(f"field {where} is nested more than {MAX_JSON_DEPTH} levels deep", where)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ProjectError(f"field {where} is {value!r}, which JSON cannot store", where)
+        return value
+    if isinstance(value, list):
+        return [_json_value(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not key:
+                raise ProjectError(f"field {where} has the key {key!r}; keys must be non-empty strings", where)
+            out[key] = _json_value(item, f"{where}.{key}", depth + 1)
+        return out
+    raise ProjectError(f"field {where} holds {type(value).__name__}, which is not a JSON value", where)
+
+
+def _json_object(value: object, where: str) -> dict[str, Any]:
+    result: dict[str, Any] = _json_value(_typed(value, dict, where), where)
+    return result
+
+
+# -- runs ---------------------------------------------------------------------------------
+
+_RUN_FIELDS: dict[str, type] = {
+    "id": str, "started": str, "finished": str, "tool_version": str, "catalog_version": str, "resolver": str,
+    "target": dict, "findings": list, "cancelled": bool, "duration_s": float,
+}
+_FINDING_FIELDS: dict[str, type] = {
+    "rule": str, "status": str, "severity": str, "subject": str, "outcome": str, "params": dict,
+    "evidence": list, "reason": dict,
+}
+
+
+def _run(value: object, where: str) -> Run:
+    """Type-check a stored run before :meth:`Run.from_json`, which would coerce ``null`` to ``"None"``."""
+    data = _typed(value, dict, where)
+    _record(data, _RUN_FIELDS, where, optional={"resolver", "target", "cancelled", "duration_s"})
+    _json_value(data.get("target", {}), f"{where}.target")
+    for i, finding in enumerate(data["findings"]):
+        _finding(finding, f"{where}.findings[{i}]")
+    return Run.from_json(data)
+
+
+def _finding(value: object, where: str) -> None:
+    data = _typed(value, dict, where)
+    _record(data, _FINDING_FIELDS, where, optional={"params", "evidence", "reason"})
+    for key, enum in (("status", Status), ("severity", Severity)):
+        if data[key] not in {m.value for m in enum}:
+            raise ProjectError(f"field {where}.{key}: unknown value {data[key]!r}", f"{where}.{key}")
+    _json_value(data.get("params", {}), f"{where}.params")
+    for j, line in enumerate(data.get("evidence", [])):
+        _str(line, f"{where}.evidence[{j}]")
+    reason = data.get("reason")
+    if reason is not None:
+        _str(reason.get("key"), f"{where}.reason.key")
+        _json_value(_typed(reason.get("params", {}), dict, f"{where}.reason.params"), f"{where}.reason.params")
+
+
+def _record(data: dict[str, Any], spec: dict[str, type], where: str, optional: set[str]) -> None:
+    for key in data:
+        if key not in spec:
+            raise ProjectError(f"field {where}: unknown field {key!r}", f"{where}.{key}")
+    for key, typ in spec.items():
+        if key not in data:
+            if key in optional:
+                continue
+            raise ProjectError(f"field {where}: {key!r} is missing", f"{where}.{key}")
+        value = data[key]
+        if key == "reason" and value is None:
+            continue
+        if typ is float:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ProjectError(f"field {where}.{key} must be a number, not {_kind(value)}", f"{where}.{key}")
+        else:
+            _typed(value, typ, f"{where}.{key}")
