@@ -138,13 +138,19 @@ class Audit:
         cancelled = False
 
         async def one(job: _Job) -> tuple[_Job, Any]:
-            return job, await job.make()
+            try:
+                return job, await job.make()
+            except Exception as exc:
+                facts.errors[job.fact] = f"{job.label}: {type(exc).__name__}: {exc}"
+                return job, None
 
         tasks = [asyncio.create_task(one(j)) for j in jobs]
         try:
             for next_done in asyncio.as_completed(tasks):
                 job, value = await next_done
-                if job.key is None:
+                if job.fact in facts.errors:
+                    pass
+                elif job.key is None:
                     setattr(facts, job.fact, value)
                 else:
                     store = getattr(facts, job.fact)
@@ -184,6 +190,10 @@ class Audit:
         return run
 
     def _evaluate(self, reg: RegisteredCheck, facts: Facts) -> list[Finding]:
+        crashed = [facts.errors[n] for n in reg.needs if n in facts.errors]
+        if crashed:
+            return [Finding(reg.rule_id, Status.ERROR, self.cat[reg.rule_id].severity, self.target.domain,
+                            "error", reason=Reason("reason.check_crashed", {"error": crashed[0]}))]
         if not self.target.server_ips and PER_IP_FACTS & set(reg.needs):
             return [Finding(reg.rule_id, Status.NOT_TESTED, self.cat[reg.rule_id].severity, self.target.domain,
                             "not_tested", reason=Reason("reason.no_sending_ips"))]

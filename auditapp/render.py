@@ -56,7 +56,6 @@ def render_finding(f: Finding, lang: str, cat: Catalog | None = None) -> dict[st
     cat = cat or catalog()
     rule = cat[f.rule]
     params = dict(f.params)
-    params.setdefault("domain", params.get("domain", ""))
     if "source" in params:
         label = f"helo_source.{params['source']}"
         if label in cat.messages:

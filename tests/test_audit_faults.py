@@ -96,3 +96,39 @@ def test_dkim_selector_timeout_is_not_no_key() -> None:
 def test_dnsbl_timeout_is_not_a_listing() -> None:
     r = run({"10.2.0.192.dnsbl.test": Fault.SERVFAIL})
     assert status(r, "DNSBL-LISTED") is Status.NOT_TESTED
+
+
+def test_a_crashing_collector_gives_error_results_not_a_dead_audit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditapp.collectors import dns_facts
+
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("simulated collector bug")
+
+    monkeypatch.setattr(dns_facts, "collect_dkim", broken)
+    r = run({})
+    assert status(r, "DKIM-NO-KEY") is Status.ERROR
+    assert "simulated collector bug" in render_finding(
+        next(f for f in r.findings if f.rule == "DKIM-NO-KEY"), "en")["reason"]
+    assert status(r, "SPF-MISSING") is Status.PASS  # the rest of the audit went on
+
+
+def test_cancelled_audit_reports_unevaluated_checks_as_not_tested() -> None:
+    import threading
+
+    from auditapp.engine import Finished, iter_audit
+
+    cancel = threading.Event()
+    with LabDnsServer(records(), faults={DOMAIN: Fault.TIMEOUT}) as lab:
+        target = AuditTarget(domain=DOMAIN, server_ips=(IP,), helo="mail.faults.test", dnsbl_zones=())
+        events = iter_audit(target, lambda: DnsClient([Nameserver(lab.host, lab.port)], timeout=30.0),
+                            EngineConfig(timeout=30.0, smtp_probe=False), cancel)
+        finished = None
+        for event in events:
+            if not cancel.is_set():
+                cancel.set()
+            if isinstance(event, Finished):
+                finished = event.run
+    assert finished is not None and finished.cancelled
+    spf = next(f for f in finished.findings if f.rule == "SPF-MISSING")
+    assert spf.status is Status.NOT_TESTED
+    assert spf.reason is not None and spf.reason.key == "reason.cancelled"

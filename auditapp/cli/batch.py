@@ -50,8 +50,10 @@ MAX_INFLIGHT_CAP = 512
 QUESTIONS_PER_DOMAIN = 16
 
 _TEXT = {
-    "de": {"json": "JSON-Dateien", "csv": "Übersicht", "domains": "Domains", "failed": "nicht auditierbar"},
-    "en": {"json": "JSON files", "csv": "Summary", "domains": "domains", "failed": "could not be audited"},
+    "de": {"json": "JSON-Dateien", "csv": "Übersicht", "domains": "Domains", "failed": "nicht auditierbar",
+           "queries": "DNS-Anfragen"},
+    "en": {"json": "JSON files", "csv": "Summary", "domains": "domains", "failed": "could not be audited",
+           "queries": "DNS queries"},
 }
 
 
@@ -264,7 +266,7 @@ def run_batch(args: argparse.Namespace) -> int:
     for line in errors:
         print(f"auditapp: {line}", file=sys.stderr)
     print(f"{t['json']}: {out}{'/' if not str(out).endswith('/') else ''}<domain>.json "
-          f"({len(rows)} {t['domains']}, {elapsed:.1f} s, {client.counter.sent} DNS queries)")
+          f"({len(rows)} {t['domains']}, {elapsed:.1f} s, {client.counter.sent} {t['queries']})")
     print(f"{t['csv']}: {csv_path}")
     if errors:
         print(f"auditapp: {len(errors)} {t['domains']} {t['failed']}", file=sys.stderr)

@@ -102,6 +102,8 @@ class Facts:
     tlsrpt: DnsAnswer | None = None
     dnsbl: dict[tuple[str, str], DnsblFact] | None = None
     done: set[str] = field(default_factory=set)
+    #: Facts whose collector crashed (a bug, not a network failure), with the error text.
+    errors: dict[str, str] = field(default_factory=dict)
 
     def has(self, *names: str) -> bool:
         return all(n in self.done for n in names)
