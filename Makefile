@@ -30,7 +30,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) bench/run_all.py
+	$(PY) -m bench.run_all   # needs root: the checkdmarc comparison binds 127.0.0.1:53
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -148,12 +149,16 @@ class DnsClient:
     timeout: float = 5.0
     max_inflight: int = 64
     per_try: float = 2.0
+    #: Completed answers kept; the oldest are dropped beyond this (a batch of 100k domains
+    #: must not keep every answer it ever saw).
+    max_cached: int = 50_000
     counter: QueryCounter = field(default_factory=QueryCounter)
 
     def __post_init__(self) -> None:
         if not self.nameservers:
             raise ValueError("at least one nameserver is needed")
         self._cache: dict[tuple[str, str], asyncio.Future[DnsAnswer]] = {}
+        self._completed: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._sem: asyncio.Semaphore | None = None
 
     @classmethod
@@ -190,6 +195,15 @@ class DnsClient:
                 fut.cancel()
             raise exc
         fut.set_result(answer)
+        if answer.outcome.is_failure:
+            # Callers already waiting share this failure; later ones ask again, so one lost
+            # packet does not spoil every domain of a batch that shares an include.
+            del self._cache[key]
+        else:
+            self._completed[key] = None
+            if len(self._completed) > self.max_cached:
+                old, _ = self._completed.popitem(last=False)
+                self._cache.pop(old, None)
         return answer
 
     async def query_many(self, questions: Iterable[tuple[str, str]]) -> list[DnsAnswer]:

@@ -330,3 +330,37 @@ def test_parse_nameserver_rejects(text: str, message: str) -> None:
 def test_nameserver_round_trips_through_its_text_form() -> None:
     for ns in (Nameserver("127.0.0.1", 5300), Nameserver("::1", 5300), Nameserver("192.0.2.1")):
         assert parse_nameserver(str(ns)) == ns
+
+
+def test_a_failed_answer_is_not_cached_for_later_callers() -> None:
+    """One lost packet must not spoil every later audit that shares the name (batch runs)."""
+    rs = RecordSet()
+    rs.add("flaky.example", "TXT", "v=spf1 -all")
+    with LabDnsServer(rs, faults={"flaky.example": Fault.SERVFAIL}) as lab:
+        client = DnsClient([Nameserver(lab.host, lab.port)], timeout=0.5)
+
+        async def ask_twice() -> tuple[Outcome, Outcome]:
+            first = await client.query("flaky.example", "TXT")
+            lab.faults = {}
+            second = await client.query("flaky.example", "TXT")
+            return first.outcome, second.outcome
+
+        assert asyncio.run(ask_twice()) == (Outcome.SERVFAIL, Outcome.OK)
+
+
+def test_the_cache_is_bounded() -> None:
+    rs = RecordSet()
+    for i in range(30):
+        rs.add(f"n{i}.example", "A", f"192.0.2.{i}")
+    with LabDnsServer(rs) as lab:
+        client = DnsClient([Nameserver(lab.host, lab.port)], timeout=0.5, max_cached=10)
+
+        async def ask_all() -> int:
+            for i in range(30):
+                assert (await client.query(f"n{i}.example", "A")).ok
+            before = lab.queries
+            await client.query("n0.example", "A")  # evicted: asked again
+            await client.query("n29.example", "A")  # recent: from the cache
+            return lab.queries - before
+
+        assert asyncio.run(ask_all()) == 1
