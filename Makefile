@@ -17,7 +17,7 @@ lab-servers:
 
 test: $(STAMP) lab-servers
 	$(PY) -m ruff check
-	$(PY) -m pytest
+	tests/lab/with-keyring.sh $(PY) -m pytest
 
 demo: $(STAMP)
 	$(VENV)/bin/auditapp demo --out demo-output

@@ -24,7 +24,11 @@ from auditapp import __version__
 from auditapp.checks.catalog import Catalog, catalog
 from auditapp.checks.registry import RegisteredCheck, registered, run_check, verify_registry
 from auditapp.collectors import dns_facts
+from auditapp.collectors.discovery import discover_hosts
 from auditapp.collectors.facts import Facts
+from auditapp.collectors.inventory import build_inventory
+from auditapp.collectors.mta_sts import fetch_policy
+from auditapp.collectors.services import collect_services
 from auditapp.core.model import Finding, Reason, Run, Status
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsClient
@@ -32,12 +36,16 @@ from auditapp.spf import check_host, walk_spf
 
 #: Facts that exist once per sending IP; without IPs their checks are not testable.
 PER_IP_FACTS = {"ptr", "helo", "spf_eval", "dnsbl"}
+#: Facts of the mail-service probes; a DNS-only run (batch) reports their checks not tested.
+SERVICE_FACTS = {"discovery", "services", "mta_sts_policy"}
 
 
 @dataclass(frozen=True)
 class EngineConfig:
     timeout: float = 5.0
     concurrency: int = 64
+    #: Password of the test account, read from the keyring by the caller; never stored.
+    account_password: str | None = field(default=None, repr=False)
     #: Learn the HELO name from port 25 when none is given (off in tests and batch runs,
     #: which must not open connections to the audited servers).
     smtp_probe: bool = True
@@ -96,6 +104,28 @@ class Audit:
             _Job("mta_sts", None, f"MTA-STS {t.domain}", lambda: dns.query(f"_mta-sts.{t.domain}", "TXT")),
             _Job("tlsrpt", None, f"TLS-RPT {t.domain}", lambda: dns.query(f"_smtp._tls.{t.domain}", "TXT")),
         ]
+        if t.services:
+            discovery: dict[str, asyncio.Task[Any]] = {}
+
+            def discover() -> asyncio.Task[Any]:
+                if "task" not in discovery:
+                    discovery["task"] = asyncio.ensure_future(discover_hosts(dns, t))
+                return discovery["task"]
+
+            async def services() -> Any:
+                return await collect_services(await discover(), t, timeout, self.config.account_password)
+
+            async def policy() -> Any:
+                txt = await dns.query(f"_mta-sts.{t.domain}", "TXT")
+                if not any(x.strip().startswith("v=STSv1") for x in txt.texts):
+                    return None
+                return await fetch_policy(dns, t.domain, t.ports.get("https", 443), timeout, t.ca_file)
+
+            jobs += [
+                _Job("discovery", None, f"hosts of {t.domain}", discover),
+                _Job("services", None, f"mail services of {t.domain}", services),
+                _Job("mta_sts_policy", None, f"MTA-STS policy of {t.domain}", policy),
+            ]
         sender = f"postmaster@{t.domain}"
         for ip in t.server_ips:
             jobs.append(_Job("ptr", ip, f"PTR {ip}", lambda ip=ip: dns_facts.collect_ptr(dns, ip)))
@@ -111,15 +141,17 @@ class Audit:
     async def run(self, emit: Callable[[Event], None]) -> Run:
         verify_registry(self.cat)
         started_wall = datetime.now(UTC)
+        self._now = started_wall
         t0 = time.perf_counter()
         facts = Facts()
         jobs = self._jobs()
         remaining: dict[str, int] = {}
         for job in jobs:
             remaining[job.fact] = remaining.get(job.fact, 0) + 1
-        for name in PER_IP_FACTS:
+        for name in PER_IP_FACTS | SERVICE_FACTS:
             if name not in remaining:
-                setattr(facts, name, {})
+                # No job for this fact: per-IP facts are empty maps, service facts stay None.
+                setattr(facts, name, {} if name in PER_IP_FACTS else None)
                 facts.done.add(name)
         pending_checks = list(registered().values())
         findings: list[Finding] = []
@@ -185,6 +217,7 @@ class Audit:
             findings=findings,
             cancelled=cancelled,
             duration_s=round(time.perf_counter() - t0, 3),
+            inventory=build_inventory(facts),
         )
         emit(Finished(run))
         return run
@@ -194,10 +227,13 @@ class Audit:
         if crashed:
             return [Finding(reg.rule_id, Status.ERROR, self.cat[reg.rule_id].severity, self.target.domain,
                             "error", reason=Reason("reason.check_crashed", {"error": crashed[0]}))]
+        if not self.target.services and SERVICE_FACTS & set(reg.needs):
+            return [Finding(reg.rule_id, Status.NOT_TESTED, self.cat[reg.rule_id].severity, self.target.domain,
+                            "not_tested", reason=Reason("reason.services_off"))]
         if not self.target.server_ips and PER_IP_FACTS & set(reg.needs):
             return [Finding(reg.rule_id, Status.NOT_TESTED, self.cat[reg.rule_id].severity, self.target.domain,
                             "not_tested", reason=Reason("reason.no_sending_ips"))]
-        return list(run_check(reg, self.cat, facts, self.target))
+        return list(run_check(reg, self.cat, facts, self.target, self._now))
 
 
 async def audit(target: AuditTarget, dns: DnsClient, config: EngineConfig | None = None,

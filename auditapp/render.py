@@ -108,6 +108,7 @@ def run_to_json(run: Run, lang: str) -> dict[str, Any]:
         "started": run.started,
         "finished": run.finished,
         "cancelled": run.cancelled,
+        "inventory": run.inventory,
         "results": [render_finding(f, lang, cat) for f in run.findings],
         "summary": summarize(run.findings),
     }

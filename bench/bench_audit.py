@@ -118,7 +118,8 @@ def critical_chain(records: RecordSet, d: LabDomain) -> tuple[int, list[str]]:
 # -- measurements ---------------------------------------------------------------------------
 
 def target_for(d: LabDomain) -> AuditTarget:
-    return AuditTarget(domain=d.domain, server_ips=d.ips, helo=d.helo, dnsbl_zones=(DNSBL_ZONE, DNSBL_ZONE2))
+    return AuditTarget(domain=d.domain, server_ips=d.ips, helo=d.helo, dnsbl_zones=(DNSBL_ZONE, DNSBL_ZONE2),
+                       services=False)
 
 
 def timed_audit(server: LabDnsServer, d: LabDomain, **client_kw: float) -> tuple[float, DnsClient]:

@@ -1,6 +1,12 @@
 """Shared pytest setup: the lab-server fixtures live in tests/lab/fixtures.py."""
 
+import os
+
+# No test may connect anywhere but loopback (see auditapp/collectors/netguard.py).
+os.environ["AUDITAPP_LOOPBACK_ONLY"] = "1"
+
 from lab.fixtures import bind_lab  # noqa: F401
+from lab.mail_fixtures import mail_lab  # noqa: F401
 from spf_conformance_report import spf_conformance_summary
 
 

@@ -44,7 +44,7 @@ def run(faults: dict, domain: str = DOMAIN) -> Run:
     with LabDnsServer(records(), faults=faults) as lab:
         client = DnsClient([Nameserver(lab.host, lab.port)], timeout=0.5)
         target = AuditTarget(domain=domain, server_ips=(IP,), helo="mail.faults.test", dkim_selectors=("s1",),
-                             dnsbl_zones=("dnsbl.test",))
+                             dnsbl_zones=("dnsbl.test",), services=False)
         return asyncio.run(audit(target, client, EngineConfig(timeout=0.5, smtp_probe=False)))
 
 
@@ -119,7 +119,8 @@ def test_cancelled_audit_reports_unevaluated_checks_as_not_tested() -> None:
 
     cancel = threading.Event()
     with LabDnsServer(records(), faults={DOMAIN: Fault.TIMEOUT}) as lab:
-        target = AuditTarget(domain=DOMAIN, server_ips=(IP,), helo="mail.faults.test", dnsbl_zones=())
+        target = AuditTarget(domain=DOMAIN, server_ips=(IP,), helo="mail.faults.test", dnsbl_zones=(),
+                             services=False)
         events = iter_audit(target, lambda: DnsClient([Nameserver(lab.host, lab.port)], timeout=30.0),
                             EngineConfig(timeout=30.0, smtp_probe=False), cancel)
         finished = None

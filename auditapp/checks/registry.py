@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from auditapp.checks.catalog import Catalog, Rule, catalog
@@ -73,10 +74,13 @@ class CheckContext:
     rule it implements and cannot invent a severity the catalog does not know.
     """
 
-    def __init__(self, rule: Rule, facts: Facts, target: AuditTarget) -> None:
+    def __init__(self, rule: Rule, facts: Facts, target: AuditTarget, now: datetime | None = None) -> None:
         self.rule = rule
         self.facts = facts
         self.target = target
+        #: The audit's clock (certificate validity is judged against the run's start, not the
+        #: moment a report is re-rendered).
+        self.now = now or datetime.now(UTC)
 
     def _finding(
         self, status: Status, subject: str, outcome: str, evidence: Iterable[str], reason: Reason | None,
@@ -122,9 +126,10 @@ class CheckContext:
         return self.target.domain
 
 
-def run_check(reg: RegisteredCheck, cat: Catalog, facts: Facts, target: AuditTarget) -> Iterator[Finding]:
+def run_check(reg: RegisteredCheck, cat: Catalog, facts: Facts, target: AuditTarget,
+              now: datetime | None = None) -> Iterator[Finding]:
     """Run one check; a crash becomes an ``error`` result instead of ending the audit."""
-    ctx = CheckContext(cat[reg.rule_id], facts, target)
+    ctx = CheckContext(cat[reg.rule_id], facts, target, now)
     try:
         findings = list(reg.fn(ctx))
     except Exception as exc:

@@ -199,7 +199,7 @@ async def audit_all(entries: list[BatchEntry], client: DnsClient, out: Path, lan
 
     async def one(index: int, entry: BatchEntry) -> None:
         try:
-            target = AuditTarget(domain=entry.domain, dnsbl_zones=dnsbl)
+            target = AuditTarget(domain=entry.domain, dnsbl_zones=dnsbl, services=False)
             run = await audit(target, client, config)
             rows[index] = csv_row(run)
             # Rendering and fsync run in a thread: the loop keeps the other audits' packets moving.

@@ -55,18 +55,40 @@ def target_from_args(args: argparse.Namespace) -> AuditTarget:
         for text in args.port:
             service, port = parse_port_override(text)
             ports[service] = port
+        submission = tuple(normalize_domain(h, "--submission-host") for h in args.submission_host)
+        mailbox = tuple(normalize_domain(h, "--mailbox-host") for h in args.mailbox_host)
+        if args.account is not None and (not args.account.strip() or args.account != args.account.strip()):
+            raise InputError(f"--account {args.account!r} must be a user name without surrounding whitespace")
+        if args.ca_file and not Path(args.ca_file).is_file():
+            raise InputError(f"--ca-file {args.ca_file}: no such file")
     except InputError as exc:
         raise UsageError(str(exc)) from None
     return AuditTarget(domain=domain, server_ips=ips, helo=helo, mx_hosts=mx, dkim_selectors=selectors,
-                       dnsbl_zones=zones, ports=ports)
+                       dnsbl_zones=zones, ports=ports, submission_hosts=submission, mailbox_hosts=mailbox,
+                       relay_test=args.relay_test, account=args.account, ca_file=args.ca_file,
+                       services=not args.no_services)
 
 
-def _check_output_paths(*paths: str | None) -> None:
+def check_output_paths(*paths: str | None) -> None:
     for p in paths:
         if p:
             parent = Path(p).resolve().parent
             if not parent.is_dir():
                 raise UsageError(f"cannot write {p}: directory {parent} does not exist")
+
+
+def account_password(target: AuditTarget) -> str | None:
+    """The test account's password from the keyring (asked once on a terminal), or exit 3."""
+    if not target.account or not target.services:
+        return None
+    from auditapp.credentials import CredentialError, get_password
+
+    try:
+        return get_password(target.account)
+    except CredentialError as exc:
+        # The audit still runs; only the logged-in checks are reported as not tested.
+        print(f"auditapp: warning: {exc}; the checks that need a login are skipped", file=sys.stderr)
+        return None
 
 
 def write_json(path: str, run: Run, lang: str) -> None:
@@ -90,9 +112,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     target = target_from_args(args)
     if args.pdf:
         raise CannotRun("the PDF report is not part of this version yet (use --json)")
-    _check_output_paths(args.json)
+    check_output_paths(args.json)
     client = make_client(args.nameserver, args.timeout)
-    run = asyncio.run(audit(target, client, EngineConfig(timeout=args.timeout)))
+    password = account_password(target)
+    run = asyncio.run(audit(target, client, EngineConfig(timeout=args.timeout, account_password=password)))
     if args.json:
         write_json(args.json, run, args.lang)
         print(f"JSON written to {args.json}")
@@ -165,7 +188,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CannotRun(f"cannot create {out}: {exc}") from None
     target = AuditTarget(domain=DEMO_DOMAIN, server_ips=DEMO_IPS, helo=DEMO_HELO, dkim_selectors=(DEMO_SELECTOR,),
-                         dnsbl_zones=(DEMO_DNSBL,))
+                         dnsbl_zones=(DEMO_DNSBL,), services=False)
     with LabDnsServer(RecordSet.from_zone_text(DEMO_ZONES)) as server:
         client = DnsClient([Nameserver(server.host, server.port)], timeout=2.0)
         run = asyncio.run(audit(target, client, EngineConfig(timeout=2.0)))

@@ -44,6 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
     _resolver_args(a)
     a.add_argument("--port", action="append", default=[], metavar="SERVICE=PORT",
                    help="port override, e.g. smtp=2525")
+    a.add_argument("--submission-host", action="append", default=[], metavar="HOST",
+                   help="client submission host (default: SRV records, then smtp./mail.)")
+    a.add_argument("--mailbox-host", action="append", default=[], metavar="HOST",
+                   help="IMAP/POP3 host (default: SRV records, then imap./pop./mail.)")
+    a.add_argument("--relay-test", action="store_true",
+                   help="test port 25 for open relaying (MAIL FROM/RCPT TO/RSET, never DATA)")
+    a.add_argument("--account", metavar="USER", help="test account for submission (password from the keyring)")
+    a.add_argument("--ca-file", metavar="PEM", help="extra trust anchors (internal CA); the system store stays in use")
+    a.add_argument("--no-services", action="store_true", help="DNS checks only; do not connect to the mail servers")
     a.add_argument("--lang", choices=("de", "en"), default=None)
     a.add_argument("--json", metavar="FILE", help="write the results as JSON (auditapp.result/1)")
     a.add_argument("--pdf", metavar="FILE", help="write the PDF report")

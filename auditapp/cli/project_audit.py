@@ -13,9 +13,10 @@ import argparse
 import asyncio
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from auditapp.cli.commands import _check_output_paths, exit_code, make_client, write_json
+from auditapp.cli.commands import account_password, check_output_paths, exit_code, make_client, write_json
 from auditapp.cli.main import CannotRun, UsageError
 from auditapp.cli.summary import print_summary
 from auditapp.core.model import Run
@@ -31,11 +32,13 @@ EXIT_INTERRUPTED = 130
 _TARGET_OPTIONS = (
     ("domain", "DOMAIN"), ("server_ip", "--server-ip"), ("helo", "--helo"), ("mx", "--mx"),
     ("dkim_selector", "--dkim-selector"), ("dnsbl", "--dnsbl"), ("port", "--port"),
+    ("submission_host", "--submission-host"), ("mailbox_host", "--mailbox-host"), ("relay_test", "--relay-test"),
+    ("account", "--account"),
 )
 
 
 def _refuse_target_options(args: argparse.Namespace) -> None:
-    given = [flag for attr, flag in _TARGET_OPTIONS if getattr(args, attr, None) not in (None, [], "")]
+    given = [flag for attr, flag in _TARGET_OPTIONS if getattr(args, attr, None) not in (None, [], "", False)]
     if given:
         raise UsageError(f"--project defines the target; remove {', '.join(given)} "
                          "(change the target in the project instead)")
@@ -69,11 +72,13 @@ def audit_project(args: argparse.Namespace) -> int:
         target = project.to_target()
     except ProjectError as exc:
         raise UsageError(str(exc)) from None
-    _check_output_paths(args.json)
+    check_output_paths(args.json)
     _check_writable(path)
+    target = replace(target, ca_file=getattr(args, "ca_file", None), services=not getattr(args, "no_services", False))
     client = make_client(list(args.nameserver) or list(project.nameservers), args.timeout)
+    password = account_password(target)
 
-    run = asyncio.run(audit(target, client, EngineConfig(timeout=args.timeout)))
+    run = asyncio.run(audit(target, client, EngineConfig(timeout=args.timeout, account_password=password)))
     if run.cancelled:
         print(f"auditapp: interrupted; {path} was not changed", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -10,10 +10,12 @@ from auditapp.render import render_finding, severity_label, status_label, summar
 HEAD = {
     "de": {"audit": "Audit", "resolver": "Resolver", "ips": "Sende-IPs", "none": "keine", "helo": "HELO",
            "failed": "Befunde", "not_tested": "Nicht getestet", "passed": "Bestanden", "na": "Nicht anwendbar",
-           "fix": "Abhilfe", "duration": "Dauer", "totals": "Summe"},
+           "fix": "Abhilfe", "duration": "Dauer", "totals": "Summe", "services": "Maildienste",
+           "closed": "geschlossen/gefiltert"},
     "en": {"audit": "Audit", "resolver": "resolver", "ips": "Sending IPs", "none": "none", "helo": "HELO",
            "failed": "Findings", "not_tested": "Not tested", "passed": "Passed", "na": "Not applicable",
-           "fix": "Fix", "duration": "duration", "totals": "Totals"},
+           "fix": "Fix", "duration": "duration", "totals": "Totals", "services": "Mail services",
+           "closed": "closed/filtered"},
 }
 
 
@@ -28,6 +30,7 @@ def print_summary(run: Run, lang: str, verbose: bool = False) -> None:
           f"{h['duration']} {run.duration_s:.2f} s")
     print(f"{h['ips']}: {', '.join(t.get('server_ips', [])) or h['none']}"
           + (f" · {h['helo']}: {t['helo']}" if t.get("helo") else ""))
+    print_services(run, h)
     failed = sorted((f for f in run.findings if f.status is Status.FAIL),
                     key=lambda f: (-f.severity.rank, f.rule, f.subject))
     if failed:
@@ -57,6 +60,30 @@ def print_summary(run: Run, lang: str, verbose: bool = False) -> None:
     print(f"\n{h['totals']}: " + " · ".join(
         f"{status_label(st, lang)} {s['by_status'][st.value]}" for st in Status if s["by_status"][st.value]
     ) + (f" ({counts})" if counts else ""))
+
+
+def print_services(run: Run, h: dict[str, str]) -> None:
+    """Hosts (with where each came from) and what every endpoint showed."""
+    hosts = run.inventory.get("hosts", [])
+    endpoints = run.inventory.get("endpoints", [])
+    if not hosts:
+        return
+    print(f"\n{h['services']}:")
+    for host in hosts:
+        print(f"  {host['name']:<28} {', '.join(host['addresses']) or '-':<18} {'; '.join(host['sources'])}")
+    closed: dict[str, list[str]] = {}
+    for e in endpoints:
+        if e["state"] != "open":
+            closed.setdefault(e["address"], []).append(str(e["port"]))
+            continue
+        extra = " ".join(filter(None, [
+            e.get("tls", "no TLS" if e["service"] not in ("submissions", "imaps", "pop3s") else ""),
+            f"{e['greeting_ms']} ms" if "greeting_ms" in e else "",
+            e.get("problem", ""),
+        ]))
+        print(f"    {e['address']:<16} {e['port']:>5} {e['service']:<12} {extra}")
+    for address, ports in closed.items():
+        print(f"    {address:<16} {h['closed']}: {' '.join(ports)}")
 
 
 def _severities() -> list:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from auditapp.dnsclient import DnsAnswer
 
 if TYPE_CHECKING:
+    from auditapp.collectors.service_facts import Discovery, EndpointProbe, MtaStsPolicy
     from auditapp.spf import SpfEvaluation, SpfTree
 
 
@@ -101,6 +102,10 @@ class Facts:
     mta_sts: DnsAnswer | None = None
     tlsrpt: DnsAnswer | None = None
     dnsbl: dict[tuple[str, str], DnsblFact] | None = None
+    discovery: Discovery | None = None
+    services: dict[tuple[str, int], EndpointProbe] | None = None
+    #: None also when the domain publishes no _mta-sts record (nothing to fetch).
+    mta_sts_policy: MtaStsPolicy | None = None
     done: set[str] = field(default_factory=set)
     #: Facts whose collector crashed (a bug, not a network failure), with the error text.
     errors: dict[str, str] = field(default_factory=dict)

@@ -12,6 +12,8 @@ import asyncio
 import re
 from dataclasses import dataclass
 
+from auditapp.collectors.netguard import blocked
+
 #: The name we greet with: RFC 2606 reserves .invalid, so it can never be mistaken for a host.
 CLIENT_NAME = "auditapp.invalid"
 
@@ -45,6 +47,9 @@ async def probe_greeting(ip: str, port: int, timeout: float) -> Greeting:
     """Connect, read the greeting, send EHLO, QUIT; never sends mail."""
     transcript: list[str] = [f"connect {ip} port {port}"]
     host = ip
+    why = blocked(ip)
+    if why:
+        return Greeting(None, why, tuple(transcript))
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except TimeoutError:

@@ -113,9 +113,12 @@ class Run:
     findings: list[Finding]
     cancelled: bool = False
     duration_s: float = 0.0
+    #: What was found and probed (hosts with their sources, endpoints with their state): the
+    #: scope of the audit, shown in summaries and the report's method section.
+    inventory: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "started": self.started,
             "finished": self.finished,
@@ -127,6 +130,9 @@ class Run:
             "cancelled": self.cancelled,
             "duration_s": self.duration_s,
         }
+        if self.inventory:  # runs without service probes keep the compact v1 shape
+            data["inventory"] = self.inventory
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Run:
@@ -141,4 +147,5 @@ class Run:
             findings=[Finding.from_json(f) for f in data.get("findings", [])],
             cancelled=bool(data.get("cancelled", False)),
             duration_s=float(data.get("duration_s", 0.0)),
+            inventory=dict(data.get("inventory", {})),
         )

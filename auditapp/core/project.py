@@ -101,6 +101,11 @@ class Project:
             dkim_selectors=tuple(dict.fromkeys(self.dkim_selectors)),
             dnsbl_zones=tuple(dict.fromkeys(self.dnsbl_zones)),
             ports={**DEFAULT_PORTS, **self.ports},
+            # A client-facing host serves submission and mailbox access unless probing shows otherwise.
+            submission_hosts=tuple(dict.fromkeys(self.client_hosts)),
+            mailbox_hosts=tuple(dict.fromkeys(self.client_hosts)),
+            relay_test=self.relay_test,
+            account=self.test_account,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -323,7 +328,7 @@ def _json_object(value: object, where: str) -> dict[str, Any]:
 
 _RUN_FIELDS: dict[str, type] = {
     "id": str, "started": str, "finished": str, "tool_version": str, "catalog_version": str, "resolver": str,
-    "target": dict, "findings": list, "cancelled": bool, "duration_s": float,
+    "target": dict, "findings": list, "cancelled": bool, "duration_s": float, "inventory": dict,
 }
 _FINDING_FIELDS: dict[str, type] = {
     "rule": str, "status": str, "severity": str, "subject": str, "outcome": str, "params": dict,
@@ -334,8 +339,9 @@ _FINDING_FIELDS: dict[str, type] = {
 def _run(value: object, where: str) -> Run:
     """Type-check a stored run before :meth:`Run.from_json`, which would coerce ``null`` to ``"None"``."""
     data = _typed(value, dict, where)
-    _record(data, _RUN_FIELDS, where, optional={"resolver", "target", "cancelled", "duration_s"})
+    _record(data, _RUN_FIELDS, where, optional={"resolver", "target", "cancelled", "duration_s", "inventory"})
     _json_value(data.get("target", {}), f"{where}.target")
+    _json_value(data.get("inventory", {}), f"{where}.inventory")
     for i, finding in enumerate(data["findings"]):
         _finding(finding, f"{where}.findings[{i}]")
     return Run.from_json(data)

@@ -16,7 +16,11 @@ DEFAULT_DNSBL_ZONES = ("zen.spamhaus.org", "bl.spamcop.net")
 
 DEFAULT_PORTS = {
     "smtp": 25, "submission": 587, "submissions": 465, "imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995,
+    "https": 443,
 }
+
+#: TLS-CERT-EXPIRING warns below this many days (issue #3: configurable, default 21).
+DEFAULT_CERT_WARN_DAYS = 21
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,16 @@ class AuditTarget:
     dkim_selectors: tuple[str, ...] = ()
     dnsbl_zones: tuple[str, ...] = DEFAULT_DNSBL_ZONES
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    submission_hosts: tuple[str, ...] = ()
+    mailbox_hosts: tuple[str, ...] = ()
+    #: The open-relay test on port 25 sends traffic that looks like abuse: only on request.
+    relay_test: bool = False
+    #: User name of the test account; its password lives in the keyring, never here.
+    account: str | None = None
+    ca_file: str | None = None
+    cert_warn_days: int = DEFAULT_CERT_WARN_DAYS
+    #: Mail services are probed unless switched off (batch runs are DNS-only).
+    services: bool = True
 
     @property
     def all_selectors(self) -> tuple[str, ...]:
@@ -50,4 +64,10 @@ class AuditTarget:
             "dkim_selectors": list(self.dkim_selectors),
             "dnsbl_zones": list(self.dnsbl_zones),
             "ports": dict(self.ports),
+            "submission_hosts": list(self.submission_hosts),
+            "mailbox_hosts": list(self.mailbox_hosts),
+            "relay_test": self.relay_test,
+            "account": self.account,
+            "ca_file": self.ca_file,
+            "services": self.services,
         }

@@ -105,7 +105,7 @@ def validate_selector(text: str) -> str:
 
 def parse_port_override(text: str) -> tuple[str, int]:
     """``SERVICE=PORT`` as in ``--port smtp=2525``."""
-    services = ("smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s")
+    services = ("smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "https")
     if "=" not in text:
         raise InputError(f"port override {text!r} must look like SERVICE=PORT, e.g. smtp=2525")
     service, _, port = text.partition("=")

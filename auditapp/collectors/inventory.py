@@ -1,0 +1,35 @@
+"""A plain-data summary of what an audit looked at, for the run record and the reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditapp.collectors.facts import Facts
+
+
+def build_inventory(facts: Facts) -> dict[str, Any]:
+    """Hosts with roles, sources and addresses; every endpoint with its state and TLS facts."""
+    inv: dict[str, Any] = {}
+    if facts.discovery is not None:
+        inv["hosts"] = [
+            {"name": h.name, "roles": [r.value for r in h.roles], "sources": list(h.sources),
+             "addresses": list(h.addresses)}
+            for h in facts.discovery.hosts
+        ]
+    if facts.services:
+        rows = []
+        for (address, port), p in sorted(facts.services.items()):
+            row: dict[str, Any] = {"address": address, "port": port, "service": p.service, "state": p.state.value}
+            if p.greeting:
+                row["greeting"] = p.greeting[:120]
+            if p.greeting_ms is not None:
+                row["greeting_ms"] = round(p.greeting_ms)
+            if p.tls is not None and p.tls.ok:
+                row["tls"] = p.tls.version
+                if p.tls.cert:
+                    row["cert_not_after"] = p.tls.cert.not_after
+            if p.problem:
+                row["problem"] = p.problem
+            rows.append(row)
+        inv["endpoints"] = rows
+    return inv

@@ -1,0 +1,156 @@
+"""Fetch and parse the MTA-STS policy (RFC 8461 §3.2, §3.3) over validated HTTPS.
+
+A small HTTP/1.1 client on asyncio streams rather than a dependency: the policy fetch has
+rules of its own (no redirects, a valid certificate for ``mta-sts.DOMAIN``, at most 64 KB,
+``text/plain``), and the address must come from the audit's resolver, not the system's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+
+from auditapp.collectors.netguard import blocked
+from auditapp.collectors.service_facts import MtaStsPolicy
+from auditapp.dnsclient import DnsClient
+
+#: RFC 8461 §3.2: a policy larger than this is invalid; senders stop reading.
+MAX_POLICY_BYTES = 64 * 1024
+#: RFC 8461 §3.2: max_age up to 31557600 seconds (about a year).
+MAX_AGE_LIMIT = 31_557_600
+
+
+def make_context(ca_file: str | None) -> ssl.SSLContext:
+    """System trust store plus the consultant's extra anchors (internal CAs, the lab)."""
+    ctx = ssl.create_default_context()
+    if ca_file:
+        ctx.load_verify_locations(cafile=ca_file)
+    return ctx
+
+
+def parse_policy(text: str) -> tuple[dict[str, str], list[str], list[str]]:
+    """Return (fields, mx patterns, errors) of a policy body."""
+    fields: dict[str, str] = {}
+    mx: list[str] = []
+    errors: list[str] = []
+    for raw in re.split(r"\r?\n", text):
+        line = raw.strip()
+        if not line:
+            continue
+        if ":" not in line:
+            errors.append(f"line {line[:60]!r} is not 'key: value'")
+            continue
+        key, _, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if key == "mx":
+            mx.append(value.lower())
+        elif key in fields:
+            errors.append(f"field {key!r} appears twice")
+        else:
+            fields[key] = value
+    if fields.get("version") != "STSv1":
+        errors.append("version must be STSv1")
+    mode = fields.get("mode", "")
+    if mode not in ("enforce", "testing", "none"):
+        errors.append(f"mode {mode!r} must be enforce, testing or none")
+    age = fields.get("max_age", "")
+    if not age.isdigit() or int(age) > MAX_AGE_LIMIT:
+        errors.append(f"max_age {age!r} must be a number of seconds up to {MAX_AGE_LIMIT}")
+    if mode in ("enforce", "testing") and not mx:
+        errors.append("no mx patterns")
+    for pattern in mx:
+        if not re.fullmatch(r"(\*\.)?[a-z0-9_.-]+", pattern):
+            errors.append(f"mx pattern {pattern!r} is malformed")
+    return fields, mx, errors
+
+
+async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, ca_file: str | None) -> MtaStsPolicy:
+    host = f"mta-sts.{domain}"
+    url = f"https://{host}/.well-known/mta-sts.txt"
+    a, aaaa = await dns.addresses(host)
+    addresses = list(a.records) + list(aaaa.records)
+    if not addresses:
+        failure = a if a.outcome.is_failure else aaaa if aaaa.outcome.is_failure else None
+        why = failure.reason if failure else f"{host} has no A/AAAA record"
+        return MtaStsPolicy(url=url, fetched=False, problem=why)
+    problems = []
+    for address in addresses:
+        why = blocked(address)
+        if why:
+            problems.append(why)
+            continue
+        try:
+            status, headers, body = await asyncio.wait_for(
+                _get(address, port, host, "/.well-known/mta-sts.txt", make_context(ca_file)), timeout
+            )
+        except TimeoutError:
+            problems.append(f"{address}:{port}: no answer within {timeout:g} s")
+            continue
+        except ssl.SSLCertVerificationError as exc:
+            problems.append(f"{address}:{port}: certificate not valid for {host}: {exc.verify_message}")
+            continue
+        except (OSError, ssl.SSLError, ValueError, asyncio.IncompleteReadError) as exc:
+            problems.append(f"{address}:{port}: {type(exc).__name__}: {exc}")
+            continue
+        if status != 200:
+            # RFC 8461 §3.3: only 200 counts, redirects must not be followed.
+            return MtaStsPolicy(url=url, fetched=False, status=status, problem=f"HTTP status {status}")
+        ctype = headers.get("content-type", "")
+        text = body.decode("utf-8", "replace")
+        fields, mx, errors = parse_policy(text)
+        if not ctype.lower().startswith("text/plain"):
+            errors.insert(0, f"Content-Type is {ctype or 'missing'}, not text/plain")
+        age = fields.get("max_age", "")
+        return MtaStsPolicy(
+            url=url, fetched=True, status=status, text=text[:2000], version=fields.get("version", ""),
+            mode=fields.get("mode", ""), mx_patterns=tuple(mx), max_age=int(age) if age.isdigit() else None,
+            errors=tuple(errors),
+        )
+    return MtaStsPolicy(url=url, fetched=False, problem="; ".join(problems))
+
+
+async def _get(address: str, port: int, host: str, path: str, ctx: ssl.SSLContext) -> tuple[int, dict[str, str], bytes]:
+    reader, writer = await asyncio.open_connection(address, port, ssl=ctx, server_hostname=host)
+    try:
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: auditapp\r\nAccept: text/plain\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        await writer.drain()
+        data = await reader.read(MAX_POLICY_BYTES + 8192)
+        while len(data) <= MAX_POLICY_BYTES + 8192:
+            more = await reader.read(8192)
+            if not more:
+                break
+            data += more
+    finally:
+        writer.close()
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        raise ValueError("no complete HTTP response")
+    lines = head.decode("iso-8859-1").split("\r\n")
+    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
+    if not m:
+        raise ValueError(f"not an HTTP response: {lines[0][:60]!r}")
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = _dechunk(body)
+    if len(body) > MAX_POLICY_BYTES:
+        raise ValueError(f"policy larger than {MAX_POLICY_BYTES} bytes")
+    return int(m.group(1)), headers, body
+
+
+def _dechunk(body: bytes) -> bytes:
+    out = b""
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        body = rest[size + 2:]
+    return out

@@ -1,0 +1,265 @@
+"""One connection of a dialogue, and the record a probe fills while it runs.
+
+:class:`Conn` sends lines and reads replies within deadlines and knows whether TLS is on;
+:class:`ProbeState` is mutable on purpose: when the probe's overall time budget runs out
+in the middle of a step, what was learned up to then is kept and becomes the
+:class:`~auditapp.collectors.service_facts.EndpointProbe`, with the step that ran out as the
+``problem``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from auditapp.collectors.probes import tcp
+from auditapp.collectors.probes.lines import LineReader, Reply
+from auditapp.collectors.probes.transcript import Transcript, printable, shorten
+from auditapp.collectors.service_facts import AuthProbe, EndpointProbe, PortState, RelayProbe, TlsInfo
+
+#: The whole probe of one endpoint may take this many step timeouts (several connections:
+#: the dialogue, a reconnect to read an untrusted certificate, the legacy-TLS handshakes).
+PROBE_BUDGET_FACTOR = 6
+
+#: Longest wait for the reply to QUIT/LOGOUT: politeness must not cost a full timeout.
+QUIT_WAIT = 2.0
+
+
+@dataclass
+class TlsAttempt:
+    """How one handshake on a :class:`Conn` ended."""
+
+    ok: bool
+    error: str = ""
+    verify_error: ssl.SSLCertVerificationError | None = None
+    timed_out: bool = False
+
+
+class Conn:
+    """A line-based connection that can be upgraded to TLS in place (STARTTLS)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, transcript: Transcript,
+                 timeout: float) -> None:
+        self.writer = writer
+        self.transcript = transcript
+        self.timeout = timeout
+        self.lines = LineReader(reader, transcript)
+        self.ssl_object: ssl.SSLObject | None = None
+        #: False once the peer reset or closed the connection: no QUIT is sent then.
+        self.alive = True
+        self.closed = False
+
+    @property
+    def tls_active(self) -> bool:
+        return self.ssl_object is not None
+
+    async def send(self, line: str, *, secret: bool = False) -> str:
+        """Send one command line; returns a problem or ``""``. The transcript masks credentials."""
+        self.transcript.client(line, secret=secret)
+        try:
+            self.writer.write(line.encode("utf-8") + b"\r\n")
+            await asyncio.wait_for(self.writer.drain(), self.timeout)
+        except TimeoutError:
+            return f"the server did not take our data within {self.timeout:g} s"
+        except (OSError, RuntimeError) as exc:  # RuntimeError: write on a closed transport
+            self.alive = False
+            return f"connection lost while sending: {exc}"
+        return ""
+
+    async def reply(self, is_last: Callable[[str], bool], timeout: float | None = None) -> Reply:
+        reply = await self.lines.read_reply(is_last, self.timeout if timeout is None else timeout)
+        if self.lines.broken:
+            self.alive = False
+        return reply
+
+    async def command(self, line: str, is_last: Callable[[str], bool], *, secret: bool = False,
+                      timeout: float | None = None) -> Reply:
+        problem = await self.send(line, secret=secret)
+        if problem:
+            return Reply(problem=problem)
+        return await self.reply(is_last, timeout)
+
+    async def start_tls(self, context: ssl.SSLContext, sni: str) -> TlsAttempt:
+        """Upgrade this connection; after a failure the connection is closed (asyncio closes it).
+
+        Plain-text bytes that arrived before the handshake are never passed on as if they had
+        come over TLS (RFC 3207 §6, the STARTTLS injection family of bugs); when a handshake
+        fails and such bytes are there, they explain the failure: the server speaks plain text.
+        """
+        # Taken right before the handshake with no await in between: start_tls pauses reading
+        # synchronously, so afterwards the StreamReader holds only data that came over TLS.
+        unread = self.lines.take_buffer() + _take_unread(self.lines.reader)
+        attempt = await self._handshake(context, sni)
+        if attempt.ok:
+            self.ssl_object = self.writer.get_extra_info("ssl_object")
+            if unread:
+                self.transcript.note(f"discarded {len(unread)} bytes the server sent in plain text before the "
+                                     "TLS handshake")
+            return attempt
+        self.alive = False
+        if unread and attempt.verify_error is None:
+            shown = shorten(printable(unread.split(b"\n", 1)[0].rstrip(b"\r")), 60)
+            return TlsAttempt(False, f"TLS handshake failed: the server did not answer in TLS (it sent plain text: "
+                                     f"'{shown}')")
+        return attempt
+
+    async def _handshake(self, context: ssl.SSLContext, sni: str) -> TlsAttempt:
+        timed_out = f"TLS handshake did not complete within {self.timeout:g} s"
+        try:
+            # asyncio.timeout, not wait_for: wait_for would run start_tls in a new task, one loop
+            # iteration later, and plain-text bytes could slip into the reader in between.
+            async with asyncio.timeout(self.timeout):
+                await self.writer.start_tls(context, server_hostname=sni or None,
+                                            ssl_handshake_timeout=self.timeout * 2)
+        except TimeoutError:
+            return TlsAttempt(False, timed_out, timed_out=True)
+        except ssl.SSLCertVerificationError as exc:
+            return TlsAttempt(False, f"certificate verification failed: {verify_text(exc)}", verify_error=exc)
+        except ssl.SSLError as exc:
+            return TlsAttempt(False, f"TLS handshake failed: {_ssl_reason(exc)}")
+        except ConnectionAbortedError as exc:  # asyncio's own handshake timeout
+            if "taking longer" in str(exc):
+                return TlsAttempt(False, timed_out, timed_out=True)
+            return TlsAttempt(False, f"TLS handshake failed: {exc}")
+        except (OSError, EOFError, RuntimeError) as exc:
+            reason = "connection reset by the server" if isinstance(exc, ConnectionResetError) else str(exc)
+            return TlsAttempt(False, f"TLS handshake failed: {reason or type(exc).__name__}")
+        return TlsAttempt(True)
+
+    async def quit(self, goodbye: tuple[str, Callable[[str], bool]], *, wait: bool = True) -> None:
+        """Say goodbye, then close; the reply is awaited (briefly) only if the dialogue was sane."""
+        line, is_last = goodbye
+        if self.alive and not self.closed:
+            if wait:
+                await self.command(line, is_last, timeout=min(self.timeout, QUIT_WAIT))
+            else:
+                await self.send(line)
+        await self.close()
+
+    async def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            await tcp.close(self.writer)
+
+    def abort(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.writer.transport.abort()
+
+
+#: OpenSSL reasons that deserve a word of explanation in a report.
+_SSL_REASONS = {
+    "WRONG_VERSION_NUMBER": "the server did not answer in TLS (WRONG_VERSION_NUMBER: plain text?)",
+    "UNSUPPORTED_PROTOCOL": "no TLS version in common (UNSUPPORTED_PROTOCOL)",
+    "TLSV1_ALERT_PROTOCOL_VERSION": "the server refused the TLS version (alert protocol_version)",
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": "the server ended the handshake (alert handshake_failure)",
+    "NO_PROTOCOLS_AVAILABLE": "the local TLS library has no protocol version enabled (NO_PROTOCOLS_AVAILABLE)",
+}
+
+
+def _ssl_reason(exc: ssl.SSLError) -> str:
+    reason = exc.reason or ""
+    return _SSL_REASONS.get(reason, reason or str(exc) or type(exc).__name__)
+
+
+def _take_unread(reader: asyncio.StreamReader) -> bytes:
+    """Bytes the StreamReader buffered but nobody read, removed from it.
+
+    asyncio has no public API for this; ``_buffer`` has been the StreamReader's bytearray
+    since Python 3.4. Without the attribute we lose only the diagnosis, not safety of the
+    dialogue (we read nothing between the reply to STARTTLS and the handshake).
+    """
+    buffer = getattr(reader, "_buffer", None)
+    if not isinstance(buffer, bytearray) or not buffer:
+        return b""
+    data = bytes(buffer)
+    buffer.clear()
+    return data
+
+
+def verify_text(exc: ssl.SSLCertVerificationError) -> str:
+    """OpenSSL's reason ("self-signed certificate in certificate chain"), the way operators know it."""
+    return exc.verify_message or exc.reason or str(exc)
+
+
+@dataclass
+class ProbeState:
+    """What the probe has learned so far; :meth:`result` freezes it."""
+
+    address: str
+    port: int
+    service: str
+    timeout: float
+    transcript: Transcript = field(default_factory=Transcript)
+    state: PortState = PortState.ERROR
+    state_detail: str = ""
+    connect_ms: float | None = None
+    greeting: str = ""
+    greeting_ms: float | None = None
+    caps_plain: tuple[str, ...] = ()
+    caps_tls: tuple[str, ...] = ()
+    starttls_offered: bool | None = None
+    tls: TlsInfo | None = None
+    relay: RelayProbe | None = None
+    auth: AuthProbe | None = None
+    problem: str = ""
+    step: str = "connecting"
+    conns: list[Conn] = field(default_factory=list)
+
+    def fail(self, problem: str) -> None:
+        """Keep the first problem: later ones are usually its consequences."""
+        if not self.problem:
+            self.problem = problem
+            self.transcript.note(f"problem: {problem}")
+
+    async def connect(self, *, main: bool, transcript: Transcript | None = None) -> tuple[Conn | None, str]:
+        """Open a connection; the main one sets the port state, later ones only report a problem."""
+        log = transcript or self.transcript
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        log.note(f"connect {host}:{self.port} ({self.service})")
+        state, detail, reader, writer, ms = await tcp.connect(self.address, self.port, self.timeout)
+        if main:
+            self.state, self.state_detail, self.connect_ms = state, detail, ms
+        if state is not PortState.OPEN or reader is None or writer is None:
+            log.note(f"{state.value}: {detail}")
+            return None, detail
+        conn = Conn(reader, writer, log, self.timeout)
+        self.conns.append(conn)
+        return conn, ""
+
+    def result(self) -> EndpointProbe:
+        return EndpointProbe(
+            address=self.address, port=self.port, service=self.service, state=self.state,
+            state_detail=self.state_detail, connect_ms=_round(self.connect_ms), greeting=self.greeting,
+            greeting_ms=_round(self.greeting_ms), caps_plain=self.caps_plain, caps_tls=self.caps_tls,
+            starttls_offered=self.starttls_offered, tls=self.tls, relay=self.relay, auth=self.auth,
+            problem=self.problem, transcript=self.transcript.freeze(),
+        )
+
+
+def _round(ms: float | None) -> float | None:
+    return None if ms is None else round(ms, 1)
+
+
+async def run_probe(st: ProbeState, body: Callable[[], Awaitable[None]]) -> EndpointProbe:
+    """Run a dialogue within the probe budget; never raises, never leaves a socket open."""
+    budget = st.timeout * PROBE_BUDGET_FACTOR
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(budget) as cm:
+            await body()
+    except TimeoutError:
+        if cm.expired():
+            st.fail(f"probe did not finish within {budget:g} s (while {st.step})")
+        else:  # a step's own timeout escaped: still a timeout, but say where
+            st.fail(f"timeout while {st.step}")
+    except Exception as exc:  # the last net: a bug must become a reason, not crash the audit
+        st.fail(f"internal error while {st.step}: {type(exc).__name__}: {exc}")
+    finally:
+        for conn in st.conns:
+            conn.abort()
+    st.transcript.note(f"probe finished after {(time.monotonic() - started) * 1000:.0f} ms")
+    return st.result()

@@ -1,0 +1,57 @@
+"""TCP connect with an honest outcome: refused, filtered, unreachable and open are different findings.
+
+A port that answers the SYN with RST is closed (nothing listens); one that never answers is
+filtered or the host is down; "no route" is a network problem on our side or theirs. The
+report must not call a firewalled port "closed", so the state is kept exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import time
+
+from auditapp.collectors.service_facts import PortState
+
+#: Bytes the StreamReader may buffer; our own reader never asks for more than a few KiB at a time.
+STREAM_LIMIT = 64 * 1024
+
+_UNREACHABLE = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN})
+
+Connected = tuple[PortState, str, asyncio.StreamReader | None, asyncio.StreamWriter | None, float | None]
+
+
+async def connect(address: str, port: int, timeout: float) -> Connected:
+    """Open a TCP connection to an IP address.
+
+    Returns ``(state, detail, reader, writer, connect_ms)``; reader and writer are set only
+    when the state is OPEN, ``connect_ms`` only when the handshake finished. Never raises.
+    """
+    start = time.monotonic()
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(address, port, limit=STREAM_LIMIT), timeout
+        )
+    except TimeoutError:
+        return PortState.TIMEOUT, f"no answer to the connection attempt within {timeout:g} s", None, None, None
+    except ConnectionRefusedError:
+        return PortState.REFUSED, "connection refused (nothing listens on the port)", None, None, None
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        if exc.errno in _UNREACHABLE:
+            return PortState.UNREACHABLE, f"unreachable: {reason}", None, None, None
+        if exc.errno == errno.ETIMEDOUT:  # the kernel gave up before we did
+            return PortState.TIMEOUT, f"connection timed out: {reason}", None, None, None
+        return PortState.ERROR, f"connection failed: {reason}", None, None, None
+    return PortState.OPEN, "", reader, writer, (time.monotonic() - start) * 1000
+
+
+async def close(writer: asyncio.StreamWriter | None, grace: float = 1.0) -> None:
+    """Close without waiting long: a peer that never acknowledges the close must not hold the probe."""
+    if writer is None:
+        return
+    try:
+        writer.close()
+        await asyncio.wait_for(writer.wait_closed(), grace)
+    except Exception:  # a timeout, a reset, an SSL shutdown error: closing must never fail a probe
+        writer.transport.abort()

@@ -1,0 +1,57 @@
+"""Probe every address of every discovered host on every mail port, concurrently.
+
+One dialogue per endpoint (address, port); endpoints run in parallel, so a dead host costs
+one probe timeout, not one per port. The TLS SNI is the name clients are meant to use at that
+address (a client-facing name on client ports, the MX name on port 25).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from auditapp.collectors.netguard import blocked
+from auditapp.collectors.probes import probe_endpoint
+from auditapp.collectors.service_facts import (
+    CLIENT_SERVICES,
+    SERVICES,
+    Discovery,
+    EndpointProbe,
+    PortState,
+    Role,
+)
+from auditapp.core.target import AuditTarget
+
+
+def sni_for(discovery: Discovery, address: str, service: str) -> str:
+    wanted = (Role.SUBMISSION, Role.MAILBOX) if service in CLIENT_SERVICES else (Role.MX,)
+    names = [h.name for h in discovery.hosts if address in h.addresses]
+    preferred = [h.name for h in discovery.hosts if address in h.addresses and set(h.roles) & set(wanted)]
+    return (preferred or names or [address])[0]
+
+
+async def collect_services(discovery: Discovery, target: AuditTarget, timeout: float,
+                           password: str | None = None) -> dict[tuple[str, int], EndpointProbe]:
+    addresses = sorted({a for h in discovery.hosts for a in h.addresses})
+    account = (target.account, password) if target.account and password else None
+    jobs = []
+    for address in addresses:
+        for service in SERVICES:
+            port = target.ports.get(service)
+            if port is None:
+                continue
+            why = blocked(address)
+            if why:
+                jobs.append(_blocked(address, port, service, why))
+                continue
+            jobs.append(probe_endpoint(
+                address, port, service, sni=sni_for(discovery, address, service), timeout=timeout,
+                ca_file=target.ca_file, domain=target.domain, relay_test=target.relay_test,
+                account=account if service in ("submission", "submissions") else None,
+            ))
+    results = await asyncio.gather(*jobs)
+    return {(p.address, p.port): p for p in results}
+
+
+async def _blocked(address: str, port: int, service: str, why: str) -> EndpointProbe:
+    return EndpointProbe(address=address, port=port, service=service, state=PortState.ERROR, state_detail=why,
+                         problem=why)
