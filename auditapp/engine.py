@@ -109,7 +109,7 @@ class Audit:
 
             def discover() -> asyncio.Task[Any]:
                 if "task" not in discovery:
-                    discovery["task"] = asyncio.ensure_future(discover_hosts(dns, t))
+                    discovery["task"] = asyncio.ensure_future(discover_hosts(dns, t, timeout))
                 return discovery["task"]
 
             async def services() -> Any:

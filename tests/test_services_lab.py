@@ -177,3 +177,14 @@ def test_no_password_reaches_the_results(bind_lab, mail_lab) -> None:
     text = json.dumps(run.to_json())
     assert mail_lab.password not in text
     assert "AUTH PLAIN ****" in text or "AUTH PLAIN" not in text
+
+
+@pytest.mark.lab
+def test_client_hosts_from_the_autoconfig_document(bind_lab, mail_lab) -> None:
+    run = run_svc(bind_lab.port, mail_lab, Svc("autocfg.test", "autocfg.test"))
+    hosts = {h["name"]: h for h in run.inventory["hosts"]}
+    assert "autoconfig outgoing" not in " ".join(hosts["mx.svc.test"]["sources"])
+    assert any("autoconfig smtp" in s for s in hosts["smtp.svc.test"]["sources"])
+    assert any("autoconfig imap" in s for s in hosts["imap.svc.test"]["sources"])
+    names = next(f for f in run.findings if f.rule == "SERVICE-NAMES")
+    assert names.status is Status.PASS

@@ -522,7 +522,7 @@ def mta_sts_policy(ctx: CheckContext) -> Iterator[Finding]:
 def service_names(ctx: CheckContext) -> Iterator[Finding]:
     disc = _disc(ctx)
     clients = [h for h in disc.hosts if Role.SUBMISSION in h.roles or Role.MAILBOX in h.roles]
-    ev = [a.evidence() for a in disc.srv]
+    ev = [a.evidence() for a in disc.srv] + list(disc.notes)
     if clients:
         hosts = "; ".join(f"{h.name} ({', '.join(h.sources)})" for h in clients)
         yield ctx.passed(ctx.domain, ev, hosts=hosts, domain=ctx.domain)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
+from auditapp.collectors.autoconfig import AutoconfigResult, fetch_autoconfig
 from auditapp.collectors.service_facts import DiscoveredHost, Discovery, HostOrigin, Role
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsAnswer, DnsClient
@@ -58,21 +59,37 @@ def srv_targets(answer: DnsAnswer) -> list[tuple[int, str]]:
     return out
 
 
-async def discover_hosts(dns: DnsClient, target: AuditTarget) -> Discovery:
+async def discover_hosts(dns: DnsClient, target: AuditTarget, timeout: float = 5.0) -> Discovery:
     domain = target.domain
     origins: list[HostOrigin] = []
     answers: list[DnsAnswer] = []
     failures: list[DnsAnswer] = []
+    notes: list[str] = []
+    autoconfig: list[AutoconfigResult | None] = []
+
+    async def from_autoconfig(role: Role) -> list[HostOrigin]:
+        if not autoconfig:  # fetched once, only when SRV records gave no host for a role
+            result = await fetch_autoconfig(dns, domain, target.ports.get("https", 443), timeout, target.ca_file)
+            autoconfig.append(result)
+            if result is not None:
+                notes.append(f"autoconfig {result.url}: " + (result.problem or ", ".join(
+                    f"{t} {h}:{p}" for t, h, p in result.incoming + result.outgoing)))
+        result = autoconfig[0]
+        if result is None or result.problem:
+            return []
+        servers = result.outgoing if role is Role.SUBMISSION else result.incoming
+        return [HostOrigin(host, role, f"autoconfig {kind} (port {port})") for kind, host, port in servers]
 
     mx_answer: DnsAnswer | None = None
     srv_questions = [(f"{label}.{domain}", "SRV") for label, _ in SRV_LABELS]
     conventional_questions = [(f"{name}.{domain}", t) for name, _ in CONVENTIONAL for t in ("A", "AAAA")]
     # Everything that does not depend on another answer goes out at once.
-    batch = [(domain, "MX"), *srv_questions, *conventional_questions]
+    batch = [(domain, "MX"), *srv_questions, *conventional_questions, (f"autodiscover.{domain}", "A")]
     results = await dns.query_many(batch)
     mx_answer = results[0]
     srv_answers = results[1:1 + len(srv_questions)]
-    conv_answers = results[1 + len(srv_questions):]
+    conv_answers = results[1 + len(srv_questions):-1]
+    autodiscover = results[-1]
     answers.extend(results)
     failures.extend(a for a in results if a.outcome.is_failure)
 
@@ -96,6 +113,10 @@ async def discover_hosts(dns: DnsClient, target: AuditTarget) -> Discovery:
         if from_srv:
             origins += from_srv
             continue
+        from_xml = await from_autoconfig(role)
+        if from_xml:
+            origins += from_xml
+            continue
         for i, (name, roles) in enumerate(CONVENTIONAL):
             a, aaaa = conv_answers[2 * i], conv_answers[2 * i + 1]
             if role in roles and (a.ok or aaaa.ok):
@@ -108,8 +129,10 @@ async def discover_hosts(dns: DnsClient, target: AuditTarget) -> Discovery:
         answers += [a, aaaa]
         failures += [x for x in (a, aaaa) if x.outcome.is_failure]
         final.append(DiscoveredHost(host.name, host.roles, host.sources, a, aaaa))
+    if autodiscover.ok:
+        notes.append(f"autodiscover.{domain} exists (Microsoft Autodiscover; not fetched: it needs a user's address)")
     return Discovery(domain=domain, hosts=tuple(final), mx=mx_answer, srv=tuple(srv_answers),
-                     answers=tuple(answers), failures=tuple(failures))
+                     answers=tuple(answers), failures=tuple(failures), notes=tuple(notes))
 
 
 def _merge(origins: Iterable[HostOrigin]) -> list[DiscoveredHost]:

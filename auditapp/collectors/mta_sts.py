@@ -11,6 +11,7 @@ import asyncio
 import re
 import ssl
 
+from auditapp.collectors.https import https_get, make_context
 from auditapp.collectors.netguard import blocked
 from auditapp.collectors.service_facts import MtaStsPolicy
 from auditapp.dnsclient import DnsClient
@@ -19,14 +20,6 @@ from auditapp.dnsclient import DnsClient
 MAX_POLICY_BYTES = 64 * 1024
 #: RFC 8461 §3.2: max_age up to 31557600 seconds (about a year).
 MAX_AGE_LIMIT = 31_557_600
-
-
-def make_context(ca_file: str | None) -> ssl.SSLContext:
-    """System trust store plus the consultant's extra anchors (internal CAs, the lab)."""
-    ctx = ssl.create_default_context()
-    if ca_file:
-        ctx.load_verify_locations(cafile=ca_file)
-    return ctx
 
 
 def parse_policy(text: str) -> tuple[dict[str, str], list[str], list[str]]:
@@ -81,9 +74,8 @@ async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, c
             problems.append(why)
             continue
         try:
-            status, headers, body = await asyncio.wait_for(
-                _get(address, port, host, "/.well-known/mta-sts.txt", make_context(ca_file)), timeout
-            )
+            status, headers, body = await asyncio.wait_for(https_get(
+                address, port, host, "/.well-known/mta-sts.txt", make_context(ca_file), MAX_POLICY_BYTES), timeout)
         except TimeoutError:
             problems.append(f"{address}:{port}: no answer within {timeout:g} s")
             continue
@@ -108,49 +100,3 @@ async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, c
             errors=tuple(errors),
         )
     return MtaStsPolicy(url=url, fetched=False, problem="; ".join(problems))
-
-
-async def _get(address: str, port: int, host: str, path: str, ctx: ssl.SSLContext) -> tuple[int, dict[str, str], bytes]:
-    reader, writer = await asyncio.open_connection(address, port, ssl=ctx, server_hostname=host)
-    try:
-        writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: auditapp\r\nAccept: text/plain\r\n"
-            "Connection: close\r\n\r\n".encode()
-        )
-        await writer.drain()
-        data = await reader.read(MAX_POLICY_BYTES + 8192)
-        while len(data) <= MAX_POLICY_BYTES + 8192:
-            more = await reader.read(8192)
-            if not more:
-                break
-            data += more
-    finally:
-        writer.close()
-    head, sep, body = data.partition(b"\r\n\r\n")
-    if not sep:
-        raise ValueError("no complete HTTP response")
-    lines = head.decode("iso-8859-1").split("\r\n")
-    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
-    if not m:
-        raise ValueError(f"not an HTTP response: {lines[0][:60]!r}")
-    headers = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        body = _dechunk(body)
-    if len(body) > MAX_POLICY_BYTES:
-        raise ValueError(f"policy larger than {MAX_POLICY_BYTES} bytes")
-    return int(m.group(1)), headers, body
-
-
-def _dechunk(body: bytes) -> bytes:
-    out = b""
-    while body:
-        size_line, _, rest = body.partition(b"\r\n")
-        size = int(size_line.split(b";")[0] or b"0", 16)
-        if size == 0:
-            break
-        out += rest[:size]
-        body = rest[size + 2:]
-    return out

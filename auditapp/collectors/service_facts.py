@@ -73,6 +73,8 @@ class Discovery:
     answers: tuple[DnsAnswer, ...] = ()
     #: Lookups that failed: the host list may be incomplete.
     failures: tuple[DnsAnswer, ...] = ()
+    #: Other evidence lines (autoconfig document fetched, Autodiscover name present, ...).
+    notes: tuple[str, ...] = ()
 
     def hosts_with(self, role: Role) -> tuple[DiscoveredHost, ...]:
         return tuple(h for h in self.hosts if role in h.roles)

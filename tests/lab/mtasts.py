@@ -41,6 +41,23 @@ POLICIES: dict[str, str] = {
 }
 
 
+#: Thunderbird autoconfig documents by host (the same web server answers for autoconfig.*).
+AUTOCONFIG_PATH = "/mail/config-v1.1.xml"
+AUTOCONFIG: dict[str, str] = {
+    "autoconfig.autocfg.test": """<?xml version="1.0" encoding="UTF-8"?>
+<clientConfig version="1.1">
+  <emailProvider id="autocfg.test">
+    <domain>autocfg.test</domain>
+    <incomingServer type="imap"><hostname>imap.svc.test</hostname><port>993</port>
+      <socketType>SSL</socketType><username>%EMAILADDRESS%</username></incomingServer>
+    <outgoingServer type="smtp"><hostname>smtp.svc.test</hostname><port>465</port>
+      <socketType>SSL</socketType><username>%EMAILADDRESS%</username></outgoingServer>
+  </emailProvider>
+</clientConfig>
+""",
+}
+
+
 def policy_domain(host_header: str | None) -> str | None:
     """``mta-sts.svc.test:8443`` -> ``svc.test``; ``None`` when the host is not an mta-sts name."""
     if not host_header:
@@ -69,12 +86,16 @@ class _PolicyHandler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         policy = self.server.policies.get(domain or "") if path == POLICY_PATH else None
         self.server.requests.append((domain or "", self.path))
-        if policy is None:
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+        ctype = "text/plain"
+        if path == AUTOCONFIG_PATH and host in AUTOCONFIG:
+            body, status, ctype = AUTOCONFIG[host].encode(), HTTPStatus.OK, "application/xml"
+        elif policy is None:
             body, status = b"no MTA-STS policy here\n", HTTPStatus.NOT_FOUND
         else:
             body, status = policy.encode("ascii"), HTTPStatus.OK
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.end_headers()
