@@ -11,7 +11,7 @@ import pytest
 from auditapp.cli.main import main
 
 
-def lab_args(bind_lab, mail_lab, out: Path) -> list[str]:  # noqa: ANN001 - fixtures
+def lab_args(bind_lab, mail_lab, out: Path) -> list[str]:
     ports = [f"--port={k}={v}" for k, v in mail_lab.ports.items()] + [f"--port=https={mail_lab.mtasts_port}"]
     return ["--nameserver", bind_lab.address, "--ca-file", str(mail_lab.ca_file), "--timeout", "3",
             "--json", str(out), *ports]
