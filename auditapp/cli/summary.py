@@ -11,11 +11,13 @@ HEAD = {
     "de": {"audit": "Audit", "resolver": "Resolver", "ips": "Sende-IPs", "none": "keine", "helo": "HELO",
            "failed": "Befunde", "not_tested": "Nicht getestet", "passed": "Bestanden", "na": "Nicht anwendbar",
            "fix": "Abhilfe", "duration": "Dauer", "totals": "Summe", "services": "Maildienste",
-           "closed": "geschlossen/gefiltert"},
+           "state.refused": "geschlossen", "state.timeout": "gefiltert (keine Antwort)",
+           "state.unreachable": "nicht erreichbar", "state.error": "nicht geprüft"},
     "en": {"audit": "Audit", "resolver": "resolver", "ips": "Sending IPs", "none": "none", "helo": "HELO",
            "failed": "Findings", "not_tested": "Not tested", "passed": "Passed", "na": "Not applicable",
            "fix": "Fix", "duration": "duration", "totals": "Totals", "services": "Mail services",
-           "closed": "closed/filtered"},
+           "state.refused": "closed", "state.timeout": "filtered (no answer)",
+           "state.unreachable": "unreachable", "state.error": "not probed"},
 }
 
 
@@ -71,10 +73,10 @@ def print_services(run: Run, h: dict[str, str]) -> None:
     print(f"\n{h['services']}:")
     for host in hosts:
         print(f"  {host['name']:<28} {', '.join(host['addresses']) or '-':<18} {'; '.join(host['sources'])}")
-    closed: dict[str, list[str]] = {}
+    closed: dict[tuple[str, str], list[str]] = {}
     for e in endpoints:
         if e["state"] != "open":
-            closed.setdefault(e["address"], []).append(str(e["port"]))
+            closed.setdefault((e["address"], e["state"]), []).append(str(e["port"]))
             continue
         extra = " ".join(filter(None, [
             e.get("tls", "no TLS" if e["service"] not in ("submissions", "imaps", "pop3s") else ""),
@@ -82,8 +84,8 @@ def print_services(run: Run, h: dict[str, str]) -> None:
             e.get("problem", ""),
         ]))
         print(f"    {e['address']:<16} {e['port']:>5} {e['service']:<12} {extra}")
-    for address, ports in closed.items():
-        print(f"    {address:<16} {h['closed']}: {' '.join(ports)}")
+    for (address, state), ports in closed.items():
+        print(f"    {address:<16} {h.get('state.' + state, state)}: {' '.join(ports)}")
 
 
 def _severities() -> list:
