@@ -152,6 +152,8 @@ class DnsClient:
     #: Completed answers kept; the oldest are dropped beyond this (a batch of 100k domains
     #: must not keep every answer it ever saw).
     max_cached: int = 50_000
+    #: Seconds a failed answer (timeout, SERVFAIL...) is reused before the question is asked again.
+    failure_ttl: float = 30.0
     counter: QueryCounter = field(default_factory=QueryCounter)
 
     def __post_init__(self) -> None:
@@ -196,15 +198,20 @@ class DnsClient:
             raise exc
         fut.set_result(answer)
         if answer.outcome.is_failure:
-            # Callers already waiting share this failure; later ones ask again, so one lost
-            # packet does not spoil every domain of a batch that shares an include.
-            del self._cache[key]
+            # A failure is reused for a short while (one audit asks the same name from several
+            # collectors and must not pay the timeout twice), then asked again, so one lost
+            # packet does not spoil every later domain of a batch that shares an include.
+            loop.call_later(self.failure_ttl, self._forget, key, fut)
         else:
             self._completed[key] = None
             if len(self._completed) > self.max_cached:
                 old, _ = self._completed.popitem(last=False)
                 self._cache.pop(old, None)
         return answer
+
+    def _forget(self, key: tuple[str, str], fut: asyncio.Future[DnsAnswer]) -> None:
+        if self._cache.get(key) is fut:
+            del self._cache[key]
 
     async def query_many(self, questions: Iterable[tuple[str, str]]) -> list[DnsAnswer]:
         """Independent questions in parallel, answers in the order asked."""

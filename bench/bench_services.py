@@ -42,8 +42,8 @@ import asyncio
 import contextlib
 import contextvars
 import os
+import socket
 import ssl
-import statistics
 import sys
 import tempfile
 import time
@@ -113,12 +113,11 @@ def lab_records(ports: dict[str, int]) -> RecordSet:
 
 
 def _ports_free(ports: dict[str, int]) -> bool:
-    import socket
-
     for live, dead in HOSTS.values():
         for address in (live, dead):
             for port in ports.values():
                 with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio.start_server does
                     try:
                         s.bind((address, port))
                     except OSError:
@@ -319,6 +318,27 @@ def report(trace: Trace, wall: float, timeout: float) -> None:
         print(f"    {len(slow)} probes take more than 1.25 T ({', '.join(services)}); the audit's wall time "
               f"{wall:.2f} s is the slowest probe plus {wall - max(w for _, w in trace.probes.values()):.2f} s "
               f"(DNS, discovery, checks)")
+    for cause in causes(trace, timeout):
+        print(f"    cause: {cause}")
+
+
+def causes(trace: Trace, timeout: float) -> list[str]:
+    """Patterns in the step timings that stretch a dead endpoint's probe beyond one T."""
+    found = []
+    legacy_after_timeout = closes = 0
+    for steps in trace.steps.values():
+        main_timed_out = any(label == "TLS handshake" and outcome == "timed out" for _, _, label, outcome in steps)
+        legacy = [w for _, w, label, _ in steps if label.startswith("legacy")]
+        if main_timed_out and legacy and max(legacy) > 0.5 * timeout:
+            legacy_after_timeout += 1
+        closes += any(label == "close" and w > 0.5 for _, w, label, _ in steps)
+    if legacy_after_timeout:
+        found.append(f"{legacy_after_timeout} probes try the legacy TLS 1.0/1.1 handshakes (own connections, after "
+                     "the main dialogue) although the main handshake already timed out: +1 T each")
+    if closes:
+        found.append(f"{closes} probes spend the close grace (1 s) closing connections whose TLS handshake timed out "
+                     "(once start_tls is cancelled, wait_closed() never completes)")
+    return found
 
 
 def run() -> dict[str, float]:

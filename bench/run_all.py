@@ -1,7 +1,7 @@
 """Run every benchmark and print one compact table of the ratios against their goals.
 
 Run as root (the batch benchmark binds 127.0.0.1:53): ``python -m bench.run_all``.
-Loopback only; about three minutes; each part has its own time limits and stops by itself.
+Loopback only; about three and a half minutes; each part has its own time limits and stops by itself.
 Extra arguments are passed to :mod:`bench.bench_batch` (e.g. ``--checkdmarc-domains 100``).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_audit, bench_batch
+from bench import bench_audit, bench_batch, bench_services
 
 ROWS = [
     ("ratio_to_critical_path", bench_audit.GOALS),
@@ -23,6 +23,8 @@ ROWS = [
     ("ratio_to_timeout", bench_audit.GOALS),
     ("batch_vs_checkdmarc", bench_batch.GOALS),
     ("peak_memory_mb", bench_batch.GOALS),
+    ("svc_ratio_to_timeout", bench_services.GOALS),
+    ("svc_speedup_vs_seq", bench_services.GOALS),
 ]
 
 
@@ -30,7 +32,9 @@ def main(argv: list[str]) -> int:
     results: dict[str, float] = {}
     errors: dict[str, str] = {}
     t0 = time.perf_counter()
-    for name, fn in (("bench_audit", lambda: bench_audit.run()), ("bench_batch", lambda: bench_batch.run(argv))):
+    parts = (("bench_audit", lambda: bench_audit.run()), ("bench_batch", lambda: bench_batch.run(argv)),
+             ("bench_services", lambda: bench_services.run()))
+    for name, fn in parts:
         try:
             results.update(fn())
         except (Exception, SystemExit) as exc:  # one failed part must not hide the other's numbers

@@ -84,12 +84,14 @@ async def discover_hosts(dns: DnsClient, target: AuditTarget, timeout: float = 5
     srv_questions = [(f"{label}.{domain}", "SRV") for label, _ in SRV_LABELS]
     conventional_questions = [(f"{name}.{domain}", t) for name, _ in CONVENTIONAL for t in ("A", "AAAA")]
     # Everything that does not depend on another answer goes out at once.
-    batch = [(domain, "MX"), *srv_questions, *conventional_questions, (f"autodiscover.{domain}", "A")]
+    # autoconfig.* is asked here too, so a later fetch finds its address in the cache.
+    batch = [(domain, "MX"), *srv_questions, *conventional_questions, (f"autodiscover.{domain}", "A"),
+             (f"autoconfig.{domain}", "A"), (f"autoconfig.{domain}", "AAAA")]
     results = await dns.query_many(batch)
     mx_answer = results[0]
     srv_answers = results[1:1 + len(srv_questions)]
-    conv_answers = results[1 + len(srv_questions):-1]
-    autodiscover = results[-1]
+    conv_answers = results[1 + len(srv_questions):-3]
+    autodiscover = results[-3]
     answers.extend(results)
     failures.extend(a for a in results if a.outcome.is_failure)
 

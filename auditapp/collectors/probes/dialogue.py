@@ -42,7 +42,11 @@ class Dialogue:
         if conn is not None:
             st.step = "saying goodbye"
             await conn.quit(self.goodbye(), wait=not st.problem)
-        if self.tls_agreed:
+        if self.tls_agreed and st.tls is not None and st.tls.timed_out:
+            # A server that stalled the main handshake would stall these too: one timeout
+            # per dead endpoint, not three.
+            st.tls = replace(st.tls, legacy_problem="not tried: the TLS handshake timed out")
+        elif self.tls_agreed:
             # After the main dialogue, not inside it: separate connections, one per version.
             st.step = "legacy TLS handshakes"
             base = replace(st.tls or TlsInfo(ok=False, sni=self.sni),

@@ -140,6 +140,11 @@ class Conn:
         await self.close()
 
     async def close(self) -> None:
+        if not self.alive:
+            # After a failed or cancelled handshake a graceful close never completes; waiting
+            # for it would only spend the grace period.
+            self.abort()
+            return
         if not self.closed:
             self.closed = True
             await tcp.close(self.writer)
