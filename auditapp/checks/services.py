@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from auditapp.checks.identity import helo_syntax_problem
 from auditapp.checks.registry import CheckContext, check
@@ -133,9 +134,11 @@ def smtp_banner(ctx: CheckContext) -> Iterator[Finding]:
         params = _params(p, greeting=p.greeting or "-", ms=round(p.greeting_ms or 0))
         if p.state is not PortState.OPEN:
             yield ctx.not_applicable(p.endpoint, _evidence(p), **params)
-        elif not p.greeting:
-            yield _dialogue_not_tested(ctx, p)
-        elif p.greeting.startswith("554"):
+        elif not p.greeting or not re.match(r"^\d{3}(?:[ -]|$)", p.greeting):
+            # No greeting, or bytes that are not SMTP at all: this says nothing about the banner.
+            yield _dialogue_not_tested(ctx, replace(p, problem=p.problem or "greeting is not an SMTP reply"))
+        elif p.greeting.startswith(("554", "421")):
+            # RFC 5321 §3.1: 554 = no service for this client, 421 = shedding load: it is about us.
             yield ctx.not_tested(p.endpoint, Reason("reason.session_refused", {"endpoint": p.endpoint,
                                                                                "greeting": p.greeting[:80]}),
                                  _evidence(p))

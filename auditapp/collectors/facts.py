@@ -106,6 +106,10 @@ class Facts:
     services: dict[tuple[str, int], EndpointProbe] | None = None
     #: None also when the domain publishes no _mta-sts record (nothing to fetch).
     mta_sts_policy: MtaStsPolicy | None = None
+    #: The imported Postfix configuration (auditapp.postfix.PostfixConfig), None if none was given.
+    postfix: Any = None
+    #: Questionnaire answers by question id; a missing id means "not answered".
+    answers: dict[str, Any] | None = None
     done: set[str] = field(default_factory=set)
     #: Facts whose collector crashed (a bug, not a network failure), with the error text.
     errors: dict[str, str] = field(default_factory=dict)
