@@ -9,7 +9,7 @@ into ``not_tested`` with that reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auditapp.dnsclient import DnsAnswer
 
