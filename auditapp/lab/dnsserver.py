@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 import struct
-import threading
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -35,6 +33,8 @@ import dns.rdatatype
 import dns.rdtypes.ANY.TXT
 import dns.rrset
 import dns.zone
+
+from auditapp.lab.background import BackgroundServer
 
 
 class Fault(StrEnum):
@@ -108,7 +108,7 @@ class RecordSet:
 
 
 @dataclass
-class LabDnsServer:
+class LabDnsServer(BackgroundServer):
     """Serves a :class:`RecordSet` on UDP and TCP, in a background thread.
 
     ``faults`` maps an owner name (or ``(name, type)``) to a :class:`Fault`; ``latency`` is
@@ -122,55 +122,17 @@ class LabDnsServer:
     faults: Mapping[str | tuple[str, str], Fault] = field(default_factory=dict)
     tcp: bool = True
 
+    thread_name = "lab DNS server"
+
     def __post_init__(self) -> None:
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._error: BaseException | None = None
+        self._init_background()
         self.queries = 0
         self.log: list[tuple[str, str, str]] = []
-
-    # -- lifecycle ---------------------------------------------------------------------
-
-    def start(self) -> LabDnsServer:
-        if self._thread is not None:  # already running (e.g. start() then ``with``)
-            return self
-        if self.port == 0:
-            self.port = _free_port(self.host)
-        self._thread = threading.Thread(target=self._run, name=f"labdns:{self.port}", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-        if self._error:
-            raise RuntimeError(f"lab DNS server could not start: {self._error}") from self._error
-        return self
-
-    def stop(self) -> None:
-        if self._loop and self._stop:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread:
-            self._thread.join(5)
-
-    def __enter__(self) -> LabDnsServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def address(self) -> str:
         """``host:port`` as the CLI's ``--nameserver`` takes it."""
         return f"{self.host}:{self.port}"
-
-    def _run(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        try:
-            self._loop.run_until_complete(self._serve())
-        except BaseException as exc:  # reported to start()
-            self._error = exc
-            self._ready.set()
-        finally:
-            self._loop.close()
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
@@ -328,17 +290,3 @@ def _bump_ancount(wire: bytes) -> bytes:
 def _norm(name: str) -> str:
     return name.rstrip(".").lower()
 
-
-def _free_port(host: str) -> int:
-    """A port free for both UDP and TCP on ``host``."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind((host, 0))
-            port = u.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-                try:
-                    t.bind((host, port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free port")

@@ -21,7 +21,6 @@ import socket
 import ssl
 import struct
 import tempfile
-import threading
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from auditapp.lab.background import BackgroundServer
 
 
 class Behaviour(StrEnum):
@@ -53,7 +54,7 @@ DEFAULT_ACCOUNTS = {"user@lab.test": "s3cret-lab-password"}
 
 
 @dataclass
-class MailResponder:
+class MailResponder(BackgroundServer):
     """One behaviour on one loopback port, in a background thread.
 
     ``delay``: the greeting delay of SLOW_GREETING (any SMTP-like mode honours it).
@@ -79,12 +80,10 @@ class MailResponder:
     inject: bool = False
     accounts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACCOUNTS))
 
+    thread_name = "mail responder"
+
     def __post_init__(self) -> None:
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._error: BaseException | None = None
+        self._init_background()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.connections = 0
@@ -93,46 +92,17 @@ class MailResponder:
         self.ca_file = ""
         self._server_ctx: ssl.SSLContext | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------
-
-    def start(self) -> MailResponder:
-        if self._thread is not None:
-            return self
+    def _before_start(self) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="mailresponder-")
         self._server_ctx = self._make_tls(Path(self._tmp.name))
-        if self.port == 0:
-            self.port = _free_port(self.host)
-        self._thread = threading.Thread(target=self._run, name=f"mailresponder:{self.port}", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-        if self._error:
-            raise RuntimeError(f"mail responder could not start: {self._error}") from self._error
-        return self
 
-    def stop(self) -> None:
-        if self._loop and self._stop:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread:
-            self._thread.join(5)
+    def _after_stop(self) -> None:
         if self._tmp:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> MailResponder:
-        return self.start()
+    # -- lifecycle ---------------------------------------------------------------------
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        try:
-            self._loop.run_until_complete(self._serve())
-        except BaseException as exc:  # reported to start()
-            self._error = exc
-            self._ready.set()
-        finally:
-            self._loop.close()
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
@@ -423,8 +393,3 @@ def _address(arg: str) -> str:
     start, end = arg.find("<"), arg.find(">")
     return arg[start + 1 : end] if 0 <= start < end else arg.partition(":")[2].strip()
 
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
