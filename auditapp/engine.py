@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from auditapp.collectors.services import collect_services
 from auditapp.core.model import Finding, Reason, Run, Status
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsClient
+from auditapp.postfix import PostfixConfig
 from auditapp.spf import check_host, walk_spf
 
 #: Facts that exist once per sending IP; without IPs their checks are not testable.
@@ -46,6 +47,8 @@ class EngineConfig:
     concurrency: int = 64
     #: Password of the test account, read from the keyring by the caller; never stored.
     account_password: str | None = field(default=None, repr=False)
+    #: The imported Postfix configuration (PostfixConfig), a PostfixLoadFailure, or None.
+    postfix: Any = None
     #: Learn the HELO name from port 25 when none is given (off in tests and batch runs,
     #: which must not open connections to the audited servers).
     smtp_probe: bool = True
@@ -144,6 +147,15 @@ class Audit:
         self._now = started_wall
         t0 = time.perf_counter()
         facts = Facts()
+        # Local inputs, known before the first packet: the questionnaire answers (None means
+        # "not part of this run", which the policy checks report as not tested).
+        facts.answers = self.target.answers
+        facts.postfix = self.config.postfix
+        facts.done.update(("answers", "postfix"))
+        helo = self.config.postfix.helo_name() if isinstance(self.config.postfix, PostfixConfig) else None
+        if self.target.helo is None and helo:
+            # The Postfix configuration is the second HELO source, after --helo (issue #2).
+            self.target = replace(self.target, helo=helo, helo_source="postfix")
         jobs = self._jobs()
         remaining: dict[str, int] = {}
         for job in jobs:

@@ -40,6 +40,12 @@ def render_reason(reason: Reason, lang: str, cat: Catalog | None = None) -> str:
             params["what"] += f" ({params['detail']})"
     if reason.key == "reason.no_helo" and params.get("why", "") == "":
         params["why"] = "-"
+    if reason.key == "reason.unanswered":
+        from auditapp.questionnaire import questionnaire
+
+        question = questionnaire().questions.get(params.get("id", ""))
+        if question is not None:
+            params["question"] = question.title.get(lang)
     return _fmt(cat.message(reason.key).get(lang), params)
 
 

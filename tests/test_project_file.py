@@ -63,6 +63,8 @@ def full_project() -> Project:
         branding={"company": "Prüf & Partner", "color": "#1a4d8f", "logo": {"path": "logo.png", "width_mm": 40}},
         test_account=f"audit-test@{DOMAIN}",
         runs=[run, second],
+        postfix_config={"origin": "/etc/postfix", "files": {"main.cf": "myhostname = mail.example\n",
+                                                            "master.cf": "smtp inet n - y - - smtpd\n"}},
     )
 
 

@@ -61,12 +61,14 @@ def target_from_args(args: argparse.Namespace) -> AuditTarget:
             raise InputError(f"--account {args.account!r} must be a user name without surrounding whitespace")
         if args.ca_file and not Path(args.ca_file).is_file():
             raise InputError(f"--ca-file {args.ca_file}: no such file")
+        answers = load_answers(args.answers) if args.answers else None
+        postfix_origin = str(Path(args.postfix_config).resolve()) if args.postfix_config else None
     except InputError as exc:
         raise UsageError(str(exc)) from None
     return AuditTarget(domain=domain, server_ips=ips, helo=helo, mx_hosts=mx, dkim_selectors=selectors,
                        dnsbl_zones=zones, ports=ports, submission_hosts=submission, mailbox_hosts=mailbox,
                        relay_test=args.relay_test, account=args.account, ca_file=args.ca_file,
-                       services=not args.no_services)
+                       services=not args.no_services, answers=answers, postfix_origin=postfix_origin)
 
 
 def check_output_paths(*paths: str | None) -> None:
@@ -75,6 +77,26 @@ def check_output_paths(*paths: str | None) -> None:
             parent = Path(p).resolve().parent
             if not parent.is_dir():
                 raise UsageError(f"cannot write {p}: directory {parent} does not exist")
+
+
+def load_postfix(path: str) -> object:
+    """The parsed ``--postfix-config``; a file that cannot be parsed is an input error (exit 2)."""
+    from auditapp.postfix import PostfixConfigError, load_postfix_config
+
+    try:
+        return load_postfix_config(path)
+    except PostfixConfigError as exc:
+        raise UsageError(f"--postfix-config: {exc}") from None
+
+
+def load_answers(path: str) -> dict:
+    """The validated questionnaire answers of ``--answers`` (an input error names the problem)."""
+    from auditapp.questionnaire import AnswersError, load_answers_file
+
+    try:
+        return load_answers_file(path)
+    except AnswersError as exc:
+        raise InputError(str(exc)) from None
 
 
 def account_password(target: AuditTarget) -> str | None:
@@ -115,7 +137,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     check_output_paths(args.json)
     client = make_client(args.nameserver, args.timeout)
     password = account_password(target)
-    run = asyncio.run(audit(target, client, EngineConfig(timeout=args.timeout, account_password=password)))
+    postfix = load_postfix(args.postfix_config) if args.postfix_config else None
+    config = EngineConfig(timeout=args.timeout, account_password=password, postfix=postfix)
+    run = asyncio.run(audit(target, client, config))
     if args.json:
         write_json(args.json, run, args.lang)
         print(f"JSON written to {args.json}")
@@ -179,7 +203,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from auditapp.lab.demo import DEMO_DNSBL, DEMO_DOMAIN, DEMO_HELO, DEMO_IPS, DEMO_SELECTOR, DEMO_ZONES
+    from auditapp.lab.demo import DEMO_DNSBL, DEMO_DOMAIN, DEMO_IPS, DEMO_SELECTOR, DEMO_ZONES
     from auditapp.lab.dnsserver import LabDnsServer, RecordSet
 
     out = Path(args.out)
@@ -187,11 +211,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CannotRun(f"cannot create {out}: {exc}") from None
-    target = AuditTarget(domain=DEMO_DOMAIN, server_ips=DEMO_IPS, helo=DEMO_HELO, dkim_selectors=(DEMO_SELECTOR,),
-                         dnsbl_zones=(DEMO_DNSBL,), services=False)
+    from auditapp.lab.demo import DEMO_DATA
+    from auditapp.postfix import load_postfix_config
+    from auditapp.questionnaire import load_answers_file
+
+    # The HELO name is not given: it comes from the demo's Postfix configuration (myhostname).
+    target = AuditTarget(domain=DEMO_DOMAIN, server_ips=DEMO_IPS, dkim_selectors=(DEMO_SELECTOR,),
+                         dnsbl_zones=(DEMO_DNSBL,), services=False,
+                         answers=load_answers_file(DEMO_DATA / "answers.json"),
+                         postfix_origin="demo: main.cf + master.cf of Beispiel GmbH")
+    postfix = load_postfix_config(DEMO_DATA / "postfix")
     with LabDnsServer(RecordSet.from_zone_text(DEMO_ZONES)) as server:
         client = DnsClient([Nameserver(server.host, server.port)], timeout=2.0)
-        run = asyncio.run(audit(target, client, EngineConfig(timeout=2.0)))
+        run = asyncio.run(audit(target, client, EngineConfig(timeout=2.0, postfix=postfix)))
     print_summary(run, args.lang)
     json_path = out / "demo-audit.json"
     write_json(str(json_path), run, args.lang)

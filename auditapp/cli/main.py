@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--account", metavar="USER", help="test account for submission (password from the keyring)")
     a.add_argument("--ca-file", metavar="PEM", help="extra trust anchors (internal CA); the system store stays in use")
     a.add_argument("--no-services", action="store_true", help="DNS checks only; do not connect to the mail servers")
+    a.add_argument("--postfix-config", metavar="PATH",
+                   help="Postfix configuration to audit: a directory with main.cf/master.cf, a main.cf, "
+                        "or a file with postconf -n/-M/-P output")
+    a.add_argument("--answers", metavar="FILE", help="questionnaire answers (JSON, format auditapp.answers)")
     a.add_argument("--lang", choices=("de", "en"), default=None)
     a.add_argument("--json", metavar="FILE", help="write the results as JSON (auditapp.result/1)")
     a.add_argument("--pdf", metavar="FILE", help="write the PDF report")

@@ -16,13 +16,15 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from auditapp.cli.commands import account_password, check_output_paths, exit_code, make_client, write_json
+from auditapp.cli.commands import account_password, check_output_paths, exit_code, load_answers, make_client, write_json
 from auditapp.cli.main import CannotRun, UsageError
 from auditapp.cli.summary import print_summary
 from auditapp.core.model import Run
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.project_io import load_project, save_project
+from auditapp.core.validation import InputError
 from auditapp.engine import EngineConfig, audit
+from auditapp.postfix import PostfixConfigError, PostfixLoadFailure, config_from_texts, read_texts
 
 #: Exit code of an interrupted audit, as for Ctrl+C elsewhere in the CLI (128 + SIGINT).
 EXIT_INTERRUPTED = 130
@@ -74,11 +76,27 @@ def audit_project(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     check_output_paths(args.json)
     _check_writable(path)
-    target = replace(target, ca_file=getattr(args, "ca_file", None), services=not getattr(args, "no_services", False))
+    # --postfix-config / --answers given with --project re-import into the project (saved with the run).
+    if getattr(args, "postfix_config", None):
+        try:
+            project.postfix_config = {"origin": str(Path(args.postfix_config).resolve()),
+                                      "files": read_texts(args.postfix_config)}
+        except PostfixConfigError as exc:
+            raise UsageError(f"--postfix-config: {exc}") from None
+    if getattr(args, "answers", None):
+        try:
+            project.answers = load_answers(args.answers)
+        except InputError as exc:
+            raise UsageError(str(exc)) from None
+    target = replace(project.to_target(), ca_file=getattr(args, "ca_file", None),
+                     services=not getattr(args, "no_services", False),
+                     postfix_origin=(project.postfix_config or {}).get("origin"))
     client = make_client(list(args.nameserver) or list(project.nameservers), args.timeout)
     password = account_password(target)
+    postfix = _project_postfix(project)
 
-    run = asyncio.run(audit(target, client, EngineConfig(timeout=args.timeout, account_password=password)))
+    config = EngineConfig(timeout=args.timeout, account_password=password, postfix=postfix)
+    run = asyncio.run(audit(target, client, config))
     if run.cancelled:
         print(f"auditapp: interrupted; {path} was not changed", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -103,6 +121,16 @@ def audit_project(args: argparse.Namespace) -> int:
         print_summary(run, args.lang, verbose=getattr(args, "verbose", False))
     print(f"Run {run.id} recorded in {path} ({len(project.runs)} runs)")
     return exit_code(run, args.fail_on)
+
+
+def _project_postfix(project: Project) -> object:
+    """The stored configuration, parsed; a stored text that no longer parses is reported, not fatal."""
+    if project.postfix_config is None:
+        return None
+    try:
+        return config_from_texts(project.postfix_config["files"], project.postfix_config.get("origin", "project"))
+    except PostfixConfigError as exc:
+        return PostfixLoadFailure(str(exc))
 
 
 def _record(project: Project, run: Run, path: Path) -> None:

@@ -10,12 +10,12 @@ from auditapp.render import render_finding, severity_label, status_label, summar
 HEAD = {
     "de": {"audit": "Audit", "resolver": "Resolver", "ips": "Sende-IPs", "none": "keine", "helo": "HELO",
            "failed": "Befunde", "not_tested": "Nicht getestet", "passed": "Bestanden", "na": "Nicht anwendbar",
-           "fix": "Abhilfe", "duration": "Dauer", "totals": "Summe", "services": "Maildienste",
+           "fix": "Abhilfe", "background": "Rechtlicher Hintergrund", "duration": "Dauer", "totals": "Summe", "services": "Maildienste",
            "state.refused": "geschlossen", "state.timeout": "gefiltert (keine Antwort)",
            "state.unreachable": "nicht erreichbar", "state.error": "nicht geprüft"},
     "en": {"audit": "Audit", "resolver": "resolver", "ips": "Sending IPs", "none": "none", "helo": "HELO",
            "failed": "Findings", "not_tested": "Not tested", "passed": "Passed", "na": "Not applicable",
-           "fix": "Fix", "duration": "duration", "totals": "Totals", "services": "Mail services",
+           "fix": "Fix", "background": "Legal background", "duration": "duration", "totals": "Totals", "services": "Mail services",
            "state.refused": "closed", "state.timeout": "filtered (no answer)",
            "state.unreachable": "unreachable", "state.error": "not probed"},
 }
@@ -43,6 +43,9 @@ def print_summary(run: Run, lang: str, verbose: bool = False) -> None:
         print(f"  {'':<9} {r['detail']}")
         if r["remediation"] and f.severity.rank >= 1:
             print(f"  {'':<9} {h['fix']}: {r['remediation']}")
+        if r["category"] == "policy_legal":
+            # Managers read the legal background next to the finding, not in an appendix.
+            print(f"  {'':<9} {h['background']}: {r['explanation']}")
     untested = [f for f in run.findings if f.status in (Status.NOT_TESTED, Status.ERROR)]
     if untested:
         print(f"\n{h['not_tested']} ({len(untested)}):")

@@ -84,6 +84,9 @@ class Project:
     branding: dict[str, Any] = field(default_factory=dict)
     test_account: str | None = None
     runs: list[Run] = field(default_factory=list)
+    #: The imported Postfix configuration as texts: ``{"origin": ..., "files": {"main.cf": ..., ...}}``
+    #: (or ``{"text": ...}`` for postconf output), so a re-run elsewhere audits the same configuration.
+    postfix_config: dict[str, Any] | None = None
 
     @property
     def display_domain(self) -> str:
@@ -106,6 +109,7 @@ class Project:
             mailbox_hosts=tuple(dict.fromkeys(self.client_hosts)),
             relay_test=self.relay_test,
             account=self.test_account,
+            answers=dict(self.answers),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -126,6 +130,7 @@ class Project:
             "branding": dict(self.branding),
             "test_account": self.test_account,
             "runs": [run.to_json() for run in self.runs],
+            **({"postfix_config": self.postfix_config} if self.postfix_config is not None else {}),
         }
 
     @classmethod
@@ -166,7 +171,21 @@ class Project:
             branding=_json_object(get("branding", {}), "branding"),
             test_account=None if get("test_account") is None else _username(get("test_account")),
             runs=_list(get("runs", []), "runs", _run),
+            postfix_config=None if get("postfix_config") is None else _postfix_config(get("postfix_config")),
         )
+
+
+def _postfix_config(value: object) -> dict[str, Any]:
+    data = _typed(value, dict, "postfix_config")
+    origin = _str(data.get("origin", ""), "postfix_config.origin")
+    files = _typed(data.get("files"), dict, "postfix_config.files")
+    allowed = {"main.cf", "master.cf", "text"}
+    for name, text in files.items():
+        if name not in allowed:
+            raise ProjectError(f"field postfix_config.files: unknown entry {name!r} (allowed: {sorted(allowed)})",
+                               "postfix_config.files")
+        _str(text, f"postfix_config.files.{name}")
+    return {"origin": origin, "files": dict(files)}
 
 
 # -- secrets ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Selectors tried when the user gives none (or in addition to the given ones): DKIM keys
 #: cannot be listed in DNS, so these are the names the common signers use.
@@ -45,6 +46,10 @@ class AuditTarget:
     cert_warn_days: int = DEFAULT_CERT_WARN_DAYS
     #: Mail services are probed unless switched off (batch runs are DNS-only).
     services: bool = True
+    #: Questionnaire answers by question id (None: the questionnaire is not part of this run).
+    answers: dict[str, Any] | None = None
+    #: Where the imported Postfix configuration came from (the parsed config travels separately).
+    postfix_origin: str | None = None
 
     @property
     def all_selectors(self) -> tuple[str, ...]:
@@ -70,4 +75,6 @@ class AuditTarget:
             "account": self.account,
             "ca_file": self.ca_file,
             "services": self.services,
+            "answers": dict(self.answers) if self.answers is not None else None,
+            "postfix_origin": self.postfix_origin,
         }

@@ -7,6 +7,11 @@ root or system packages.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+#: Postfix configuration and questionnaire answers of the demo client (package data).
+DEMO_DATA = Path(__file__).with_name("demo_data")
+
 DEMO_DOMAIN = "beispiel-gmbh.example"
 #: mail: good; mx2: its PTR name points elsewhere; 198.51.100.7: provider default name, listed.
 DEMO_IPS = ("192.0.2.10", "192.0.2.20", "198.51.100.7")
