@@ -17,7 +17,7 @@ from auditapp.lab.dnsserver import LabDnsServer, RecordSet
 
 
 @pytest.fixture
-def demo_dns():  # noqa: ANN201
+def demo_dns():
     with LabDnsServer(RecordSet.from_zone_text(DEMO_ZONES)) as server:
         yield server
 
