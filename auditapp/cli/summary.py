@@ -10,12 +10,14 @@ from auditapp.render import render_finding, severity_label, status_label, summar
 HEAD = {
     "de": {"audit": "Audit", "resolver": "Resolver", "ips": "Sende-IPs", "none": "keine", "helo": "HELO",
            "failed": "Befunde", "not_tested": "Nicht getestet", "passed": "Bestanden", "na": "Nicht anwendbar",
-           "fix": "Abhilfe", "background": "Rechtlicher Hintergrund", "duration": "Dauer", "totals": "Summe", "services": "Maildienste",
+           "fix": "Abhilfe", "background": "Rechtlicher Hintergrund", "duration": "Dauer", "totals": "Summe",
+           "services": "Maildienste",
            "state.refused": "geschlossen", "state.timeout": "gefiltert (keine Antwort)",
            "state.unreachable": "nicht erreichbar", "state.error": "nicht geprüft"},
     "en": {"audit": "Audit", "resolver": "resolver", "ips": "Sending IPs", "none": "none", "helo": "HELO",
            "failed": "Findings", "not_tested": "Not tested", "passed": "Passed", "na": "Not applicable",
-           "fix": "Fix", "background": "Legal background", "duration": "duration", "totals": "Totals", "services": "Mail services",
+           "fix": "Fix", "background": "Legal background", "duration": "duration", "totals": "Totals",
+           "services": "Mail services",
            "state.refused": "closed", "state.timeout": "filtered (no answer)",
            "state.unreachable": "unreachable", "state.error": "not probed"},
 }
