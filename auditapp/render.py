@@ -82,7 +82,7 @@ def render_finding(f: Finding, lang: str, cat: Catalog | None = None) -> dict[st
         "subject": f.subject,
         "title": rule.title.get(lang),
         "detail": detail,
-        "explanation": rule.rationale.get(lang),
+        "explanation": _fmt(rule.rationale.get(lang), params),
         "remediation": remediation,
         "references": list(rule.references),
         "evidence": list(f.evidence),

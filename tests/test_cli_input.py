@@ -70,7 +70,7 @@ def test_u_label_domain_is_accepted_and_stored_as_a_label(tmp_path: Path) -> Non
     for r in data["results"]:
         assert set(r) >= {"rule", "status", "severity", "subject", "title", "detail", "remediation",
                           "references", "evidence", "reason"}
-        assert "{" not in r["detail"] + r["remediation"], f"unfilled placeholder in {r['rule']}"
+        assert "{" not in r["detail"] + r["remediation"] + r["explanation"], f"unfilled placeholder in {r['rule']}"
 
 
 def test_misconfigured_helo_values_are_audited_not_refused(tmp_path: Path) -> None:

@@ -1,0 +1,855 @@
+"""The report as plain data: one :class:`ReportDocument` per (run, language), built before rendering.
+
+Why a model first: the PDF renderer (reportlab), a future HTML export and the GUI preview all
+show the same content, and plain frozen dataclasses can be compared and snapshot-tested without
+any toolkit (architecture.md §E7). Every decision about *what* the report says — order of
+sections, grade, which results count, how actions are ranked, all words in both languages — is
+made here; the renderer only decides *how it looks*.
+
+Escaping rule. All strings are raw, unescaped text. Strings that came (even partly) from the
+network or from a person — DNS answers, banners, certificate subjects, host names, the client
+name, justifications, finding details with such values filled in — are :class:`Untrusted`
+instances (a ``str`` subclass, so they behave as text). A renderer must escape *every* string,
+and for :class:`Untrusted` ones must additionally expect anything: markup-like text such as
+``<font>`` or ``&`` that has to appear literally, control characters, and kilobytes without a
+space that must wrap anywhere. String operations on an :class:`Untrusted` (``+``, f-strings,
+``join``) return a plain ``str`` and drop the mark, so the model never combines them and a
+renderer should not either before escaping. Plain ``str`` fields come from the rule catalog or
+``reports/boilerplate/report.toml`` and are ours.
+
+Sections (:attr:`ReportDocument.sections`) come in the order of issue #5: management summary,
+scope and method, findings by category (the five technical categories), policy and legal (the
+``policy_legal`` category, with the legal background and the "not legal advice" note), action
+plan, accepted risks, appendix. The cover is separate (:attr:`ReportDocument.cover`) because it
+has no title in the table of contents.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from auditapp.checks.catalog import CATEGORIES, Catalog, Rule, catalog
+from auditapp.core.model import Finding, Run, Severity, Status
+from auditapp.core.validation import display_domain
+from auditapp.render import render_finding, severity_label, status_label
+from auditapp.report.grading import (
+    GRADE_TABLE,
+    Effort,
+    Grade,
+    Light,
+    effort_for,
+    grade_findings,
+    light_for,
+    overall_grade,
+)
+from auditapp.report.texts import (
+    ReportTexts,
+    format_date,
+    format_datetime,
+    format_number,
+    parse_time,
+    placeholders,
+    texts,
+)
+
+#: The categories with their own block in "findings by category"; policy_legal has its own section.
+TECHNICAL_CATEGORIES = tuple(c for c in CATEGORIES if c != "policy_legal")
+SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
+TOP_ACTIONS = 5
+#: The status shown for a failed result covered by a valid accepted-risk entry.
+ACCEPTED = "accepted"
+
+
+class Untrusted(str):
+    """Text that came from the network or a person: render literally, escape, wrap anywhere."""
+
+    __slots__ = ()
+
+
+def _u(value: Any) -> Untrusted:
+    return Untrusted("" if value is None else str(value))
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AcceptedRisk:
+    """A deliberately accepted deviation: this rule on this subject is shown as "accepted".
+
+    ``subject`` ``"*"`` (or empty) covers every subject of the rule. ``expires`` is an ISO date
+    (``2027-06-30``); from that day on the entry no longer applies and the finding counts again,
+    so an acceptance cannot silently outlive its review date. Dates are checked on creation.
+    """
+
+    rule: str
+    subject: str
+    justification: str
+    accepted_by: str
+    accepted_at: str
+    expires: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("accepted_at", "expires"):
+            value = getattr(self, name)
+            if value and parse_time(value) is None:
+                raise ValueError(f"accepted risk {self.rule}: {name} is not an ISO date: {value!r}")
+
+    def covers(self, finding: Finding) -> bool:
+        return finding.rule == self.rule and self.subject in ("", "*", finding.subject)
+
+    def expired_on(self, day: date | None) -> bool:
+        if not self.expires or day is None:
+            return False
+        expires = parse_time(self.expires)
+        return expires is not None and expires.date() <= day
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """Cover data chosen by the consultant; empty fields fall back to defaults from report.toml."""
+
+    title: str = ""
+    client: str = ""
+    consultant: str = ""
+    author: str = ""
+    date: str = ""  # ISO date or time; default: when the run finished
+    version: str = ""
+    classification: str = ""
+    consultant_logo: str = ""  # file paths, resolved by the renderer
+    client_logo: str = ""
+
+
+# --- document ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cover:
+    title: Untrusted
+    client: Untrusted
+    consultant: Untrusted
+    author: Untrusted
+    date: str
+    version: Untrusted
+    classification: Untrusted
+    domain: Untrusted
+    consultant_logo: str
+    client_logo: str
+
+
+@dataclass(frozen=True)
+class CategoryLight:
+    """One traffic light of the management summary."""
+
+    category: str
+    label: str
+    grade: Grade
+    grade_label: str
+    light: Light
+    light_label: str
+    failed: int
+    passed: int
+    not_tested: int
+    accepted: int
+
+
+@dataclass(frozen=True)
+class SeverityCount:
+    severity: Severity
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TopAction:
+    """One line of "most important actions": the rule's title and how many subjects it affects."""
+
+    rule: str
+    severity: Severity
+    severity_label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DeltaItem:
+    rule: str
+    subject: Untrusted
+    title: str
+    severity: Severity
+    severity_label: str
+    previous_severity: Severity | None = None
+    previous_severity_label: str = ""
+
+
+@dataclass(frozen=True)
+class Delta:
+    """Comparison with the previous run by (rule, subject), counting open (failed, not accepted) results.
+
+    ``fixed`` needs a pass or "not applicable" now; a previously open result that is now not
+    tested, errored or gone is ``unverified``, because "not tested" must never read as "fixed".
+    """
+
+    previous_grade: Grade
+    previous_grade_label: str
+    previous_date: str
+    text: str
+    new: tuple[DeltaItem, ...]
+    fixed: tuple[DeltaItem, ...]
+    unchanged: tuple[DeltaItem, ...]
+    changed: tuple[DeltaItem, ...]
+    unverified: tuple[DeltaItem, ...]
+
+
+@dataclass(frozen=True)
+class ManagementSummary:
+    grade: Grade
+    grade_label: str
+    grade_text: str
+    worst_category: str | None
+    lights: tuple[CategoryLight, ...]
+    severity_counts: tuple[SeverityCount, ...]
+    top_actions: tuple[TopAction, ...]
+    notes: tuple[str, ...]
+    delta: Delta | None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A label/value row (scope table)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class HostRow:
+    name: Untrusted
+    roles: tuple[str, ...]
+    sources: tuple[Untrusted, ...]
+    addresses: tuple[Untrusted, ...]
+
+
+@dataclass(frozen=True)
+class NotTestedItem:
+    rule: str
+    title: str
+    category_label: str
+    subject: Untrusted
+    status: Status
+    status_label: str
+    reason: Untrusted
+
+
+@dataclass(frozen=True)
+class GradingRow:
+    grade: Grade
+    text: str
+
+
+@dataclass(frozen=True)
+class ScopeMethod:
+    position: str
+    facts: tuple[Fact, ...]
+    hosts: tuple[HostRow, ...]
+    cancelled_note: str
+    method: tuple[str, ...]
+    grading_table: tuple[GradingRow, ...]
+    effort_note: str
+    not_tested: tuple[NotTestedItem, ...]
+
+
+@dataclass(frozen=True)
+class FindingBlock:
+    """One open, accepted or untested result with everything an admin needs to act on it."""
+
+    anchor: str  # unique within the document, for links between a block and its evidence
+    rule: str
+    title: str
+    category: str
+    severity: Severity
+    severity_label: str
+    status: str  # a Status value or ACCEPTED
+    status_label: str
+    subject: Untrusted
+    detail: Untrusted
+    business_meaning: str  # the rule's rationale; in the policy section, the legal background
+    remediation: Untrusted
+    references: tuple[str, ...]
+    evidence: tuple[Untrusted, ...]
+    reason: Untrusted
+    accepted: AcceptedRisk | None = None
+
+
+@dataclass(frozen=True)
+class PassedItem:
+    rule: str
+    title: str
+    subject: Untrusted
+
+
+@dataclass(frozen=True)
+class CategorySection:
+    category: str
+    title: str
+    grade: Grade
+    grade_label: str
+    light: Light
+    findings: tuple[FindingBlock, ...]
+    passed: tuple[PassedItem, ...]
+    not_applicable: tuple[PassedItem, ...]
+    not_tested_count: int
+
+
+@dataclass(frozen=True)
+class FindingsSection:
+    intro: str
+    categories: tuple[CategorySection, ...]
+
+
+@dataclass(frozen=True)
+class PolicySection:
+    intro: str
+    disclaimer: str
+    category: CategorySection
+    untested: tuple[FindingBlock, ...]
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    number: int
+    rule: str
+    title: str
+    severity: Severity
+    severity_label: str
+    effort: Effort
+    effort_label: str
+    subjects: tuple[Untrusted, ...]
+    subjects_text: str
+    remediation: tuple[Untrusted, ...]
+    owner: str = ""
+    due: str = ""
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    intro: str
+    effort_note: str
+    rows: tuple[ActionRow, ...]
+
+
+@dataclass(frozen=True)
+class AcceptedRow:
+    rule: str
+    title: str
+    subject: Untrusted
+    justification: Untrusted
+    accepted_by: Untrusted
+    accepted_at: str
+    expires: str
+    state: str  # "active", "expired" or "unmatched"
+    state_label: str
+    results: int  # failed results this entry covers in the run
+
+
+@dataclass(frozen=True)
+class AcceptedSection:
+    intro: str
+    rows: tuple[AcceptedRow, ...]
+
+
+@dataclass(frozen=True)
+class EvidenceEntry:
+    anchor: str
+    rule: str
+    title: str
+    subject: Untrusted
+    status_label: str
+    lines: tuple[Untrusted, ...]
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    term: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RuleIndexRow:
+    rule: str
+    title: str
+    category_label: str
+    summary: str  # e.g. "fail: 2 · pass: 1"
+
+
+@dataclass(frozen=True)
+class Appendix:
+    evidence: tuple[EvidenceEntry, ...]
+    glossary: tuple[GlossaryEntry, ...]
+    rule_index: tuple[RuleIndexRow, ...]
+
+
+Body = ManagementSummary | ScopeMethod | FindingsSection | PolicySection | ActionPlan | AcceptedSection | Appendix
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # summary, scope, findings, policy, actions, accepted, appendix
+    title: str
+    body: Body
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    """Everything a renderer needs; ``labels`` holds every fixed text of report.toml in ``lang``."""
+
+    lang: str
+    cover: Cover
+    sections: tuple[Section, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    tool_version: str = ""
+    catalog_version: str = ""
+    footer: str = ""
+    #: "Page {page} of {pages}" in ``lang``; only the renderer knows the numbers (see :meth:`page_label`).
+    page_template: str = ""
+
+    def page_label(self, page: int, pages: int) -> str:
+        return self.page_template.format(page=page, pages=pages)
+
+    def section(self, key: str) -> Section:
+        for s in self.sections:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+
+SECTION_KEYS = ("summary", "scope", "findings", "policy", "actions", "accepted", "appendix")
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    """One finding with its rendered texts and the acceptance that covers it (if any)."""
+
+    finding: Finding
+    rule: Rule
+    text: dict[str, Any]
+    accepted: AcceptedRisk | None
+    anchor: str = ""
+
+    @property
+    def status(self) -> str:
+        return ACCEPTED if self.accepted else self.finding.status.value
+
+    @property
+    def is_open(self) -> bool:
+        return self.finding.status is Status.FAIL and self.accepted is None
+
+
+class _Builder:
+    def __init__(self, lang: str, cat: Catalog, tx: ReportTexts) -> None:
+        self.lang, self.cat, self.tx = lang, cat, tx
+        self.order = {rule_id: i for i, rule_id in enumerate(cat.rules)}
+
+    def t(self, key: str, **params: Any) -> str:
+        return self.tx.get(key, self.lang, **params)
+
+    def grade_label(self, grade: Grade) -> str:
+        return self.t(f"grade.{grade.value}")
+
+    def category_label(self, category: str) -> str:
+        return self.t(f"category.{category}")
+
+    def subjects_text(self, n: int) -> str:
+        return self.t("count.subjects_one") if n == 1 else self.t("count.subjects_many", n=format_number(n, self.lang))
+
+    def items(self, run: Run, accepted: Sequence[AcceptedRisk]) -> list[_Item]:
+        day = _run_day(run)
+        valid = [a for a in accepted if not a.expired_on(day)]
+        out = []
+        for i, f in enumerate(run.findings):
+            if f.rule not in self.cat:
+                raise ValueError(f"run {run.id}: rule {f.rule} is not in the catalog (version {self.cat.version})")
+            cover = next((a for a in valid if a.covers(f)), None) if f.status is Status.FAIL else None
+            out.append(_Item(f, self.cat[f.rule], render_finding(f, self.lang, self.cat), cover, f"r{i}"))
+        return out
+
+    def sort_key(self, item: _Item) -> tuple[int, int, str]:
+        return (-item.finding.severity.rank, self.order[item.finding.rule], item.finding.subject)
+
+    def report_order(self, item: _Item) -> tuple[int, int, str]:
+        """Category in report order, then catalog order, then subject: how appendix lists read."""
+        return (CATEGORIES.index(item.rule.category), self.order[item.finding.rule], item.finding.subject)
+
+    # blocks
+
+    def block(self, item: _Item) -> FindingBlock:
+        f, text = item.finding, item.text
+        label = self.t("label.accepted") if item.accepted else status_label(f.status, self.lang)
+        return FindingBlock(
+            anchor=item.anchor, rule=f.rule, title=text["title"], category=item.rule.category,
+            severity=f.severity, severity_label=severity_label(f.severity, self.lang), status=item.status,
+            status_label=label, subject=_u(f.subject), detail=_u(text["detail"]),
+            business_meaning=_meaning(text["explanation"], f), remediation=_u(text["remediation"]),
+            references=tuple(text["references"]), evidence=tuple(_u(e) for e in f.evidence),
+            reason=_u(text["reason"]), accepted=item.accepted,
+        )
+
+    def category_section(self, category: str, items: list[_Item], grade: Grade) -> CategorySection:
+        shown = sorted((i for i in items if i.finding.status is Status.FAIL), key=self.sort_key)
+        return CategorySection(
+            category=category, title=self.category_label(category), grade=grade,
+            grade_label=self.grade_label(grade), light=light_for(grade),
+            findings=tuple(self.block(i) for i in shown),
+            passed=self.compact(items, Status.PASS), not_applicable=self.compact(items, Status.NOT_APPLICABLE),
+            not_tested_count=sum(i.finding.status in (Status.NOT_TESTED, Status.ERROR) for i in items),
+        )
+
+    def compact(self, items: list[_Item], status: Status) -> tuple[PassedItem, ...]:
+        chosen = sorted((i for i in items if i.finding.status is status),
+                        key=lambda i: (self.order[i.finding.rule], i.finding.subject))
+        return tuple(PassedItem(i.finding.rule, i.text["title"], _u(i.finding.subject)) for i in chosen)
+
+
+class _Filled(dict[str, str]):
+    """Missing values show as "-": a rationale must never print a raw ``{name}`` to a client."""
+
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def _meaning(rationale: str, f: Finding) -> str:
+    """The rule's rationale with the finding's values filled in (a few name ``{domain}``).
+
+    :func:`auditapp.render.render_finding` returns rationales unformatted; filled-in values come
+    from the network, so a filled text is :class:`Untrusted`.
+    """
+    if not placeholders(rationale):
+        return rationale
+    values = _Filled({k: ", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+                      for k, v in f.params.items()})
+    values.setdefault("subject", f.subject)
+    return _u(string.Formatter().vformat(rationale, (), values))
+
+
+def _run_day(run: Run) -> date | None:
+    started = parse_time(run.started) or parse_time(run.finished)
+    return started.date() if started else None
+
+
+def _by_category(items: list[_Item]) -> dict[str, list[_Item]]:
+    grouped: dict[str, list[_Item]] = {c: [] for c in CATEGORIES}
+    for item in items:
+        grouped.setdefault(item.rule.category, []).append(item)
+    return grouped
+
+
+def _grades(grouped: dict[str, list[_Item]]) -> dict[str, Grade]:
+    """Grade each category; an accepted failure counts as tested but not open (like a pass)."""
+    return {
+        c: grade_findings(replace(i.finding, status=Status.PASS) if i.accepted else i.finding for i in items)
+        for c, items in grouped.items()
+    }
+
+
+def build_report(
+    run: Run,
+    *,
+    lang: str,
+    project_name: str = "",
+    previous: Run | None = None,
+    accepted: Sequence[AcceptedRisk] = (),
+    meta: ReportMeta | None = None,
+) -> ReportDocument:
+    """Turn one run into the report's content in ``lang`` ("de" or "en").
+
+    ``previous`` adds the comparison to the management summary; ``accepted`` is the project's
+    accepted-risk register (applied to both runs); ``meta`` fills the cover.
+    """
+    tx = texts()
+    if lang not in ("de", "en"):
+        raise ValueError(f"unsupported report language {lang!r}")
+    b = _Builder(lang, catalog(), tx)
+    meta = meta or ReportMeta()
+    items = b.items(run, accepted)
+    grouped = _by_category(items)
+    grades = _grades(grouped)
+    grade, worst = overall_grade(grades)
+
+    cover = _cover(b, run, meta, project_name)
+    sections = (
+        Section("summary", b.t("section.summary"), _summary(b, run, items, grouped, grades, grade, worst, previous,
+                                                           accepted)),
+        Section("scope", b.t("section.scope"), _scope(b, run, items)),
+        Section("findings", b.t("section.findings"), FindingsSection(
+            intro=b.t("findings.intro"),
+            categories=tuple(b.category_section(c, grouped[c], grades[c]) for c in TECHNICAL_CATEGORIES),
+        )),
+        Section("policy", b.t("section.policy"), _policy(b, grouped["policy_legal"], grades["policy_legal"])),
+        Section("actions", b.t("section.actions"), _actions(b, items)),
+        Section("accepted", b.t("section.accepted"), _accepted(b, items, accepted, _run_day(run))),
+        Section("appendix", b.t("section.appendix"), _appendix(b, items)),
+    )
+    labels = {k: v[lang] for k, v in tx.entries.items() if "{" not in v[lang]}
+    from auditapp import __version__
+
+    footer = b.t("page.generated", tool="auditapp", version=run.tool_version or __version__,
+                 catalog=run.catalog_version or b.cat.version)
+    return ReportDocument(lang=lang, cover=cover, sections=sections, labels=labels,
+                          tool_version=run.tool_version, catalog_version=run.catalog_version, footer=footer,
+                          page_template=tx.entries["page.of"][lang])
+
+
+def _unicode_domain(run: Run) -> str:
+    """The U-label (``bücher.example``) people read; older runs stored only the A-label."""
+    domain = str(run.target.get("domain", ""))
+    return str(run.target.get("domain_unicode") or (display_domain(domain) if domain else ""))
+
+
+def _cover(b: _Builder, run: Run, meta: ReportMeta, project_name: str) -> Cover:
+    domain = _unicode_domain(run)
+    return Cover(
+        title=_u(meta.title or b.t("cover.title_default")),
+        client=_u(meta.client or project_name),
+        consultant=_u(meta.consultant), author=_u(meta.author),
+        date=format_date(meta.date or run.finished or run.started, b.lang),
+        version=_u(meta.version or b.t("cover.version_default")),
+        classification=_u(meta.classification or b.t("cover.classification_default")),
+        domain=_u(domain), consultant_logo=meta.consultant_logo, client_logo=meta.client_logo,
+    )
+
+
+def _summary(b: _Builder, run: Run, items: list[_Item], grouped: dict[str, list[_Item]], grades: dict[str, Grade],
+             grade: Grade, worst: str | None, previous: Run | None,
+             accepted: Sequence[AcceptedRisk]) -> ManagementSummary:
+    lights = []
+    for c in CATEGORIES:
+        cat_items = grouped[c]
+        lights.append(CategoryLight(
+            category=c, label=b.category_label(c), grade=grades[c], grade_label=b.grade_label(grades[c]),
+            light=light_for(grades[c]), light_label=b.t(f"light.{light_for(grades[c]).value}"),
+            failed=sum(i.is_open for i in cat_items),
+            passed=sum(i.finding.status is Status.PASS for i in cat_items),
+            not_tested=sum(i.finding.status in (Status.NOT_TESTED, Status.ERROR) for i in cat_items),
+            accepted=sum(i.accepted is not None for i in cat_items),
+        ))
+    open_items = [i for i in items if i.is_open]
+    counts = tuple(
+        SeverityCount(s, severity_label(s, b.lang), sum(i.finding.severity is s for i in open_items))
+        for s in SEVERITY_ORDER
+    )
+    if worst is None:
+        grade_text = b.t("summary.grade_not_assessed")
+    else:
+        grade_text = b.t("summary.grade_explain", grade=b.grade_label(grade), category=b.category_label(worst))
+    notes = []
+    untested = sum(i.finding.status in (Status.NOT_TESTED, Status.ERROR) for i in items)
+    if untested:
+        notes.append(b.t("summary.not_tested_note", count=format_number(untested, b.lang)))
+    n_accepted = sum(i.accepted is not None for i in items)
+    if n_accepted:
+        notes.append(b.t("summary.accepted_note", count=format_number(n_accepted, b.lang)))
+    notes.append(b.t("summary.limits", catalog=run.catalog_version or b.cat.version))
+    delta = _delta(b, items, previous, accepted) if previous is not None else None
+    return ManagementSummary(
+        grade=grade, grade_label=b.grade_label(grade), grade_text=grade_text, worst_category=worst,
+        lights=tuple(lights), severity_counts=counts, top_actions=_top_actions(b, open_items),
+        notes=tuple(notes), delta=delta,
+    )
+
+
+def _group_by_rule(b: _Builder, open_items: list[_Item]) -> list[list[_Item]]:
+    """Open results per rule, worst severity first, then in catalog order (stable between audits)."""
+    groups: dict[str, list[_Item]] = defaultdict(list)
+    for item in open_items:
+        groups[item.finding.rule].append(item)
+    ordered = [sorted(g, key=b.sort_key) for g in groups.values()]
+    return sorted(ordered, key=lambda g: b.sort_key(g[0]))
+
+
+def _top_actions(b: _Builder, open_items: list[_Item]) -> tuple[TopAction, ...]:
+    out = []
+    for group in _group_by_rule(b, open_items)[:TOP_ACTIONS]:
+        first = group[0]
+        subjects = len({i.finding.subject for i in group})
+        out.append(TopAction(
+            rule=first.finding.rule, severity=first.finding.severity,
+            severity_label=severity_label(first.finding.severity, b.lang),
+            text=b.t("summary.action_line", title=first.text["title"], subjects=b.subjects_text(subjects)),
+        ))
+    return tuple(out)
+
+
+def _delta(b: _Builder, items: list[_Item], previous: Run, accepted: Sequence[AcceptedRisk]) -> Delta:
+    prev_items = b.items(previous, accepted)
+    prev_grade, _ = overall_grade(_grades(_by_category(prev_items)))
+    now = {i.finding.key: i for i in items}
+    before_open = {i.finding.key: i for i in prev_items if i.is_open}
+    new, fixed, unchanged, changed, unverified = [], [], [], [], []
+
+    def entry(item: _Item, old: _Item | None = None) -> DeltaItem:
+        f = item.finding
+        return DeltaItem(
+            rule=f.rule, subject=_u(f.subject), title=item.text["title"], severity=f.severity,
+            severity_label=severity_label(f.severity, b.lang),
+            previous_severity=old.finding.severity if old else None,
+            previous_severity_label=severity_label(old.finding.severity, b.lang) if old else "",
+        )
+
+    for key, item in now.items():
+        if item.is_open and key not in before_open:
+            new.append(entry(item))
+    for key, old in before_open.items():
+        current = now.get(key)
+        if current is None or current.finding.status in (Status.NOT_TESTED, Status.ERROR):
+            unverified.append(entry(old))
+        elif current.accepted is not None:
+            continue  # now in the accepted-risk register, shown there
+        elif current.finding.status in (Status.PASS, Status.NOT_APPLICABLE):
+            fixed.append(entry(old))
+        elif current.finding.severity is old.finding.severity:
+            unchanged.append(entry(current, old))
+        else:
+            changed.append(entry(current, old))
+
+    def ordered(rows: list[DeltaItem]) -> tuple[DeltaItem, ...]:
+        return tuple(sorted(rows, key=lambda d: (-d.severity.rank, b.order.get(d.rule, 0), d.subject)))
+
+    prev_date = format_date(previous.finished or previous.started, b.lang)
+    return Delta(
+        previous_grade=prev_grade, previous_grade_label=b.grade_label(prev_grade), previous_date=prev_date,
+        text=b.t("summary.previous_grade", grade=b.grade_label(prev_grade), date=prev_date),
+        new=ordered(new), fixed=ordered(fixed), unchanged=ordered(unchanged), changed=ordered(changed),
+        unverified=ordered(unverified),
+    )
+
+
+def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
+    target = run.target
+    ips = ", ".join(str(ip) for ip in target.get("server_ips", ()) or ())
+    facts = [
+        Fact(b.t("scope.domain"), _u(target.get("domain", ""))),
+        Fact(b.t("scope.domain_unicode"), _u(_unicode_domain(run))),
+        Fact(b.t("scope.server_ips"), _u(ips or "-")),
+        Fact(b.t("scope.helo"), _u(target.get("helo") or "-")),
+        Fact(b.t("scope.resolver"), _u(run.resolver or "-")),
+        Fact(b.t("scope.tool_version"), f"auditapp {run.tool_version}"),
+        Fact(b.t("scope.catalog_version"), run.catalog_version),
+        Fact(b.t("scope.started"), format_datetime(run.started, b.lang)),
+        Fact(b.t("scope.finished"), format_datetime(run.finished, b.lang)),
+        Fact(b.t("scope.duration"), b.t("scope.duration_value", seconds=format_number(run.duration_s, b.lang, 1))),
+    ]
+    hosts = tuple(
+        HostRow(
+            name=_u(h.get("name", "")), roles=tuple(str(r) for r in h.get("roles", ())),
+            sources=tuple(_u(s) for s in h.get("sources", ())), addresses=tuple(_u(a) for a in h.get("addresses", ())),
+        )
+        for h in run.inventory.get("hosts", ()) or ()
+        if isinstance(h, dict)
+    )
+    untested = sorted((i for i in items if i.finding.status in (Status.NOT_TESTED, Status.ERROR)), key=b.report_order)
+    not_tested = tuple(
+        NotTestedItem(
+            rule=i.finding.rule, title=i.text["title"], category_label=b.category_label(i.rule.category),
+            subject=_u(i.finding.subject), status=i.finding.status,
+            status_label=status_label(i.finding.status, b.lang), reason=_u(i.text["reason"] or i.text["detail"]),
+        )
+        for i in untested
+    )
+    return ScopeMethod(
+        position=b.t("scope.position"), facts=tuple(facts), hosts=hosts,
+        cancelled_note=b.t("scope.cancelled") if run.cancelled else "",
+        method=(b.t("method.intro"), b.t("method.grading"), b.t("method.excluded"), b.t("method.catalog_note")),
+        grading_table=tuple(GradingRow(g, b.t(key)) for g, key in GRADE_TABLE),
+        effort_note=b.t("effort.explain"), not_tested=not_tested,
+    )
+
+
+def _policy(b: _Builder, items: list[_Item], grade: Grade) -> PolicySection:
+    untested = sorted((i for i in items if i.finding.status in (Status.NOT_TESTED, Status.ERROR)), key=b.sort_key)
+    return PolicySection(
+        intro=b.t("policy.intro"), disclaimer=b.t("policy.disclaimer"),
+        category=b.category_section("policy_legal", items, grade),
+        untested=tuple(b.block(i) for i in untested),
+    )
+
+
+def _actions(b: _Builder, items: list[_Item]) -> ActionPlan:
+    groups = _group_by_rule(b, [i for i in items if i.is_open])
+    groups.sort(key=lambda g: (-g[0].finding.severity.rank, effort_for(g[0].rule.family).rank,
+                               b.order[g[0].finding.rule]))
+    rows = []
+    for n, group in enumerate(groups, start=1):
+        first = group[0]
+        effort = effort_for(first.rule.family)
+        subjects = tuple(dict.fromkeys(_u(i.finding.subject) for i in group))
+        remediation = tuple(dict.fromkeys(_u(i.text["remediation"]) for i in group if i.text["remediation"]))
+        rows.append(ActionRow(
+            number=n, rule=first.finding.rule, title=first.text["title"], severity=first.finding.severity,
+            severity_label=severity_label(first.finding.severity, b.lang), effort=effort,
+            effort_label=b.t(f"effort.{effort.value}"), subjects=subjects,
+            subjects_text=b.subjects_text(len(subjects)), remediation=remediation,
+        ))
+    return ActionPlan(intro=b.t("actions.intro"), effort_note=b.t("effort.explain"), rows=tuple(rows))
+
+
+def _accepted(b: _Builder, items: list[_Item], accepted: Sequence[AcceptedRisk], day: date | None) -> AcceptedSection:
+    rows = []
+    for risk in accepted:
+        covered = sum(i.accepted is risk for i in items)
+        if risk.expired_on(day):
+            state = "expired"
+        elif covered:
+            state = "active"
+        else:
+            state = "unmatched"
+        rule = b.cat.rules.get(risk.rule)
+        rows.append(AcceptedRow(
+            rule=risk.rule, title=rule.title.get(b.lang) if rule else "",
+            subject=_u(risk.subject if risk.subject not in ("", "*") else b.t("accepted.any_subject")),
+            justification=_u(risk.justification), accepted_by=_u(risk.accepted_by),
+            accepted_at=format_date(risk.accepted_at, b.lang),
+            expires=format_date(risk.expires, b.lang) if risk.expires else b.t("accepted.no_expiry"),
+            state=state, state_label=b.t(f"accepted.{state}"), results=covered,
+        ))
+    return AcceptedSection(intro=b.t("accepted.intro"), rows=tuple(rows))
+
+
+def _appendix(b: _Builder, items: list[_Item]) -> Appendix:
+    with_evidence = sorted((i for i in items if i.finding.evidence), key=b.report_order)
+    evidence = tuple(
+        EvidenceEntry(
+            anchor=i.anchor, rule=i.finding.rule, title=i.text["title"], subject=_u(i.finding.subject),
+            status_label=b.t("label.accepted") if i.accepted else status_label(i.finding.status, b.lang),
+            lines=tuple(_u(line) for line in i.finding.evidence),
+        )
+        for i in with_evidence
+    )
+    glossary = tuple(
+        GlossaryEntry(b.t(f"{prefix}.term"), b.t(f"{prefix}.text"))
+        for prefix in dict.fromkeys(k.rsplit(".", 1)[0] for k in b.tx.keys_under("glossary"))
+    )
+    per_rule: dict[str, dict[str, int]] = {}
+    for i in items:
+        counts = per_rule.setdefault(i.finding.rule, {})
+        counts[i.status] = counts.get(i.status, 0) + 1
+    status_order = [*(s.value for s in Status), ACCEPTED]
+    index = []
+    for rule_id in sorted(per_rule, key=lambda r: (CATEGORIES.index(b.cat[r].category), b.order[r])):
+        rule, counts = b.cat[rule_id], per_rule[rule_id]
+        summary = " · ".join(
+            b.t("appendix.status_count", status=_status_text(b, s), count=format_number(counts[s], b.lang))
+            for s in status_order if s in counts
+        )
+        index.append(RuleIndexRow(rule_id, rule.title.get(b.lang), b.category_label(rule.category), summary))
+    return Appendix(evidence=evidence, glossary=glossary, rule_index=tuple(index))
+
+
+def _status_text(b: _Builder, status: str) -> str:
+    return b.t("label.accepted") if status == ACCEPTED else status_label(Status(status), b.lang)
