@@ -159,6 +159,10 @@ class DnsClient:
     def __post_init__(self) -> None:
         if not self.nameservers:
             raise ValueError("at least one nameserver is needed")
+        import math
+
+        if not (math.isfinite(self.timeout) and self.timeout > 0 and math.isfinite(self.per_try) and self.per_try > 0):
+            raise ValueError("timeout and per_try must be positive finite numbers of seconds")
         self._cache: dict[tuple[str, str], asyncio.Future[DnsAnswer]] = {}
         self._completed: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._sem: asyncio.Semaphore | None = None

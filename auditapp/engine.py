@@ -215,7 +215,8 @@ class Audit:
             await asyncio.gather(*tasks, return_exceptions=True)
             for reg in pending_checks:
                 findings.append(Finding(reg.rule_id, Status.NOT_TESTED, self.cat[reg.rule_id].severity,
-                                        self.target.domain, "not_tested", reason=Reason("reason.cancelled")))
+                                        self.target.domain, "not_tested", params={"domain": self.target.domain},
+                                        reason=Reason("reason.cancelled")))
         order = {rule_id: i for i, rule_id in enumerate(self.cat.rules)}
         findings.sort(key=lambda f: (order.get(f.rule, 999), f.subject))
         run = Run(
@@ -238,14 +239,27 @@ class Audit:
         crashed = [facts.errors[n] for n in reg.needs if n in facts.errors]
         if crashed:
             return [Finding(reg.rule_id, Status.ERROR, self.cat[reg.rule_id].severity, self.target.domain,
-                            "error", reason=Reason("reason.check_crashed", {"error": crashed[0]}))]
+                            "error", params={"domain": self.target.domain},
+                            reason=Reason("reason.check_crashed", {"error": crashed[0]}))]
         if not self.target.services and SERVICE_FACTS & set(reg.needs):
             return [Finding(reg.rule_id, Status.NOT_TESTED, self.cat[reg.rule_id].severity, self.target.domain,
-                            "not_tested", reason=Reason("reason.services_off"))]
+                            "not_tested", params={"domain": self.target.domain}, reason=Reason("reason.services_off"))]
         if not self.target.server_ips and PER_IP_FACTS & set(reg.needs):
             return [Finding(reg.rule_id, Status.NOT_TESTED, self.cat[reg.rule_id].severity, self.target.domain,
-                            "not_tested", reason=Reason("reason.no_sending_ips"))]
-        return list(run_check(reg, self.cat, facts, self.target, self._now))
+                            "not_tested", params={"domain": self.target.domain},
+                            reason=Reason("reason.no_sending_ips"))]
+        findings = list(run_check(reg, self.cat, facts, self.target, self._now))
+        if not findings:
+            # Every rule shows up in every run: a rule with nothing to look at says so.
+            disc = facts.discovery
+            if disc is not None and disc.failures and SERVICE_FACTS & set(reg.needs):
+                reason = Reason("reason.discovery_failed", {"what": disc.failures[0].reason})
+                return [Finding(reg.rule_id, Status.NOT_TESTED, self.cat[reg.rule_id].severity, self.target.domain,
+                                "not_tested", params={"domain": self.target.domain}, reason=reason)]
+            return [Finding(reg.rule_id, Status.NOT_APPLICABLE, self.cat[reg.rule_id].severity, self.target.domain,
+                            "not_applicable", params={"domain": self.target.domain},
+                            reason=Reason("reason.nothing_to_check"))]
+        return findings
 
 
 async def audit(target: AuditTarget, dns: DnsClient, config: EngineConfig | None = None,
@@ -262,11 +276,15 @@ def iter_audit(target: AuditTarget, make_dns: Callable[[], DnsClient], config: E
     and finishes with a cancelled :class:`Run` whose unevaluated checks are ``not_tested``.
     """
     events: queue.Queue[Event | BaseException | None] = queue.Queue()
+    stop = threading.Event()  # set when the consumer closes the generator
 
     async def main() -> None:
         task = asyncio.create_task(audit(target, make_dns(), config, events.put))
+        # Let the audit start before honouring a cancel, so even an immediate cancel ends with
+        # Started ... Finished(cancelled run) rather than with no events at all.
+        await asyncio.sleep(0)
         while not task.done():
-            if cancel is not None and cancel.is_set():
+            if stop.is_set() or (cancel is not None and cancel.is_set()):
                 task.cancel()
                 break
             await asyncio.wait({task}, timeout=0.05)
@@ -285,11 +303,15 @@ def iter_audit(target: AuditTarget, make_dns: Callable[[], DnsClient], config: E
 
     thread = threading.Thread(target=worker, name="audit", daemon=True)
     thread.start()
-    while True:
-        item = events.get()
-        if item is None:
-            break
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-    thread.join()
+    try:
+        while True:
+            item = events.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        # A consumer that stops early (closes the generator) must not leave the audit running.
+        stop.set()
+        thread.join()

@@ -133,3 +133,35 @@ def test_cancelled_audit_reports_unevaluated_checks_as_not_tested() -> None:
     spf = next(f for f in finished.findings if f.rule == "SPF-MISSING")
     assert spf.status is Status.NOT_TESTED
     assert spf.reason is not None and spf.reason.key == "reason.cancelled"
+
+
+def test_a_cancel_before_the_start_still_ends_with_a_cancelled_run() -> None:
+    import threading
+
+    from auditapp.engine import Finished, Started, iter_audit
+
+    cancel = threading.Event()
+    cancel.set()
+    with LabDnsServer(records(), faults={DOMAIN: Fault.TIMEOUT}) as lab:
+        target = AuditTarget(domain=DOMAIN, dnsbl_zones=(), services=False)
+        events = list(iter_audit(target, lambda: DnsClient([Nameserver(lab.host, lab.port)], timeout=30.0),
+                                 EngineConfig(timeout=30.0), cancel))
+    assert isinstance(events[0], Started)
+    assert isinstance(events[-1], Finished) and events[-1].run.cancelled
+
+
+def test_every_rule_yields_a_result_even_with_a_dead_resolver() -> None:
+    """A rule that silently produces nothing would look like "all fine" in a report."""
+    from auditapp.checks.catalog import catalog
+
+    with LabDnsServer(records()) as lab:
+        dead = [*lab.records.records, "_dmarc.faults.test", "_dmarc.test", "_mta-sts.faults.test",
+                "_smtp._tls.faults.test"]
+        lab.faults = {name: Fault.TIMEOUT for name in dead}
+        client = DnsClient([Nameserver(lab.host, lab.port)], timeout=0.3)
+        target = AuditTarget(domain=DOMAIN, server_ips=(IP,), helo="mail.faults.test", dnsbl_zones=("dnsbl.test",))
+        r = asyncio.run(audit(target, client, EngineConfig(timeout=0.3, smtp_probe=False)))
+    seen = {f.rule for f in r.findings}
+    assert seen == set(catalog().rules), set(catalog().rules) - seen
+    assert not [f for f in r.findings if f.status is Status.FAIL and f.rule not in ("HELO-INVALID",)], \
+        [(f.rule, f.outcome) for f in r.findings if f.status is Status.FAIL]

@@ -29,6 +29,10 @@ BAD_INPUTS = [
     (["audit", "localhost"], "two labels"),
     (["audit"], "DOMAIN"),
     (["audit", "example.com", "--timeout", "0"], "timeout"),
+    (["audit", "example.com", "--timeout", "nan"], "timeout"),
+    (["audit", "example.com", "--timeout", "-1"], "timeout"),
+    (["audit", "example.com", "--timeout", "inf"], "timeout"),
+    (["audit", "example.com", "--port", "submissions=587"], "share port"),
     (["frobnicate"], "invalid choice"),
 ]
 

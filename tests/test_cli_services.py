@@ -82,3 +82,10 @@ def test_bad_service_options_exit_2(argv: list[str], message: str, capsys: pytes
     assert main(["audit", "example.com", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_ca_file_that_is_not_pem_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "ca.pem"
+    junk.write_text("this is not a certificate\n", "utf-8")
+    assert main(["audit", "example.com", "--ca-file", str(junk)]) == 2
+    assert "PEM" in capsys.readouterr().err

@@ -487,4 +487,5 @@ def test_sigkill_while_saving_leaves_a_loadable_file(tmp_path: Path, delay: floa
     if bak.exists():
         previous = load_project(bak)
         assert previous == make_big_project(previous.answers["iteration"])
-        assert previous.answers["iteration"] < n
+        # <=: a kill between linking the .bak and replacing the file leaves both equal (still consistent)
+        assert previous.answers["iteration"] <= n

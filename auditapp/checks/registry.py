@@ -88,6 +88,8 @@ class CheckContext:
     ) -> Finding:
         if outcome not in self.rule.outcomes and status in (Status.PASS, Status.FAIL, Status.NOT_APPLICABLE):
             raise KeyError(f"{self.rule.id}: outcome {outcome!r} is not in the catalog")
+        # Rationale and remediation texts may name the audited domain whatever the outcome.
+        params = {"domain": self.target.domain, **params}
         return Finding(
             rule=self.rule.id,
             status=status,

@@ -39,7 +39,7 @@ def _disc(ctx: CheckContext) -> Discovery:
     return ctx.facts.discovery  # type: ignore[return-value]
 
 
-def _probes(ctx: CheckContext) -> dict[tuple[str, int], EndpointProbe]:
+def _probes(ctx: CheckContext) -> dict[tuple[str, int, str], EndpointProbe]:
     return ctx.facts.services or {}
 
 
@@ -102,6 +102,14 @@ def smtp_unreachable(ctx: CheckContext) -> Iterator[Finding]:
         else:
             yield ctx.not_applicable(ctx.domain, [disc.mx.evidence()] if disc.mx else [])
         return
+    for host in disc.hosts_with(Role.MX):
+        if not host.addresses:
+            failed = _host_lookup_failure(host)
+            if failed is not None:
+                yield ctx.dns_not_tested(host.name, failed)  # type: ignore[arg-type]
+            else:
+                yield ctx.fail(host.name, "no_address", [a.evidence() for a in (host.a, host.aaaa) if a],
+                               host=host.name, endpoint=host.name, detail="")
     any_open = any(p.state is PortState.OPEN for p in probes)
     for p in probes:
         host = ", ".join(names_at(disc, p.address, Role.MX))
@@ -166,6 +174,10 @@ def starttls_missing(ctx: CheckContext) -> Iterator[Finding]:
         elif not p.starttls_offered:
             outcome = "missing_submission" if p.service == "submission" else "missing"
             yield ctx.fail(p.endpoint, outcome, _evidence(p), **_params(p))
+        elif p.tls is not None and not p.tls.ok and p.tls.chain_valid is False:
+            # The handshake got as far as the certificate check: the server does speak TLS; the
+            # certificate is TLS-CERT-UNTRUSTED's business.
+            yield ctx.passed(p.endpoint, _evidence(p), **_params(p, version=p.tls.version or "TLS"))
         elif p.tls is None or not p.tls.ok:
             if p.tls is not None and p.tls.error and not p.tls.timed_out:
                 yield ctx.fail(p.endpoint, "handshake_failed", _evidence(p), **_params(p, error=p.tls.error))
@@ -192,6 +204,14 @@ def auth_without_tls(ctx: CheckContext) -> Iterator[Finding]:
 
 # -- submission ----------------------------------------------------------------------------
 
+def _host_lookup_failure(host: object) -> object | None:
+    """The failed A/AAAA lookup of a host without addresses, if one failed (not tested, not "absent")."""
+    for ans in (getattr(host, "a", None), getattr(host, "aaaa", None)):
+        if ans is not None and ans.outcome.is_failure:
+            return ans
+    return None
+
+
 def _host_probes(ctx: CheckContext, host_addresses: tuple[str, ...], service: str) -> list[EndpointProbe]:
     return [p for p in _probes(ctx).values() if p.address in host_addresses and p.service == service]
 
@@ -209,7 +229,15 @@ def submission_missing(ctx: CheckContext) -> Iterator[Finding]:
         if open_:
             yield ctx.passed(host.name, ev, host=host.name, ports=", ".join(open_))
         elif not host.addresses:
-            yield ctx.not_applicable(host.name, [a.evidence() for a in (host.a, host.aaaa) if a])
+            failed = _host_lookup_failure(host)
+            if failed is not None:
+                yield ctx.dns_not_tested(host.name, failed)
+            else:
+                yield ctx.not_applicable(host.name, [a.evidence() for a in (host.a, host.aaaa) if a])
+        elif any(p.state in (PortState.ERROR, PortState.UNREACHABLE) for p in probes):
+            bad = next(p for p in probes if p.state in (PortState.ERROR, PortState.UNREACHABLE))
+            why = {"endpoint": bad.endpoint, "problem": bad.state_detail or bad.problem}
+            yield ctx.not_tested(host.name, Reason("reason.dialogue", why), ev)
         elif probes and all(p.state is PortState.TIMEOUT for p in probes):
             yield ctx.not_tested(host.name, Reason("reason.host_silent", {"host": host.name}), ev)
         else:
@@ -340,6 +368,10 @@ def plaintext_login_why(p: EndpointProbe) -> str:
 def mailbox_plaintext_login(ctx: CheckContext) -> Iterator[Finding]:
     cleartext = [p for p in _probes(ctx).values() if p.service in ("imap", "pop3")]
     for p in sorted(cleartext, key=lambda p: (p.address, p.port)):
+        if p.state in (PortState.ERROR, PortState.UNREACHABLE):
+            yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint,
+                                                                         "problem": p.state_detail or p.problem}))
+            continue
         if p.state is not PortState.OPEN:
             continue  # a closed cleartext port is exactly what we want; nothing to report per port
         if not p.caps_plain:
@@ -350,8 +382,18 @@ def mailbox_plaintext_login(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.fail(p.endpoint, "plaintext", _evidence(p), **_params(p, why=why))
         else:
             yield ctx.passed(p.endpoint, _evidence(p), **_params(p))
-    if not any(p.state is PortState.OPEN for p in cleartext):
+    disc = _disc(ctx)
+    mailbox = disc.hosts_with(Role.MAILBOX)
+    closed = [p for p in cleartext if p.state in (PortState.REFUSED, PortState.TIMEOUT)]
+    if any(p.state is PortState.OPEN for p in cleartext) or any(
+            p.state in (PortState.ERROR, PortState.UNREACHABLE) for p in cleartext):
+        return
+    if mailbox and closed and any(h.addresses for h in mailbox):
         yield ctx.passed(ctx.domain, outcome="pass", endpoint="143/110", service="imap/pop3")
+    elif disc.failures:
+        yield ctx.not_tested(ctx.domain, Reason("reason.discovery_failed", {"what": disc.failures[0].reason}))
+    else:
+        yield ctx.not_applicable(ctx.domain, endpoint="143/110", service="imap/pop3")
 
 
 @check("MAILBOX-TLS-MISSING", needs=NEEDS)
@@ -366,6 +408,8 @@ def mailbox_tls_missing(ctx: CheckContext) -> Iterator[Finding]:
         if with_tls:
             yield ctx.passed(host.name, [line for p in probes for line in _evidence(p)[:2]], host=host.name,
                              ports=", ".join(with_tls))
+        elif not probes and _host_lookup_failure(host) is not None:
+            yield ctx.dns_not_tested(host.name, _host_lookup_failure(host))  # type: ignore[arg-type]
         elif not probes:
             yield ctx.not_applicable(host.name)
         elif any(p.problem for p in probes):
@@ -377,13 +421,19 @@ def mailbox_tls_missing(ctx: CheckContext) -> Iterator[Finding]:
 
 # -- TLS certificates and versions ---------------------------------------------------------
 
-def tls_endpoints(ctx: CheckContext) -> list[tuple[EndpointProbe, Role]]:
-    """Endpoints that completed a TLS handshake in the role they are meant to serve."""
+def tls_endpoints(ctx: CheckContext, *, untrusted_too: bool = False) -> list[tuple[EndpointProbe, Role]]:
+    """Endpoints that completed a TLS handshake in the role they are meant to serve.
+
+    ``untrusted_too`` adds endpoints whose handshake stopped at certificate verification (the
+    certificate could then not be read on a second connection): the chain verdict still stands.
+    """
     disc = _disc(ctx)
     out = []
     for p in sorted(_probes(ctx).values(), key=lambda p: (p.address, p.port)):
         role = expected_role(disc, p)
-        if role is not None and p.state is PortState.OPEN and p.tls is not None and p.tls.ok:
+        if role is None or p.state is not PortState.OPEN or p.tls is None:
+            continue
+        if p.tls.ok or (untrusted_too and p.tls.chain_valid is False):
             out.append((p, role))
     return out
 
@@ -461,7 +511,7 @@ def tls_cert_expiring(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("TLS-CERT-UNTRUSTED", needs=NEEDS)
 def tls_cert_untrusted(ctx: CheckContext) -> Iterator[Finding]:
-    for p, _role in tls_endpoints(ctx):
+    for p, _role in tls_endpoints(ctx, untrusted_too=True):
         tls = p.tls
         assert tls is not None
         issuer = tls.cert.issuer if tls.cert else "-"
@@ -498,6 +548,13 @@ def mta_sts_policy(ctx: CheckContext) -> Iterator[Finding]:
         return
     params = {"url": policy.url, "domain": ctx.domain, "mode": policy.mode or "-"}
     ev = [policy.url + (f" → HTTP {policy.status}" if policy.status else ""), *policy.text.splitlines()[:12]]
+    if policy.dns_failure is not None:
+        yield ctx.dns_not_tested(ctx.domain, policy.dns_failure)
+        return
+    if policy.local_error:
+        yield ctx.not_tested(ctx.domain, Reason("reason.dialogue", {"endpoint": policy.url,
+                                                                     "problem": policy.local_error}), ev)
+        return
     if not policy.fetched:
         yield ctx.fail(ctx.domain, "unreachable", ev, problem=policy.problem, **params)
         return
@@ -543,6 +600,10 @@ def service_shared_mx(ctx: CheckContext) -> Iterator[Finding]:
     subs = disc.hosts_with(Role.SUBMISSION)
     if not mx_hosts or not subs:
         yield ctx.not_applicable(ctx.domain, domain=ctx.domain)
+        return
+    unresolved = [h for h in [*mx_hosts, *subs] if not h.addresses and _host_lookup_failure(h) is not None]
+    if unresolved:
+        yield ctx.dns_not_tested(ctx.domain, _host_lookup_failure(unresolved[0]))  # type: ignore[arg-type]
         return
     for host in subs:
         shared = [a for a in host.addresses if a in mx_addresses]

@@ -233,6 +233,11 @@ def spf_sender_not_authorized(ctx: CheckContext) -> Iterator[Finding]:
         elif ev.result is SpfResult.TEMPERROR:
             yield ctx.not_tested(ip, Reason("reason.spf_temperror", {"problem": ev.problem or "-"}), evidence,
                                  **params)
+        elif ev.ignored_failures:
+            # RFC 7208 §5.5 reads a failed PTR/validation lookup as "no match"; the evaluation
+            # follows the RFC, but a DNS failure must never become a "not authorized" verdict.
+            yield ctx.not_tested(ip, Reason("reason.spf_dns_ignored", {"problem": ev.ignored_failures[0].reason}),
+                                 evidence, **params)
         else:
             problem = f" ({ev.problem})" if ev.problem else ""
             yield ctx.fail(ip, "not_authorized", evidence, result=ev.result.value, problem=problem, **params)

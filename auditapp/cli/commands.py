@@ -55,12 +55,15 @@ def target_from_args(args: argparse.Namespace) -> AuditTarget:
         for text in args.port:
             service, port = parse_port_override(text)
             ports[service] = port
+        mail_ports = {s: p for s, p in ports.items() if s != "https"}
+        if len(set(mail_ports.values())) < len(mail_ports):
+            clash = sorted({p for p in mail_ports.values() if list(mail_ports.values()).count(p) > 1})
+            raise InputError(f"--port: two services share port {clash[0]}; each mail service needs its own port")
         submission = tuple(normalize_domain(h, "--submission-host") for h in args.submission_host)
         mailbox = tuple(normalize_domain(h, "--mailbox-host") for h in args.mailbox_host)
         if args.account is not None and (not args.account.strip() or args.account != args.account.strip()):
             raise InputError(f"--account {args.account!r} must be a user name without surrounding whitespace")
-        if args.ca_file and not Path(args.ca_file).is_file():
-            raise InputError(f"--ca-file {args.ca_file}: no such file")
+        check_ca_file(args.ca_file)
         answers = load_answers(args.answers) if args.answers else None
         postfix_origin = str(Path(args.postfix_config).resolve()) if args.postfix_config else None
     except InputError as exc:
@@ -77,6 +80,20 @@ def check_output_paths(*paths: str | None) -> None:
             parent = Path(p).resolve().parent
             if not parent.is_dir():
                 raise UsageError(f"cannot write {p}: directory {parent} does not exist")
+
+
+def check_ca_file(path: str | None) -> None:
+    """Load ``--ca-file`` once up front: an unreadable anchor file is an input error, not a finding."""
+    if not path:
+        return
+    import ssl
+
+    if not Path(path).is_file():
+        raise InputError(f"--ca-file {path}: no such file")
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        raise InputError(f"--ca-file {path}: not a PEM file with certificates ({exc})") from None
 
 
 def load_postfix(path: str) -> object:

@@ -7,6 +7,7 @@ on stderr, nothing written), 3 could not run.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 
@@ -114,8 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("a subcommand is needed (audit, spf-eval, batch, rules, demo); see --help")
         if getattr(args, "lang", "x") is None:
             args.lang = default_lang()
-        if getattr(args, "timeout", 1.0) <= 0:
-            raise UsageError("--timeout must be a positive number of seconds")
+        timeout = getattr(args, "timeout", 1.0)
+        if not math.isfinite(timeout) or not 0 < timeout <= 600:
+            raise UsageError("--timeout must be a number of seconds between 0 and 600")
         from auditapp.cli import commands
 
         return int(getattr(commands, "cmd_" + args.command.replace("-", "_"))(args))

@@ -16,7 +16,15 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from auditapp.cli.commands import account_password, check_output_paths, exit_code, load_answers, make_client, write_json
+from auditapp.cli.commands import (
+    account_password,
+    check_ca_file,
+    check_output_paths,
+    exit_code,
+    load_answers,
+    make_client,
+    write_json,
+)
 from auditapp.cli.main import CannotRun, UsageError
 from auditapp.cli.summary import print_summary
 from auditapp.core.model import Run
@@ -76,6 +84,10 @@ def audit_project(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     check_output_paths(args.json)
     _check_writable(path)
+    try:
+        check_ca_file(getattr(args, "ca_file", None))
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
     # --postfix-config / --answers given with --project re-import into the project (saved with the run).
     if getattr(args, "postfix_config", None):
         try:

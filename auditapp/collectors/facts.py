@@ -103,7 +103,7 @@ class Facts:
     tlsrpt: DnsAnswer | None = None
     dnsbl: dict[tuple[str, str], DnsblFact] | None = None
     discovery: Discovery | None = None
-    services: dict[tuple[str, int], EndpointProbe] | None = None
+    services: dict[tuple[str, int, str], EndpointProbe] | None = None
     #: None also when the domain publishes no _mta-sts record (nothing to fetch).
     mta_sts_policy: MtaStsPolicy | None = None
     #: The imported Postfix configuration (auditapp.postfix.PostfixConfig), None if none was given.

@@ -18,7 +18,7 @@ def build_inventory(facts: Facts) -> dict[str, Any]:
         ]
     if facts.services:
         rows = []
-        for (address, port), p in sorted(facts.services.items()):
+        for (address, port, _service), p in sorted(facts.services.items()):
             row: dict[str, Any] = {"address": address, "port": port, "service": p.service, "state": p.state.value}
             if p.greeting:
                 row["greeting"] = p.greeting[:120]

@@ -66,16 +66,19 @@ async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, c
     if not addresses:
         failure = a if a.outcome.is_failure else aaaa if aaaa.outcome.is_failure else None
         why = failure.reason if failure else f"{host} has no A/AAAA record"
-        return MtaStsPolicy(url=url, fetched=False, problem=why)
+        return MtaStsPolicy(url=url, fetched=False, problem=why, dns_failure=failure)
+    try:
+        context = make_context(ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        return MtaStsPolicy(url=url, fetched=False, local_error=f"the trust anchors could not be loaded: {exc}")
     problems = []
     for address in addresses:
         why = blocked(address)
         if why:
-            problems.append(why)
-            continue
+            return MtaStsPolicy(url=url, fetched=False, local_error=why)
         try:
             status, headers, body = await asyncio.wait_for(https_get(
-                address, port, host, "/.well-known/mta-sts.txt", make_context(ca_file), MAX_POLICY_BYTES), timeout)
+                address, port, host, "/.well-known/mta-sts.txt", context, MAX_POLICY_BYTES), timeout)
         except TimeoutError:
             problems.append(f"{address}:{port}: no answer within {timeout:g} s")
             continue

@@ -189,3 +189,7 @@ class MtaStsPolicy:
     max_age: int | None = None
     tls: TlsInfo | None = None
     errors: tuple[str, ...] = field(default_factory=tuple)
+    #: The address lookup of mta-sts.DOMAIN failed: nothing is known about the policy.
+    dns_failure: DnsAnswer | None = None
+    #: A problem on the auditor's side (trust anchors unreadable, connection not allowed).
+    local_error: str = ""

@@ -30,7 +30,7 @@ def sni_for(discovery: Discovery, address: str, service: str) -> str:
 
 
 async def collect_services(discovery: Discovery, target: AuditTarget, timeout: float,
-                           password: str | None = None) -> dict[tuple[str, int], EndpointProbe]:
+                           password: str | None = None) -> dict[tuple[str, int, str], EndpointProbe]:
     addresses = sorted({a for h in discovery.hosts for a in h.addresses})
     account = (target.account, password) if target.account and password else None
     jobs = []
@@ -49,7 +49,9 @@ async def collect_services(discovery: Discovery, target: AuditTarget, timeout: f
                 account=account if service in ("submission", "submissions") else None,
             ))
     results = await asyncio.gather(*jobs)
-    return {(p.address, p.port): p for p in results}
+    # Keyed by service too: two services mapped onto one port (a lab, a port-mapped setup) must
+    # not overwrite each other's result.
+    return {(p.address, p.port, p.service): p for p in results}
 
 
 async def _blocked(address: str, port: int, service: str, why: str) -> EndpointProbe:

@@ -113,6 +113,10 @@ class _Evaluation:
         self.void_lookups = 0
         self.trace: list[str] = []
         self.answers: list[DnsAnswer] = []
+        #: Failed lookups that §5.5 turns into "no match" instead of temperror; while an exp=
+        #: text is being built (it cannot change the result) they are not recorded.
+        self.ignored: list[DnsAnswer] = []
+        self._record_ignored = True
         self.top_record: str | None = None
         self._ptr_names: dict[str, str] = {}  # %{p} per current domain
         self.prefetch = Prefetcher(dns, self.address_type)
@@ -144,6 +148,7 @@ class _Evaluation:
             result=result, domain=domain, record=self.top_record, explanation=explanation,
             problem=problem, mechanism=mechanism, lookups=self.lookups,
             void_lookups=self.void_lookups, trace=tuple(self.trace), answers=tuple(self.answers),
+            ignored_failures=tuple(self.ignored),
         )
 
     # -- DNS ---------------------------------------------------------------------------
@@ -156,6 +161,14 @@ class _Evaluation:
             raise _TempError(f"DNS {answer.outcome.value} on {rdtype} {name}"
                              + (f" ({answer.detail})" if answer.detail else ""))
         return answer
+
+    def ignore_failure(self, answer: DnsAnswer, why: str) -> None:
+        """Note a failed lookup that the RFC rules let us treat as "no match" (§5.5)."""
+        if not self._record_ignored or any((a.name, a.rdtype) == (answer.name, answer.rdtype) for a in self.ignored):
+            return
+        self.ignored.append(answer)
+        self.trace.append(f"  DNS {answer.outcome.value} on {answer.rdtype} {answer.name} ignored: {why} (§5.5); "
+                          "the result may differ once DNS answers")
 
     def count_lookup(self, term: Mechanism | Modifier) -> None:
         self.lookups += 1
@@ -332,6 +345,8 @@ class _Evaluation:
         answer = await self.query(reverse, "PTR", fatal=False)
         if answer.outcome.is_void and term is not None:
             self.count_void(term, answer)
+        if answer.outcome.is_failure:
+            self.ignore_failure(answer, "no PTR names for the client")
         if not answer.ok:
             return []
         return [normalise(r) for r in answer.records][:MAX_PTR_NAMES]
@@ -341,6 +356,9 @@ class _Evaluation:
         usable = [n for n in names if is_queryable(n)]
         answers = await asyncio.gather(*(self.query(n, self.address_type, fatal=False) for n in usable))
         ip = str(self.ip)
+        for answer in answers:
+            if answer.outcome.is_failure:
+                self.ignore_failure(answer, f"PTR name {answer.name} not validated")
         return [n for n, a in zip(usable, answers, strict=True)
                 if a.ok and any(_same_address(ip, r) for r in a.records)]
 
@@ -362,6 +380,7 @@ class _Evaluation:
         exp = record.exp
         if exp is None:
             return ""
+        self._record_ignored = False  # the result is already decided; only the text is at stake
         try:
             target = await self.target(exp.value, domain)
         except SpfSyntaxError:

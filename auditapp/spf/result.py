@@ -51,6 +51,10 @@ class SpfEvaluation:
     trace: tuple[str, ...] = ()
     #: Every DNS answer the evaluation used, as evidence.
     answers: tuple[DnsAnswer, ...] = ()
+    #: Failed lookups (timeout, SERVFAIL...) that RFC 7208 §5.5 treats as "no match" rather
+    #: than temperror: the PTR of the client and the address checks of its PTR names, for the
+    #: ptr mechanism and %{p}. A result other than pass may then be an artefact of DNS.
+    ignored_failures: tuple[DnsAnswer, ...] = ()
 
     @property
     def is_error(self) -> bool:

@@ -16,7 +16,9 @@ from auditapp.collectors.service_facts import PortState
 #: Bytes the StreamReader may buffer; our own reader never asks for more than a few KiB at a time.
 STREAM_LIMIT = 64 * 1024
 
-_UNREACHABLE = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN})
+# ENETUNREACH/ENETDOWN say the auditor's machine has no route (e.g. no IPv6): a local
+# problem, reported as ERROR so no check blames the server for it.
+_UNREACHABLE = frozenset({errno.EHOSTUNREACH, errno.EHOSTDOWN})
 
 Connected = tuple[PortState, str, asyncio.StreamReader | None, asyncio.StreamWriter | None, float | None]
 
