@@ -165,3 +165,19 @@ def test_every_rule_yields_a_result_even_with_a_dead_resolver() -> None:
     assert seen == set(catalog().rules), set(catalog().rules) - seen
     assert not [f for f in r.findings if f.status is Status.FAIL and f.rule not in ("HELO-INVALID",)], \
         [(f.rule, f.outcome) for f in r.findings if f.status is Status.FAIL]
+
+
+def test_a_failing_aaaa_lookup_does_not_hide_an_ipv4_mismatch() -> None:
+    """An IPv4 sender is confirmed (or not) by A alone; a broken AAAA answer changes nothing."""
+    rs = records()
+    rs.records["10.2.0.192.in-addr.arpa"] = []
+    rs.add("10.2.0.192.in-addr.arpa", "PTR", "other.faults.test.")
+    with LabDnsServer(rs, faults={("other.faults.test", "AAAA"): Fault.TIMEOUT}) as lab:
+        client = DnsClient([Nameserver(lab.host, lab.port)], timeout=0.5)
+        target = AuditTarget(domain=DOMAIN, server_ips=(IP,), helo="other.faults.test", dnsbl_zones=(),
+                             services=False)
+        r = asyncio.run(audit(target, client, EngineConfig(timeout=0.5, smtp_probe=False)))
+    fcrdns = next(f for f in r.findings if f.rule == "PTR-FCRDNS")
+    assert (fcrdns.status, fcrdns.outcome) == (Status.FAIL, "other_addresses")
+    helo = next(f for f in r.findings if f.rule == "HELO-IP-MISMATCH")
+    assert (helo.status, helo.outcome) == (Status.FAIL, "mismatch")

@@ -195,3 +195,13 @@ def test_client_hosts_from_the_autoconfig_document(bind_lab, mail_lab) -> None:
     assert any("autoconfig imap" in s for s in hosts["imap.svc.test"]["sources"])
     names = next(f for f in run.findings if f.rule == "SERVICE-NAMES")
     assert names.status is Status.PASS
+
+
+@pytest.mark.lab
+def test_no_login_to_submission_hosts_outside_the_domain(bind_lab, mail_lab) -> None:
+    """autocfg.test's autoconfig names smtp.svc.test: a foreign host gets no password."""
+    run = run_svc(bind_lab.port, mail_lab, Svc("autocfg.test", G587, account=True))
+    spoof = next(f for f in run.findings if f.rule == "SUBMISSION-SENDER-SPOOFING" and f.subject == G587)
+    assert spoof.status is Status.NOT_TESTED
+    assert "outside the audited domain" in spoof.reason.params["problem"]
+    assert not any(line.startswith("C: AUTH") for f in run.findings for line in f.evidence)

@@ -119,10 +119,11 @@ def ptr_fcrdns(ctx: CheckContext) -> Iterator[Finding]:
             if any(same_ip(a, ip) for a in fw.addresses):
                 confirmed = name
                 break
-            if fw.failure is not None:
-                not_tested = ctx.dns_not_tested(ip, fw.failure, evidence)
-            elif fw.nxdomain:
+            own = fw.answer_for(ip)
+            if fw.nxdomain:
                 failures.append(ctx.fail(ip, "nxdomain", evidence, ip=ip, name=name, domain=ctx.domain))
+            elif own.outcome.is_failure:
+                not_tested = ctx.dns_not_tested(ip, own, evidence)
             else:
                 failures.append(ctx.fail(ip, "other_addresses", evidence, ip=ip, name=name,
                                          addresses=", ".join(fw.addresses) or "-", domain=ctx.domain))
@@ -198,10 +199,10 @@ def helo_state(fact: HeloFact) -> str:
     if helo_syntax_problem(fact.name):
         return "syntax"
     fw = fact.forward
+    if fw is not None and fw.nxdomain:  # NXDOMAIN is about the name: one query saying so is enough
+        return "nxdomain"
     if fw is None or (fw.failure is not None and not fw.addresses):
         return "dnsfail"
-    if fw.nxdomain:
-        return "nxdomain"
     if not fw.addresses:
         return "noaddr"
     return "ok"
@@ -257,9 +258,9 @@ def helo_ip_mismatch(ctx: CheckContext) -> Iterator[Finding]:
             ev = _forward_evidence(fact.forward)
             if any(same_ip(a, ip) for a in fact.forward.addresses):
                 yield ctx.passed(ip, ev, **params)
-            elif fact.forward.failure is not None:
-                # e.g. A answered with other addresses but AAAA timed out: the IP may be there.
-                yield ctx.dns_not_tested(ip, fact.forward.failure, ev)
+            elif fact.forward.answer_for(ip).outcome.is_failure:
+                # The lookup that could hold this IP (A or AAAA) failed: the IP may be there.
+                yield ctx.dns_not_tested(ip, fact.forward.answer_for(ip), ev)
             else:
                 yield ctx.fail(ip, "mismatch", ev, addresses=", ".join(fact.forward.addresses), **params)
 

@@ -40,7 +40,16 @@ class ForwardLookup:
 
     @property
     def nxdomain(self) -> bool:
-        return self.a.outcome.value == "nxdomain" and self.aaaa.outcome.value == "nxdomain"
+        """NXDOMAIN is about the name, so either query saying it is enough."""
+        return "nxdomain" in (self.a.outcome.value, self.aaaa.outcome.value)
+
+    def answer_for(self, ip: str) -> DnsAnswer:
+        """The lookup that can contain ``ip``: A for IPv4, AAAA for IPv6.
+
+        Whether an IPv4 sender is confirmed never depends on the AAAA query (and vice versa),
+        so a failing AAAA lookup must not turn a clear IPv4 mismatch into "not tested".
+        """
+        return self.aaaa if ":" in ip else self.a
 
 
 @dataclass(frozen=True)

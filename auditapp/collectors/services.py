@@ -8,12 +8,14 @@ address (a client-facing name on client ports, the MX name on port 25).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from auditapp.collectors.netguard import blocked
 from auditapp.collectors.probes import probe_endpoint
 from auditapp.collectors.service_facts import (
     CLIENT_SERVICES,
     SERVICES,
+    AuthProbe,
     Discovery,
     EndpointProbe,
     PortState,
@@ -29,10 +31,26 @@ def sni_for(discovery: Discovery, address: str, service: str) -> str:
     return (preferred or names or [address])[0]
 
 
+def login_addresses(discovery: Discovery, target: AuditTarget) -> set[str]:
+    """Addresses the test account may log in to: submission hosts the user named, or under the domain.
+
+    SRV records and autoconfig documents come from unauthenticated DNS and HTTP; a password is
+    never sent to a host outside the audited domain just because a record points there.
+    """
+    named = {h.rstrip(".").lower() for h in target.submission_hosts}
+    domain = target.domain.lower()
+    ok = set()
+    for host in discovery.hosts_with(Role.SUBMISSION):
+        if host.name in named or host.name == domain or host.name.endswith("." + domain):
+            ok.update(host.addresses)
+    return ok
+
+
 async def collect_services(discovery: Discovery, target: AuditTarget, timeout: float,
                            password: str | None = None) -> dict[tuple[str, int, str], EndpointProbe]:
     addresses = sorted({a for h in discovery.hosts for a in h.addresses})
     account = (target.account, password) if target.account and password else None
+    login_ok = login_addresses(discovery, target)
     jobs = []
     for address in addresses:
         for service in SERVICES:
@@ -46,9 +64,15 @@ async def collect_services(discovery: Discovery, target: AuditTarget, timeout: f
             jobs.append(probe_endpoint(
                 address, port, service, sni=sni_for(discovery, address, service), timeout=timeout,
                 ca_file=target.ca_file, domain=target.domain, relay_test=target.relay_test,
-                account=account if service in ("submission", "submissions") else None,
+                account=account if service in ("submission", "submissions") and address in login_ok else None,
             ))
-    results = await asyncio.gather(*jobs)
+    results = list(await asyncio.gather(*jobs))
+    if account is not None:
+        withheld = AuthProbe(username=account[0], login_ok=None,
+                             problem="not tested: the host is outside the audited domain and was not named with "
+                                     "--submission-host, so the test account's password was not sent to it")
+        results = [replace(p, auth=withheld) if p.service in ("submission", "submissions") and p.state is
+                   PortState.OPEN and p.address not in login_ok else p for p in results]
     # Keyed by service too: two services mapped onto one port (a lab, a port-mapped setup) must
     # not overwrite each other's result.
     return {(p.address, p.port, p.service): p for p in results}
