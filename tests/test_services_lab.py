@@ -90,6 +90,7 @@ CASES: dict[str, list[tuple[Status, Svc]]] = {
         (P, Svc(SVC, G587)), (P, Svc(SVC, G25)), (P, Svc(SVC, "127.0.0.3:1993")),
         (F, Svc("wrongname.test", "127.0.0.6:2587", "mismatch_client")),
         (F, Svc("wrongname.test", "127.0.0.6:2525", "mismatch_mx")),
+        (F, Svc("stsbad.test", "127.0.0.6:2525", "mismatch_mx_sts")),  # MTA-STS enforce: high
     ],
     "TLS-CERT-EXPIRED": [
         (P, Svc(SVC, G587)),

@@ -31,6 +31,8 @@ ROLE_SERVICES = {
     Role.MAILBOX: ("imap", "imaps", "pop3", "pop3s"),
 }
 NEEDS = ("discovery", "services")
+#: Certificate checks also look at the MTA-STS policy: enforce mode makes port 25 certificates matter.
+NEEDS_STS = ("discovery", "services", "mta_sts_policy")
 
 
 # -- helpers over the facts --------------------------------------------------------------
@@ -442,6 +444,25 @@ def _is_client(p: EndpointProbe) -> bool:
     return p.service in CLIENT_SERVICES
 
 
+def _sts_enforced_for(ctx: CheckContext, p: EndpointProbe) -> bool:
+    """MTA-STS in enforce mode covers an MX name at this address: senders then validate its certificate.
+
+    Without it, port 25 uses opportunistic TLS and a bad certificate is a minor matter
+    (knowledge base B6); with it, the same certificate blocks inbound mail (B3).
+    """
+    policy = ctx.facts.mta_sts_policy
+    if policy is None or not policy.fetched or policy.errors or policy.mode != "enforce":
+        return False
+    names = names_at(_disc(ctx), p.address, Role.MX)
+    return any(sts_pattern_matches(pat, n) for n in names for pat in policy.mx_patterns)
+
+
+def _mx_outcome(ctx: CheckContext, p: EndpointProbe, client: str, mx: str) -> str:
+    if _is_client(p):
+        return client
+    return mx + "_sts" if _sts_enforced_for(ctx, p) else mx
+
+
 @check("TLS-LEGACY-PROTOCOL", needs=NEEDS)
 def tls_legacy_protocol(ctx: CheckContext) -> Iterator[Finding]:
     for p, _role in tls_endpoints(ctx):
@@ -457,7 +478,7 @@ def tls_legacy_protocol(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.passed(p.endpoint, _evidence(p), **_params(p))
 
 
-@check("TLS-CERT-NAME", needs=NEEDS)
+@check("TLS-CERT-NAME", needs=NEEDS_STS)
 def tls_cert_name(ctx: CheckContext) -> Iterator[Finding]:
     disc = _disc(ctx)
     for p, role in tls_endpoints(ctx):
@@ -469,13 +490,13 @@ def tls_cert_name(ctx: CheckContext) -> Iterator[Finding]:
         uncovered = [n for n in names if not cert_covers(cert, n)]
         san = ", ".join(cert.san_dns + cert.san_ip) or cert.subject
         if uncovered:
-            outcome = "mismatch_client" if _is_client(p) else "mismatch_mx"
+            outcome = _mx_outcome(ctx, p, "mismatch_client", "mismatch_mx")
             yield ctx.fail(p.endpoint, outcome, _evidence(p), **_params(p, host=uncovered[0], san=san))
         else:
             yield ctx.passed(p.endpoint, _evidence(p), **_params(p, host=", ".join(names)))
 
 
-@check("TLS-CERT-EXPIRED", needs=NEEDS)
+@check("TLS-CERT-EXPIRED", needs=NEEDS_STS)
 def tls_cert_expired(ctx: CheckContext) -> Iterator[Finding]:
     disc = _disc(ctx)
     for p, role in tls_endpoints(ctx):
@@ -486,7 +507,7 @@ def tls_cert_expired(ctx: CheckContext) -> Iterator[Finding]:
         params = _params(p, not_after=cert.not_after, not_before=cert.not_before,
                          host=", ".join(names_at(disc, p.address, role)))
         if parse_time(cert.not_after) < ctx.now:
-            yield ctx.fail(p.endpoint, "expired_client" if _is_client(p) else "expired_mx", _evidence(p), **params)
+            yield ctx.fail(p.endpoint, _mx_outcome(ctx, p, "expired_client", "expired_mx"), _evidence(p), **params)
         elif parse_time(cert.not_before) > ctx.now:
             yield ctx.fail(p.endpoint, "not_yet_valid", _evidence(p), **params)
         else:
@@ -509,7 +530,7 @@ def tls_cert_expiring(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.passed(p.endpoint, _evidence(p), **params)
 
 
-@check("TLS-CERT-UNTRUSTED", needs=NEEDS)
+@check("TLS-CERT-UNTRUSTED", needs=NEEDS_STS)
 def tls_cert_untrusted(ctx: CheckContext) -> Iterator[Finding]:
     for p, _role in tls_endpoints(ctx, untrusted_too=True):
         tls = p.tls
@@ -521,7 +542,7 @@ def tls_cert_untrusted(ctx: CheckContext) -> Iterator[Finding]:
         elif tls.chain_valid:
             yield ctx.passed(p.endpoint, _evidence(p), **_params(p, issuer=issuer))
         else:
-            outcome = "untrusted_client" if _is_client(p) else "untrusted_mx"
+            outcome = _mx_outcome(ctx, p, "untrusted_client", "untrusted_mx")
             yield ctx.fail(p.endpoint, outcome, _evidence(p), **_params(p, error=tls.chain_error or "-"))
 
 

@@ -38,6 +38,8 @@ def policy_text(mx_patterns: list[str], mode: str = "enforce", max_age: int = 60
 POLICIES: dict[str, str] = {
     "svc.test": policy_text(["mx.svc.test"]),
     "wrongmx.test": policy_text(["other.example"]),
+    # enforce mode over an MX whose certificate does not match: senders would refuse to deliver
+    "stsbad.test": policy_text(["mx.wrongname.test"]),
 }
 
 
