@@ -31,6 +31,15 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _why(value: Any, lang: str, cat: Catalog) -> Any:
+    """Translate a ``why.*`` message key (``why.suffix|local``) held in a parameter."""
+    if isinstance(value, str) and value.startswith("why."):
+        key, _, arg = value.partition("|")
+        if key in cat.messages:
+            return _fmt(cat.message(key).get(lang), {"arg": arg})
+    return value
+
+
 def render_reason(reason: Reason, lang: str, cat: Catalog | None = None) -> str:
     cat = cat or catalog()
     params = dict(reason.params)
@@ -61,7 +70,7 @@ def render_finding(f: Finding, lang: str, cat: Catalog | None = None) -> dict[st
     """The JSON shape of one result (schema auditapp.result/1)."""
     cat = cat or catalog()
     rule = cat[f.rule]
-    params = dict(f.params)
+    params = {k: _why(v, lang, cat) for k, v in f.params.items()}
     if "source" in params:
         label = f"helo_source.{params['source']}"
         if label in cat.messages:

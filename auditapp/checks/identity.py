@@ -29,15 +29,19 @@ def same_ip(a: str, b: str) -> bool:
 
 
 def nonpublic_why(name: str) -> str:
-    """Why ``name`` cannot be a public host name, or ``""`` if it could be one."""
+    """Why ``name`` cannot be a public host name (a ``why.*`` message key, optionally ``|arg``), or ``""``.
+
+    Keys rather than prose, so the German report does not carry English reasons; render.py
+    translates any parameter holding such a key.
+    """
     n = name.rstrip(".").lower()
     if n in ("localhost", "localhost.localdomain"):
-        return "localhost"
+        return "why.localhost"
     if "." not in n:
-        return "a bare label without a domain"
+        return "why.bare_label"
     for suffix in NONPUBLIC_SUFFIXES:
         if n == suffix or n.endswith("." + suffix):
-            return f"the suffix .{suffix} does not exist in the public DNS"
+            return f"why.suffix|{suffix}"
     return ""
 
 
@@ -53,24 +57,24 @@ def generic_why(name: str, ip: str) -> str:
         for seq in (octets, octets[::-1]):
             for i in range(len(nums) - 3):
                 if [x.lstrip("0") or "0" for x in nums[i:i + 4]] == seq:
-                    return "it contains the IP address"
+                    return "why.ip_embedded"
         hexform = "".join(f"{o:02x}" for o in addr.packed)
         if any(hexform in t for t in tokens):
-            return "it contains the IP address in hex"
+            return "why.ip_hex"
         if "".join(padded) in n or "".join(padded[::-1]) in n:
-            return "it contains the IP address"
+            return "why.ip_embedded"
     else:
         nibbles = addr.exploded.replace(":", "")
         flat = re.sub(r"[^0-9a-f]", "", n)
         if nibbles[-8:] in flat or nibbles[-8:][::-1] in flat:
-            return "it contains the IPv6 address"
+            return "why.ipv6_embedded"
     labels = n.split(".")
     host_part = labels[:-2]  # the registered domain itself says nothing about the line type
     for label in host_part:
         for word in re.split(r"[^a-z]+", label):
             for kw in GENERIC_KEYWORDS:
                 if word.startswith(kw) or (kw in ("dsl", "ppp") and kw in word):
-                    return f"it contains the keyword '{kw}'"
+                    return f"why.keyword|{kw}"
     return ""
 
 
@@ -159,7 +163,7 @@ def helo_syntax_problem(name: str) -> str:
     """Why a HELO argument is not a usable FQDN (address literals are handled separately)."""
     try:
         ipaddress.ip_address(name)
-        return "an IP address without the brackets of an address literal"
+        return "why.unbracketed_ip"
     except ValueError:
         pass
     why = nonpublic_why(name)
@@ -167,7 +171,7 @@ def helo_syntax_problem(name: str) -> str:
         return why
     if not re.fullmatch(r"(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]"
                         r"(?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?", name):
-        return "not a valid host name"
+        return "why.invalid_name"
     return ""
 
 

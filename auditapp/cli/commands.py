@@ -149,9 +149,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
         return audit_project(args)
     target = target_from_args(args)
-    if args.pdf:
-        raise CannotRun("the PDF report is not part of this version yet (use --json)")
-    check_output_paths(args.json)
+    check_output_paths(args.json, args.pdf)
     client = make_client(args.nameserver, args.timeout)
     password = account_password(target)
     postfix = load_postfix(args.postfix_config) if args.postfix_config else None
@@ -160,7 +158,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.json:
         write_json(args.json, run, args.lang)
         print(f"JSON written to {args.json}")
-    else:
+    if args.pdf:
+        from auditapp.cli.report_output import write_pdf
+
+        write_pdf(run, args.pdf, lang=args.lang)
+        print(f"PDF written to {args.pdf}")
+    if not args.json and not args.pdf:
         print_summary(run, args.lang, verbose=args.verbose)
     return exit_code(run, args.fail_on)
 
@@ -245,6 +248,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
     json_path = out / "demo-audit.json"
     write_json(str(json_path), run, args.lang)
     print(f"\nJSON: {json_path}")
+    from auditapp.cli.report_output import write_pdf
+
+    pdf_path = out / f"demo-report-{args.lang}.pdf"
+    write_pdf(run, str(pdf_path), lang=args.lang, project_name="Beispiel GmbH")
+    print(f"PDF:  {pdf_path}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``auditapp report --project FILE --pdf OUT``: the PDF of a recorded run, re-rendered offline."""
+    from auditapp.cli.report_output import write_pdf
+    from auditapp.core.project import ProjectError
+    from auditapp.core.project_io import load_project
+
+    try:
+        project = load_project(Path(args.project))
+    except ProjectError as exc:
+        raise UsageError(str(exc)) from None
+    if not project.runs:
+        raise UsageError(f"{args.project} has no recorded run yet; run auditapp audit --project first")
+    index = len(project.runs) if args.run is None else args.run
+    if not 1 <= index <= len(project.runs):
+        raise UsageError(f"--run {index}: the project has runs 1 to {len(project.runs)}")
+    check_output_paths(args.pdf)
+    password = None
+    if args.password_from_keyring:
+        from auditapp.credentials import CredentialError, get_password
+
+        try:
+            password = get_password(f"report:{project.name or project.domain}")
+        except CredentialError as exc:
+            raise CannotRun(str(exc)) from None
+    run = project.runs[index - 1]
+    previous = project.runs[index - 2] if index >= 2 else None
+    write_pdf(run, args.pdf, lang=args.lang, project_name=project.name, previous=previous, theme=args.theme,
+              branding=project.branding or None, base_dir=Path(args.project).resolve().parent,
+              password=password, draft=args.draft)
+    print(f"PDF written to {args.pdf} (run {index} of {len(project.runs)})")
     return EXIT_OK
 
 

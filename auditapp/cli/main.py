@@ -83,6 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true")
     r.add_argument("--lang", choices=("de", "en"), default=None)
 
+    rp = sub.add_parser("report", help="write the PDF report of a recorded run of a project")
+    rp.add_argument("--project", required=True, metavar="FILE")
+    rp.add_argument("--pdf", required=True, metavar="OUT")
+    rp.add_argument("--run", type=int, metavar="N", help="which run (1 = first; default: the latest)")
+    rp.add_argument("--theme", metavar="FILE", help="a theme file or the name of a theme under reports/themes")
+    rp.add_argument("--password-from-keyring", action="store_true",
+                    help="encrypt the PDF (AES-256) with the password stored in the system keyring")
+    rp.add_argument("--draft", action="store_true", help="mark every page as a draft")
+    rp.add_argument("--lang", choices=("de", "en"), default=None)
+
     d = sub.add_parser("demo", help="audit the built-in offline demo lab")
     d.add_argument("--out", default="demo-output", metavar="DIR")
     d.add_argument("--lang", choices=("de", "en"), default=None)
@@ -112,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(args_list)
         if args.command is None:
-            raise UsageError("a subcommand is needed (audit, spf-eval, batch, rules, demo); see --help")
+            raise UsageError("a subcommand is needed (audit, report, spf-eval, batch, rules, demo); see --help")
         if getattr(args, "lang", "x") is None:
             args.lang = default_lang()
         timeout = getattr(args, "timeout", 1.0)

@@ -73,8 +73,6 @@ def _check_writable(path: Path) -> None:
 def audit_project(args: argparse.Namespace) -> int:
     """Run the audit a project file describes, append the run and save the file atomically."""
     _refuse_target_options(args)
-    if getattr(args, "pdf", None):
-        raise CannotRun("the PDF report is not part of this version yet (use --json)")
     path = Path(args.project)
     try:
         stamp = _fingerprint(path)
@@ -82,7 +80,7 @@ def audit_project(args: argparse.Namespace) -> int:
         target = project.to_target()
     except ProjectError as exc:
         raise UsageError(str(exc)) from None
-    check_output_paths(args.json)
+    check_output_paths(args.json, getattr(args, "pdf", None))
     _check_writable(path)
     try:
         check_ca_file(getattr(args, "ca_file", None))
@@ -129,7 +127,14 @@ def audit_project(args: argparse.Namespace) -> int:
             raise CannotRun(f"the run was recorded in {path}, but {args.json} could not be written: "
                             f"{exc.strerror or exc}") from None
         print(f"JSON written to {args.json}")
-    else:
+    if getattr(args, "pdf", None):
+        from auditapp.cli.report_output import write_pdf
+
+        previous = project.runs[-2] if len(project.runs) >= 2 else None
+        write_pdf(run, args.pdf, lang=args.lang, project_name=project.name, previous=previous,
+                  branding=project.branding or None, base_dir=path.resolve().parent)
+        print(f"PDF written to {args.pdf}")
+    if not args.json and not getattr(args, "pdf", None):
         print_summary(run, args.lang, verbose=getattr(args, "verbose", False))
     print(f"Run {run.id} recorded in {path} ({len(project.runs)} runs)")
     return exit_code(run, args.fail_on)

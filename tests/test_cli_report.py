@@ -1,0 +1,84 @@
+"""The PDF from the command line: ``audit --pdf``, ``report --project``, and the demo."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from auditapp.cli.main import main
+from auditapp.core.project import Project
+from auditapp.core.project_io import save_project
+from auditapp.lab.demo import DEMO_DATA, DEMO_DOMAIN, DEMO_ZONES
+from auditapp.lab.dnsserver import LabDnsServer, RecordSet
+
+
+@pytest.fixture
+def demo_dns():
+    with LabDnsServer(RecordSet.from_zone_text(DEMO_ZONES)) as server:
+        yield server
+
+
+def text_of(path: Path, password: str | None = None) -> str:
+    reader = PdfReader(str(path))
+    if password is not None:
+        assert reader.is_encrypted
+        reader.decrypt(password)
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def test_audit_writes_a_pdf_in_the_chosen_language(demo_dns, tmp_path: Path) -> None:
+    out = tmp_path / "r.pdf"
+    assert main(["audit", DEMO_DOMAIN, "--nameserver", demo_dns.address, "--no-services", "--lang", "en",
+                 "--answers", str(DEMO_DATA / "answers.json"), "--pdf", str(out)]) == 0
+    text = text_of(out)
+    assert "Management summary" in text and "Page 1 of" in text
+
+
+def test_report_renders_a_recorded_run_with_the_previous_one(demo_dns, tmp_path: Path) -> None:
+    project_path = tmp_path / "p.auditproj"
+    save_project(Project(name="Beispiel GmbH", domain=DEMO_DOMAIN), project_path)
+    for _ in range(2):
+        assert main(["audit", "--project", str(project_path), "--nameserver", demo_dns.address,
+                     "--no-services", "--json", str(tmp_path / "r.json")]) == 0
+    out = tmp_path / "report.pdf"
+    assert main(["report", "--project", str(project_path), "--pdf", str(out), "--lang", "de", "--draft"]) == 0
+    text = text_of(out)
+    assert "Management-Zusammenfassung" in text and "ENTWURF" in text
+    assert main(["report", "--project", str(project_path), "--pdf", str(out), "--run", "3"]) == 2
+
+
+def test_report_needs_a_recorded_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project_path = tmp_path / "p.auditproj"
+    save_project(Project(name="X", domain="example.com"), project_path)
+    assert main(["report", "--project", str(project_path), "--pdf", str(tmp_path / "x.pdf")]) == 2
+    assert "no recorded run" in capsys.readouterr().err
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_report_password_from_the_real_keyring(demo_dns, tmp_path: Path) -> None:
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        if os.environ.get("CI"):
+            pytest.fail("CI runs the tests through tests/lab/with-keyring.sh; no D-Bus session here")
+        pytest.skip("no D-Bus session (run through tests/lab/with-keyring.sh)")
+    from auditapp.credentials import delete_password, set_password
+
+    project_path = tmp_path / "p.auditproj"
+    save_project(Project(name="Kunde AG", domain=DEMO_DOMAIN), project_path)
+    assert main(["audit", "--project", str(project_path), "--nameserver", demo_dns.address, "--no-services",
+                 "--json", str(tmp_path / "r.json")]) == 0
+    set_password("report:Kunde AG", "pdf-secret-1")
+    try:
+        out = tmp_path / "enc.pdf"
+        assert main(["report", "--project", str(project_path), "--pdf", str(out), "--password-from-keyring",
+                     "--lang", "en"]) == 0
+        assert "Management summary" in text_of(out, "pdf-secret-1")
+    finally:
+        delete_password("report:Kunde AG")
+
+
+def test_demo_writes_the_pdf(tmp_path: Path) -> None:
+    assert main(["demo", "--out", str(tmp_path), "--lang", "de"]) == 0
+    assert "Beispiel GmbH" in text_of(tmp_path / "demo-report-de.pdf")
