@@ -38,9 +38,8 @@ def big_run(n: int = 500) -> Run:
 
 
 def run() -> dict[str, float]:
-    from auditapp.report.pdf import render_pdf
-
     from auditapp.report import build_report
+    from auditapp.report.pdf import render_pdf
     from auditapp.report.theme import load_theme
 
     theme = load_theme("default")
