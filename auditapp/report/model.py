@@ -78,6 +78,10 @@ def _u(value: Any) -> Untrusted:
 # --- inputs ------------------------------------------------------------------------------------
 
 
+#: Evidence lines a finding block shows; longer evidence is printed in full in the appendix.
+BLOCK_EVIDENCE_LINES = 8
+
+
 @dataclass(frozen=True)
 class AcceptedRisk:
     """A deliberately accepted deviation: this rule on this subject is shown as "accepted".
@@ -822,7 +826,18 @@ def _accepted(b: _Builder, items: list[_Item], accepted: Sequence[AcceptedRisk],
 
 
 def _appendix(b: _Builder, items: list[_Item]) -> Appendix:
-    with_evidence = sorted((i for i in items if i.finding.evidence), key=b.report_order)
+    # Evidence of findings and of checks that could not be tested; passed checks keep theirs in
+    # the JSON export (a 500-result audit would otherwise print hundreds of pages of "all fine").
+    # A finding block already shows up to BLOCK_EVIDENCE_LINES lines; only longer evidence is
+    # repeated here in full.
+    def wanted(i: _Item) -> bool:
+        if not i.finding.evidence:
+            return False
+        if i.accepted or i.finding.status is Status.FAIL:
+            return len(i.finding.evidence) > BLOCK_EVIDENCE_LINES
+        return i.finding.status not in (Status.PASS, Status.NOT_APPLICABLE)
+
+    with_evidence = sorted((i for i in items if wanted(i)), key=b.report_order)
     evidence = tuple(
         EvidenceEntry(
             anchor=i.anchor, rule=i.finding.rule, title=i.text["title"], subject=_u(i.finding.subject),

@@ -22,6 +22,7 @@ from reportlab.platypus import (
 
 from auditapp.report.grading import light_for
 from auditapp.report.model import (
+    BLOCK_EVIDENCE_LINES,
     AcceptedSection,
     ActionPlan,
     Appendix,
@@ -53,7 +54,6 @@ from auditapp.report.pdf.text import mono_text, para_text
 from auditapp.report.theme import logo_flowable
 
 #: Evidence lines shown inside a finding block; the appendix has all of them.
-BLOCK_EVIDENCE_LINES = 8
 
 
 class Builder:
