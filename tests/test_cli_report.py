@@ -82,3 +82,30 @@ def test_report_password_from_the_real_keyring(demo_dns, tmp_path: Path) -> None
 def test_demo_writes_the_pdf(tmp_path: Path) -> None:
     assert main(["demo", "--out", str(tmp_path), "--lang", "de"]) == 0
     assert "Beispiel GmbH" in text_of(tmp_path / "demo-report-de.pdf")
+
+
+def test_accepted_risk_is_recorded_and_shown_in_the_report(demo_dns, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from auditapp.core.project_io import load_project
+
+    project_path = tmp_path / "p.auditproj"
+    save_project(Project(name="Beispiel GmbH", domain=DEMO_DOMAIN, dkim_selectors=["mail"]), project_path)
+    assert main(["audit", "--project", str(project_path), "--nameserver", demo_dns.address, "--no-services",
+                 "--json", str(tmp_path / "r.json")]) == 0
+    subject = "mail._domainkey.beispiel-gmbh.example"
+    assert main(["accept", "DKIM-WEAK-KEY", subject, "--project", str(project_path),
+                 "--reason", "Schlüsseltausch für Q1/2027 geplant", "--by", "E. Musterfrau",
+                 "--expires", "2027-03-31"]) == 0
+    risks = load_project(project_path).accepted_risks
+    assert risks[0]["rule"] == "DKIM-WEAK-KEY" and risks[0]["expires"] == "2027-03-31"
+    out = tmp_path / "report.pdf"
+    assert main(["report", "--project", str(project_path), "--pdf", str(out), "--lang", "de"]) == 0
+    text = text_of(out)
+    assert "Schlüsseltausch für Q1/2027 geplant" in text and "E. Musterfrau" in text
+    # Bad input changes nothing.
+    before = project_path.read_bytes()
+    assert main(["accept", "NO-SUCH-RULE", "x", "--project", str(project_path), "--reason", "r", "--by", "b"]) == 2
+    assert main(["accept", "DKIM-WEAK-KEY", "x", "--project", str(project_path), "--reason", " ", "--by", "b"]) == 2
+    assert main(["accept", "DKIM-WEAK-KEY", "x", "--project", str(project_path), "--reason", "r", "--by", "b",
+                 "--expires", "soon"]) == 2
+    assert project_path.read_bytes() == before

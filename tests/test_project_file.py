@@ -65,6 +65,9 @@ def full_project() -> Project:
         runs=[run, second],
         postfix_config={"origin": "/etc/postfix", "files": {"main.cf": "myhostname = mail.example\n",
                                                             "master.cf": "smtp inet n - y - - smtpd\n"}},
+        accepted_risks=[{"rule": "DKIM-WEAK-KEY", "subject": "*", "justification": "Tausch geplant",
+                         "accepted_by": "E. Muster", "accepted_at": "2026-11-28T10:00:00+00:00",
+                         "expires": "2027-03-31"}],
     )
 
 
@@ -489,3 +492,17 @@ def test_sigkill_while_saving_leaves_a_loadable_file(tmp_path: Path, delay: floa
         assert previous == make_big_project(previous.answers["iteration"])
         # <=: a kill between linking the .bak and replacing the file leaves both equal (still consistent)
         assert previous.answers["iteration"] <= n
+
+
+@pytest.mark.parametrize("entry", [
+    {"rule": "DKIM-WEAK-KEY", "subject": "*", "accepted_by": "x", "accepted_at": "2026-11-28"},  # no justification
+    {"rule": "DKIM-WEAK-KEY", "subject": "*", "justification": "j", "accepted_by": "x", "accepted_at": "gestern"},
+    {"rule": "DKIM-WEAK-KEY", "subject": "*", "justification": "j", "accepted_by": "x", "accepted_at": "2026-11-28",
+     "expires": "bald"},
+    {"rule": "DKIM-WEAK-KEY", "subject": "*", "justification": "j", "accepted_by": "x", "accepted_at": "2026-11-28",
+     "password": "no"},
+])
+def test_broken_accepted_risk_entries_are_refused(entry: dict) -> None:
+    with pytest.raises(ProjectError) as exc:
+        Project.from_json({"domain": "example.com", "accepted_risks": [entry]})
+    assert "accepted_risks" in str(exc.value) or "password" in str(exc.value)

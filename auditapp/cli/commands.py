@@ -284,8 +284,41 @@ def cmd_report(args: argparse.Namespace) -> int:
     previous = project.runs[index - 2] if index >= 2 else None
     write_pdf(run, args.pdf, lang=args.lang, project_name=project.name, previous=previous, theme=args.theme,
               branding=project.branding or None, base_dir=Path(args.project).resolve().parent,
-              password=password, draft=args.draft)
+              password=password, draft=args.draft, accepted=project.accepted_risks)
     print(f"PDF written to {args.pdf} (run {index} of {len(project.runs)})")
+    return EXIT_OK
+
+
+def cmd_accept(args: argparse.Namespace) -> int:
+    """``auditapp accept``: record a deliberately accepted deviation in the project's risk register."""
+    from datetime import UTC, date, datetime
+
+    from auditapp.checks.catalog import catalog
+    from auditapp.core.project import ProjectError
+    from auditapp.core.project_io import load_project, save_project
+
+    if args.rule not in catalog():
+        raise UsageError(f"unknown rule {args.rule!r} (see auditapp rules)")
+    if not args.reason.strip() or not args.by.strip():
+        raise UsageError("--reason and --by must not be empty: the register says why and who")
+    if args.expires:
+        try:
+            date.fromisoformat(args.expires)
+        except ValueError:
+            raise UsageError(f"--expires {args.expires!r} is not a date like 2027-06-30") from None
+    path = Path(args.project)
+    try:
+        project = load_project(path)
+    except ProjectError as exc:
+        raise UsageError(str(exc)) from None
+    entry = {"rule": args.rule, "subject": args.subject, "justification": args.reason.strip(),
+             "accepted_by": args.by.strip(), "accepted_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    if args.expires:
+        entry["expires"] = args.expires
+    project.accepted_risks = [r for r in project.accepted_risks
+                              if (r["rule"], r["subject"]) != (args.rule, args.subject)] + [entry]
+    save_project(project, path)
+    print(f"{args.rule} on {args.subject} recorded as accepted in {path}")
     return EXIT_OK
 
 

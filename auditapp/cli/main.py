@@ -93,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--draft", action="store_true", help="mark every page as a draft")
     rp.add_argument("--lang", choices=("de", "en"), default=None)
 
+    ac = sub.add_parser("accept", help="record an accepted risk (rule + subject) in a project's register")
+    ac.add_argument("rule")
+    ac.add_argument("subject", help='the subject as shown in the results, or "*" for every subject')
+    ac.add_argument("--project", required=True, metavar="FILE")
+    ac.add_argument("--reason", required=True, help="why the deviation is accepted")
+    ac.add_argument("--by", required=True, metavar="NAME", help="who accepted it")
+    ac.add_argument("--expires", metavar="YYYY-MM-DD", help="from this day on the finding counts again")
+
     d = sub.add_parser("demo", help="audit the built-in offline demo lab")
     d.add_argument("--out", default="demo-output", metavar="DIR")
     d.add_argument("--lang", choices=("de", "en"), default=None)

@@ -132,7 +132,8 @@ def audit_project(args: argparse.Namespace) -> int:
 
         previous = project.runs[-2] if len(project.runs) >= 2 else None
         write_pdf(run, args.pdf, lang=args.lang, project_name=project.name, previous=previous,
-                  branding=project.branding or None, base_dir=path.resolve().parent)
+                  branding=project.branding or None, base_dir=path.resolve().parent,
+                  accepted=project.accepted_risks)
         print(f"PDF written to {args.pdf}")
     if not args.json and not getattr(args, "pdf", None):
         print_summary(run, args.lang, verbose=getattr(args, "verbose", False))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any, TypeVar
 
 from auditapp.core.model import Run, Severity, Status
@@ -87,6 +88,9 @@ class Project:
     #: The imported Postfix configuration as texts: ``{"origin": ..., "files": {"main.cf": ..., ...}}``
     #: (or ``{"text": ...}`` for postconf output), so a re-run elsewhere audits the same configuration.
     postfix_config: dict[str, Any] | None = None
+    #: Findings the consultant accepted as deliberate deviations (the report's risk register):
+    #: ``{"rule", "subject" ("*" = all), "justification", "accepted_by", "accepted_at", "expires"?}``.
+    accepted_risks: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def display_domain(self) -> str:
@@ -131,6 +135,7 @@ class Project:
             "test_account": self.test_account,
             "runs": [run.to_json() for run in self.runs],
             **({"postfix_config": self.postfix_config} if self.postfix_config is not None else {}),
+            **({"accepted_risks": [dict(r) for r in self.accepted_risks]} if self.accepted_risks else {}),
         }
 
     @classmethod
@@ -172,7 +177,34 @@ class Project:
             test_account=None if get("test_account") is None else _username(get("test_account")),
             runs=_list(get("runs", []), "runs", _run),
             postfix_config=None if get("postfix_config") is None else _postfix_config(get("postfix_config")),
+            accepted_risks=_list(get("accepted_risks", []), "accepted_risks", _accepted_risk),
         )
+
+
+_RISK_FIELDS = ("rule", "subject", "justification", "accepted_by", "accepted_at")
+
+
+def _accepted_risk(value: object, where: str) -> dict[str, Any]:
+    data = _typed(value, dict, where)
+    for key in data:
+        if key not in (*_RISK_FIELDS, "expires"):
+            raise ProjectError(f"field {where}: unknown entry {key!r}", where)
+    out: dict[str, Any] = {}
+    for key in _RISK_FIELDS:
+        if key not in data:
+            raise ProjectError(f"field {where}.{key} is missing", f"{where}.{key}")
+        out[key] = _str(data[key], f"{where}.{key}")
+    if not out["rule"] or not out["justification"].strip():
+        raise ProjectError(f"field {where}: an accepted risk needs a rule and a justification", where)
+    if data.get("expires") is not None:
+        out["expires"] = _str(data["expires"], f"{where}.expires")
+    for key in ("accepted_at", "expires"):
+        if out.get(key):
+            try:
+                datetime.fromisoformat(out[key].replace("Z", "+00:00"))
+            except ValueError:
+                raise ProjectError(f"field {where}.{key}: {out[key]!r} is not an ISO date", f"{where}.{key}") from None
+    return out
 
 
 def _postfix_config(value: object) -> dict[str, Any]:
