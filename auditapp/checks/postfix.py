@@ -9,7 +9,8 @@ without master.cf (only main.cf or ``postconf -n``) they say so instead of guess
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from auditapp.checks.identity import address_literal, helo_syntax_problem
@@ -45,6 +46,21 @@ NO_MASTER = ("master.cf (or the output of postconf -M and postconf -P) was not i
 
 
 # -- loading and scopes ----------------------------------------------------------------------
+
+def with_config(fn: Callable[[CheckContext, PostfixConfig], Iterator[Finding]]) -> Callable[
+        [CheckContext], Iterator[Finding]]:
+    """Give a check the parsed configuration; without one, the check reports why it is not tested."""
+
+    @functools.wraps(fn)
+    def check_with_config(ctx: CheckContext) -> Iterator[Finding]:
+        cfg = _config(ctx)
+        if isinstance(cfg, Finding):
+            yield cfg
+            return
+        yield from fn(ctx, cfg)
+
+    return check_with_config
+
 
 def _config(ctx: CheckContext) -> PostfixConfig | Finding:
     """The imported configuration, or the ``not_tested`` result that explains why there is none."""
@@ -131,11 +147,8 @@ def _time(ctx: CheckContext, cfg: PostfixConfig, name: str, unit: str) -> tuple[
 
 
 @check("PF-QUEUE-LIFETIME", needs=NEEDS)
-def queue_lifetime(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def queue_lifetime(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     got = _time(ctx, cfg, "maximal_queue_lifetime", "d")
     if isinstance(got, Finding):
         yield got
@@ -156,11 +169,8 @@ def queue_lifetime(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("PF-BOUNCE-LIFETIME", needs=NEEDS)
-def bounce_lifetime(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def bounce_lifetime(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     got = _time(ctx, cfg, "bounce_queue_lifetime", "d")
     if isinstance(got, Finding):
         yield got
@@ -175,11 +185,8 @@ def bounce_lifetime(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("PF-DELAY-WARNING", needs=NEEDS)
-def delay_warning(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def delay_warning(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     got = _time(ctx, cfg, "delay_warning_time", "h")
     if isinstance(got, Finding):
         yield got
@@ -216,11 +223,8 @@ def _legacy_defaults(cfg: PostfixConfig) -> list[str]:
 
 
 @check("PF-COMPAT-LEVEL", needs=NEEDS)
-def compat_level(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def compat_level(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     p = cfg.get("compatibility_level")
     level = cfg.compatibility_level
     evidence = (p.cite(), cfg.get("mail_version").cite())
@@ -242,11 +246,8 @@ def compat_level(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("PF-SMTPUTF8", needs=NEEDS)
-def smtputf8(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def smtputf8(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     p = cfg.get("smtputf8_enable")
     params = {"setting": p.cite(), "fix": _fix_main(("smtputf8_enable", "yes"))}
     if p.flag():
@@ -273,11 +274,8 @@ def helo_problem(name: str) -> str:
 
 
 @check("PF-HELO-NAME", needs=NEEDS)
-def helo_name(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def helo_name(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     for scope in _helo_scopes(cfg):
         p, host = scope.get("smtp_helo_name"), scope.get("myhostname")
         evidence = (p.cite(), host.cite())
@@ -328,11 +326,8 @@ def _mynetworks_outcome(scope: Scope) -> tuple[str | None, dict[str, object], tu
 
 
 @check("PF-OPEN-RELAY-CONFIG", needs=NEEDS)
-def open_relay_config(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def open_relay_config(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     if cfg.has_master:
         scopes = _scopes(cfg, [s for s in cfg.smtpd_services() if not s.loopback_only])
         if not scopes:
@@ -389,11 +384,8 @@ def _auth_state(cfg: PostfixConfig, svc: MasterService) -> tuple[Param | None, l
 
 
 @check("PF-SUBMISSION-NO-AUTH", needs=NEEDS)
-def submission_no_auth(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def submission_no_auth(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     if not cfg.has_master:
         yield _dependency(ctx, "postfix", NO_MASTER)
         return
@@ -434,11 +426,8 @@ def submission_no_auth(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("PF-AUTH-WITHOUT-TLS", needs=NEEDS)
-def auth_without_tls(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def auth_without_tls(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     if cfg.has_master:
         scopes = _scopes(cfg, [s for s in cfg.smtpd_services() if s.effective("smtpd_sasl_auth_enable").flag()])
         if not scopes:
@@ -500,11 +489,8 @@ def _auth_scopes(ctx: CheckContext, cfg: PostfixConfig) -> list[MasterService] |
 
 
 @check("PF-NO-OUTBOUND-FILTER", needs=NEEDS)
-def no_outbound_filter(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def no_outbound_filter(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     services = _auth_scopes(ctx, cfg)
     if isinstance(services, Finding):
         yield services
@@ -531,11 +517,8 @@ def no_outbound_filter(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("PF-PREQUEUE-FOR-AUTH", needs=NEEDS)
-def prequeue_for_auth(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def prequeue_for_auth(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     services = _auth_scopes(ctx, cfg)
     if isinstance(services, Finding):
         yield services
@@ -569,11 +552,8 @@ def _inbound_scopes(cfg: PostfixConfig) -> list[Scope]:
 
 
 @check("PF-TLS-PROTOCOLS", needs=NEEDS)
-def tls_protocols(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def tls_protocols(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     if cfg.has_master:
         roles = [(Scope(cfg, s), "client") for s in submission_services(cfg)]
         roles += [(Scope(cfg, s), "mx") for s in mx_services(cfg) if s not in submission_services(cfg)]
@@ -610,11 +590,8 @@ def tls_protocols(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("PF-INBOUND-TLS", needs=NEEDS)
-def inbound_tls(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def inbound_tls(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     scopes = _inbound_scopes(cfg)
     if not scopes:
         yield ctx.not_applicable("postfix")
@@ -644,11 +621,8 @@ def inbound_tls(ctx: CheckContext) -> Iterator[Finding]:
 # -- SMTP smuggling (B9) and outbound TLS (B6) --------------------------------------------------------
 
 @check("PF-SMUGGLING", needs=NEEDS)
-def smuggling(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def smuggling(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     scopes = _inbound_scopes(cfg)
     if not scopes:
         yield ctx.not_applicable("postfix")
@@ -674,11 +648,8 @@ def smuggling(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("PF-OUTBOUND-TLS", needs=NEEDS)
-def outbound_tls(ctx: CheckContext) -> Iterator[Finding]:
-    cfg = _config(ctx)
-    if isinstance(cfg, Finding):
-        yield cfg
-        return
+@with_config
+def outbound_tls(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     knobs = {"smtp_tls_security_level", "smtp_use_tls", "smtp_enforce_tls"}
     extra = [s for s in cfg.smtp_client_services() if knobs & set(s.overrides)]
     for scope in [Scope(cfg, None), *_scopes(cfg, extra)]:
