@@ -7,8 +7,11 @@ from typing import Any
 
 from auditapp.checks.catalog import Catalog, catalog
 from auditapp.core.model import Finding, Reason, Run, Severity, Status
+from auditapp.problem_texts import localize_problem
 
 LANGS = ("de", "en")
+#: Reason parameters that hold a probe's English problem text (see :mod:`auditapp.problem_texts`).
+_PROBLEM_PARAMS = ("problem", "what", "why")
 
 
 class _Params(dict[str, Any]):
@@ -42,7 +45,10 @@ def _why(value: Any, lang: str, cat: Catalog) -> Any:
 
 def render_reason(reason: Reason, lang: str, cat: Catalog | None = None) -> str:
     cat = cat or catalog()
-    params = dict(reason.params)
+    params = {k: _why(v, lang, cat) for k, v in reason.params.items()}
+    for name in _PROBLEM_PARAMS:
+        if isinstance(params.get(name), str):
+            params[name] = localize_problem(params[name], lang)
     if reason.key == "reason.dns_failure":
         params["what"] = cat.message(f"dns.{params.get('outcome', 'error')}").get(lang)
         if params.get("detail"):

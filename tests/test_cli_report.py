@@ -109,3 +109,34 @@ def test_accepted_risk_is_recorded_and_shown_in_the_report(demo_dns, tmp_path: P
     assert main(["accept", "DKIM-WEAK-KEY", "x", "--project", str(project_path), "--reason", "r", "--by", "b",
                  "--expires", "soon"]) == 2
     assert project_path.read_bytes() == before
+
+
+def test_review_comments_and_severity_overrides_reach_the_report(demo_dns, tmp_path: Path) -> None:
+    from auditapp.core.project_io import load_project
+
+    project_path = tmp_path / "p.auditproj"
+    save_project(Project(name="Beispiel GmbH", domain=DEMO_DOMAIN, dkim_selectors=["mail"]), project_path)
+    assert main(["audit", "--project", str(project_path), "--nameserver", demo_dns.address, "--no-services",
+                 "--json", str(tmp_path / "r.json")]) == 0
+    subject = "mail._domainkey.beispiel-gmbh.example"
+    assert main(["review", "DKIM-WEAK-KEY", subject, "--project", str(project_path), "--by", "K. Prüfer",
+                 "--comment", "Schlüssel <font size=40>liegt beim Provider & wird getauscht"]) == 0
+    assert main(["review", "DKIM-WEAK-KEY", subject, "--project", str(project_path), "--by", "K. Prüfer",
+                 "--severity", "high", "--reason", "Der Schlüssel signiert auch Rechnungen"]) == 0
+    assert [r["kind"] for r in load_project(project_path).reviews] == ["comment", "severity"]
+    out = tmp_path / "report.pdf"
+    assert main(["report", "--project", str(project_path), "--pdf", str(out), "--lang", "de"]) == 0
+    text = " ".join(text_of(out).split())
+    assert "Schweregrad angepasst: niedrig → hoch: Der Schlüssel signiert auch Rechnungen" in text
+    assert "Schlüssel <font size=40>liegt beim Provider & wird getauscht" in text
+    assert "Anmerkungen des Prüfers" in text
+    # Refused actions change nothing on disk.
+    before = project_path.read_bytes()
+    assert main(["review", "DKIM-WEAK-KEY", subject, "--project", str(project_path), "--by", "x",
+                 "--severity", "low"]) == 2  # no reason
+    assert main(["review", "DKIM-WEAK-KEY", subject, "--project", str(project_path), "--by", "x"]) == 2
+    assert main(["review", "NO-SUCH", subject, "--project", str(project_path), "--by", "x", "--comment", "c"]) == 2
+    assert project_path.read_bytes() == before
+    assert main(["review", "DKIM-WEAK-KEY", subject, "--project", str(project_path), "--by", "x",
+                 "--severity", "catalog"]) == 0
+    assert [r["kind"] for r in load_project(project_path).reviews] == ["comment"]

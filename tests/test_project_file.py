@@ -68,6 +68,11 @@ def full_project() -> Project:
         accepted_risks=[{"rule": "DKIM-WEAK-KEY", "subject": "*", "justification": "Tausch geplant",
                          "accepted_by": "E. Muster", "accepted_at": "2026-11-28T10:00:00+00:00",
                          "expires": "2027-03-31"}],
+        reviews=[{"rule": "SPF-MISSING", "subject": "*", "kind": "comment", "text": "Mit IT besprochen <b>",
+                  "author": "E. Muster", "at": "2026-11-28T10:05:00+00:00"},
+                 {"rule": "DMARC-POLICY-NONE", "subject": "xn--bckerei-mller-bfb28a.example", "kind": "severity",
+                  "severity": "low", "text": "Monitoring-Phase bis Q1", "author": "E. Muster",
+                  "at": "2026-11-28T10:06:00+00:00"}],
     )
 
 
@@ -506,3 +511,22 @@ def test_broken_accepted_risk_entries_are_refused(entry: dict) -> None:
     with pytest.raises(ProjectError) as exc:
         Project.from_json({"domain": "example.com", "accepted_risks": [entry]})
     assert "accepted_risks" in str(exc.value) or "password" in str(exc.value)
+
+
+_REVIEW = {"rule": "SPF-MISSING", "subject": "*", "kind": "comment", "text": "t", "author": "a",
+           "at": "2026-11-28T10:00:00+00:00"}
+
+
+@pytest.mark.parametrize("change", [
+    {"kind": "vote"},
+    {"text": "  "},
+    {"at": "neulich"},
+    {"kind": "severity"},  # an override without a severity
+    {"kind": "severity", "severity": "urgent"},
+    {"severity": "low"},  # a comment with a severity
+    {"secret": "x"},
+])
+def test_broken_review_entries_are_refused(change: dict) -> None:
+    with pytest.raises(ProjectError) as exc:
+        Project.from_json({"domain": "example.com", "reviews": [{**_REVIEW, **change}]})
+    assert "reviews" in str(exc.value) or "secret" in str(exc.value)

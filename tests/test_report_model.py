@@ -269,6 +269,43 @@ def test_an_acceptance_without_a_matching_failure_is_listed_as_unmatched() -> No
         AcceptedRisk(rule, "x", "j", "me", "yesterday")
 
 
+def test_a_severity_override_counts_for_the_grade_and_shows_the_catalog_severity() -> None:
+    from auditapp.report import ReviewNote
+
+    rule = rule_in("dns_identity")
+    run = make_run([finding(rule, Status.FAIL, Severity.HIGH, subject="a"),
+                    finding(rule, Status.FAIL, Severity.HIGH, subject="b")])
+    assert summary(build_report(run, lang="en")).grade is Grade.E
+    notes = [
+        ReviewNote(rule, "*", "severity", "internal relay only", "K. Prüfer", "2026-11-28T09:00:00+00:00", "low"),
+        ReviewNote(rule, "b", "severity", "exposed to the internet", "K. Prüfer", "2026-11-27T09:00:00+00:00",
+                   "critical"),
+        ReviewNote(rule, "a", "comment", "<b>ask the provider</b>", "M. Kunde", "2026-11-28T10:00:00+00:00"),
+        ReviewNote(rule, "*", "comment", "first remark", "K. Prüfer", "2026-11-20T10:00:00+00:00"),
+    ]
+    doc = build_report(run, lang="de", reviews=notes)
+    blocks = {b.subject: b for b in doc.section("findings").body.categories[0].findings}
+    # The exact subject beats the wildcard even though the wildcard is newer.
+    assert blocks["b"].severity is Severity.CRITICAL and blocks["b"].override.text == "exposed to the internet"
+    assert blocks["a"].severity is Severity.LOW and blocks["a"].catalog_severity_label == "hoch"
+    assert blocks["a"].override.at == "28.11.2026"
+    assert summary(doc).grade is Grade.F  # the critical override decides the grade
+    assert [c.text for c in blocks["a"].comments] == ["first remark", "<b>ask the provider</b>"]
+    assert all(isinstance(c.text, Untrusted) for c in blocks["a"].comments)
+    assert [c.text for c in blocks["b"].comments] == ["first remark"]
+    assert doc.section("actions").body.rows[0].severity is Severity.CRITICAL
+
+
+def test_an_override_to_the_catalog_severity_is_not_shown_as_a_change() -> None:
+    from auditapp.report import ReviewNote
+
+    rule = rule_in("dns_identity")
+    run = make_run([finding(rule, Status.FAIL, Severity.HIGH)])
+    note = ReviewNote(rule, "*", "severity", "checked", "X", "2026-11-28T09:00:00+00:00", "high")
+    block = build_report(run, lang="en", reviews=[note]).section("findings").body.categories[0].findings[0]
+    assert block.catalog_severity_label == "" and block.severity is Severity.HIGH
+
+
 # --- comparison with the previous run --------------------------------------------------------
 
 

@@ -41,8 +41,8 @@ from auditapp.postfix.defaults import format_duration, level_text
 
 NEEDS = ("postfix",)
 DAY = 86400
-NO_MASTER = ("master.cf (or the output of postconf -M and postconf -P) was not imported; the services and their "
-             "-o overrides are unknown")
+#: Message keys (``why.*`` in _messages.toml) for prerequisites an offline import cannot see.
+NO_MASTER = "why.no_master"
 
 
 # -- loading and scopes ----------------------------------------------------------------------
@@ -280,8 +280,7 @@ def helo_name(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
         p, host = scope.get("smtp_helo_name"), scope.get("myhostname")
         evidence = (p.cite(), host.cite())
         if p.unknown:
-            yield _dependency(ctx, scope.subject, "myhostname is not set, so Postfix uses the machine's own host "
-                                                  "name, which a configuration import cannot see", evidence)
+            yield _dependency(ctx, scope.subject, "why.myhostname_unknown", evidence)
             continue
         if p.problems:
             yield _unusable(ctx, scope.subject, p, "; ".join(p.problems))
@@ -638,9 +637,7 @@ def smuggling(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
             else:
                 yield ctx.passed(scope.subject, evidence, **params)
         elif cfg.version is None:
-            yield _dependency(ctx, scope.subject, "smtpd_forbid_bare_newline is not set and the Postfix version is "
-                                                  "unknown (the default is normalize only from Postfix 3.9); add the "
-                                                  "output of postconf -d mail_version", evidence)
+            yield _dependency(ctx, scope.subject, "why.postfix_version_unknown", evidence)
         elif cfg.version < (3, 9):
             yield ctx.fail(scope.subject, "old_default", evidence, **params)
         else:

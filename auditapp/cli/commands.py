@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditapp.cli.main import EXIT_FINDINGS, EXIT_OK, CannotRun, UsageError
 from auditapp.cli.summary import print_summary
@@ -24,6 +26,9 @@ from auditapp.core.validation import (
 from auditapp.dnsclient import DnsClient, Nameserver, parse_nameserver
 from auditapp.engine import EngineConfig, audit
 from auditapp.render import run_to_json
+
+if TYPE_CHECKING:
+    from auditapp.core.project import Project
 
 
 def make_client(nameservers: list[str], timeout: float) -> DnsClient:
@@ -258,7 +263,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``auditapp report --project FILE --pdf OUT``: the PDF of a recorded run, re-rendered offline."""
-    from auditapp.cli.report_output import write_pdf
+    from auditapp.cli.report_output import write_project_pdf
     from auditapp.core.project import ProjectError
     from auditapp.core.project_io import load_project
 
@@ -280,45 +285,63 @@ def cmd_report(args: argparse.Namespace) -> int:
             password = get_password(f"report:{project.name or project.domain}")
         except CredentialError as exc:
             raise CannotRun(str(exc)) from None
-    run = project.runs[index - 1]
-    previous = project.runs[index - 2] if index >= 2 else None
-    write_pdf(run, args.pdf, lang=args.lang, project_name=project.name, previous=previous, theme=args.theme,
-              branding=project.branding or None, base_dir=Path(args.project).resolve().parent,
-              password=password, draft=args.draft, accepted=project.accepted_risks)
+    write_project_pdf(project, Path(args.project), args.pdf, lang=args.lang, run_number=index, theme=args.theme,
+                      password=password, draft=args.draft)
     print(f"PDF written to {args.pdf} (run {index} of {len(project.runs)})")
     return EXIT_OK
 
 
 def cmd_accept(args: argparse.Namespace) -> int:
     """``auditapp accept``: record a deliberately accepted deviation in the project's risk register."""
-    from datetime import UTC, date, datetime
+    from auditapp.core.review import accept_risk
 
-    from auditapp.checks.catalog import catalog
+    def act(project: Project) -> str:
+        accept_risk(project, args.rule, args.subject, args.reason, args.by, args.expires)
+        return f"{args.rule} on {args.subject} recorded as accepted"
+
+    return _review_project(args.project, act)
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """``auditapp review``: a reviewer comment or a severity override, with author and time."""
+    from auditapp.core.review import add_comment, clear_override, override_severity
+
+    if args.severity and args.severity != "catalog" and not args.reason:
+        raise UsageError("--severity needs --reason: the report says why the severity differs from the catalog")
+    if args.reason and not args.severity:
+        raise UsageError("--reason belongs to --severity; use --comment for a remark")
+
+    def act(project: Project) -> str:
+        done = []
+        if args.comment:
+            add_comment(project, args.rule, args.subject, args.comment, args.by)
+            done.append("comment added")
+        if args.severity == "catalog":
+            done.append("severity override removed" if clear_override(project, args.rule, args.subject)
+                        else "no severity override to remove")
+        elif args.severity:
+            override_severity(project, args.rule, args.subject, args.severity, args.reason, args.by)
+            done.append(f"severity set to {args.severity}")
+        return f"{args.rule} on {args.subject}: {', '.join(done)}"
+
+    if not args.comment and not args.severity:
+        raise UsageError("nothing to record: give --comment and/or --severity with --reason")
+    return _review_project(args.project, act)
+
+
+def _review_project(project_file: str, act: Callable[[Project], str]) -> int:
+    """Load, apply one review action, save atomically; a refused action changes nothing on disk."""
     from auditapp.core.project import ProjectError
     from auditapp.core.project_io import load_project, save_project
 
-    if args.rule not in catalog():
-        raise UsageError(f"unknown rule {args.rule!r} (see auditapp rules)")
-    if not args.reason.strip() or not args.by.strip():
-        raise UsageError("--reason and --by must not be empty: the register says why and who")
-    if args.expires:
-        try:
-            date.fromisoformat(args.expires)
-        except ValueError:
-            raise UsageError(f"--expires {args.expires!r} is not a date like 2027-06-30") from None
-    path = Path(args.project)
+    path = Path(project_file)
     try:
         project = load_project(path)
+        message = act(project)
     except ProjectError as exc:
         raise UsageError(str(exc)) from None
-    entry = {"rule": args.rule, "subject": args.subject, "justification": args.reason.strip(),
-             "accepted_by": args.by.strip(), "accepted_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    if args.expires:
-        entry["expires"] = args.expires
-    project.accepted_risks = [r for r in project.accepted_risks
-                              if (r["rule"], r["subject"]) != (args.rule, args.subject)] + [entry]
     save_project(project, path)
-    print(f"{args.rule} on {args.subject} recorded as accepted in {path}")
+    print(f"{message} in {path}")
     return EXIT_OK
 
 

@@ -101,6 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     ac.add_argument("--by", required=True, metavar="NAME", help="who accepted it")
     ac.add_argument("--expires", metavar="YYYY-MM-DD", help="from this day on the finding counts again")
 
+    rv = sub.add_parser("review", help="add a reviewer comment or override a result's severity in a project")
+    rv.add_argument("rule")
+    rv.add_argument("subject", help='the subject as shown in the results, or "*" for every subject')
+    rv.add_argument("--project", required=True, metavar="FILE")
+    rv.add_argument("--by", required=True, metavar="NAME", help="who reviewed it")
+    rv.add_argument("--comment", metavar="TEXT", help="a remark shown with the finding in the report")
+    rv.add_argument("--severity", choices=("critical", "high", "medium", "low", "info", "catalog"),
+                    help='the severity the report uses ("catalog" removes an override)')
+    rv.add_argument("--reason", metavar="TEXT", help="why the severity differs from the catalog")
+
     d = sub.add_parser("demo", help="audit the built-in offline demo lab")
     d.add_argument("--out", default="demo-output", metavar="DIR")
     d.add_argument("--lang", choices=("de", "en"), default=None)

@@ -128,12 +128,9 @@ def audit_project(args: argparse.Namespace) -> int:
                             f"{exc.strerror or exc}") from None
         print(f"JSON written to {args.json}")
     if getattr(args, "pdf", None):
-        from auditapp.cli.report_output import write_pdf
+        from auditapp.cli.report_output import write_project_pdf
 
-        previous = project.runs[-2] if len(project.runs) >= 2 else None
-        write_pdf(run, args.pdf, lang=args.lang, project_name=project.name, previous=previous,
-                  branding=project.branding or None, base_dir=path.resolve().parent,
-                  accepted=project.accepted_risks)
+        write_project_pdf(project, path, args.pdf, lang=args.lang)
         print(f"PDF written to {args.pdf}")
     if not args.json and not getattr(args, "pdf", None):
         print_summary(run, args.lang, verbose=getattr(args, "verbose", False))

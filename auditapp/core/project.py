@@ -91,6 +91,9 @@ class Project:
     #: Findings the consultant accepted as deliberate deviations (the report's risk register):
     #: ``{"rule", "subject" ("*" = all), "justification", "accepted_by", "accepted_at", "expires"?}``.
     accepted_risks: list[dict[str, Any]] = field(default_factory=list)
+    #: Reviewer comments and severity overrides (:mod:`auditapp.core.review`):
+    #: ``{"rule", "subject", "kind": "comment"|"severity", "text", "author", "at", "severity"?}``.
+    reviews: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def display_domain(self) -> str:
@@ -136,6 +139,7 @@ class Project:
             "runs": [run.to_json() for run in self.runs],
             **({"postfix_config": self.postfix_config} if self.postfix_config is not None else {}),
             **({"accepted_risks": [dict(r) for r in self.accepted_risks]} if self.accepted_risks else {}),
+            **({"reviews": [dict(r) for r in self.reviews]} if self.reviews else {}),
         }
 
     @classmethod
@@ -178,6 +182,7 @@ class Project:
             runs=_list(get("runs", []), "runs", _run),
             postfix_config=None if get("postfix_config") is None else _postfix_config(get("postfix_config")),
             accepted_risks=_list(get("accepted_risks", []), "accepted_risks", _accepted_risk),
+            reviews=_list(get("reviews", []), "reviews", _review),
         )
 
 
@@ -204,6 +209,37 @@ def _accepted_risk(value: object, where: str) -> dict[str, Any]:
                 datetime.fromisoformat(out[key].replace("Z", "+00:00"))
             except ValueError:
                 raise ProjectError(f"field {where}.{key}: {out[key]!r} is not an ISO date", f"{where}.{key}") from None
+    return out
+
+
+_REVIEW_FIELDS = ("rule", "subject", "kind", "text", "author", "at")
+
+
+def _review(value: object, where: str) -> dict[str, Any]:
+    data = _typed(value, dict, where)
+    for key in data:
+        if key not in (*_REVIEW_FIELDS, "severity"):
+            raise ProjectError(f"field {where}: unknown entry {key!r}", where)
+    out: dict[str, Any] = {}
+    for key in _REVIEW_FIELDS:
+        if key not in data:
+            raise ProjectError(f"field {where}.{key} is missing", f"{where}.{key}")
+        out[key] = _str(data[key], f"{where}.{key}")
+    if out["kind"] not in ("comment", "severity"):
+        raise ProjectError(f"field {where}.kind: {out['kind']!r} is neither 'comment' nor 'severity'", f"{where}.kind")
+    if not out["rule"] or not out["text"].strip():
+        raise ProjectError(f"field {where}: a review entry needs a rule and a text", where)
+    if out["kind"] == "severity":
+        level = data.get("severity")
+        if level not in {s.value for s in Severity}:
+            raise ProjectError(f"field {where}.severity: {level!r} is not a severity", f"{where}.severity")
+        out["severity"] = level
+    elif "severity" in data:
+        raise ProjectError(f"field {where}: only severity overrides carry a severity", f"{where}.severity")
+    try:
+        datetime.fromisoformat(out["at"].replace("Z", "+00:00"))
+    except ValueError:
+        raise ProjectError(f"field {where}.at: {out['at']!r} is not an ISO date", f"{where}.at") from None
     return out
 
 

@@ -115,6 +115,31 @@ class AcceptedRisk:
 
 
 @dataclass(frozen=True)
+class ReviewNote:
+    """A reviewer's comment or severity override on one result (see :mod:`auditapp.core.review`).
+
+    ``severity`` is set for overrides only. Text and author come from a person and are shown
+    literally. Dates are kept as written (ISO) and formatted by the renderer's locale.
+    """
+
+    rule: str
+    subject: str
+    kind: str  # "comment" or "severity"
+    text: str
+    author: str
+    at: str
+    severity: str | None = None
+
+    def covers(self, finding: Finding) -> bool:
+        return finding.rule == self.rule and self.subject in ("", "*", finding.subject)
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any]) -> ReviewNote:
+        return cls(rule=entry["rule"], subject=entry["subject"], kind=entry["kind"], text=_u(entry["text"]),
+                   author=_u(entry["author"]), at=entry["at"], severity=entry.get("severity"))
+
+
+@dataclass(frozen=True)
 class ReportMeta:
     """Cover data chosen by the consultant; empty fields fall back to defaults from report.toml."""
 
@@ -287,6 +312,11 @@ class FindingBlock:
     evidence: tuple[Untrusted, ...]
     reason: Untrusted
     accepted: AcceptedRisk | None = None
+    #: Reviewer comments, oldest first, and the severity override in force (its note and the
+    #: catalog's severity label, so the reader sees both).
+    comments: tuple[ReviewNote, ...] = ()
+    override: ReviewNote | None = None
+    catalog_severity_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -446,6 +476,9 @@ class _Item:
     text: dict[str, Any]
     accepted: AcceptedRisk | None
     anchor: str = ""
+    comments: tuple[ReviewNote, ...] = ()
+    override: ReviewNote | None = None
+    catalog_severity: Severity | None = None
 
     @property
     def status(self) -> str:
@@ -457,9 +490,10 @@ class _Item:
 
 
 class _Builder:
-    def __init__(self, lang: str, cat: Catalog, tx: ReportTexts) -> None:
+    def __init__(self, lang: str, cat: Catalog, tx: ReportTexts, notes: Sequence[ReviewNote] = ()) -> None:
         self.lang, self.cat, self.tx = lang, cat, tx
         self.order = {rule_id: i for i, rule_id in enumerate(cat.rules)}
+        self.notes = tuple(notes)
 
     def t(self, key: str, **params: Any) -> str:
         return self.tx.get(key, self.lang, **params)
@@ -481,7 +515,17 @@ class _Builder:
             if f.rule not in self.cat:
                 raise ValueError(f"run {run.id}: rule {f.rule} is not in the catalog (version {self.cat.version})")
             cover = next((a for a in valid if a.covers(f)), None) if f.status is Status.FAIL else None
-            out.append(_Item(f, self.cat[f.rule], render_finding(f, self.lang, self.cat), cover, f"r{i}"))
+            notes = [n for n in self.notes if n.covers(f)]
+            # The most specific, then the latest override wins: an exact subject beats "*".
+            overrides = sorted((n for n in notes if n.kind == "severity"), key=lambda n: (n.subject == f.subject, n.at))
+            override = overrides[-1] if overrides else None
+            catalog_severity = None
+            if override is not None and override.severity != f.severity.value:
+                catalog_severity = f.severity
+                f = replace(f, severity=Severity(override.severity))
+            comments = tuple(sorted((n for n in notes if n.kind == "comment"), key=lambda n: n.at))
+            out.append(_Item(f, self.cat[f.rule], render_finding(f, self.lang, self.cat), cover, f"r{i}",
+                             comments, override, catalog_severity))
         return out
 
     def sort_key(self, item: _Item) -> tuple[int, int, str]:
@@ -503,7 +547,14 @@ class _Builder:
             business_meaning=_meaning(text["explanation"], f), remediation=_u(text["remediation"]),
             references=tuple(text["references"]), evidence=tuple(_u(e) for e in f.evidence),
             reason=_u(text["reason"]), accepted=item.accepted,
+            comments=tuple(self.shown(n) for n in item.comments),
+            override=self.shown(item.override) if item.override else None,
+            catalog_severity_label=severity_label(item.catalog_severity, self.lang) if item.catalog_severity else "",
         )
+
+    def shown(self, note: ReviewNote) -> ReviewNote:
+        """The note as the report prints it: a person's text marked untrusted, the date in the locale."""
+        return replace(note, text=_u(note.text), author=_u(note.author), at=format_date(note.at, self.lang))
 
     def category_section(self, category: str, items: list[_Item], grade: Grade) -> CategorySection:
         shown = sorted((i for i in items if i.finding.status is Status.FAIL), key=self.sort_key)
@@ -569,17 +620,19 @@ def build_report(
     project_name: str = "",
     previous: Run | None = None,
     accepted: Sequence[AcceptedRisk] = (),
+    reviews: Sequence[ReviewNote] = (),
     meta: ReportMeta | None = None,
 ) -> ReportDocument:
     """Turn one run into the report's content in ``lang`` ("de" or "en").
 
     ``previous`` adds the comparison to the management summary; ``accepted`` is the project's
-    accepted-risk register (applied to both runs); ``meta`` fills the cover.
+    accepted-risk register and ``reviews`` the reviewer's comments and severity overrides (both
+    applied to both runs, so an override does not show up as a "changed severity"); ``meta`` fills the cover.
     """
     tx = texts()
     if lang not in ("de", "en"):
         raise ValueError(f"unsupported report language {lang!r}")
-    b = _Builder(lang, catalog(), tx)
+    b = _Builder(lang, catalog(), tx, reviews)
     meta = meta or ReportMeta()
     items = b.items(run, accepted)
     grouped = _by_category(items)
@@ -769,7 +822,8 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
     return ScopeMethod(
         position=b.t("scope.position"), facts=tuple(facts), hosts=hosts,
         cancelled_note=b.t("scope.cancelled") if run.cancelled else "",
-        method=(b.t("method.intro"), b.t("method.grading"), b.t("method.excluded"), b.t("method.catalog_note")),
+        method=(b.t("method.intro"), b.t("method.grading"), b.t("method.excluded"), b.t("method.overrides"),
+                b.t("method.catalog_note")),
         grading_table=tuple(GradingRow(g, b.t(key)) for g, key in GRADE_TABLE),
         effort_note=b.t("effort.explain"), not_tested=not_tested,
     )

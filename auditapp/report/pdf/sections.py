@@ -51,6 +51,7 @@ from auditapp.report.pdf.flowables import (
     table,
 )
 from auditapp.report.pdf.text import mono_text, para_text
+from auditapp.report.texts import format_date
 from auditapp.report.theme import logo_flowable
 
 #: Evidence lines shown inside a finding block; the appendix has all of them.
@@ -236,7 +237,16 @@ class Builder:
         if f.accepted is not None:
             a = f.accepted
             rest.append(self._labelled(self.label("accepted.justification"),
-                                       f"{a.justification} ({a.accepted_by}, {a.accepted_at})"))
+                                       f"{a.justification} ({a.accepted_by}, "
+                                       f"{format_date(a.accepted_at, self.doc.lang)})"))
+        if f.override is not None and f.catalog_severity_label:
+            o = f.override
+            change = f"{f.catalog_severity_label} → {f.severity_label}"
+            rest.append(self._labelled(self.label("review.override"), f"{change}: {o.text} ({o.author}, {o.at})"))
+        if f.comments:
+            rest.append(p(self.label("review.comments"), _with(st.small, fontName=st.names.bold, spaceBefore=4)))
+            rest.extend(Paragraph(f"{para_text(c.text)} <font color='{st.theme.colours.muted}'>"
+                                  f"({para_text(c.author)}, {para_text(c.at)})</font>", st.body) for c in f.comments)
         if f.remediation:
             rest.append(p(self.label("label.remediation"), _with(st.small, fontName=st.names.bold, spaceBefore=4)))
             rest.append(Paragraph(mono_text(f.remediation), st.mono_box))

@@ -1,0 +1,104 @@
+"""The consultant's review of a run: accepted risks, comments and severity overrides.
+
+Reviewing is what turns raw results into the consultant's professional opinion, so every
+action is recorded with who did it and when, and the results themselves are never edited:
+runs stay the evidence of what the servers answered, and the review is a separate layer
+that the report applies on top (a reader can always see the original severity beside an
+override). The CLI (``auditapp accept`` / ``auditapp review``) and the GUI both call these
+functions, so both write identical entries.
+
+Entries address a result by ``(rule, subject)``, the same key the run comparison uses, so
+a comment or an acceptance carries over to the next run of the same project.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from auditapp.core.model import Severity
+from auditapp.core.project import Project, ProjectError
+
+#: Review kinds stored in :attr:`Project.reviews`.
+COMMENT = "comment"
+SEVERITY = "severity"
+REVIEW_KINDS = (COMMENT, SEVERITY)
+#: The longest justification or comment: a paragraph, not a document.
+MAX_REVIEW_TEXT = 4000
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _check(rule: str, text: str, by: str, what: str) -> tuple[str, str]:
+    from auditapp.checks.catalog import catalog
+
+    if rule not in catalog():
+        raise ProjectError(f"unknown rule {rule!r} (see auditapp rules)", "rule")
+    text, by = text.strip(), by.strip()
+    if not text:
+        raise ProjectError(f"the {what} must not be empty: the report says why", "text")
+    if not by:
+        raise ProjectError("the author must not be empty: the report says who", "author")
+    if len(text) > MAX_REVIEW_TEXT:
+        raise ProjectError(f"the {what} is {len(text)} characters long ({MAX_REVIEW_TEXT} allowed)", "text")
+    return text, by
+
+
+def accept_risk(project: Project, rule: str, subject: str, justification: str, by: str,
+                expires: str | None = None) -> dict[str, Any]:
+    """Record (or replace) the acceptance of ``rule`` on ``subject`` (``"*"``: every subject)."""
+    justification, by = _check(rule, justification, by, "justification")
+    if expires:
+        try:
+            date.fromisoformat(expires)
+        except ValueError:
+            raise ProjectError(f"expiry {expires!r} is not a date like 2027-06-30", "expires") from None
+    entry: dict[str, Any] = {"rule": rule, "subject": subject, "justification": justification,
+                             "accepted_by": by, "accepted_at": _now()}
+    if expires:
+        entry["expires"] = expires
+    project.accepted_risks = [r for r in project.accepted_risks if (r["rule"], r["subject"]) != (rule, subject)]
+    project.accepted_risks.append(entry)
+    return entry
+
+
+def withdraw_acceptance(project: Project, rule: str, subject: str) -> bool:
+    """Remove the acceptance of ``rule`` on ``subject``; False when there was none."""
+    before = len(project.accepted_risks)
+    project.accepted_risks = [r for r in project.accepted_risks if (r["rule"], r["subject"]) != (rule, subject)]
+    return len(project.accepted_risks) != before
+
+
+def add_comment(project: Project, rule: str, subject: str, text: str, by: str) -> dict[str, Any]:
+    """Append a reviewer comment; comments accumulate (a discussion), they never replace each other."""
+    text, by = _check(rule, text, by, "comment")
+    entry = {"rule": rule, "subject": subject, "kind": COMMENT, "text": text, "author": by, "at": _now()}
+    project.reviews.append(entry)
+    return entry
+
+
+def override_severity(project: Project, rule: str, subject: str, severity: Severity | str, reason: str,
+                      by: str) -> dict[str, Any]:
+    """Set the severity the report uses for this result, with the reason; replaces an earlier override."""
+    level = Severity(severity)
+    reason, by = _check(rule, reason, by, "reason")
+    entry = {"rule": rule, "subject": subject, "kind": SEVERITY, "severity": level.value, "text": reason,
+             "author": by, "at": _now()}
+    clear_override(project, rule, subject)
+    project.reviews.append(entry)
+    return entry
+
+
+def clear_override(project: Project, rule: str, subject: str) -> bool:
+    """Go back to the catalog's severity for this result; False when there was no override."""
+    before = len(project.reviews)
+    project.reviews = [r for r in project.reviews
+                       if not (r["kind"] == SEVERITY and (r["rule"], r["subject"]) == (rule, subject))]
+    return len(project.reviews) != before
+
+
+def reviews_for(project: Project, rule: str, subject: str) -> list[dict[str, Any]]:
+    """Entries that apply to one result: exact subject or ``"*"``, oldest first."""
+    return [r for r in project.reviews if r["rule"] == rule and r["subject"] in ("*", "", subject)]

@@ -1,0 +1,90 @@
+"""German wording for the technical problem texts the probes write in English.
+
+Probes describe what went wrong while it happens ("no reply within 5 s", "connection reset by
+the server"), often with values from the network glued on. Those texts are stored in English
+in runs and transcripts, because they are evidence: they must read the same in every export
+and they are what an admin pastes into a search engine. A German report still should not
+switch language in the middle of a sentence, so when a reason is rendered in German the
+known phrases are replaced here, leaving the values (and anything unknown) as they were.
+
+The table is matched at the start of the text and applied repeatedly, so a composed text
+such as ``"STARTTLS: connection closed by the server"`` becomes
+``"STARTTLS: Verbindung vom Server geschlossen"``. Protocol words (STARTTLS, EHLO, CAPA)
+stay as they are; they are the names admins know.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: (English pattern, German template). Patterns are anchored where they are used; groups are
+#: referenced as ``\1`` in the template. Order matters only where one pattern is a prefix of another.
+_PHRASES: tuple[tuple[str, str], ...] = (
+    (r"no answer to the connection attempt within (\S+) s",
+     r"keine Antwort auf den Verbindungsaufbau innerhalb von \1 s"),
+    (r"connection timed out: ", "Zeitüberschreitung beim Verbindungsaufbau: "),
+    (r"connection failed: ", "Verbindung gescheitert: "),
+    (r"unreachable: ", "nicht erreichbar: "),
+    (r"connection refused", "Verbindung abgewiesen"),
+    (r"connection reset by the server", "Verbindung vom Server zurückgesetzt"),
+    (r"connection closed by the server", "Verbindung vom Server geschlossen"),
+    (r"connection lost while sending: ", "Verbindung beim Senden verloren: "),
+    (r"read failed: ", "Lesen gescheitert: "),
+    (r"incomplete reply: no final line within (\S+) s",
+     r"unvollständige Antwort: keine Schlusszeile innerhalb von \1 s"),
+    (r"incomplete line without CRLF after (\S+) s: ", r"unvollständige Zeile ohne CRLF nach \1 s: "),
+    (r"no reply within (\S+) s", r"keine Antwort innerhalb von \1 s"),
+    (r"reply longer than (\d+) lines", r"Antwort länger als \1 Zeilen"),
+    (r"line longer than (\d+) bytes without CRLF", r"Zeile länger als \1 Byte ohne CRLF"),
+    (r"binary data instead of a text reply: ", "Binärdaten statt einer Textantwort: "),
+    (r"the server did not take our data within (\S+) s",
+     r"der Server hat unsere Daten nicht innerhalb von \1 s angenommen"),
+    (r"probe did not finish within (\S+) s \(while ([^)]*)\)",
+     r"Prüfung nicht innerhalb von \1 s beendet (Schritt: \2)"),
+    (r"timeout while ", "Zeitüberschreitung bei: "),
+    (r"internal error while ", "interner Fehler bei: "),
+    (r"certificate verification failed: ", "Zertifikatsprüfung gescheitert: "),
+    (r"certificate not read: ", "Zertifikat nicht gelesen: "),
+    (r"the certificate could not be parsed: ", "das Zertifikat ließ sich nicht auswerten: "),
+    (r"the server sent no certificate", "der Server hat kein Zertifikat gesendet"),
+    (r"chain not validated", "Zertifikatskette nicht geprüft"),
+    (r"not tried: the TLS handshake timed out", "nicht versucht: der TLS-Handshake lief in eine Zeitüberschreitung"),
+    (r"the legacy handshakes did not finish within the probe's time budget",
+     "die Handshakes mit alten Protokollen wurden im Zeitbudget der Prüfung nicht fertig"),
+    (r"the local TLS library \(([^)]*)\) cannot offer (\S+), so it could not be tested",
+     r"die lokale TLS-Bibliothek (\1) kann \2 nicht anbieten, daher nicht prüfbar"),
+    (r"no relay probe", "kein Relay-Test gelaufen"),
+    (r"login not attempted", "Anmeldung nicht versucht"),
+    (r"the trust anchors could not be loaded: ", "die Vertrauensanker ließen sich nicht laden: "),
+    (r"greeting: ", "Begrüßung: "),
+    (r"connecting", "Verbindungsaufbau"),
+)
+
+_COMPILED = tuple((re.compile(pattern), template) for pattern, template in _PHRASES)
+#: A protocol word prefix ("STARTTLS: ", "EHLO after STARTTLS: ") that is kept and skipped over.
+_PREFIX = re.compile(r"[A-Z][A-Z0-9 ]*(?: after [A-Z0-9]+)?: ")
+
+
+def localize_problem(text: str, lang: str) -> str:
+    """``text`` in ``lang``: German replaces known leading phrases; English and unknown text pass."""
+    if lang != "de" or not text:
+        return text
+    out: list[str] = []
+    rest = text
+    for _ in range(4):  # "STARTTLS: greeting: no reply within 5 s" has at most a few layers
+        prefix = _PREFIX.match(rest)
+        if prefix:
+            out.append(prefix.group(0))
+            rest = rest[prefix.end():]
+            continue
+        for pattern, template in _COMPILED:
+            m = pattern.match(rest)
+            if m:
+                out.append(m.expand(template))
+                rest = rest[m.end():]
+                break
+        else:
+            break
+        if not rest:
+            break
+    return "".join(out) + rest
