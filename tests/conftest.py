@@ -4,6 +4,8 @@ import os
 
 # No test may connect anywhere but loopback (see auditapp/collectors/netguard.py).
 os.environ["AUDITAPP_LOOPBACK_ONLY"] = "1"
+# GUI tests draw offscreen: no X server needed, identical in CI and on a laptop.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from lab.fixtures import bind_lab  # noqa: F401
 from lab.mail_fixtures import mail_lab  # noqa: F401

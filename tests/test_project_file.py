@@ -68,6 +68,7 @@ def full_project() -> Project:
         accepted_risks=[{"rule": "DKIM-WEAK-KEY", "subject": "*", "justification": "Tausch geplant",
                          "accepted_by": "E. Muster", "accepted_at": "2026-11-28T10:00:00+00:00",
                          "expires": "2027-03-31"}],
+        probe_services=False,
         reviews=[{"rule": "SPF-MISSING", "subject": "*", "kind": "comment", "text": "Mit IT besprochen <b>",
                   "author": "E. Muster", "at": "2026-11-28T10:05:00+00:00"},
                  {"rule": "DMARC-POLICY-NONE", "subject": "xn--bckerei-mller-bfb28a.example", "kind": "severity",

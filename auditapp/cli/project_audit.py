@@ -32,7 +32,8 @@ from auditapp.core.project import Project, ProjectError
 from auditapp.core.project_io import load_project, save_project
 from auditapp.core.validation import InputError
 from auditapp.engine import EngineConfig, audit
-from auditapp.postfix import PostfixConfigError, PostfixLoadFailure, config_from_texts, read_texts
+from auditapp.postfix import PostfixConfigError, read_texts
+from auditapp.project_run import project_postfix
 
 #: Exit code of an interrupted audit, as for Ctrl+C elsewhere in the CLI (128 + SIGINT).
 EXIT_INTERRUPTED = 130
@@ -99,11 +100,11 @@ def audit_project(args: argparse.Namespace) -> int:
         except InputError as exc:
             raise UsageError(str(exc)) from None
     target = replace(project.to_target(), ca_file=getattr(args, "ca_file", None),
-                     services=not getattr(args, "no_services", False),
+                     services=project.probe_services and not getattr(args, "no_services", False),
                      postfix_origin=(project.postfix_config or {}).get("origin"))
     client = make_client(list(args.nameserver) or list(project.nameservers), args.timeout)
     password = account_password(target)
-    postfix = _project_postfix(project)
+    postfix = project_postfix(project)
 
     config = EngineConfig(timeout=args.timeout, account_password=password, postfix=postfix)
     run = asyncio.run(audit(target, client, config))
@@ -136,16 +137,6 @@ def audit_project(args: argparse.Namespace) -> int:
         print_summary(run, args.lang, verbose=getattr(args, "verbose", False))
     print(f"Run {run.id} recorded in {path} ({len(project.runs)} runs)")
     return exit_code(run, args.fail_on)
-
-
-def _project_postfix(project: Project) -> object:
-    """The stored configuration, parsed; a stored text that no longer parses is reported, not fatal."""
-    if project.postfix_config is None:
-        return None
-    try:
-        return config_from_texts(project.postfix_config["files"], project.postfix_config.get("origin", "project"))
-    except PostfixConfigError as exc:
-        return PostfixLoadFailure(str(exc))
 
 
 def _record(project: Project, run: Run, path: Path) -> None:

@@ -81,6 +81,9 @@ class Project:
     nameservers: list[str] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     relay_test: bool = False
+    #: False: audit DNS only and never connect to the mail servers (a client who has not agreed
+    #: to being probed, or the offline demo).
+    probe_services: bool = True
     answers: dict[str, Any] = field(default_factory=dict)
     branding: dict[str, Any] = field(default_factory=dict)
     test_account: str | None = None
@@ -115,6 +118,7 @@ class Project:
             submission_hosts=tuple(dict.fromkeys(self.client_hosts)),
             mailbox_hosts=tuple(dict.fromkeys(self.client_hosts)),
             relay_test=self.relay_test,
+            services=self.probe_services,
             account=self.test_account,
             answers=dict(self.answers),
         )
@@ -133,6 +137,7 @@ class Project:
             "nameservers": list(self.nameservers),
             "ports": dict(self.ports),
             "relay_test": self.relay_test,
+            **({"probe_services": False} if not self.probe_services else {}),
             "answers": dict(self.answers),
             "branding": dict(self.branding),
             "test_account": self.test_account,
@@ -176,6 +181,7 @@ class Project:
             nameservers=_list(get("nameservers", []), "nameservers", _nameserver),
             ports=_ports(get("ports", {})),
             relay_test=_typed(get("relay_test", False), bool, "relay_test"),
+            probe_services=_typed(get("probe_services", True), bool, "probe_services"),
             answers=_json_object(get("answers", {}), "answers"),
             branding=_json_object(get("branding", {}), "branding"),
             test_account=None if get("test_account") is None else _username(get("test_account")),

@@ -17,16 +17,24 @@ _SELECTOR = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9_])?$")
 
 
 class InputError(ValueError):
-    """A value the user typed cannot be used; the message says why in one line."""
+    """A value the user typed cannot be used; the message says why in one line.
+
+    ``code`` names the kind of problem (``label_too_long``) and ``params`` its values, so the
+    GUI can say the same thing in German beside the field; the message is the CLI's English.
+    """
+
+    def __init__(self, message: str, code: str = "invalid", **params: object) -> None:
+        super().__init__(message)
+        self.code, self.params = code, params
 
 
 def _no_stray_whitespace(text: str, what: str) -> None:
     if text != text.strip():
-        raise InputError(f"{what} {text!r} has leading or trailing whitespace")
+        raise InputError(f"{what} {text!r} has leading or trailing whitespace", "whitespace_edges")
     if not text:
-        raise InputError(f"{what} is empty")
+        raise InputError(f"{what} is empty", "empty")
     if any(c.isspace() for c in text):
-        raise InputError(f"{what} {text!r} contains whitespace")
+        raise InputError(f"{what} {text!r} contains whitespace", "whitespace")
 
 
 def normalize_domain(text: str, what: str = "domain") -> str:
@@ -34,28 +42,32 @@ def normalize_domain(text: str, what: str = "domain") -> str:
     _no_stray_whitespace(text, what)
     name = text[:-1] if text.endswith(".") else text
     if "@" in name or "/" in name or ":" in name:
-        raise InputError(f"{what} {text!r} is not a domain name (did you paste an address or URL?)")
+        raise InputError(f"{what} {text!r} is not a domain name (did you paste an address or URL?)", "not_domain")
     for label in name.split("."):
         if label.isascii() and len(label) > 63:
-            raise InputError(f"{what} {text!r}: label {label[:20]!r}... is {len(label)} octets long (63 allowed)")
+            raise InputError(f"{what} {text!r}: label {label[:20]!r}... is {len(label)} octets long (63 allowed)",
+                             "label_too_long", length=len(label))
     try:
         alabel = idna.encode(name, uts46=True, transitional=False).decode("ascii")
     except idna.IDNAError as exc:
-        raise InputError(f"{what} {text!r} is not a valid domain name: {exc}") from None
+        raise InputError(f"{what} {text!r} is not a valid domain name: {exc}", "idna", detail=str(exc)) from None
     except UnicodeError as exc:
-        raise InputError(f"{what} {text!r} is not a valid domain name: {exc}") from None
+        raise InputError(f"{what} {text!r} is not a valid domain name: {exc}", "idna", detail=str(exc)) from None
     labels = alabel.split(".")
     for label in labels:
         if len(label) > 63:
-            raise InputError(f"{what} {text!r}: label {label[:20]!r}... is {len(label)} octets long (63 allowed)")
+            raise InputError(f"{what} {text!r}: label {label[:20]!r}... is {len(label)} octets long (63 allowed)",
+                             "label_too_long", length=len(label))
         if not _LDH.match(label):
-            raise InputError(f"{what} {text!r}: label {label!r} is not a valid host name label")
+            raise InputError(f"{what} {text!r}: label {label!r} is not a valid host name label", "bad_label",
+                             label=label)
     if len(alabel) > 253:
-        raise InputError(f"{what} {text!r} is {len(alabel)} octets long (253 allowed)")
+        raise InputError(f"{what} {text!r} is {len(alabel)} octets long (253 allowed)", "name_too_long",
+                         length=len(alabel))
     if len(labels) < 2:
-        raise InputError(f"{what} {text!r} needs at least two labels (e.g. example.com)")
+        raise InputError(f"{what} {text!r} needs at least two labels (e.g. example.com)", "one_label")
     if labels[-1].isdigit():
-        raise InputError(f"{what} {text!r} looks like an IP address, not a domain")
+        raise InputError(f"{what} {text!r} looks like an IP address, not a domain", "ip_not_domain")
     return alabel
 
 
@@ -78,20 +90,21 @@ def parse_ip(text: str, what: str = "IP address") -> str:
     if glued:
         raise InputError(
             f"{what} {text!r} has a port glued on; give the address alone "
-            f"and the port with --port SERVICE={glued.group(2)}"
+            f"and the port with --port SERVICE={glued.group(2)}",
+            "port_glued", port=glued.group(2),
         )
     if text.startswith("[") and text.endswith("]"):
-        raise InputError(f"{what} {text!r}: write IPv6 addresses without brackets")
-    raise InputError(f"{what} {text!r} is not an IPv4 or IPv6 address")
+        raise InputError(f"{what} {text!r}: write IPv6 addresses without brackets", "ipv6_brackets")
+    raise InputError(f"{what} {text!r} is not an IPv4 or IPv6 address", "not_ip")
 
 
 def validate_helo(text: str) -> str:
     """Accept any single token a server could send; only emptiness and whitespace are input errors."""
     _no_stray_whitespace(text, "HELO name")
     if len(text) > 255:
-        raise InputError("HELO name is longer than 255 characters")
+        raise InputError("HELO name is longer than 255 characters", "helo_too_long")
     if not text.isprintable():
-        raise InputError(f"HELO name {text!r} contains control characters")
+        raise InputError(f"HELO name {text!r} contains control characters", "control_chars")
     return text
 
 
@@ -99,7 +112,8 @@ def validate_selector(text: str) -> str:
     """A DKIM selector is one or more DNS labels (RFC 6376 §3.1)."""
     _no_stray_whitespace(text, "DKIM selector")
     if not _SELECTOR.match(text) or ".." in text:
-        raise InputError(f"DKIM selector {text!r} is not a valid selector (letters, digits, '-', '_', '.')")
+        raise InputError(f"DKIM selector {text!r} is not a valid selector (letters, digits, '-', '_', '.')",
+                         "bad_selector")
     return text
 
 

@@ -8,6 +8,10 @@ root or system packages.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from auditapp.core.project import Project
 
 #: Postfix configuration and questionnaire answers of the demo client (package data).
 DEMO_DATA = Path(__file__).with_name("demo_data")
@@ -65,3 +69,22 @@ $TTL 300
 7.100.51.198 IN TXT "Listed in the demo blocklist: spam trap hits"
 """),
 ]
+
+
+def demo_project(nameserver: str) -> Project:
+    """The demo client as a project (DNS only, with its Postfix configuration and answers).
+
+    ``nameserver`` is the ``host:port`` of a running :class:`~auditapp.lab.dnsserver.LabDnsServer`
+    with :data:`DEMO_ZONES`; the GUI starts one for its lifetime and rewrites this field on every open.
+    """
+    from auditapp.core.project import Project
+    from auditapp.postfix import read_texts
+    from auditapp.questionnaire import load_answers_file
+
+    return Project(
+        name="Beispiel GmbH", domain=DEMO_DOMAIN, server_ips=list(DEMO_IPS), dkim_selectors=[DEMO_SELECTOR],
+        dnsbl_zones=[DEMO_DNSBL], nameservers=[nameserver], probe_services=False,
+        answers=load_answers_file(DEMO_DATA / "answers.json"),
+        postfix_config={"origin": "demo: main.cf + master.cf of Beispiel GmbH",
+                        "files": read_texts(DEMO_DATA / "postfix")},
+    )

@@ -1,0 +1,143 @@
+"""Starting the desktop application: Qt, languages, logging, crash dialog, recovery, arguments.
+
+``auditapp`` with no arguments opens the window; ``auditapp FILE.auditproj`` opens that
+project; ``auditapp --self-test`` opens the main window, checks that every page was built and
+quits (the packaged program's smoke test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from auditapp.gui import i18n
+
+log = logging.getLogger("auditapp")
+_translators: list[QTranslator] = []
+
+
+def install_translators(app: QApplication, lang: str) -> None:
+    """Qt's own dialogs (file dialogs, message-box buttons) in ``lang``; English needs none."""
+    for old in _translators:
+        app.removeTranslator(old)
+    _translators.clear()
+    QLocale.setDefault(QLocale(QLocale.Language.German if lang == "de" else QLocale.Language.English))
+    if lang == "en":
+        return
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    for name in ("qtbase", "qt"):
+        translator = QTranslator(app)
+        if translator.load(f"{name}_{lang}", folder):
+            app.installTranslator(translator)
+            _translators.append(translator)
+
+
+def setup_logging(home: Path) -> Path:
+    """A rotating log file under ``home/logs``; it records what happened, never a password."""
+    folder = home / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "auditapp.log"
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
+def install_exception_hook(log_file: Path) -> None:
+    """Unexpected exceptions open a dialog with copyable details instead of vanishing."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        details = "".join(traceback.format_exception(kind, exc, tb))
+        log.error("unexpected error\n%s", details)
+        if QApplication.instance() is None:
+            sys.__excepthook__(kind, exc, tb)
+            return
+        from auditapp.gui.dialogs.error_dialog import ErrorDialog
+
+        ErrorDialog(details, log_file).exec()
+
+    sys.excepthook = hook
+
+
+def app_icon() -> QIcon:
+    from auditapp.paths import asset_dir
+
+    icon = QIcon()
+    folder = asset_dir("resources") / "icons"
+    for size in (16, 32, 48, 64, 128, 256):
+        png = folder / f"auditapp-{size}.png"
+        if png.exists():
+            icon.addFile(str(png))
+    svg = folder / "auditapp.svg"
+    if svg.exists():
+        icon.addFile(str(svg))
+    return icon
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="auditapp", description="auditapp desktop application")
+    parser.add_argument("project", nargs="?", help="a project file to open (.auditproj)")
+    parser.add_argument("--self-test", action="store_true", help="open the main window, check it, and quit")
+    return parser.parse_args(argv)
+
+
+def run_gui(argv: list[str]) -> int:
+    args = parse_args(argv[1:])
+    from auditapp import __version__
+    from auditapp.gui.context import AppContext
+    from auditapp.gui.main_window import MainWindow
+    from auditapp.gui.session import ProjectSession
+    from auditapp.gui.settings import Settings, home_dir
+
+    app = QApplication.instance() or QApplication(argv[:1])
+    app.setApplicationName("auditapp")
+    app.setOrganizationName("auditapp")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("de.auditapp.auditapp")
+    app.setWindowIcon(app_icon())
+    home = home_dir()
+    log_file = setup_logging(home)
+    install_exception_hook(log_file)
+    settings = Settings()
+    lang = settings.gui_language or i18n.system_language()
+    i18n.set_language(lang)
+    install_translators(app, lang)  # type: ignore[arg-type]
+    log.info("auditapp %s starting (GUI language %s)", __version__, lang)
+
+    session = ProjectSession(home / "recovery")
+    ctx = AppContext(session, settings, home)
+    window = MainWindow(ctx)
+    window.show()
+    if args.self_test:
+        return _self_test(app, window)  # type: ignore[arg-type]
+    if args.project:
+        window.open_path(args.project)
+    else:
+        QTimer.singleShot(0, window.offer_recovery)
+    return int(app.exec())
+
+
+def _self_test(app: QApplication, window: object) -> int:
+    """Check that the window and every page were built, then quit (used by the packaged build)."""
+    from auditapp.gui.pages import PAGES
+
+    pages = getattr(window, "pages", {})
+    missing = [key for key in PAGES if key not in pages]
+    app.processEvents()
+    if missing:
+        print(f"auditapp self-test: pages missing: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    print(f"auditapp self-test: main window with {len(pages)} pages OK ({app.platformName()})")
+    window.close()  # type: ignore[attr-defined]
+    return 0

@@ -1,0 +1,41 @@
+"""The interface every page of the main window implements."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+
+from auditapp.gui.context import AppContext
+
+
+class Page(QWidget):
+    """A page in the window's navigation.
+
+    ``key`` is stable (used by ``ctx.navigate`` and tests); ``nav_text_key`` is the GUI text
+    shown in the navigation list. Pages build their widgets in ``__init__`` in the current
+    GUI language; a language switch rebuilds them, so there is no retranslate step to forget.
+    """
+
+    key = ""
+    nav_text_key = ""
+    #: Shown only when a project is open.
+    needs_project = True
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        ctx.session.replaced.connect(self.on_replaced)
+        ctx.session.changed.connect(self._changed)
+
+    def _changed(self, source: object) -> None:
+        if source is not self:
+            self.on_changed(source)
+
+    def on_replaced(self) -> None:
+        """Another project was opened (or none is): reload everything shown."""
+
+    def on_changed(self, source: object) -> None:
+        """The project was edited elsewhere; the default reloads the whole page."""
+        self.on_replaced()
+
+    def shown(self) -> None:
+        """The page became visible (refresh things that are expensive to keep current)."""

@@ -1,0 +1,288 @@
+"""Running an audit: start, cancel, progress, and the results as they arrive.
+
+The audit runs in :class:`~auditapp.gui.workers.AuditWorker` (via the context's
+:class:`~auditapp.gui.context.RunController`); this page only shows what the worker reports.
+Results are appended to a table model row by row, so a long run stays responsive, and a
+cancelled run is kept as what it is: a partial run whose unchecked items are "not tested".
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+)
+
+from auditapp.checks.catalog import catalog
+from auditapp.core.model import Finding, Run, Status
+from auditapp.gui import i18n
+from auditapp.gui.context import AppContext
+from auditapp.gui.dialogs.error_dialog import ErrorDialog
+from auditapp.gui.i18n import tr
+from auditapp.gui.pages.base import Page
+from auditapp.render import severity_label, status_label
+
+#: Status colours that read on light and dark backgrounds alike.
+STATUS_COLOURS = {
+    Status.PASS: QColor(0x2E, 0x8B, 0x57),
+    Status.FAIL: QColor(0xC6, 0x28, 0x28),
+    Status.NOT_TESTED: QColor(0xB8, 0x86, 0x0B),
+    Status.ERROR: QColor(0xB8, 0x86, 0x0B),
+    Status.NOT_APPLICABLE: QColor(0x80, 0x80, 0x80),
+}
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class LiveResultsModel(QAbstractTableModel):
+    """The results of the running audit, newest last."""
+
+    COLUMNS = ("run.col_status", "run.col_severity", "run.col_rule", "run.col_title", "run.col_subject")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Finding] = []
+        self.lang = i18n.language()
+        self.headers = [tr(key) for key in self.COLUMNS]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
+        return len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.headers[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        f = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return status_label(f.status, self.lang)
+            if column == 1:
+                return severity_label(f.severity, self.lang) if f.status is Status.FAIL else ""
+            if column == 2:
+                return f.rule
+            if column == 3:
+                rule = catalog().rules.get(f.rule)
+                return rule.title.get(self.lang) if rule else f.rule
+            return f.subject
+        if role == Qt.ItemDataRole.ForegroundRole and column == 0:
+            return STATUS_COLOURS.get(f.status)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 4:
+            return f.subject
+        return None
+
+    def append(self, finding: Finding) -> None:
+        row = len(self.rows)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self.rows.append(finding)
+        self.endInsertRows()
+
+    def reset(self, findings: list[Finding] | tuple[Finding, ...] = ()) -> None:
+        self.beginResetModel()
+        self.rows = list(findings)
+        self.endResetModel()
+
+
+class RunPage(Page):
+    key = "run"
+    nav_text_key = "window.nav.run"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self._started_at = 0.0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.addWidget(QLabel(f"<h2>{tr('run.heading')}</h2>"))
+        intro = QLabel(tr("run.intro"))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton(tr("run.start"))
+        self.start_button.setToolTip("Ctrl+R")
+        self.start_button.setMinimumHeight(34)
+        self.cancel_button = QPushButton(tr("run.cancel"))
+        self.cancel_button.setMinimumHeight(34)
+        self.findings_button = QPushButton(tr("run.show_findings"))
+        self.findings_button.setMinimumHeight(34)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.findings_button)
+        layout.addLayout(buttons)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setAccessibleName(tr("run.heading"))
+        layout.addWidget(self.progress)
+        self.state = QLabel()
+        self.state.setWordWrap(True)
+        self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.state)
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        self.notes.setVisible(False)
+        layout.addWidget(self.notes)
+        layout.addWidget(QLabel(f"<b>{tr('run.live')}</b>"))
+        self.model = LiveResultsModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName(tr("run.live"))
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((120, 110, 190, 330)):
+            header.resizeSection(column, width)
+        layout.addWidget(self.table, 1)
+
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(250)
+        self._ticker.timeout.connect(self._tick)
+        self._last_label = ""
+        self._done = 0
+        self._total = 0
+
+        runner = ctx.runner
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.findings_button.clicked.connect(lambda: ctx.navigate.emit("findings"))
+        runner.started.connect(self._on_started)
+        runner.progress.connect(self._on_progress)
+        runner.result.connect(self.model.append)
+        runner.result.connect(lambda _f: self.table.scrollToBottom())
+        runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
+        runner.busy_changed.connect(lambda _b: self._update_buttons())
+        ctx.input_validity_changed.connect(lambda _ok: self._update_buttons())
+        self.on_replaced()
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the audit of the open project (Ctrl+R); input problems and setup errors are shown here."""
+        from auditapp.project_run import PrepareError
+
+        ctx = self.ctx
+        if ctx.session.project is None or ctx.runner.busy:
+            return
+        if not ctx.input_ok:
+            self.state.setText(tr("run.invalid_input", problems="; ".join(ctx.input_problems.values())))
+            return
+        try:
+            prepared = ctx.runner.prepare()
+        except PrepareError as exc:
+            self.state.setText(tr("run.cannot_start", reason=str(exc)))
+            return
+        notes = [tr("run.warning", text=w) for w in prepared.warnings]
+        if not prepared.target.services:
+            notes.append(tr("run.services_off"))
+        self.notes.setText("\n".join(notes))
+        self.notes.setVisible(bool(notes))
+        self.model.reset()
+        self.progress.setRange(0, 0)  # busy until the engine says how many steps there are
+        self.state.setText(tr("run.preparing"))
+        self._started_at = time.monotonic()
+        self._done = self._total = 0
+        self._last_label = ""
+        ctx.runner.start(prepared)
+        self._ticker.start()
+
+    def cancel(self) -> None:
+        if self.ctx.runner.busy:
+            self.ctx.runner.cancel()
+            self.cancel_button.setEnabled(False)
+            self.state.setText(tr("run.cancelling"))
+
+    # -- runner events --------------------------------------------------------------------------
+
+    def _elapsed(self) -> str:
+        return f"{time.monotonic() - self._started_at:.1f}" if self._started_at else "0"
+
+    def _on_started(self, total: int) -> None:
+        self._total = total
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(0)
+
+    def _on_progress(self, done: int, total: int, label: str) -> None:
+        self._done, self._total, self._last_label = done, total, label
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _tick(self) -> None:
+        runner = self.ctx.runner
+        if runner.busy and not (runner.worker and runner.worker.cancelling):
+            self.state.setText(tr("run.running", done=self._done, total=self._total, elapsed=self._elapsed(),
+                                  label=self._last_label or "…"))
+
+    def _on_finished(self, run: Run) -> None:
+        self._ticker.stop()
+        self.model.reset(run.findings)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        counts = {s: sum(f.status is s for f in run.findings) for s in Status}
+        if run.cancelled:
+            self.state.setText(tr("run.cancelled", elapsed=self._elapsed()))
+        else:
+            self.state.setText(tr("run.finished", elapsed=self._elapsed(), passed=counts[Status.PASS],
+                                  failed=counts[Status.FAIL],
+                                  untested=counts[Status.NOT_TESTED] + counts[Status.ERROR]))
+        self._update_buttons()
+
+    def _on_failed(self, details: str) -> None:
+        self._ticker.stop()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.state.setText(tr("run.failed"))
+        log_file = self.ctx.home / "logs" / "auditapp.log"
+        import logging
+
+        logging.getLogger(__name__).error("audit failed\n%s", details)
+        ErrorDialog(details, log_file, self).open()
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def _update_buttons(self) -> None:
+        ctx = self.ctx
+        busy = ctx.runner.busy
+        has = ctx.session.project is not None
+        self.start_button.setEnabled(has and not busy and ctx.input_ok)
+        self.start_button.setToolTip("Ctrl+R" if ctx.input_ok else "; ".join(ctx.input_problems.values()))
+        self.cancel_button.setEnabled(busy and not (ctx.runner.worker and ctx.runner.worker.cancelling))
+        self.findings_button.setEnabled(has and not busy and bool(ctx.session.project and ctx.session.project.runs))
+
+    def on_replaced(self) -> None:
+        project = self.ctx.session.project
+        if not self.ctx.runner.busy:
+            self.model.reset(project.runs[-1].findings if project and project.runs else ())
+            self.notes.setVisible(False)
+            if project is not None:
+                from auditapp.report.texts import format_datetime
+
+                last = format_datetime(project.runs[-1].started, i18n.language()) if project.runs else tr("run.never")
+                self.state.setText(tr("run.idle", last=last))
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+        self._update_buttons()
+
+    def on_changed(self, source: object) -> None:
+        if source is not self.ctx.runner:
+            self._update_buttons()

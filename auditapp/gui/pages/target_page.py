@@ -1,0 +1,382 @@
+"""The target form: domain, servers, hosts, DNS, services and the test account.
+
+Each field is checked as it is typed with the same functions the CLI and the project loader
+use. A valid value is written to the project at once (so autosave and recovery have it); an
+invalid one stays in the field with its message, is not stored, and blocks the Run button
+through :meth:`AppContext.set_input_problem` until it is fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from auditapp.core.project import Project
+from auditapp.core.validation import (
+    InputError,
+    display_domain,
+    normalize_domain,
+    parse_ip,
+    parse_port_override,
+    validate_helo,
+    validate_selector,
+)
+from auditapp.gui.context import AppContext
+from auditapp.gui.i18n import tr
+from auditapp.gui.pages.base import Page
+from auditapp.gui.widgets.fields import ValidatedLineEdit, ValidatedListEdit
+
+
+def _nameserver(text: str) -> str:
+    from auditapp.dnsclient import parse_nameserver
+
+    try:
+        ns = parse_nameserver(text)
+    except ValueError as exc:
+        raise InputError(str(exc), "invalid") from None
+    return f"{ns.address}:{ns.port}"
+
+
+def _account(text: str) -> str:
+    if len(text) > 320 or any(c.isspace() for c in text) or not text.isprintable():
+        raise InputError(tr("target.account_invalid"), "invalid")
+    return text
+
+
+def _port(text: str) -> str:
+    return parse_port_override(text)[0]
+
+
+class TargetPage(Page):
+    key = "target"
+    nav_text_key = "window.nav.target"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self._loading = False
+        self._discover = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(24, 18, 24, 18)
+        heading = QLabel(f"<h2>{tr('target.heading')}</h2>")
+        layout.addWidget(heading)
+        intro = QLabel(tr("target.intro"))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        self.name = QLineEdit()
+        self.name.setMaxLength(200)
+        self.domain = ValidatedLineEdit(normalize_domain, required=True, placeholder="beispiel.de",
+                                        accessible=tr("target.domain"))
+        self.server_ips = ValidatedListEdit(parse_ip, placeholder="192.0.2.10\n2001:db8::10",
+                                            accessible=tr("target.server_ips"))
+        self.helo = ValidatedLineEdit(validate_helo, placeholder="mail.beispiel.de", accessible=tr("target.helo"))
+        self.mx_hosts = ValidatedListEdit(normalize_domain, placeholder="mx1.beispiel.de",
+                                          accessible=tr("target.mx_hosts"))
+        self.client_hosts = ValidatedListEdit(normalize_domain, placeholder="mail.beispiel.de",
+                                              accessible=tr("target.client_hosts"))
+        self.discover_button = QPushButton(tr("target.discover"))
+        self.discover_button.setToolTip(tr("target.discover_tip"))
+        self.discover_note = QLabel()
+        self.discover_note.setWordWrap(True)
+        self.discover_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.dkim_selectors = ValidatedListEdit(validate_selector, placeholder="mail\nselector1",
+                                                accessible=tr("target.dkim_selectors"), lines=2)
+        self.dnsbl_zones = ValidatedListEdit(normalize_domain, accessible=tr("target.dnsbl_zones"))
+        self.nameservers = ValidatedListEdit(_nameserver, placeholder="192.0.2.53\n127.0.0.1:5353",
+                                             accessible=tr("target.nameservers"), lines=2)
+        self.ports = ValidatedListEdit(_port, placeholder="smtp=2525", accessible=tr("target.ports"), lines=2)
+        self.probe_services = QCheckBox(tr("target.probe_services"))
+        self.relay_test = QCheckBox(tr("target.relay_test"))
+        self.account = ValidatedLineEdit(_account, placeholder="audit-test@beispiel.de",
+                                         accessible=tr("target.account"))
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setAccessibleName(tr("target.password"))
+        self.store_password = QPushButton(tr("target.store_password"))
+        self.forget_password = QPushButton(tr("target.forget_password"))
+        self.password_note = QLabel()
+        self.password_note.setWordWrap(True)
+
+        client = self._group(layout, "target.group_client")
+        self._row(client, "target.name", self.name)
+        self._row(client, "target.domain", self.domain, "target.domain_tip")
+        servers = self._group(layout, "target.group_servers")
+        self._row(servers, "target.server_ips", self.server_ips, "target.server_ips_tip")
+        self._row(servers, "target.helo", self.helo, "target.helo_tip")
+        hosts = self._group(layout, "target.group_hosts")
+        self._row(hosts, "target.mx_hosts", self.mx_hosts, "target.mx_hosts_tip")
+        self._row(hosts, "target.client_hosts", self.client_hosts, "target.client_hosts_tip")
+        discover_row = QHBoxLayout()
+        discover_row.addWidget(self.discover_button)
+        discover_row.addWidget(self.discover_note, 1)
+        hosts.addRow("", discover_row)
+        dns = self._group(layout, "target.group_dns")
+        self._row(dns, "target.dkim_selectors", self.dkim_selectors, "target.dkim_selectors_tip")
+        self._row(dns, "target.dnsbl_zones", self.dnsbl_zones, "target.dnsbl_zones_tip")
+        self._row(dns, "target.nameservers", self.nameservers, "target.nameservers_tip")
+        services = self._group(layout, "target.group_services")
+        self.probe_services.setToolTip(tr("target.probe_services_tip"))
+        self.relay_test.setToolTip(tr("target.relay_test_tip"))
+        services.addRow("", self.probe_services)
+        services.addRow("", self.relay_test)
+        self._row(services, "target.ports", self.ports, "target.ports_tip")
+        self._row(services, "target.account", self.account, "target.account_tip")
+        password_row = QHBoxLayout()
+        password_row.addWidget(self.password, 1)
+        password_row.addWidget(self.store_password)
+        password_row.addWidget(self.forget_password)
+        self.password.setToolTip(tr("target.password_tip"))
+        self._row(services, "target.password", password_row)
+        services.addRow("", self.password_note)
+        layout.addStretch(1)
+
+        self._bind()
+        self.on_replaced()
+
+    # -- layout helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _group(layout: QVBoxLayout, title_key: str) -> QFormLayout:
+        box = QGroupBox(tr(title_key))
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(box)
+        return form
+
+    @staticmethod
+    def _row(form: QFormLayout, label_key: str, field: QWidget | QHBoxLayout, tip_key: str = "") -> None:
+        label = QLabel(tr(label_key))
+        if tip_key:
+            label.setToolTip(tr(tip_key))
+            if isinstance(field, QWidget):
+                field.setToolTip(tr(tip_key))
+        if isinstance(field, QWidget):
+            label.setBuddy(getattr(field, "edit", field))
+        form.addRow(label, field)
+
+    # -- binding fields to the project ---------------------------------------------------------
+
+    def _bind(self) -> None:
+        def store(setter: Callable[[Project], None]) -> Callable[[], None]:
+            def apply() -> None:
+                if not self._loading:
+                    self.ctx.session.edit(setter, self)
+            return apply
+
+        self.name.textEdited.connect(store(lambda p: setattr(p, "name", " ".join(self.name.text().split()))))
+        self._validated(self.domain, lambda p: setattr(p, "domain", normalize_domain(self.domain.text())))
+        self._validated(self.server_ips,
+                        lambda p: setattr(p, "server_ips", [parse_ip(v) for v in self.server_ips.values()]))
+        self._validated(self.helo, lambda p: setattr(p, "helo", self.helo.text() or None))
+        self._validated(self.mx_hosts, lambda p: setattr(p, "mx_hosts", self._hosts(self.mx_hosts)))
+        self._validated(self.client_hosts, lambda p: setattr(p, "client_hosts", self._hosts(self.client_hosts)))
+        self._validated(self.dkim_selectors, lambda p: setattr(p, "dkim_selectors", self.dkim_selectors.values()))
+        self._validated(self.dnsbl_zones, lambda p: setattr(p, "dnsbl_zones", self._hosts(self.dnsbl_zones)))
+        self._validated(self.nameservers, lambda p: setattr(p, "nameservers", self.nameservers.values()))
+        self._validated(self.ports, lambda p: setattr(p, "ports", dict(
+            parse_port_override(v) for v in self.ports.values())))
+        self._validated(self.account, lambda p: setattr(p, "test_account", self.account.text() or None))
+        self.account.edited.connect(self._update_password_note)
+        self.probe_services.toggled.connect(store(lambda p: setattr(p, "probe_services",
+                                                                    self.probe_services.isChecked())))
+        self.relay_test.toggled.connect(store(lambda p: setattr(p, "relay_test", self.relay_test.isChecked())))
+        self.store_password.clicked.connect(self._store_password)
+        self.forget_password.clicked.connect(self._forget_password)
+        self.discover_button.clicked.connect(self.discover)
+
+    def _validated(self, field: ValidatedLineEdit | ValidatedListEdit, setter: Callable[[Project], None]) -> None:
+        def apply() -> None:
+            self._report_validity()
+            if not self._loading and field.valid:
+                self.ctx.session.edit(setter, self)
+
+        field.edited.connect(apply)
+
+    @staticmethod
+    def _hosts(field: ValidatedListEdit) -> list[str]:
+        return list(dict.fromkeys(normalize_domain(v) for v in field.values()))
+
+    def _fields(self) -> dict[str, ValidatedLineEdit | ValidatedListEdit]:
+        return {"target.domain": self.domain, "target.server_ips": self.server_ips, "target.helo": self.helo,
+                "target.mx_hosts": self.mx_hosts, "target.client_hosts": self.client_hosts,
+                "target.dkim_selectors": self.dkim_selectors, "target.dnsbl_zones": self.dnsbl_zones,
+                "target.nameservers": self.nameservers, "target.ports": self.ports, "target.account": self.account}
+
+    def _report_validity(self) -> None:
+        bad = [tr(key) for key, field in self._fields().items() if not field.valid]
+        problem = tr("target.invalid_fields", fields=", ".join(bad)) if bad and self.ctx.session.project else ""
+        self.ctx.set_input_problem(self.key, problem)
+
+    @property
+    def valid(self) -> bool:
+        return all(field.valid for field in self._fields().values())
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def on_replaced(self) -> None:
+        project = self.ctx.session.project
+        self.setEnabled(project is not None)
+        self._loading = True
+        try:
+            if project is None:
+                for field in self._fields().values():
+                    if isinstance(field, ValidatedListEdit):
+                        field.set_values([])
+                    else:
+                        field.set_text("")
+                self.name.clear()
+            else:
+                self._load(project)
+        finally:
+            self._loading = False
+        self.discover_note.clear()
+        self._report_validity()
+        self._update_password_note()
+
+    def _load(self, p: Project) -> None:
+        self.name.setText(p.name)
+        self.domain.set_text(p.display_domain)
+        self.server_ips.set_values(p.server_ips)
+        self.helo.set_text(p.helo or "")
+        self.mx_hosts.set_values([display_domain(h) for h in p.mx_hosts])
+        self.client_hosts.set_values([display_domain(h) for h in p.client_hosts])
+        self.dkim_selectors.set_values(p.dkim_selectors)
+        self.dnsbl_zones.set_values(p.dnsbl_zones)
+        self.nameservers.set_values(p.nameservers)
+        self.ports.set_values([f"{service}={port}" for service, port in p.ports.items()])
+        self.probe_services.setChecked(p.probe_services)
+        self.relay_test.setChecked(p.relay_test)
+        self.account.set_text(p.test_account or "")
+        self.password.clear()
+
+    def on_changed(self, source: object) -> None:
+        # Another page (or a run) changed the project; the form only shows target fields,
+        # which only this page edits, so there is nothing to reload unless a project was restored.
+        pass
+
+    # -- test account password (keyring only) ---------------------------------------------------
+
+    def _update_password_note(self) -> None:
+        user = self.account.text() if self.account.valid else ""
+        has_user = bool(user)
+        self.password.setEnabled(has_user)
+        self.store_password.setEnabled(has_user)
+        self.forget_password.setEnabled(has_user)
+        if not has_user:
+            self.password_note.clear()
+            return
+        from auditapp.credentials import CredentialError, backend_problem, get_password
+
+        problem = backend_problem()
+        if problem:
+            self.password_note.setText(tr("target.keyring_problem", reason=problem))
+            return
+        try:
+            stored = bool(get_password(user, prompt=False))
+        except CredentialError:
+            stored = False
+        except Exception as exc:  # a keyring backend that fails in its own way
+            self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
+            return
+        self.password_note.setText(tr("target.password_stored" if stored else "target.password_missing", user=user))
+
+    def _store_password(self) -> None:
+        from auditapp.credentials import set_password
+
+        user, secret = self.account.text(), self.password.text()
+        if not user or not secret:
+            return
+        try:
+            set_password(user, secret)
+        except Exception as exc:  # CredentialError or the backend's own error
+            self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
+            return
+        finally:
+            self.password.clear()  # the secret does not linger in the widget
+        self._update_password_note()
+        self.ctx.status.emit(tr("target.password_saved", user=user))
+
+    def _forget_password(self) -> None:
+        from auditapp.credentials import delete_password
+
+        if self.account.text():
+            try:
+                delete_password(self.account.text())
+            except Exception as exc:
+                self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
+                return
+        self._update_password_note()
+
+    # -- discovery ------------------------------------------------------------------------------
+
+    def discover(self) -> None:
+        """Fill MX and client hosts from DNS, in a worker thread."""
+        from auditapp.gui.workers import DiscoverWorker
+        from auditapp.project_run import PrepareError
+
+        if self.ctx.session.project is None or self._discover is not None or not self.domain.valid:
+            return
+        try:
+            prepared = self.ctx.runner.prepare()
+        except PrepareError as exc:
+            self.discover_note.setText(tr("target.discover_failed", reason=str(exc)))
+            return
+        worker = DiscoverWorker(prepared, self)
+        worker.found.connect(self._discovered)
+        worker.failed.connect(lambda reason: self.discover_note.setText(tr("target.discover_failed", reason=reason)))
+        worker.finished.connect(self._discover_done)
+        self._discover = worker
+        self.discover_button.setEnabled(False)
+        self.discover_note.setText(tr("target.discovering"))
+        worker.start()
+
+    def _discover_done(self) -> None:
+        worker, self._discover = self._discover, None
+        if worker is not None:
+            worker.deleteLater()
+        self.discover_button.setEnabled(True)
+
+    def _discovered(self, discovery: Any) -> None:
+        from auditapp.collectors.service_facts import Role
+
+        mx = [h.name for h in discovery.hosts_with(Role.MX)]
+        clients = [h.name for h in discovery.hosts if Role.SUBMISSION in h.roles or Role.MAILBOX in h.roles]
+        if mx:
+            self.mx_hosts.set_values([display_domain(h) for h in mx])
+        if clients:
+            self.client_hosts.set_values([display_domain(h) for h in clients])
+        if mx or clients:
+            self.ctx.session.edit(lambda p: (setattr(p, "mx_hosts", mx or p.mx_hosts),
+                                             setattr(p, "client_hosts", clients or p.client_hosts)), self)
+            lines = [f"{h.name} ({'; '.join(h.sources)})" for h in discovery.hosts]
+            note = tr("target.discovered", hosts=", ".join(lines))
+        else:
+            note = tr("target.discovered_none")
+        if discovery.failures:
+            note += "\n" + tr("target.discover_incomplete", count=len(discovery.failures))
+        self.discover_note.setText(note)
+        self._report_validity()
+

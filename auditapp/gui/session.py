@@ -1,0 +1,193 @@
+"""The open project: its file, unsaved changes, autosave to a recovery file, crash recovery.
+
+The window never edits a :class:`Project` directly. Pages call :meth:`ProjectSession.edit`,
+which applies the change, marks the project modified and tells every page (``changed``,
+with the page that made the change so it does not reload the field being typed in).
+
+Never lose work:
+
+* Saves go through :func:`auditapp.core.project_io.save_project` (atomic, keeps ``.bak``).
+* While there are unsaved changes, a copy is written to a recovery file every minute (and
+  after each finished run). A clean close or a save removes it; after a crash or ``kill -9``
+  it is still there, and the next start offers to restore it. The recovery file holds the
+  path of the project it belongs to, so the restored project saves back to the same file.
+* Recovery files carry the writer's process id; a file whose writer still runs belongs to
+  another open window and is left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from auditapp.core.atomic import write_atomic
+from auditapp.core.project import Project
+from auditapp.core.project_io import load_project, project_from_document, project_to_document, save_project
+
+AUTOSAVE_MS = 60_000
+PROJECT_SUFFIX = ".auditproj"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """An unsaved project left behind by a crashed window."""
+
+    file: Path
+    original: str | None  # the project file it belongs to, if it had one
+    saved_at: str
+    name: str
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but not ours (or we cannot tell): leave it alone
+    return True
+
+
+class ProjectSession(QObject):
+    #: A different project was opened, created or closed (pages reload everything).
+    replaced = Signal()
+    #: The project was edited; the argument is the object that made the change (or None).
+    changed = Signal(object)
+    modified_changed = Signal(bool)
+    path_changed = Signal()
+
+    def __init__(self, recovery_dir: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project: Project | None = None
+        self.path: Path | None = None
+        self._modified = False
+        self.recovery_dir = recovery_dir
+        self.recovery_dir.mkdir(parents=True, exist_ok=True)
+        self._timer = QTimer(self)
+        self._timer.setInterval(AUTOSAVE_MS)
+        self._timer.timeout.connect(self.autosave)
+        self._timer.start()
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def modified(self) -> bool:
+        return self._modified
+
+    def _set_modified(self, value: bool) -> None:
+        if value != self._modified:
+            self._modified = value
+            self.modified_changed.emit(value)
+
+    @property
+    def display_name(self) -> str:
+        if self.path is not None:
+            return self.path.name
+        if self.project is not None:
+            return self.project.name or self.project.display_domain
+        return ""
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def new(self, project: Project) -> None:
+        self._replace(project, None, modified=True)
+
+    def open(self, path: str | os.PathLike[str]) -> None:
+        """Load ``path``; raises ProjectError with a one-line reason and changes nothing."""
+        project = load_project(path)
+        self._replace(project, Path(path), modified=False)
+
+    def close(self) -> None:
+        self.discard_recovery()
+        self._replace(None, None, modified=False)
+
+    def _replace(self, project: Project | None, path: Path | None, *, modified: bool) -> None:
+        self.discard_recovery()
+        self.project, self.path = project, path
+        self._set_modified(modified)
+        self.path_changed.emit()
+        self.replaced.emit()
+
+    def edit(self, change: Callable[[Project], object], source: object = None) -> None:
+        """Apply ``change`` to the project and announce it; exceptions propagate with nothing marked."""
+        if self.project is None:
+            return
+        change(self.project)
+        self._set_modified(True)
+        self.changed.emit(source)
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Save atomically (to ``path`` for Save As); raises ProjectError or OSError."""
+        if self.project is None:
+            raise ValueError("no project is open")
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("the project has no file yet; choose one with Save As")
+        save_project(self.project, target)
+        moved = target != self.path
+        self.path = target
+        self._set_modified(False)
+        self.discard_recovery()
+        if moved:
+            self.path_changed.emit()
+        return target
+
+    # -- recovery -----------------------------------------------------------------------------
+
+    @property
+    def recovery_file(self) -> Path:
+        return self.recovery_dir / f"recovery-{os.getpid()}{PROJECT_SUFFIX}"
+
+    def autosave(self) -> bool:
+        """Write the recovery copy if there are unsaved changes; True when one was written."""
+        if self.project is None or not self._modified:
+            return False
+        document = project_to_document(self.project)
+        document["recovery"] = {"original": str(self.path) if self.path else None,
+                                "saved_at": datetime.now(UTC).isoformat(timespec="seconds"), "pid": os.getpid()}
+        write_atomic(self.recovery_file, json.dumps(document, ensure_ascii=False).encode("utf-8"))
+        return True
+
+    def discard_recovery(self) -> None:
+        self.recovery_file.unlink(missing_ok=True)
+
+    def find_recoveries(self) -> list[Recovery]:
+        """Recovery files of windows that are no longer running, newest first."""
+        found = []
+        for file in self.recovery_dir.glob(f"recovery-*{PROJECT_SUFFIX}"):
+            try:
+                pid = int(file.stem.split("-", 1)[1])
+                info = json.loads(file.read_text(encoding="utf-8")).get("recovery", {})
+            except (ValueError, OSError, AttributeError):
+                continue
+            if _pid_alive(pid):
+                continue
+            name = ""
+            try:
+                doc = json.loads(file.read_text(encoding="utf-8"))
+                name = doc["project"].get("name") or doc["project"].get("domain", "")
+            except (ValueError, KeyError, AttributeError, OSError):
+                pass
+            found.append(Recovery(file, info.get("original"), str(info.get("saved_at", "")), str(name)))
+        return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+    def restore(self, recovery: Recovery) -> None:
+        """Open the recovered project as unsaved changes to its original file; the copy is then removed."""
+        doc = json.loads(recovery.file.read_text(encoding="utf-8"))
+        doc.pop("recovery", None)
+        project = project_from_document(doc, recovery.file)
+        self._replace(project, Path(recovery.original) if recovery.original else None, modified=True)
+        recovery.file.unlink(missing_ok=True)
+        self.autosave()  # keep a recovery copy under our own pid right away
+
+    @staticmethod
+    def drop_recovery(recovery: Recovery) -> None:
+        recovery.file.unlink(missing_ok=True)

@@ -1,0 +1,105 @@
+"""Turning a project into a ready-to-run audit: target, resolver, engine settings, Postfix config.
+
+The CLI (``audit --project``) and the GUI's Run button both start from a :class:`Project` and
+must audit exactly the same thing, so the decisions live here and not in either front end:
+which resolvers (the project's, else the caller's default, else the system's), how the stored
+Postfix texts become a configuration (a stored text that no longer parses becomes a
+``not_tested`` reason, not a crash), and where the test account's password comes from (the
+system keyring only).
+
+Nothing here touches the network; :meth:`PreparedAudit.make_dns` creates the client in the
+thread that will use it, because a DNS client belongs to one event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from auditapp.core.project import Project
+from auditapp.core.target import AuditTarget
+from auditapp.dnsclient import DnsClient, Nameserver, parse_nameserver
+from auditapp.engine import EngineConfig
+from auditapp.postfix import PostfixConfigError, PostfixLoadFailure, config_from_texts
+
+
+class PrepareError(ValueError):
+    """The project cannot be audited as it stands; one line that says why."""
+
+
+@dataclass(frozen=True)
+class PreparedAudit:
+    target: AuditTarget
+    config: EngineConfig
+    nameservers: tuple[Nameserver, ...]  # empty: the system's resolvers
+    timeout: float
+    #: Things the user should know before trusting the result ("no password in the keyring").
+    warnings: tuple[str, ...] = field(default=())
+
+    def make_dns(self) -> DnsClient:
+        if self.nameservers:
+            return DnsClient(list(self.nameservers), timeout=self.timeout)
+        return DnsClient.from_system(timeout=self.timeout)
+
+    @property
+    def resolver_text(self) -> str:
+        return ", ".join(f"{n.address}:{n.port}" for n in self.nameservers) or "system"
+
+
+def project_postfix(project: Project) -> object:
+    """The stored configuration, parsed; a stored text that no longer parses is reported, not fatal."""
+    if project.postfix_config is None:
+        return None
+    try:
+        return config_from_texts(project.postfix_config["files"], project.postfix_config.get("origin", "project"))
+    except PostfixConfigError as exc:
+        return PostfixLoadFailure(str(exc))
+
+
+def _keyring_password(account: str) -> str | None:
+    from auditapp.credentials import get_password
+
+    return get_password(account, prompt=False)
+
+
+def prepare_project_audit(
+    project: Project,
+    *,
+    default_nameservers: Sequence[str] = (),
+    timeout: float = 5.0,
+    services: bool = True,
+    ca_file: str | None = None,
+    password_lookup: Callable[[str], str | None] = _keyring_password,
+) -> PreparedAudit:
+    """Everything an audit of ``project`` needs; raises :class:`PrepareError` for unusable settings.
+
+    ``password_lookup`` returns the test account's password or ``None``; a failure of the keyring
+    becomes a warning, because the audit is still worth running without the logged-in checks.
+    """
+    if not timeout > 0 or timeout != timeout or timeout > 300:
+        raise PrepareError(f"timeout {timeout!r}: choose a number of seconds between 0.1 and 300")
+    texts = list(project.nameservers) or list(default_nameservers)
+    try:
+        servers = tuple(parse_nameserver(t) for t in texts)
+    except ValueError as exc:
+        raise PrepareError(f"resolver: {exc}") from None
+    if not servers:
+        try:
+            DnsClient.from_system(timeout=timeout)
+        except Exception as exc:  # no resolv.conf, unreadable registry, ...
+            raise PrepareError(f"no system resolver configured ({exc}); enter a resolver in the settings") from None
+    target = replace(project.to_target(), ca_file=ca_file, services=services and project.probe_services,
+                     postfix_origin=(project.postfix_config or {}).get("origin"))
+    warnings: list[str] = []
+    password = None
+    if target.account and services:
+        try:
+            password = password_lookup(target.account)
+        except Exception as exc:  # CredentialError and anything a keyring backend raises
+            warnings.append(str(exc))
+        if password is None and not warnings:
+            warnings.append(f"no password for {target.account} in the system keyring; "
+                            "the checks that need a login are skipped")
+    config = EngineConfig(timeout=timeout, account_password=password, postfix=project_postfix(project))
+    return PreparedAudit(target=target, config=config, nameservers=servers, timeout=timeout,
+                         warnings=tuple(warnings))

@@ -1,0 +1,91 @@
+"""Running audits from the window: live results, cancelling, the self-test, switching language."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from auditapp.core.model import Status
+from auditapp.gui.demo_project import demo_nameserver
+from auditapp.lab.demo import DEMO_ZONES, demo_project
+from auditapp.lab.dnsserver import LabDnsServer, RecordSet
+
+
+def test_demo_run_streams_results_and_is_recorded(window, ctx, qtbot) -> None:
+    ctx.session.new(demo_project(demo_nameserver()))
+    window.run_audit()
+    page = window.pages["run"]
+    assert window.current_key() == "run"
+    arrived: list[object] = []
+    ctx.runner.result.connect(arrived.append)
+    with qtbot.waitSignal(ctx.runner.finished, timeout=60000) as finished:
+        pass
+    run = finished.args[0]
+    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10000)
+    assert not run.cancelled and len(run.findings) > 50
+    assert arrived and len(arrived) == len(run.findings)  # every result arrived live, one by one
+    assert ctx.session.project.runs == [run] and ctx.session.modified
+    assert ctx.session.recovery_file.exists()  # a finished run is in the recovery copy at once
+    assert page.model.rowCount() == len(run.findings)
+    assert "Fertig" in page.state.text() and page.findings_button.isEnabled()
+    assert any(f.status is Status.FAIL for f in run.findings)
+    assert page.notes.isVisible() and "Nur DNS" in page.notes.text()
+
+
+def test_cancel_stops_a_run_against_a_silent_resolver(window, ctx, qtbot) -> None:
+    # Every answer is delayed far beyond the timeout: without cancelling, this run takes minutes.
+    with LabDnsServer(RecordSet.from_zone_text(DEMO_ZONES), latency=120.0) as silent:
+        project = demo_project(silent.address)
+        ctx.settings.timeout = 60.0
+        ctx.session.new(project)
+        page = window.pages["run"]
+        page.start()
+        qtbot.waitUntil(lambda: ctx.runner.total > 0, timeout=10000)
+        assert page.cancel_button.isEnabled() and not page.start_button.isEnabled()
+        with qtbot.waitSignal(ctx.runner.finished, timeout=15000) as finished:
+            page.cancel_button.click()
+        qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=15000)
+    run = finished.args[0]
+    assert run.cancelled
+    assert any(f.status is Status.NOT_TESTED for f in run.findings)
+    # No verdict from silence:
+    assert not any(f.status is Status.FAIL and f.rule.startswith("SPF") for f in run.findings)
+    assert "Abgebrochen" in page.state.text()
+    assert page.start_button.isEnabled()
+
+
+def test_invalid_project_settings_are_explained_not_crashed(window, ctx) -> None:
+    project = demo_project("127.0.0.1:53")
+    ctx.session.new(project)
+    ctx.settings.timeout = 0.0
+    window.pages["run"].start()
+    assert not ctx.runner.busy
+    assert "timeout" in window.pages["run"].state.text()
+
+
+def test_language_switch_rebuilds_the_window_and_keeps_the_project(window, ctx) -> None:
+    ctx.session.new(demo_project("127.0.0.1:53"))
+    window.go("run")
+    window.set_language("en")
+    try:
+        assert window.current_key() == "run"
+        labels = [window.nav.item(i).text() for i in range(window.nav.count())]
+        assert "Target" in labels and "Findings" in labels
+        assert window.pages["run"].start_button.text() == "Run audit"
+        assert ctx.session.project.name == "Beispiel GmbH"
+        assert ctx.settings.gui_language == "en"
+    finally:
+        window.set_language("de")
+    assert window.pages["run"].start_button.text() == "Audit starten"
+
+
+def test_self_test_flag_opens_the_window_and_quits(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "AUDITAPP_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "auditapp", "--self-test"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "main window with 8 pages OK" in done.stdout
+    version = subprocess.run([sys.executable, "-m", "auditapp", "--version"], capture_output=True, text=True)
+    assert version.stdout.startswith("auditapp ")

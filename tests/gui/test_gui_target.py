@@ -1,0 +1,110 @@
+"""The target form: validation as you type, Run blocked by invalid input, keyring-only passwords."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from auditapp.core.project import Project
+from auditapp.core.project_io import load_project
+
+
+@pytest.fixture
+def target_page(window, ctx):
+    ctx.session.new(Project(name="Bäckerei", domain="example.com"))
+    window.go("target")
+    return window.pages["target"]
+
+
+def test_invalid_input_has_a_message_beside_the_field_and_blocks_run(target_page, window, ctx, qtbot) -> None:
+    page = target_page
+    run_page = window.pages["run"]
+    assert window.act_run.isEnabled() and run_page.start_button.isEnabled()
+    page.server_ips.edit.setPlainText("192.0.2.10\n192.0.2.20:25")
+    assert not page.server_ips.valid
+    assert page.server_ips.error.isVisibleTo(page) and "Zeile 2" in page.server_ips.error.text()
+    assert "Port angehängt" in page.server_ips.error.text()
+    assert not window.act_run.isEnabled() and not run_page.start_button.isEnabled()
+    assert "IP-Adressen" in ctx.input_problems["target"]
+    assert ctx.session.project.server_ips == []  # the invalid list was not stored
+    page.server_ips.edit.setPlainText("192.0.2.10\n192.0.2.20")
+    assert page.server_ips.valid and window.act_run.isEnabled()
+    assert ctx.session.project.server_ips == ["192.0.2.10", "192.0.2.20"]
+
+
+def test_domain_messages_and_idn(target_page, ctx) -> None:
+    page = target_page
+    page.domain.edit.setText("a" * 64 + ".example")
+    assert "64 Zeichen" in page.domain.error.text()
+    page.domain.edit.setText("https://example.com/")
+    assert "URL" in page.domain.error.text()
+    page.domain.edit.setText("")
+    assert page.domain.error.text() == "Pflichtfeld."
+    assert ctx.session.project.domain == "example.com"
+    page.domain.edit.setText("bücher.example")
+    assert page.domain.valid and ctx.session.project.domain == "xn--bcher-kva.example"
+    page.mx_hosts.edit.setPlainText("mx.bücher.example")
+    assert ctx.session.project.mx_hosts == ["mx.xn--bcher-kva.example"]
+    page.ports.edit.setPlainText("smtp=2525\nfoo=1")
+    assert not page.ports.valid
+    page.ports.edit.setPlainText("smtp=2525")
+    assert ctx.session.project.ports == {"smtp": 2525}
+    assert ctx.session.modified
+
+
+def test_english_messages(qapp, gui_home, window, ctx) -> None:
+    window.set_language("en")
+    ctx.session.new(Project(name="X", domain="example.com"))
+    page = window.pages["target"]
+    page.helo.edit.setText("mail example")
+    assert page.helo.error.text() == "Must not contain spaces."
+    window.set_language("de")
+
+
+def test_password_goes_to_the_keyring_never_to_the_project_file(target_page, ctx, tmp_path: Path) -> None:
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        if os.environ.get("CI"):
+            pytest.fail("CI runs the tests through tests/lab/with-keyring.sh; no D-Bus session here")
+        pytest.skip("no D-Bus session (run through tests/lab/with-keyring.sh)")
+    from auditapp.credentials import delete_password, get_password
+
+    page = target_page
+    user, secret = "gui-test@example.com", "Geheim-4711-ÄÖÜ"
+    page.account.edit.setText(user)
+    assert "Kein Passwort" in page.password_note.text()
+    page.password.setText(secret)
+    page.store_password.click()
+    try:
+        assert page.password.text() == ""  # the widget does not keep the secret
+        assert get_password(user, prompt=False) == secret
+        assert "liegt im Schlüsselbund" in page.password_note.text()
+        path = tmp_path / "p.auditproj"
+        ctx.session.save(path)
+        raw = path.read_text("utf-8")
+        assert secret not in raw and user in raw
+        assert load_project(path).test_account == user
+        recovery_written = ctx.session.autosave() or True
+        assert recovery_written
+        for file in [*ctx.home.rglob("*")]:
+            if file.is_file():
+                assert secret.encode() not in file.read_bytes(), file
+        assert "password" not in json.loads(raw)["project"]
+        page.forget_password.click()
+        assert "Kein Passwort" in page.password_note.text()
+    finally:
+        delete_password(user)
+
+
+@pytest.mark.lab
+def test_discover_fills_hosts_from_real_dns(bind_lab, window, ctx, qtbot) -> None:
+    ctx.session.new(Project(name="Lab", domain="svc.test", nameservers=[f"127.0.0.1:{bind_lab.port}"]))
+    page = window.pages["target"]
+    page.discover_button.click()
+    qtbot.waitUntil(lambda: page._discover is None and page.discover_button.isEnabled(), timeout=30000)
+    assert "mx.svc.test" in ctx.session.project.mx_hosts
+    assert ctx.session.project.client_hosts  # SRV records / conventional names of svc.test
+    assert "mx.svc.test" in page.mx_hosts.values()
+    assert "MX 10" in page.discover_note.text()
