@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo run lint bench lab-servers clean
+.PHONY: test demo run lint bench lab-servers clean screenshots
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -34,3 +34,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache
+
+# Screenshots of the window (under Xvfb when available) and of the demo report's first pages.
+screenshots: $(STAMP)
+	xvfb-run -a -s "-screen 0 1600x1000x24 -nolisten tcp" env QT_QPA_PLATFORM=xcb $(PY) resources/screenshots/make_gui_screenshots.py de
+	xvfb-run -a -s "-screen 0 1600x1000x24 -nolisten tcp" env QT_QPA_PLATFORM=xcb $(PY) resources/screenshots/make_gui_screenshots.py en

@@ -15,7 +15,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_audit, bench_batch, bench_services
+from bench import bench_audit, bench_batch, bench_gui, bench_services
 
 ROWS = [
     ("ratio_to_critical_path", bench_audit.GOALS),
@@ -25,6 +25,8 @@ ROWS = [
     ("peak_memory_mb", bench_batch.GOALS),
     ("svc_ratio_to_timeout", bench_services.GOALS),
     ("svc_speedup_vs_seq", bench_services.GOALS),
+    ("gui_max_gap_ms", bench_gui.GOALS),
+    ("cancel_ms", bench_gui.GOALS),
 ]
 
 
@@ -33,7 +35,7 @@ def main(argv: list[str]) -> int:
     errors: dict[str, str] = {}
     t0 = time.perf_counter()
     parts = (("bench_audit", lambda: bench_audit.run()), ("bench_batch", lambda: bench_batch.run(argv)),
-             ("bench_services", lambda: bench_services.run()))
+             ("bench_services", lambda: bench_services.run()), ("bench_gui", lambda: bench_gui.run()))
     for name, fn in parts:
         try:
             results.update(fn())

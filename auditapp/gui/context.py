@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from auditapp.core.model import Finding, Run
@@ -85,8 +85,10 @@ class RunController(QObject):
         # A cancelled run is kept too: it is honest about what was and was not tested, and
         # the user decides whether to keep it (History lets them delete it).
         self.session.edit(lambda p: p.runs.append(run), self)
-        self.session.autosave()
         self.finished.emit(run)
+        # The recovery copy is written in the next turn of the event loop, so the UI paints the
+        # finished run first; a crash in between loses nothing the worker had not just reported.
+        QTimer.singleShot(0, self.session.autosave)
 
     def _on_failed(self, details: str) -> None:
         self.failed.emit(details)

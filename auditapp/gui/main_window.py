@@ -442,4 +442,7 @@ class MainWindow(QMainWindow):
         self._save_layout()
         self.ctx.session.discard_recovery()
         self.ctx.settings.sync()
+        from auditapp.gui.pages.report_page import wait_for_workers
+
+        wait_for_workers(60000)  # a report still rendering must not be torn down with its thread
         event.accept()

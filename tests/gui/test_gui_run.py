@@ -27,7 +27,7 @@ def test_demo_run_streams_results_and_is_recorded(window, ctx, qtbot) -> None:
     assert not run.cancelled and len(run.findings) > 50
     assert arrived and len(arrived) == len(run.findings)  # every result arrived live, one by one
     assert ctx.session.project.runs == [run] and ctx.session.modified
-    assert ctx.session.recovery_file.exists()  # a finished run is in the recovery copy at once
+    qtbot.waitUntil(ctx.session.recovery_file.exists, timeout=5000)  # the finished run is in the recovery copy
     assert page.model.rowCount() == len(run.findings)
     assert "Fertig" in page.state.text() and page.findings_button.isEnabled()
     assert any(f.status is Status.FAIL for f in run.findings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
 from auditapp.gui.context import AppContext
@@ -23,12 +24,25 @@ class Page(QWidget):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self._stale = False
         ctx.session.replaced.connect(self.on_replaced)
         ctx.session.changed.connect(self._changed)
 
     def _changed(self, source: object) -> None:
-        if source is not self:
-            self.on_changed(source)
+        if source is self:
+            return
+        if self.parent() is not None and not self.isVisible():
+            # A page hidden in the window catches up when it is shown: the end of a run
+            # would otherwise rebuild every page at once and freeze the window for a moment.
+            self._stale = True
+            return
+        self.on_changed(source)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        if self._stale:
+            self._stale = False
+            self.on_changed(None)
+        super().showEvent(event)
 
     def on_replaced(self) -> None:
         """Another project was opened (or none is): reload everything shown."""

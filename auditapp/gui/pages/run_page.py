@@ -235,7 +235,8 @@ class RunPage(Page):
 
     def _on_finished(self, run: Run) -> None:
         self._ticker.stop()
-        self.model.reset(run.findings)
+        if len(self.model.rows) != len(run.findings):  # a cancelled run adds its "not tested" rows at the end
+            self.model.reset(run.findings)
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         counts = {s: sum(f.status is s for f in run.findings) for s in Status}

@@ -1,0 +1,693 @@
+"""The findings page: every result of one run, filtered and sorted, with the review actions.
+
+Consultants go through a run result by result and record their judgement (accept a risk,
+comment, change a severity); managers read what is open. The table is a model with a
+filtering proxy so 500+ results filter on each key press; the detail pane renders one result
+at a time in the GUI language.
+
+Everything from the network (TXT records, banners, host names) or from a person (comments,
+justifications) is escaped before it goes into rich text: a TXT record is free text chosen by
+whoever runs the zone, and ``<font>`` or ``<img>`` in it must show as characters, not as markup.
+Monospace blocks are plain-text widgets and cannot interpret markup at all.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut, QTextOption
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from auditapp.checks.catalog import CATEGORIES
+from auditapp.core.compare import run_day
+from auditapp.core.model import Run, Severity, Status
+from auditapp.core.review import clear_override, withdraw_acceptance
+from auditapp.gui.context import AppContext
+from auditapp.gui.i18n import language, tr
+from auditapp.gui.pages.base import Page
+from auditapp.gui.qmodels import cap, format_time, severity_icon, status_icon
+from auditapp.gui.qmodels.findings_model import (
+    ACCEPTED,
+    COLUMNS,
+    OPEN,
+    ROW_ROLE,
+    FindingRow,
+    FindingsFilter,
+    FindingsModel,
+    build_rows,
+    category_label,
+    status_text,
+)
+from auditapp.gui.qmodels.runs_model import run_label
+from auditapp.render import render_finding, severity_label
+
+SPLITTER_STATE = "findings_splitter"
+HEADER_STATE = "findings_header"
+_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
+_STATUSES = (OPEN, Status.FAIL.value, ACCEPTED, Status.NOT_TESTED.value, Status.ERROR.value, Status.PASS.value,
+             Status.NOT_APPLICABLE.value)
+
+
+def esc(value: object) -> str:
+    """Escape text for Qt rich text; line breaks stay line breaks."""
+    return html.escape("" if value is None else str(value), quote=True).replace("\n", "<br>")
+
+
+def _mono_block(accessible: str) -> QPlainTextEdit:
+    block = QPlainTextEdit()
+    block.setReadOnly(True)
+    block.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    block.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+    block.setAccessibleName(accessible)
+    block.setTabChangesFocus(True)
+    block.setFrameShape(QFrame.Shape.StyledPanel)
+    return block
+
+
+def _fit_height(block: QPlainTextEdit, max_lines: int) -> None:
+    """Size a read-only block to its wrapped text, up to ``max_lines`` (it scrolls beyond)."""
+    width = max(block.viewport().width(), 200)
+    per_line = max(20, width // max(1, block.fontMetrics().averageCharWidth()))
+    lines = sum(max(1, -(-len(line) // per_line)) for line in (block.toPlainText().splitlines() or [""]))
+    block.setFixedHeight(block.fontMetrics().lineSpacing() * min(max_lines, lines) + 14)
+
+
+class FindingsPage(Page):
+    key = "findings"
+    nav_text_key = "window.nav.findings"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.lang = language()
+        self.run_number = 0  # 1-based; 0: no run
+        self.current: FindingRow | None = None
+        self._reloading = False
+        self._shown_run: Run | None = None
+        self._run_count = 0
+
+        self.model = FindingsModel(self)
+        self.proxy = FindingsFilter(self)
+        self.proxy.setSourceModel(self.model)
+
+        # -- filter bar ------------------------------------------------------------------------
+        self.run_combo = QComboBox()
+        self.run_combo.setAccessibleName(tr("findings.run"))
+        self.run_combo.setToolTip(tr("findings.run_tip"))
+        self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.run_combo.currentIndexChanged.connect(self._on_run_chosen)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(tr("findings.search_placeholder"))
+        self.search.setAccessibleName(tr("findings.search"))
+        self.search.setToolTip(tr("findings.search_tip"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(260)
+        self.search.textChanged.connect(lambda text: self._filter(text=text))
+        self.severity_filter = QComboBox()
+        self.severity_filter.setAccessibleName(tr("findings.filter.severity"))
+        self.severity_filter.addItem(tr("findings.filter.all_severities"), "")
+        for level in _SEVERITIES:
+            self.severity_filter.addItem(severity_icon(level), cap(severity_label(level, self.lang)), level.value)
+        self.severity_filter.currentIndexChanged.connect(
+            lambda: self._filter(severity=self.severity_filter.currentData()))
+        self.category_filter = QComboBox()
+        self.category_filter.setAccessibleName(tr("findings.filter.category"))
+        self.category_filter.addItem(tr("findings.filter.all_categories"), "")
+        for category in CATEGORIES:
+            self.category_filter.addItem(category_label(category), category)
+        self.category_filter.currentIndexChanged.connect(
+            lambda: self._filter(category=self.category_filter.currentData()))
+        self.status_filter = QComboBox()
+        self.status_filter.setAccessibleName(tr("findings.filter.status"))
+        self.status_filter.addItem(tr("findings.filter.all_statuses"), "")
+        for status in _STATUSES:
+            icon = status_icon(Status.FAIL.value if status == OPEN else status)
+            label = tr(f"findings.filter.{status}") if status in (OPEN, Status.FAIL.value) else \
+                cap(status_text(status, self.lang))
+            self.status_filter.addItem(icon, label, status)
+        self.status_filter.currentIndexChanged.connect(lambda: self._filter(status=self.status_filter.currentData()))
+        self.count_label = QLabel()
+        self.count_label.setAccessibleName(tr("findings.count_name"))
+
+        bar = QHBoxLayout()
+        run_label_widget = QLabel(tr("findings.run_label"))
+        run_label_widget.setBuddy(self.run_combo)
+        bar.addWidget(run_label_widget)
+        bar.addWidget(self.run_combo)
+        bar.addSpacing(12)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.severity_filter)
+        bar.addWidget(self.category_filter)
+        bar.addWidget(self.status_filter)
+        bar.addSpacing(8)
+        bar.addWidget(self.count_label)
+
+        # -- table -----------------------------------------------------------------------------
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName(tr("findings.table"))
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        widths = {"severity": 100, "rule": 190, "title": 300, "category": 175, "subject": 205, "status": 135}
+        for i, column in enumerate(COLUMNS):
+            header.resizeSection(i, widths[column])
+        header.setSectionResizeMode(COLUMNS.index("title"), QHeaderView.ResizeMode.Stretch)
+        self.table.sortByColumn(COLUMNS.index("severity"), Qt.SortOrder.DescendingOrder)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current)
+        self.table.doubleClicked.connect(lambda _i: self.detail_scroll.setFocus())
+
+        # -- detail pane -----------------------------------------------------------------------
+        self.detail = self._build_detail()
+        self.detail_scroll = QScrollArea()
+        self.detail_scroll.setWidgetResizable(True)
+        self.detail_scroll.setWidget(self.detail)
+        self.detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.detail_scroll.setMinimumHeight(160)
+        self.detail_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.detail_scroll.setAccessibleName(tr("findings.detail.name"))
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail_scroll)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        state = ctx.settings.state(SPLITTER_STATE)
+        if state is None or not self.splitter.restoreState(state):
+            self.splitter.setSizes([300, 340])
+        self.splitter.splitterMoved.connect(self._save_splitter)
+
+        main = QWidget()
+        main_layout = QVBoxLayout(main)
+        main_layout.setContentsMargins(0, 0, 0, 0)
+        main_layout.addLayout(bar)
+        main_layout.addWidget(self.splitter, 1)
+
+        # -- empty state -----------------------------------------------------------------------
+        empty = QWidget()
+        empty_layout = QVBoxLayout(empty)
+        empty_layout.addStretch(1)
+        self.empty_label = QLabel(tr("findings.empty"))
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        empty_layout.addWidget(self.empty_label)
+        go = QPushButton(tr("findings.empty_go"))
+        go.setToolTip(tr("findings.empty_go_tip"))
+        go.clicked.connect(lambda: ctx.navigate.emit("run"))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(go)
+        row.addStretch(1)
+        empty_layout.addLayout(row)
+        empty_layout.addStretch(2)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(empty)
+        self.stack.addWidget(main)
+        outer = QVBoxLayout(self)
+        heading = QLabel(tr("findings.heading"))
+        heading.setObjectName("pageHeading")
+        font = heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        heading.setFont(font)
+        outer.addWidget(heading)
+        outer.addWidget(self.stack, 1)
+
+        find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
+        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.activated.connect(self.focus_search)
+        QWidget.setTabOrder(self.run_combo, self.search)
+        QWidget.setTabOrder(self.search, self.severity_filter)
+        QWidget.setTabOrder(self.severity_filter, self.category_filter)
+        QWidget.setTabOrder(self.category_filter, self.status_filter)
+        QWidget.setTabOrder(self.status_filter, self.table)
+        QWidget.setTabOrder(self.table, self.accept_button)
+
+        ctx.show_run.connect(self.show_run)
+        self.on_replaced()
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _section(self, layout: QVBoxLayout, key: str) -> QLabel:
+        heading = QLabel(tr(f"findings.detail.{key}"))
+        font = heading.font()
+        font.setBold(True)
+        heading.setFont(font)
+        heading.setContentsMargins(0, 8, 0, 0)
+        layout.addWidget(heading)
+        return heading
+
+    def _text(self, layout: QVBoxLayout, *, rich: bool = False) -> QLabel:
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse |
+                                      Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        layout.addWidget(label)
+        return label
+
+    def _build_detail(self) -> QWidget:
+        pane = QWidget()
+        layout = QVBoxLayout(pane)
+        layout.setContentsMargins(12, 4, 8, 8)
+        layout.setSpacing(4)
+        self.placeholder = QLabel(tr("findings.detail.none"))
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setEnabled(False)
+        layout.addWidget(self.placeholder)
+
+        self.content = QWidget()
+        body = QVBoxLayout(self.content)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(4)
+        self.title_label = self._text(body, rich=True)
+        self.meta_label = self._text(body, rich=True)
+        self.subject_label = self._text(body, rich=True)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        style = self.style()
+        self.accept_button = self._button("accept", self.accept_risk, style.standardIcon(
+            QStyle.StandardPixmap.SP_DialogApplyButton))
+        self.withdraw_button = self._button("withdraw", self.withdraw)
+        self.comment_button = self._button("comment", self.comment)
+        self.severity_button = self._button("severity", self.change_severity)
+        self.reset_button = self._button("reset", self.reset_severity)
+        for button in (self.accept_button, self.withdraw_button, self.comment_button, self.severity_button,
+                       self.reset_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        holder = QWidget()
+        wrap = QVBoxLayout(holder)
+        wrap.setContentsMargins(0, 6, 0, 2)
+        wrap.addLayout(buttons)
+        body.addWidget(holder)
+
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        body.addWidget(line)
+
+        # Two columns under the header: what it means on the left, what to do and the proof on
+        # the right, so a wide window shows a whole result without scrolling.
+        columns = QHBoxLayout()
+        columns.setSpacing(18)
+        left, right = QVBoxLayout(), QVBoxLayout()
+        left.setSpacing(4)
+        right.setSpacing(4)
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
+        body.addLayout(columns)
+
+        self.sections: dict[str, list[QWidget]] = {}
+        head = self._section(left, "detail")
+        self.detail_label = self._text(left)
+        self.sections["detail"] = [head, self.detail_label]
+        head = self._section(left, "reason")
+        self.reason_label = self._text(left)
+        self.sections["reason"] = [head, self.reason_label]
+        head = self._section(left, "explanation")
+        self.explanation_label = self._text(left)
+        self.sections["explanation"] = [head, self.explanation_label]
+        head = self._section(left, "review")
+        self.review_label = self._text(left, rich=True)
+        self.sections["review"] = [head, self.review_label]
+        left.addStretch(1)
+
+        rem_head = QHBoxLayout()
+        rem_title = QLabel(tr("findings.detail.remediation"))
+        font = rem_title.font()
+        font.setBold(True)
+        rem_title.setFont(font)
+        self.copy_button = QPushButton(tr("findings.detail.copy"))
+        self.copy_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView))
+        self.copy_button.setToolTip(tr("findings.detail.copy_tip"))
+        self.copy_button.setAccessibleName(tr("findings.detail.copy_tip"))
+        self.copy_button.clicked.connect(self.copy_remediation)
+        rem_head.addWidget(rem_title)
+        rem_head.addStretch(1)
+        rem_head.addWidget(self.copy_button)
+        rem_box = QWidget()
+        rem_box.setLayout(rem_head)
+        rem_head.setContentsMargins(0, 8, 0, 0)
+        right.addWidget(rem_box)
+        self.remediation_block = _mono_block(tr("findings.detail.remediation"))
+        right.addWidget(self.remediation_block)
+        self.sections["remediation"] = [rem_box, self.remediation_block]
+
+        head = self._section(right, "references")
+        self.references_label = self._text(right, rich=True)
+        self.sections["references"] = [head, self.references_label]
+        head = self._section(right, "evidence")
+        self.evidence_block = _mono_block(tr("findings.detail.evidence"))
+        # Transcripts hold long unbroken tokens (DKIM keys): wrap anywhere rather than scroll sideways.
+        self.evidence_block.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        right.addWidget(self.evidence_block)
+        self.sections["evidence"] = [head, self.evidence_block]
+        right.addStretch(1)
+        body.addStretch(1)
+        layout.addWidget(self.content)
+        return pane
+
+    def _button(self, key: str, slot: Any, icon: Any = None) -> QPushButton:
+        button = QPushButton(tr(f"findings.action.{key}"))
+        button.setToolTip(tr(f"findings.action.{key}_tip"))
+        if icon is not None:
+            button.setIcon(icon)
+        button.clicked.connect(slot)
+        return button
+
+    # -- page interface --------------------------------------------------------------------------
+
+    def on_replaced(self) -> None:
+        self._fill_runs(keep=False)
+
+    def on_changed(self, source: object) -> None:
+        self._fill_runs(keep=True)
+
+    def show_run(self, number: int) -> None:
+        """Show run ``number`` (1-based), as asked by the history or run page."""
+        index = self.run_combo.findData(number)
+        if index >= 0:
+            self.run_combo.setCurrentIndex(index)
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    @property
+    def runs(self) -> list[Run]:
+        project = self.ctx.session.project
+        return project.runs if project is not None else []
+
+    @property
+    def run(self) -> Run | None:
+        runs = self.runs
+        return runs[self.run_number - 1] if 0 < self.run_number <= len(runs) else None
+
+    def _fill_runs(self, *, keep: bool) -> None:
+        runs = self.runs
+        wanted = len(runs)
+        shown = self._shown_run
+        if keep and shown is not None and any(r is shown for r in runs):
+            # Follow the run itself, not its number: deleting an older run renumbers the rest.
+            # When the latest run was shown and a new one arrived, show the new one.
+            position = next(i for i, r in enumerate(runs) if r is shown) + 1
+            was_latest = position == self._run_count
+            wanted = len(runs) if was_latest and len(runs) > self._run_count else position
+        self._run_count = len(runs)
+        self._reloading = True
+        self.run_combo.clear()
+        for number in range(len(runs), 0, -1):  # newest first: the one usually wanted
+            self.run_combo.addItem(run_label(number, runs[number - 1], self.lang), number)
+        self._reloading = False
+        self.stack.setCurrentIndex(1 if runs else 0)
+        self.run_number = -1  # force a reload even when the number is the same
+        index = self.run_combo.findData(wanted)
+        if index >= 0:
+            self.run_combo.setCurrentIndex(index)
+            self._load(wanted, keep=keep)
+        else:
+            self._load(0, keep=False)
+
+    def _on_run_chosen(self, index: int) -> None:
+        if self._reloading or index < 0:
+            return
+        number = self.run_combo.itemData(index)
+        if number != self.run_number:
+            self._load(number, keep=False)
+
+    def _load(self, number: int, *, keep: bool) -> None:
+        selected = self.current.key if keep and self.current is not None else None
+        self.run_number = number
+        project = self.ctx.session.project
+        run = self.run
+        self._shown_run = run
+        if run is None or project is None:
+            self.model.set_rows([], self.lang)
+        else:
+            self.model.set_rows(build_rows(run, project.accepted_risks, project.reviews, self.lang), self.lang)
+        self._update_count()
+        if selected is not None and self._select(selected):
+            return
+        if self.proxy.rowCount() > 0:
+            self.table.selectRow(0)
+            self.table.scrollToTop()
+        else:
+            self._show(None)
+
+    def _select(self, key: tuple[str, str]) -> bool:
+        row = self.model.row_of(key)
+        if row < 0:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+        self._show(index.data(ROW_ROLE))
+        return True
+
+    def select_finding(self, rule: str, subject: str) -> bool:
+        """Select the result ``(rule, subject)`` of the shown run (clears filters that hide it)."""
+        if self.model.row_of((rule, subject)) < 0:
+            return False
+        if not self.proxy.mapFromSource(self.model.index(self.model.row_of((rule, subject)), 0)).isValid():
+            self.clear_filters()
+        return self._select((rule, subject))
+
+    def clear_filters(self) -> None:
+        for combo in (self.severity_filter, self.category_filter, self.status_filter):
+            combo.setCurrentIndex(0)
+        self.search.clear()
+
+    def _filter(self, **changes: str) -> None:
+        key = self.current.key if self.current is not None else None
+        self.proxy.set_filters(**changes)
+        self._update_count()
+        if key is not None and self._select(key):
+            return
+        if self.proxy.rowCount() > 0:
+            self.table.selectRow(0)
+        else:
+            self._show(None)
+
+    def _update_count(self) -> None:
+        total = self.model.rowCount()
+        shown = self.proxy.rowCount()
+        open_count = sum(1 for r in self.model.rows if r.is_open)
+        self.count_label.setText(tr("findings.count", shown=shown, total=total, open=open_count))
+
+    def _save_splitter(self, *_args: object) -> None:
+        self.ctx.settings.set_state(SPLITTER_STATE, self.splitter.saveState())
+
+    # -- detail pane ------------------------------------------------------------------------------
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show(current.data(ROW_ROLE) if current.isValid() else None)
+
+    def _show(self, row: FindingRow | None) -> None:
+        self.current = row
+        self.placeholder.setVisible(row is None)
+        self.content.setVisible(row is not None)
+        if row is None:
+            return
+        f = row.finding
+        text = render_finding(f, self.lang)
+        self.title_label.setText(f"<h3 style='margin:0'>{esc(text['title'])}</h3>")
+        severity = severity_label(row.severity, self.lang)
+        if row.override:
+            severity = tr("findings.detail.overridden", severity=esc(severity),
+                          catalog=esc(severity_label(f.severity, self.lang)))
+        else:
+            severity = esc(severity)
+        self.meta_label.setText(tr(
+            "findings.detail.meta", severity=severity, status=esc(status_text(row.status, self.lang)), rule=esc(f.rule),
+            category=esc(category_label(row.category)) if row.category else "–"))
+        self.subject_label.setText(tr("findings.detail.subject", subject=esc(f.subject)))
+        reason = text["reason"] if f.status in (Status.NOT_TESTED, Status.ERROR) else ""
+        detail = text["detail"] if text["detail"] != reason else ""
+        self._set_section("detail", detail, self.detail_label)
+        self._set_section("reason", reason, self.reason_label)
+        self._set_section("explanation", text["explanation"], self.explanation_label)
+        self.remediation_block.setPlainText(text["remediation"])
+        _fit_height(self.remediation_block, 10)
+        self._visible("remediation", bool(text["remediation"]))
+        refs = "".join(f"<li>{_link(ref)}</li>" for ref in text["references"])
+        self.references_label.setText(f"<ul style='margin:0 0 0 -20px'>{refs}</ul>" if refs else "")
+        self._visible("references", bool(refs))
+        self.evidence_block.setPlainText("\n".join(text["evidence"]))
+        _fit_height(self.evidence_block, 12)
+        self._visible("evidence", bool(text["evidence"]))
+        history = self._history(row)
+        self.review_label.setText(history or f"<i>{esc(tr('findings.review.none'))}</i>")
+        self._update_buttons(row)
+
+    def _set_section(self, key: str, value: str, label: QLabel) -> None:
+        label.setText(value)
+        self._visible(key, bool(value))
+
+    def _visible(self, key: str, visible: bool) -> None:
+        for widget in self.sections[key]:
+            widget.setVisible(visible)
+
+    def _history(self, row: FindingRow) -> str:
+        """The review entries for this result, oldest first, every person's text escaped."""
+        project = self.ctx.session.project
+        if project is None:
+            return ""
+        f = row.finding
+        entries: list[tuple[str, str]] = []
+        run = self.run
+        day = run_day(run) if run is not None else None
+        for entry in project.accepted_risks:
+            if entry["rule"] != f.rule or entry.get("subject", "") not in ("", "*", f.subject):
+                continue
+            extra = ""
+            if entry.get("expires"):
+                expired = day is not None and entry["expires"][:10] <= day.isoformat()
+                extra = tr("findings.review.expired" if expired else "findings.review.expires",
+                           date=esc(_date(entry["expires"], self.lang)))
+            scope = tr("findings.review.all_subjects") if entry.get("subject") in ("", "*") else ""
+            entries.append((entry.get("accepted_at", ""), tr(
+                "findings.review.accepted", who=esc(entry.get("accepted_by", "")),
+                when=esc(format_time(entry.get("accepted_at", ""), self.lang)),
+                text=esc(entry.get("justification", "")), extra=extra, scope=scope)))
+        for entry in project.reviews:
+            if entry["rule"] != f.rule or entry.get("subject", "") not in ("", "*", f.subject):
+                continue
+            common = {"who": esc(entry.get("author", "")), "when": esc(format_time(entry.get("at", ""), self.lang)),
+                      "text": esc(entry.get("text", ""))}
+            if entry.get("kind") == "severity":
+                level = Severity(entry["severity"])
+                entries.append((entry.get("at", ""), tr("findings.review.override", **common,
+                                                        severity=esc(severity_label(level, self.lang)))))
+            else:
+                entries.append((entry.get("at", ""), tr("findings.review.comment", **common)))
+        entries.sort(key=lambda e: e[0])
+        return "".join(f"<p style='margin:0 0 6px 0'>{text}</p>" for _, text in entries)
+
+    def _update_buttons(self, row: FindingRow) -> None:
+        project = self.ctx.session.project
+        f = row.finding
+        self.accept_button.setEnabled(f.status is Status.FAIL)
+        self.accept_button.setToolTip(tr("findings.action.accept_tip" if f.status is Status.FAIL
+                                         else "findings.action.accept_only_failed"))
+        self.withdraw_button.setVisible(self._acceptance(row) is not None)
+        self.reset_button.setVisible(row.override is not None)
+        self.comment_button.setEnabled(project is not None)
+        self.severity_button.setEnabled(project is not None)
+
+    def _acceptance(self, row: FindingRow) -> Mapping[str, Any] | None:
+        """The acceptance entry for this result (even an expired one), exact subject first."""
+        project = self.ctx.session.project
+        if project is None:
+            return None
+        f = row.finding
+        matching = [e for e in project.accepted_risks
+                    if e["rule"] == f.rule and e.get("subject", "") in ("", "*", f.subject)]
+        matching.sort(key=lambda e: e.get("subject") == f.subject, reverse=True)
+        return matching[0] if matching else None
+
+    # -- actions ------------------------------------------------------------------------------------
+
+    def copy_remediation(self) -> None:
+        text = self.remediation_block.toPlainText()
+        if text:
+            QApplication.clipboard().setText(text)
+            self.ctx.status.emit(tr("findings.msg.copied"))
+
+    def _dialog(self, cls_name: str) -> bool:
+        from auditapp.gui.dialogs import review_dialogs
+
+        if self.current is None:
+            return False
+        dialog = getattr(review_dialogs, cls_name)(self.ctx, self.current.finding, self)
+        self.last_dialog = dialog
+        return bool(dialog.exec())
+
+    def accept_risk(self) -> None:
+        if self._dialog("AcceptRiskDialog"):
+            self.ctx.status.emit(tr("findings.msg.accepted"))
+
+    def comment(self) -> None:
+        if self._dialog("CommentDialog"):
+            self.ctx.status.emit(tr("findings.msg.commented"))
+
+    def change_severity(self) -> None:
+        if self._dialog("SeverityDialog"):
+            self.ctx.status.emit(tr("findings.msg.severity"))
+
+    def withdraw(self) -> None:
+        if self.current is None:
+            return
+        entry = self._acceptance(self.current)
+        if entry is None:
+            return
+        rule, subject = entry["rule"], entry.get("subject", "")
+        self.ctx.session.edit(lambda p: withdraw_acceptance(p, rule, subject), None)
+        self.ctx.status.emit(tr("findings.msg.withdrawn"))
+
+    def reset_severity(self) -> None:
+        if self.current is None or self.current.override is None:
+            return
+        rule, subject = self.current.override["rule"], self.current.override["subject"]
+        self.ctx.session.edit(lambda p: clear_override(p, rule, subject), None)
+        self.ctx.status.emit(tr("findings.msg.reset"))
+
+    def shown(self) -> None:
+        if self.current is not None:
+            QTimer.singleShot(0, lambda: self.table.setFocus())
+
+
+def _date(value: str, lang: str) -> str:
+    day = value[:10]
+    if lang == "de" and len(day) == 10:
+        return f"{day[8:10]}.{day[5:7]}.{day[0:4]}"
+    return day
+
+
+def _link(reference: str) -> str:
+    """A reference as text, with a link where it names a web address (escaped either way)."""
+    for token in reference.replace("(", " ").replace(")", " ").split():
+        if token.startswith(("http://", "https://")):
+            return f"{esc(reference)} <a href=\"{esc(token)}\">↗</a>"
+    return esc(reference)

@@ -1,0 +1,98 @@
+"""Screenshots of every page of the real window with the demo project (``make screenshots``).
+
+Runs the application as a user would see it: under Xvfb with the xcb platform when a display
+is available (``xvfb-run``), else offscreen. It opens the demo project, runs the audit, accepts
+one risk and renders the report preview, then saves ``gui-<page>-<lang>.png`` next to this file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(lang: str = "de", out: Path = HERE) -> int:
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    home = Path(tempfile.mkdtemp(prefix="auditapp-shots-"))
+    os.environ["AUDITAPP_HOME"] = str(home)
+    from auditapp.gui import i18n
+    from auditapp.gui.app import app_icon, install_translators
+    from auditapp.gui.context import AppContext
+    from auditapp.gui.main_window import MainWindow
+    from auditapp.gui.session import ProjectSession
+    from auditapp.gui.settings import Settings
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setWindowIcon(app_icon())
+    i18n.set_language(lang)
+    install_translators(app, lang)  # type: ignore[arg-type]
+    settings = Settings(QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat))
+    settings.reviewer = "K. Prüfer"
+    ctx = AppContext(ProjectSession(home / "recovery"), settings, home)
+    window = MainWindow(ctx)
+    window.resize(1360, 860)
+    window.show()
+
+    def wait(ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    def shot(name: str) -> None:
+        wait(300)
+        path = out / f"gui-{name}-{lang}.png"
+        window.grab().save(str(path))
+        print(path)
+
+    window.go("welcome")
+    shot("welcome")
+    window.open_demo()
+    window.go("target")
+    shot("target")
+    window.go("questionnaire")
+    shot("questionnaire")
+    window.go("postfix")
+    shot("postfix")
+    window.run_audit()
+    loop = QEventLoop()
+    ctx.runner.busy_changed.connect(lambda busy: None if busy else loop.quit())
+    if ctx.runner.busy:
+        loop.exec()
+    shot("run")
+    from auditapp.core.review import accept_risk, add_comment
+
+    run = ctx.session.project.runs[-1]
+    weak = next((f for f in run.findings if f.rule == "DKIM-WEAK-KEY"), None)
+    if weak is not None:
+        ctx.session.edit(lambda p: accept_risk(p, weak.rule, weak.subject, "Schlüsseltausch für Q1/2027 geplant",
+                                               "K. Prüfer", "2027-03-31"))
+    ctx.session.edit(lambda p: add_comment(p, "SPF-INCLUDE-LOOKUPS", "*", "Mit dem Provider abgestimmt", "K. Prüfer"))
+    window.go("findings")
+    page = window.pages["findings"]
+    table = getattr(page, "table", None)
+    if table is not None and table.model().rowCount():
+        table.selectRow(0)
+    shot("findings")
+    window.go("history")
+    shot("history")
+    window.go("report")
+    report = window.pages["report"]
+    for _ in range(120):  # the preview renders in a worker
+        wait(500)
+        if report.preview.page_count() > 0 and not report.preview.is_busy():
+            break
+    shot("report")
+    ctx.session.close()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE.parent.parent))
+    raise SystemExit(main(*(sys.argv[1:2] or ["de"])))
