@@ -56,6 +56,19 @@ def project_postfix(project: Project) -> object:
         return PostfixLoadFailure(str(exc))
 
 
+def check_ca_file(path: str, what: str = "CA file") -> None:
+    """An unreadable trust-anchor file is a setup error, never a certificate finding."""
+    import ssl
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise PrepareError(f"{what} {path}: no such file")
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        raise PrepareError(f"{what} {path}: not a PEM file with certificates ({exc})") from None
+
+
 def _keyring_password(account: str) -> str | None:
     from auditapp.credentials import get_password
 
@@ -88,6 +101,8 @@ def prepare_project_audit(
             DnsClient.from_system(timeout=timeout)
         except Exception as exc:  # no resolv.conf, unreadable registry, ...
             raise PrepareError(f"no system resolver configured ({exc}); enter a resolver in the settings") from None
+    if ca_file:
+        check_ca_file(ca_file)
     target = replace(project.to_target(), ca_file=ca_file, services=services and project.probe_services,
                      postfix_origin=(project.postfix_config or {}).get("origin"))
     warnings: list[str] = []

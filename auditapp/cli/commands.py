@@ -91,14 +91,13 @@ def check_ca_file(path: str | None) -> None:
     """Load ``--ca-file`` once up front: an unreadable anchor file is an input error, not a finding."""
     if not path:
         return
-    import ssl
+    from auditapp.project_run import PrepareError
+    from auditapp.project_run import check_ca_file as check
 
-    if not Path(path).is_file():
-        raise InputError(f"--ca-file {path}: no such file")
     try:
-        ssl.create_default_context().load_verify_locations(cafile=path)
-    except (OSError, ssl.SSLError) as exc:
-        raise InputError(f"--ca-file {path}: not a PEM file with certificates ({exc})") from None
+        check(path, "--ca-file")
+    except PrepareError as exc:
+        raise InputError(str(exc)) from None
 
 
 def load_postfix(path: str) -> object:

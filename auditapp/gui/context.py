@@ -46,7 +46,7 @@ class RunController(QObject):
         """The audit of the open project; raises PrepareError (shown beside the Run button)."""
         assert self.session.project is not None
         return prepare_project_audit(self.session.project, default_nameservers=self.settings.nameservers,
-                                     timeout=self.settings.timeout)
+                                     timeout=self.settings.timeout, ca_file=self.settings.ca_file or None)
 
     def start(self, prepared: PreparedAudit | None = None) -> None:
         if self.busy or self.session.project is None:

@@ -98,6 +98,8 @@ class Settings:
     timeout = _Value("engine/timeout", 5.0)
     nameservers = _Value("engine/nameservers", [])
     dnsbl_zones = _Value("defaults/dnsbl_zones", list(DEFAULT_DNSBL_ZONES))
+    #: Extra trust anchors (PEM) for clients with an internal CA; "" = the system store only.
+    ca_file = _Value("engine/ca_file", "")
     #: Branding profiles by name, each in the project's ``branding`` shape (see report.theme).
     branding_profiles = _Value("report/branding_profiles", {})
     recent_files = _Value("state/recent_files", [])

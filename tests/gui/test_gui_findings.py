@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from PySide6.QtCore import QPoint, Qt, QTimer
+from gui_helpers import run_modal
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
 from auditapp.core.model import Finding, Run, Severity, Status
@@ -45,33 +45,6 @@ def _rows(page: FindingsPage) -> list:
 def _cell(page: FindingsPage, key: tuple[str, str], column: str, role: int = Qt.ItemDataRole.DisplayRole) -> str:
     row = page.model.row_of(key)
     return page.model.index(row, COLUMNS.index(column)).data(role)
-
-
-def _run_modal(qtbot, trigger: Callable[[], None], fill: Callable[[QDialog], None]) -> QDialog:
-    """Open a modal dialog with ``trigger`` and drive it with ``fill`` from inside its event loop."""
-    seen: list[QDialog] = []
-    errors: list[BaseException] = []
-
-    def handle() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(10, handle)
-            return
-        seen.append(dialog)
-        try:
-            fill(dialog)
-        except BaseException as exc:  # re-raised below, outside Qt's event loop
-            errors.append(exc)
-        finally:
-            if dialog.isVisible():  # a failed assertion must not leave the test hanging in exec()
-                dialog.reject()
-
-    QTimer.singleShot(0, handle)
-    trigger()
-    if errors:
-        raise errors[0]
-    assert seen, "no dialog was opened"
-    return seen[0]
 
 
 def test_table_lists_every_result_and_filters(ctx, qtbot, demo_run_project: Project) -> None:
@@ -114,16 +87,22 @@ def test_severity_sorts_by_rank_not_by_name(ctx, qtbot, demo_run_project: Projec
     page = _page(ctx, qtbot, demo_run_project)
     page.show()
     qtbot.waitExposed(page)
-    ranks = [r.severity.rank for r in _rows(page)]
-    assert ranks == sorted(ranks, reverse=True)  # the default: worst first
-    # Within one severity, failures come before passes.
-    medium = [r.status for r in _rows(page) if r.severity is Severity.MEDIUM]
+    rows = _rows(page)
+    # The default, worst first: open findings by severity, then everything else; a passed
+    # critical check never heads the list.
+    failed = [r for r in rows if r.status == "fail"]
+    assert rows[:len(failed)] == failed
+    ranks = [r.severity.rank for r in failed]
+    assert ranks == sorted(ranks, reverse=True) and ranks[0] > ranks[-1]
+    medium = [r.status for r in rows if r.severity is Severity.MEDIUM]
     assert medium.index("fail") < medium.index("pass")
 
     header = page.table.horizontalHeader()
     x = header.sectionViewportPosition(COLUMNS.index("severity")) + 10
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
-    ranks = [r.severity.rank for r in _rows(page)]
+    failed = [r for r in _rows(page) if r.status == "fail"]
+    assert _rows(page)[-len(failed):] == failed
+    ranks = [r.severity.rank for r in failed]
     assert ranks == sorted(ranks) and ranks[0] < ranks[-1]
     labels = list(dict.fromkeys(_shown(page, "severity")))
     assert labels != sorted(labels)  # alphabetical order would put "Hinweis" before "Niedrig"
@@ -223,7 +202,7 @@ def test_accept_risk_through_the_dialog_then_withdraw(ctx, qtbot, demo_run_proje
         assert dialog.ok.isEnabled()
         qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
 
-    dialog = _run_modal(qtbot, page.accept_button.click, fill)
+    dialog = run_modal(qtbot, page.accept_button.click, fill)
     assert dialog.result() == QDialog.DialogCode.Accepted
     [entry] = ctx.session.project.accepted_risks
     assert (entry["rule"], entry["subject"]) == WEAK_KEY
@@ -274,7 +253,7 @@ def test_comment_and_severity_override_through_the_dialogs(ctx, qtbot, demo_run_
         qtbot.keyClicks(dialog.author, "Anna")
         qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
 
-    _run_modal(qtbot, page.comment_button.click, comment)
+    run_modal(qtbot, page.comment_button.click, comment)
     [entry] = ctx.session.project.reviews
     assert entry["kind"] == "comment" and entry["text"] == "Mit dem Provider besprochen" and entry["author"] == "Anna"
     assert "Mit dem Provider besprochen" in page.review_label.text() and "Anna" in page.review_label.text()
@@ -289,7 +268,7 @@ def test_comment_and_severity_override_through_the_dialogs(ctx, qtbot, demo_run_
         assert dialog.ok.isEnabled()
         qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
 
-    _run_modal(qtbot, page.severity_button.click, override)
+    run_modal(qtbot, page.severity_button.click, override)
     severity = [r for r in ctx.session.project.reviews if r["kind"] == "severity"]
     assert len(severity) == 1 and severity[0]["severity"] == "critical"
     assert _cell(page, WEAK_KEY, "severity") == "Kritisch *"
@@ -316,7 +295,7 @@ def test_cancel_changes_nothing(ctx, qtbot, demo_run_project: Project) -> None:
         qtbot.keyClicks(dialog.author, "y")
         dialog.reject()
 
-    _run_modal(qtbot, page.accept_button.click, cancel)
+    run_modal(qtbot, page.accept_button.click, cancel)
     assert ctx.session.project.accepted_risks == [] and ctx.settings.reviewer == ""
 
 

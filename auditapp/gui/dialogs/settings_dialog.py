@@ -419,14 +419,29 @@ class SettingsDialog(QDialog):
             field.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
             field.validity_changed.connect(self.update_ok)
             field.edited.connect(self.update_ok)
+        self.ca_file = QLineEdit(settings.ca_file)
+        self.ca_file.setPlaceholderText(tr("settings.audit.ca_file_placeholder"))
+        self._describe(self.ca_file, "settings.audit.ca_file", "settings.audit.ca_file_tip")
+        ca_browse = QPushButton(tr("settings.audit.ca_file_browse"))
+        ca_browse.clicked.connect(self._choose_ca_file)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_file, 1)
+        ca_row.addWidget(ca_browse)
         hint = QLabel(tr("settings.audit.hint"))
         hint.setWordWrap(True)
         form.addRow(tr("settings.audit.timeout"), self.timeout)
+        form.addRow(tr("settings.audit.ca_file"), ca_row)
         form.addRow(tr("settings.audit.resolvers"), self.resolvers)
         form.addRow(tr("settings.audit.zones"), self.zones)
         form.addRow("", self._left(self.zones_reset))
         form.addRow(hint)
         return page
+
+    def _choose_ca_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("settings.audit.ca_file"), self.ca_file.text(),
+                                              tr("settings.audit.ca_file_filter"))
+        if path:
+            self.ca_file.setText(path)
 
     def _branding_tab(self) -> QWidget:
         page = QWidget()
@@ -637,6 +652,7 @@ class SettingsDialog(QDialog):
         settings.timeout = float(self.timeout.value())
         settings.nameservers = self.resolvers.values()
         settings.dnsbl_zones = [normalize_domain(zone) for zone in self.zones.values()]
+        settings.ca_file = self.ca_file.text().strip()
         settings.branding_profiles = self.profiles
         settings.gui_language = new_lang
         settings.sync()

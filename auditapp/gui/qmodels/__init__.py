@@ -107,7 +107,9 @@ def format_time(value: str, lang: str, *, seconds: bool = False) -> str:
 
 
 def format_duration(seconds: float, lang: str) -> str:
-    """``0,8 s``, ``42 s`` or ``3 min 5 s``: audits take seconds to minutes."""
+    """``40 ms``, ``0,8 s``, ``42 s`` or ``3 min 5 s``: offline audits take milliseconds, real ones minutes."""
+    if seconds < 0.1:
+        return f"{max(round(seconds * 1000), 1)} ms"
     if seconds < 10:
         text = f"{seconds:.1f} s"
         return text.replace(".", ",") if lang == "de" else text

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QPalette
 
 from auditapp.checks.catalog import catalog
 from auditapp.core.compare import acceptance_for, override_for, run_day
@@ -121,15 +122,19 @@ class FindingsModel(QAbstractTableModel):
             return self._display(row, column)
         if role == SORT_ROLE:
             if column == "severity":
-                return row.severity.rank * 10 + _STATUS_WEIGHT[row.status]
+                # Worst first means: what failed, by severity, before what passed. A passed
+                # critical check is good news and must not head the list.
+                return _STATUS_WEIGHT[row.status] * 10 + row.severity.rank
             if column == "status":
                 return _STATUS_WEIGHT[row.status]
             return (self._display(row, column) or "").casefold()
         if role == Qt.ItemDataRole.DecorationRole:
-            if column == "severity":
+            if column == "severity" and row.finding.status is Status.FAIL:
                 return severity_icon(row.severity)
             if column == "status":
                 return status_icon(row.status)
+        if role == Qt.ItemDataRole.ForegroundRole and column == "severity" and row.finding.status is not Status.FAIL:
+            return QPalette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)  # only failures weigh
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
         if role == Qt.ItemDataRole.AccessibleTextRole and column == "severity":
