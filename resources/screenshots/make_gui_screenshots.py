@@ -72,7 +72,8 @@ def main(lang: str = "de", out: Path = HERE) -> int:
     if weak is not None:
         ctx.session.edit(lambda p: accept_risk(p, weak.rule, weak.subject, "Schlüsseltausch für Q1/2027 geplant",
                                                "K. Prüfer", "2027-03-31"))
-    ctx.session.edit(lambda p: add_comment(p, "SPF-INCLUDE-LOOKUPS", "*", "Mit dem Provider abgestimmt", "K. Prüfer"))
+    ctx.session.edit(lambda p: add_comment(p, "SPF-HARDFAIL-ALL", "*", "Weiterleitungen laufen über SRS; -all bleibt",
+                                           "K. Prüfer"))
     window.go("findings")
     page = window.pages["findings"]
     table = getattr(page, "table", None)
@@ -85,11 +86,14 @@ def main(lang: str = "de", out: Path = HERE) -> int:
     report = window.pages["report"]
     for _ in range(120):  # the preview renders in a worker
         wait(500)
-        if report.preview.page_count() > 0 and not report.preview.is_busy():
+        if report.preview.page_count > 0 and not report.preview.is_busy:
             break
     shot("report")
     ctx.session.close()
     window.close()
+    from auditapp.gui.pages.report_page import wait_for_workers
+
+    wait_for_workers()
     return 0
 
 

@@ -116,6 +116,7 @@ class FindingsPage(Page):
         self.run_combo.setAccessibleName(tr("findings.run"))
         self.run_combo.setToolTip(tr("findings.run_tip"))
         self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.run_combo.setMinimumContentsLength(24)  # "Lauf 12 – 29.11.2026 14:02" fits before runs exist
         self.run_combo.currentIndexChanged.connect(self._on_run_chosen)
         self.search = QLineEdit()
         self.search.setPlaceholderText(tr("findings.search_placeholder"))

@@ -30,6 +30,7 @@ from auditapp.gui.context import AppContext
 from auditapp.gui.dialogs.error_dialog import ErrorDialog
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages.base import Page
+from auditapp.gui.qmodels import cap
 from auditapp.render import severity_label, status_label
 
 #: Status colours that read on light and dark backgrounds alike.
@@ -73,9 +74,9 @@ class LiveResultsModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                return status_label(f.status, self.lang)
+                return cap(status_label(f.status, self.lang))
             if column == 1:
-                return severity_label(f.severity, self.lang) if f.status is Status.FAIL else ""
+                return cap(severity_label(f.severity, self.lang)) if f.status is Status.FAIL else ""
             if column == 2:
                 return f.rule
             if column == 3:
@@ -215,7 +216,8 @@ class RunPage(Page):
     # -- runner events --------------------------------------------------------------------------
 
     def _elapsed(self) -> str:
-        return f"{time.monotonic() - self._started_at:.1f}" if self._started_at else "0"
+        text = f"{time.monotonic() - self._started_at:.1f}" if self._started_at else "0"
+        return text.replace(".", ",") if i18n.language() == "de" else text
 
     def _on_started(self, total: int) -> None:
         self._total = total
