@@ -29,11 +29,12 @@ from __future__ import annotations
 import string
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from auditapp.checks.catalog import CATEGORIES, Catalog, Rule, catalog
+from auditapp.core.compare import ComparedResult, compare_runs
 from auditapp.core.model import Finding, Run, Severity, Status
 from auditapp.core.validation import display_domain
 from auditapp.render import render_finding, severity_label, status_label
@@ -713,7 +714,7 @@ def _summary(b: _Builder, run: Run, items: list[_Item], grouped: dict[str, list[
     if n_accepted:
         notes.append(b.t("summary.accepted_note", count=format_number(n_accepted, b.lang)))
     notes.append(b.t("summary.limits", catalog=run.catalog_version or b.cat.version))
-    delta = _delta(b, items, previous, accepted) if previous is not None else None
+    delta = _delta(b, run, previous, accepted) if previous is not None else None
     return ManagementSummary(
         grade=grade, grade_label=b.grade_label(grade), grade_text=grade_text, worst_category=worst,
         lights=tuple(lights), severity_counts=counts, top_actions=_top_actions(b, open_items),
@@ -743,47 +744,30 @@ def _top_actions(b: _Builder, open_items: list[_Item]) -> tuple[TopAction, ...]:
     return tuple(out)
 
 
-def _delta(b: _Builder, items: list[_Item], previous: Run, accepted: Sequence[AcceptedRisk]) -> Delta:
-    prev_items = b.items(previous, accepted)
-    prev_grade, _ = overall_grade(_grades(_by_category(prev_items)))
-    now = {i.finding.key: i for i in items}
-    before_open = {i.finding.key: i for i in prev_items if i.is_open}
-    new, fixed, unchanged, changed, unverified = [], [], [], [], []
+def _delta(b: _Builder, run: Run, previous: Run, accepted: Sequence[AcceptedRisk]) -> Delta:
+    """The management summary's "since the last audit", by the same rule as the GUI's history page.
 
-    def entry(item: _Item, old: _Item | None = None) -> DeltaItem:
-        f = item.finding
-        return DeltaItem(
-            rule=f.rule, subject=_u(f.subject), title=item.text["title"], severity=f.severity,
-            severity_label=severity_label(f.severity, b.lang),
-            previous_severity=old.finding.severity if old else None,
-            previous_severity_label=severity_label(old.finding.severity, b.lang) if old else "",
-        )
+    A result accepted since the previous run is left out here: it is listed in the risk register.
+    """
+    prev_grade, _ = overall_grade(_grades(_by_category(b.items(previous, accepted))))
+    diff = compare_runs(previous, run, accepted_risks=[asdict(a) for a in accepted],
+                        reviews=[asdict(n) for n in b.notes], rule_order=b.order)
 
-    for key, item in now.items():
-        if item.is_open and key not in before_open:
-            new.append(entry(item))
-    for key, old in before_open.items():
-        current = now.get(key)
-        if current is None or current.finding.status in (Status.NOT_TESTED, Status.ERROR):
-            unverified.append(entry(old))
-        elif current.accepted is not None:
-            continue  # now in the accepted-risk register, shown there
-        elif current.finding.status in (Status.PASS, Status.NOT_APPLICABLE):
-            fixed.append(entry(old))
-        elif current.finding.severity is old.finding.severity:
-            unchanged.append(entry(current, old))
-        else:
-            changed.append(entry(current, old))
-
-    def ordered(rows: list[DeltaItem]) -> tuple[DeltaItem, ...]:
-        return tuple(sorted(rows, key=lambda d: (-d.severity.rank, b.order.get(d.rule, 0), d.subject)))
+    def entries(rows: tuple[ComparedResult, ...], *, with_previous: bool = False) -> tuple[DeltaItem, ...]:
+        return tuple(DeltaItem(
+            rule=r.rule, subject=_u(r.subject), title=b.cat[r.rule].title.get(b.lang), severity=r.severity,
+            severity_label=severity_label(r.severity, b.lang),
+            previous_severity=r.previous_severity if with_previous else None,
+            previous_severity_label=severity_label(r.previous_severity, b.lang)
+            if with_previous and r.previous_severity else "",
+        ) for r in rows)
 
     prev_date = format_date(previous.finished or previous.started, b.lang)
     return Delta(
         previous_grade=prev_grade, previous_grade_label=b.grade_label(prev_grade), previous_date=prev_date,
         text=b.t("summary.previous_grade", grade=b.grade_label(prev_grade), date=prev_date),
-        new=ordered(new), fixed=ordered(fixed), unchanged=ordered(unchanged), changed=ordered(changed),
-        unverified=ordered(unverified),
+        new=entries(diff.new), fixed=entries(diff.fixed), unchanged=entries(diff.unchanged, with_previous=True),
+        changed=entries(diff.changed, with_previous=True), unverified=entries(diff.not_retested),
     )
 
 
