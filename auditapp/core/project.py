@@ -193,44 +193,45 @@ class Project:
 
 
 _RISK_FIELDS = ("rule", "subject", "justification", "accepted_by", "accepted_at")
+_REVIEW_FIELDS = ("rule", "subject", "kind", "text", "author", "at")
 
 
-def _accepted_risk(value: object, where: str) -> dict[str, Any]:
+def _string_entry(value: object, where: str, required: tuple[str, ...], optional: tuple[str, ...],
+                  dates: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A register entry of strings: known keys only, required ones present, dates in ISO form.
+
+    Returns the checked strings and the raw entry (for the caller's own rules).
+    """
     data = _typed(value, dict, where)
     for key in data:
-        if key not in (*_RISK_FIELDS, "expires"):
+        if key not in (*required, *optional):
             raise ProjectError(f"field {where}: unknown entry {key!r}", where)
     out: dict[str, Any] = {}
-    for key in _RISK_FIELDS:
+    for key in required:
         if key not in data:
             raise ProjectError(f"field {where}.{key} is missing", f"{where}.{key}")
         out[key] = _str(data[key], f"{where}.{key}")
+    for key in dates:
+        text = out.get(key) if key in out else data.get(key)
+        if text:
+            try:
+                datetime.fromisoformat(_str(text, f"{where}.{key}").replace("Z", "+00:00"))
+            except ValueError:
+                raise ProjectError(f"field {where}.{key}: {text!r} is not an ISO date", f"{where}.{key}") from None
+    return out, data
+
+
+def _accepted_risk(value: object, where: str) -> dict[str, Any]:
+    out, data = _string_entry(value, where, _RISK_FIELDS, ("expires",), ("accepted_at", "expires"))
     if not out["rule"] or not out["justification"].strip():
         raise ProjectError(f"field {where}: an accepted risk needs a rule and a justification", where)
     if data.get("expires") is not None:
         out["expires"] = _str(data["expires"], f"{where}.expires")
-    for key in ("accepted_at", "expires"):
-        if out.get(key):
-            try:
-                datetime.fromisoformat(out[key].replace("Z", "+00:00"))
-            except ValueError:
-                raise ProjectError(f"field {where}.{key}: {out[key]!r} is not an ISO date", f"{where}.{key}") from None
     return out
 
 
-_REVIEW_FIELDS = ("rule", "subject", "kind", "text", "author", "at")
-
-
 def _review(value: object, where: str) -> dict[str, Any]:
-    data = _typed(value, dict, where)
-    for key in data:
-        if key not in (*_REVIEW_FIELDS, "severity"):
-            raise ProjectError(f"field {where}: unknown entry {key!r}", where)
-    out: dict[str, Any] = {}
-    for key in _REVIEW_FIELDS:
-        if key not in data:
-            raise ProjectError(f"field {where}.{key} is missing", f"{where}.{key}")
-        out[key] = _str(data[key], f"{where}.{key}")
+    out, data = _string_entry(value, where, _REVIEW_FIELDS, ("severity",), ("at",))
     if out["kind"] not in ("comment", "severity"):
         raise ProjectError(f"field {where}.kind: {out['kind']!r} is neither 'comment' nor 'severity'", f"{where}.kind")
     if not out["rule"] or not out["text"].strip():
@@ -242,10 +243,6 @@ def _review(value: object, where: str) -> dict[str, Any]:
         out["severity"] = level
     elif "severity" in data:
         raise ProjectError(f"field {where}: only severity overrides carry a severity", f"{where}.severity")
-    try:
-        datetime.fromisoformat(out["at"].replace("Z", "+00:00"))
-    except ValueError:
-        raise ProjectError(f"field {where}.at: {out['at']!r} is not an ISO date", f"{where}.at") from None
     return out
 
 

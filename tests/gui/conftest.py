@@ -110,3 +110,23 @@ def demo_run_project_json() -> dict:
 def demo_run_project(demo_run_project_json: dict) -> Project:
     """A fresh copy per test (tests edit it)."""
     return Project.from_json(demo_run_project_json)
+
+
+@pytest.fixture
+def standalone_page(ctx, qtbot, monkeypatch: pytest.MonkeyPatch):
+    """Build one page outside the window for a fresh project; confirmations answer yes."""
+    created = []
+
+    def make(cls, project: Project | None = None):
+        ctx.session.new(project or Project(name="Test GmbH", domain="example.com"))
+        widget = cls(ctx)
+        qtbot.addWidget(widget)
+        widget.resize(1280, 800)
+        widget.show()
+        if hasattr(widget, "confirm"):
+            monkeypatch.setattr(widget, "confirm", lambda title, text: True)
+        created.append(widget)
+        return widget
+
+    yield make
+    ctx.session.discard_recovery()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from auditapp.core.project import Project
 from auditapp.core.project_io import load_project, save_project
 from auditapp.lab.demo import DEMO_DATA
 from auditapp.postfix import config_from_texts, read_texts
@@ -28,17 +27,10 @@ POSTCONF_P = "submission/inet/smtpd_sasl_auth_enable = yes\n"
 
 
 @pytest.fixture
-def page(ctx, qtbot, monkeypatch):
+def page(standalone_page):
     from auditapp.gui.pages.postfix_page import PostfixPage
 
-    ctx.session.new(Project(name="Test GmbH", domain="example.com"))
-    widget = PostfixPage(ctx)
-    qtbot.addWidget(widget)
-    widget.resize(1280, 800)
-    widget.show()
-    monkeypatch.setattr(widget, "confirm", lambda title, text: True)
-    yield widget
-    ctx.session.discard_recovery()
+    return standalone_page(PostfixPage)
 
 
 def table_rows(page) -> dict[str, tuple[str, ...]]:

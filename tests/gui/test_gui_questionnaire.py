@@ -13,7 +13,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from auditapp.core.project import Project
 from auditapp.gui.questionnaire_form import ChoiceInput, MultiChoiceInput, NumberInput, TextInput, YesNoInput
 from auditapp.lab.demo import DEMO_DATA
 from auditapp.questionnaire import load_answers_file, questionnaire
@@ -24,17 +23,10 @@ DEMO_ANSWERS = DEMO_DATA / "answers.json"
 
 
 @pytest.fixture
-def page(ctx, qtbot, monkeypatch):
+def page(standalone_page):
     from auditapp.gui.pages.questionnaire_page import QuestionnairePage
 
-    ctx.session.new(Project(name="Test GmbH", domain="example.com"))
-    widget = QuestionnairePage(ctx)
-    qtbot.addWidget(widget)
-    widget.resize(1280, 800)
-    widget.show()
-    monkeypatch.setattr(widget, "confirm", lambda title, text: True)
-    yield widget
-    ctx.session.discard_recovery()
+    return standalone_page(QuestionnairePage)
 
 
 def answers(page) -> dict:

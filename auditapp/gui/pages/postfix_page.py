@@ -46,37 +46,12 @@ from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages.base import Page
 from auditapp.gui.questionnaire_form import muted
+from auditapp.gui.widgets.banner import WARN, Banner
 from auditapp.postfix import Param, PostfixConfig, PostfixConfigError, Source, config_from_texts, read_texts
 from auditapp.postfix.defaults import known_names
 from auditapp.postfix.parser import MAX_TEXT, PASTED
 
-_ERROR = QColor(0xD0, 0x36, 0x36)
-_OK = QColor(0x2E, 0x7D, 0x32)
-_WARN = QColor(0xB2, 0x6A, 0x00)
 _FILE_NAMES = ("main.cf", "master.cf")
-
-
-class _Banner(QLabel):
-    """One message above the tables: what an import did, or why it stored nothing."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWordWrap(True)
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setVisible(False)
-        self.kind = ""
-
-    def show_message(self, text: str, kind: str) -> None:
-        self.kind = kind
-        palette = self.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, {"error": _ERROR, "warn": _WARN}.get(kind, _OK))
-        self.setPalette(palette)
-        self.setText(text)
-        self.setVisible(bool(text))
-
-    def clear_message(self) -> None:
-        self.show_message("", "")
 
 
 def source_text(source: Source) -> str:
@@ -163,7 +138,7 @@ class PostfixPage(Page):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(8, 0, 0, 0)
-        self.banner = _Banner()
+        self.banner = Banner()
         right_layout.addWidget(self.banner)
         status_row = QHBoxLayout()
         self.origin_label = QLabel()
@@ -325,7 +300,7 @@ class PostfixPage(Page):
                 self.table.setItem(row, 0, _item(name))
                 value = _item(_shown_value(param), "\n".join(filter(None, [param.expanded, problems])))
                 if param.unknown or param.problems:
-                    value.setForeground(_WARN)
+                    value.setForeground(WARN)
                 self.table.setItem(row, 1, value)
                 self.table.setItem(row, 2, _item(written))
                 source = _item(source_text(param.source))

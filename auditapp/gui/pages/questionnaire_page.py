@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -35,33 +35,8 @@ from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
 from auditapp.gui.pages.base import Page
 from auditapp.gui.questionnaire_form import QuestionnaireForm, muted
+from auditapp.gui.widgets.banner import Banner
 from auditapp.questionnaire import AnswersError, Questionnaire, load_answers_file, questionnaire, save_answers_file
-
-_ERROR = QColor(0xD0, 0x36, 0x36)
-_OK = QColor(0x2E, 0x7D, 0x32)
-
-
-class _Banner(QLabel):
-    """One message under the toolbar: what an import or export did, or why it did nothing."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWordWrap(True)
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setVisible(False)
-        self.kind = ""
-
-    def show_message(self, text: str, kind: str) -> None:
-        self.kind = kind
-        palette = self.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, _ERROR if kind == "error" else _OK)
-        self.setPalette(palette)
-        self.setText(text)
-        self.setVisible(bool(text))
-
-    def clear_message(self) -> None:
-        self.show_message("", "")
 
 
 class QuestionnairePage(Page):
@@ -104,7 +79,7 @@ class QuestionnairePage(Page):
         for button in (self.import_button, self.export_button, self.clear_button):
             bar.addWidget(button)
         layout.addLayout(bar)
-        self.banner = _Banner()
+        self.banner = Banner()
         layout.addWidget(self.banner)
 
         self.topics = QListWidget()
