@@ -30,6 +30,26 @@ def main(lang: str = "de", out: Path = HERE) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setWindowIcon(app_icon())
+    if os.environ.get("AUDITAPP_SHOTS_DARK"):  # how the window looks on a dark desktop
+        # Xvfb has no desktop theme to follow, so a dark desktop palette is set by hand.
+        from PySide6.QtGui import QColor, QPalette
+
+        app.setStyle("Fusion")
+        dark = QPalette()
+        for role, colour in ((QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.WindowText, "#e6e6e6"),
+                             (QPalette.ColorRole.Base, "#1e1e1e"), (QPalette.ColorRole.AlternateBase, "#262626"),
+                             (QPalette.ColorRole.Text, "#e6e6e6"), (QPalette.ColorRole.Button, "#353535"),
+                             (QPalette.ColorRole.ButtonText, "#e6e6e6"), (QPalette.ColorRole.Highlight, "#2f65ca"),
+                             (QPalette.ColorRole.HighlightedText, "#ffffff"),
+                             (QPalette.ColorRole.ToolTipBase, "#353535"), (QPalette.ColorRole.ToolTipText, "#e6e6e6"),
+                             (QPalette.ColorRole.Link, "#6ea8fe")):
+            dark.setColor(role, QColor(colour))
+        dark.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#7a7a7a"))
+        dark.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#7a7a7a"))
+        app.setPalette(dark)
+        lang_suffix = "-dark"
+    else:
+        lang_suffix = ""
     i18n.set_language(lang)
     install_translators(app, lang)  # type: ignore[arg-type]
     settings = Settings(QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat))
@@ -46,7 +66,7 @@ def main(lang: str = "de", out: Path = HERE) -> int:
 
     def shot(name: str) -> None:
         wait(300)
-        path = out / f"gui-{name}-{lang}.png"
+        path = out / f"gui-{name}-{lang}{lang_suffix}.png"
         window.grab().save(str(path))
         print(path)
 
