@@ -5,6 +5,8 @@ repository root, not inside the ``auditapp`` package, because the consultant edi
 and the PyInstaller spec ships them as ``datas`` (architecture E10). Code must therefore never build those
 paths from ``__file__`` itself: it asks :func:`asset_dir`, so that new layouts (an installed wheel, a
 frozen bundle, a system-wide install) are one more case here instead of a hunt through the code base.
+The cases today: a PyInstaller bundle (``sys._MEIPASS``), an installed wheel (``auditapp/assets/``,
+see setup.py) and the source tree or an editable install (the repository root).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ def _candidate_roots() -> list[Path]:
     bundle = getattr(sys, "_MEIPASS", None)  # a PyInstaller bundle unpacks its datas here
     if bundle:
         roots.append(Path(bundle))
-    roots.append(Path(__file__).resolve().parent.parent)  # source tree (and editable installs): repo root
+    here = Path(__file__).resolve().parent
+    roots.append(here / "assets")  # an installed wheel: setup.py maps the folders into auditapp.assets
+    roots.append(here.parent)  # source tree (and editable installs): repo root
     return roots
 
 

@@ -22,7 +22,11 @@ from pathlib import Path
 from typing import Any
 
 LANGUAGES = ("de", "en")
-TEXTS_FILE = Path(__file__).resolve().parents[2] / "reports" / "boilerplate" / "report.toml"
+def texts_file() -> Path:
+    """``reports/boilerplate/report.toml`` wherever the data folders are (source, wheel, bundle)."""
+    from auditapp.paths import asset_dir
+
+    return asset_dir("reports") / "boilerplate" / "report.toml"
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -84,8 +88,9 @@ def _collect(data: dict[str, Any], prefix: str, out: dict[str, dict[str, str]], 
             raise ReportTextError(f"{source}: {full} must be a table with 'de' and 'en'")
 
 
-def load_texts(path: Path = TEXTS_FILE) -> ReportTexts:
+def load_texts(path: Path | None = None) -> ReportTexts:
     """Read and validate the report texts; raise :class:`ReportTextError` on the first problem."""
+    path = path or texts_file()
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
