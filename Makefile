@@ -3,12 +3,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo run lint bench lab-servers clean screenshots
+.PHONY: test demo run lint bench lab-servers clean screenshots package
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,package]'
 	touch $(STAMP)
 
 # Real BIND 9 / Postfix / Dovecot for the test suite; installed only when running as root.
@@ -32,8 +32,14 @@ bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m bench.run_all   # needs root: the checkdmarc comparison binds 127.0.0.1:53
 
+# The Linux one-folder bundle in dist/auditapp/ (PyInstaller), then its smoke test.
+package: $(STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/auditapp.spec
+	bash packaging/smoke_test.sh dist/auditapp
+
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) demo-output .pytest_cache build dist
 
 # Screenshots of the window (under Xvfb when available) and of the demo report's first pages.
 screenshots: $(STAMP)

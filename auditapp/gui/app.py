@@ -133,11 +133,24 @@ def _self_test(app: QApplication, window: object) -> int:
     from auditapp.gui.pages import PAGES
 
     pages = getattr(window, "pages", {})
-    missing = [key for key in PAGES if key not in pages]
+    problems = [f"page {key} missing" for key in PAGES if key not in pages]
     app.processEvents()
-    if missing:
-        print(f"auditapp self-test: pages missing: {', '.join(missing)}", file=sys.stderr)
+    # What a frozen build most easily loses: Qt's own translations, the PDF module, the icons.
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not QTranslator().load("qtbase_de", folder):
+        problems.append(f"Qt's German translations not found in {folder}")
+    try:
+        from PySide6.QtPdf import QPdfDocument
+
+        QPdfDocument()
+    except ImportError as exc:
+        problems.append(f"QtPdf unavailable: {exc}")
+    if app_icon().isNull():
+        problems.append("application icon not found")
+    if problems:
+        print(f"auditapp self-test: {'; '.join(problems)}", file=sys.stderr)
         return 1
-    print(f"auditapp self-test: main window with {len(pages)} pages OK ({app.platformName()})")
+    print(f"auditapp self-test: main window with {len(pages)} pages, translations, QtPdf and icon OK "
+          f"({app.platformName()})")
     window.close()  # type: ignore[attr-defined]
     return 0

@@ -86,6 +86,6 @@ def test_self_test_flag_opens_the_window_and_quits(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "auditapp", "--self-test"], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "main window with 8 pages OK" in done.stdout
+    assert "main window with 8 pages, translations, QtPdf and icon OK" in done.stdout
     version = subprocess.run([sys.executable, "-m", "auditapp", "--version"], capture_output=True, text=True)
     assert version.stdout.startswith("auditapp ")
