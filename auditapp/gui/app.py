@@ -12,11 +12,12 @@ import logging
 import logging.handlers
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QEvent, QLibraryInfo, QLocale, QObject, QTimer, QTranslator
+from PySide6.QtGui import QFileOpenEvent, QIcon
 from PySide6.QtWidgets import QApplication
 
 from auditapp.gui import i18n
@@ -85,6 +86,20 @@ def app_icon() -> QIcon:
     return icon
 
 
+class FileOpenFilter(QObject):
+    """macOS opens a double-clicked document with an event, not with a command-line argument."""
+
+    def __init__(self, open_path: Callable[[str], object]) -> None:
+        super().__init__()
+        self.open_path = open_path
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent) and event.file():
+            self.open_path(event.file())
+            return True
+        return super().eventFilter(watched, event)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="auditapp", description="auditapp desktop application")
     parser.add_argument("project", nargs="?", help="a project file to open (.auditproj)")
@@ -118,6 +133,8 @@ def run_gui(argv: list[str]) -> int:
     session = ProjectSession(home / "recovery")
     ctx = AppContext(session, settings, home)
     window = MainWindow(ctx)
+    opener = FileOpenFilter(window.open_path)
+    app.installEventFilter(opener)
     window.show()
     if args.self_test:
         return _self_test(app, window)  # type: ignore[arg-type]

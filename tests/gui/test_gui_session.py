@@ -183,3 +183,20 @@ def test_session_refuses_to_save_without_a_file(ctx) -> None:
     with pytest.raises(ValueError, match="Save As"):
         session.save()
     assert json.dumps(session.project.to_json())
+
+
+def test_a_file_open_event_opens_the_project(window, ctx, qapp, tmp_path: Path) -> None:
+    """What macOS sends when a .auditproj file is double-clicked in the Finder."""
+    from PySide6.QtGui import QFileOpenEvent
+
+    from auditapp.gui.app import FileOpenFilter
+
+    path = tmp_path / "finder.auditproj"
+    save_project(Project(name="Finder", domain="example.net"), path)
+    opener = FileOpenFilter(window.open_path)
+    qapp.installEventFilter(opener)
+    try:
+        qapp.sendEvent(qapp, QFileOpenEvent(str(path)))
+    finally:
+        qapp.removeEventFilter(opener)
+    assert ctx.session.project is not None and ctx.session.project.name == "Finder"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the real servers the test suite runs on loopback (see tests/lab/).
+# Installs the real servers the test suite runs on loopback (see tests/lab/), and the
+# desktop-integration validators the packaging tests call.
 # Needs root for apt; as a normal user it only reports what is missing, and the
 # tests that need a missing server are skipped with that reason.
 set -euo pipefail
@@ -12,6 +13,12 @@ command -v Xvfb >/dev/null || need+=(xvfb xauth)
 command -v dbus-run-session >/dev/null || need+=(dbus)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring libsecret-tools)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# Desktop integration checks (tests/test_packaging_metadata.py): AppStream, desktop entry, MIME type.
+command -v appstreamcli >/dev/null || need+=(appstream)
+command -v desktop-file-validate >/dev/null || need+=(desktop-file-utils)
+command -v update-mime-database >/dev/null || need+=(shared-mime-info)
+command -v xdg-mime >/dev/null || need+=(xdg-utils)
+command -v mimetype >/dev/null || need+=(libfile-mimeinfo-perl)  # xdg-mime falls back to file(1) without it
 # Qt's xcb platform plugin and friends (offscreen needs fewer, Xvfb screenshots need these)
 dpkg -s libxkbcommon-x11-0 libegl1 libgl1 libxcb-cursor0 >/dev/null 2>&1 || need+=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
