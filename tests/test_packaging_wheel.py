@@ -62,4 +62,4 @@ def test_the_installed_copy_runs_the_demo_from_its_own_assets(wheel: Path, tmp_p
     assert (tmp_path / "out" / "demo-report-de.pdf").read_bytes().startswith(b"%PDF")
     gui = subprocess.run([sys.executable, "-m", "auditapp", "--self-test"], capture_output=True, text=True,
                          env={**env, "AUDITAPP_HOME": str(tmp_path / "home")}, cwd=tmp_path, timeout=300)
-    assert gui.returncode == 0 and "pages OK" in gui.stdout, gui.stderr[-2000:]
+    assert gui.returncode == 0 and "icon OK" in gui.stdout, gui.stderr[-2000:]
