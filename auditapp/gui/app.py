@@ -121,6 +121,10 @@ def run_gui(argv: list[str]) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("de.auditapp.auditapp")
     app.setWindowIcon(app_icon())
+    from auditapp.gui.gc_guard import GuiThreadCollector
+
+    collector = GuiThreadCollector(app)
+    collector.start()
     home = home_dir()
     log_file = setup_logging(home)
     install_exception_hook(log_file)
@@ -138,10 +142,10 @@ def run_gui(argv: list[str]) -> int:
     window.show()
     if args.self_test:
         return _self_test(app, window)  # type: ignore[arg-type]
+    # Unsaved work from a crash is offered first, also when a project file was double-clicked.
+    QTimer.singleShot(0, window.offer_recovery)
     if args.project:
-        window.open_path(args.project)
-    else:
-        QTimer.singleShot(0, window.offer_recovery)
+        QTimer.singleShot(0, lambda: window.open_path(args.project))
     return int(app.exec())
 
 

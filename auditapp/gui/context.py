@@ -42,11 +42,15 @@ class RunController(QObject):
     def busy(self) -> bool:
         return self.worker is not None
 
-    def prepare(self) -> PreparedAudit:
-        """The audit of the open project; raises PrepareError (shown beside the Run button)."""
+    def prepare(self, *, services: bool = True) -> PreparedAudit:
+        """The audit of the open project; raises PrepareError (shown beside the Run button).
+
+        ``services=False`` (host discovery) skips the keyring: DNS needs no password.
+        """
         assert self.session.project is not None
         return prepare_project_audit(self.session.project, default_nameservers=self.settings.nameservers,
-                                     timeout=self.settings.timeout, ca_file=self.settings.ca_file or None)
+                                     timeout=self.settings.timeout, ca_file=self.settings.ca_file or None,
+                                     services=services)
 
     def start(self, prepared: PreparedAudit | None = None) -> None:
         if self.busy or self.session.project is None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 from pathlib import Path
 
-from auditapp.core.project import ProjectError
 from auditapp.core.project_io import load_project, save_project
 from auditapp.lab.demo import DEMO_DOMAIN, DEMO_ZONES, demo_project
 from auditapp.lab.dnsserver import LabDnsServer, RecordSet
@@ -32,10 +31,8 @@ def demo_project_file(home: Path) -> Path:
     path = home / "demo" / f"{DEMO_DOMAIN}.auditproj"
     path.parent.mkdir(parents=True, exist_ok=True)
     nameserver = demo_nameserver()
-    try:
-        project = load_project(path)
-    except ProjectError:
-        project = demo_project(nameserver)  # missing or unreadable: start the demo afresh
+    # An unreadable demo file is reported (ProjectError), never silently replaced.
+    project = load_project(path) if path.exists() else demo_project(nameserver)
     project.nameservers = [nameserver]
     save_project(project, path)
     return path

@@ -30,7 +30,7 @@ from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages import PAGES
 from auditapp.gui.pages.base import Page
-from auditapp.gui.session import PROJECT_SUFFIX, Recovery
+from auditapp.gui.session import PROJECT_SUFFIX
 
 log = logging.getLogger(__name__)
 
@@ -301,9 +301,17 @@ class MainWindow(QMainWindow):
         return True
 
     def open_demo(self) -> None:
+        if self.ctx.runner.busy or not self.confirm_discard():
+            return
         from auditapp.gui.demo_project import demo_project_file
 
-        self.open_path(demo_project_file(self.ctx.home))
+        try:
+            path = demo_project_file(self.ctx.home)
+        except (ProjectError, OSError) as exc:
+            QMessageBox.warning(self, tr("window.msg.open_failed_title"),
+                                tr("window.msg.open_failed", path=str(self.ctx.home / "demo"), reason=str(exc)))
+            return
+        self.open_path(path, confirmed=True)
 
     def save(self) -> bool:
         if self.ctx.session.project is None:
@@ -343,19 +351,22 @@ class MainWindow(QMainWindow):
         self.ctx.session.close()
 
     def offer_recovery(self) -> None:
-        """At start: offer to restore projects a crashed window left unsaved."""
+        """At start: offer to restore projects a crashed window left unsaved.
+
+        Only an explicit "Discard" deletes a backup; closing the question keeps it for next time.
+        """
         for rec in self.ctx.session.find_recoveries():
-            if self._ask_recover(rec):
+            answer = QMessageBox.question(
+                self, tr("window.msg.recover_title"),
+                tr("window.msg.recover_text", name=rec.name or tr("window.msg.recover_unnamed"), when=rec.saved_at,
+                   file=rec.original or "-"),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Yes)
+            if answer == QMessageBox.StandardButton.Yes:
                 self.ctx.session.restore(rec)
                 return
-            self.ctx.session.drop_recovery(rec)
-
-    def _ask_recover(self, rec: Recovery) -> bool:
-        answer = QMessageBox.question(
-            self, tr("window.msg.recover_title"),
-            tr("window.msg.recover_text", name=rec.name or tr("window.msg.recover_unnamed"), when=rec.saved_at,
-               file=rec.original or "-"))
-        return answer == QMessageBox.StandardButton.Yes
+            if answer == QMessageBox.StandardButton.Discard:
+                self.ctx.session.drop_recovery(rec)
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -435,7 +446,10 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             runner.cancel()
-            runner.wait(5000)
+            if not runner.wait(10000):
+                event.ignore()  # never tear down a thread that is still running
+                return
+            QApplication.processEvents()  # record the cancelled run before asking about saving
         if not self.confirm_discard():
             event.ignore()
             return
@@ -443,6 +457,8 @@ class MainWindow(QMainWindow):
         self.ctx.session.discard_recovery()
         self.ctx.settings.sync()
         from auditapp.gui.pages.report_page import wait_for_workers
+        from auditapp.gui.pages.target_page import wait_for_discoveries
 
         wait_for_workers(60000)  # a report still rendering must not be torn down with its thread
+        wait_for_discoveries(30000)
         event.accept()

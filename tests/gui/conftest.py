@@ -8,14 +8,28 @@ audited once per test session.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QSettings
 
 from auditapp.core.project import Project
 from auditapp.gui import i18n
+
+
+@pytest.fixture(autouse=True, scope="module")
+def collect_on_the_gui_thread(qapp):
+    """As the application does (auditapp.gui.gc_guard): no garbage collection in worker threads."""
+    from auditapp.gui.gc_guard import GuiThreadCollector
+
+    collector = GuiThreadCollector()
+    collector.start()
+    yield
+    collector.stop()
+    gc.collect()
 
 
 class UnexpectedDialog(AssertionError):
@@ -71,6 +85,8 @@ def ctx(qapp, gui_home: Path, gui_lang: str):
     yield context
     context.runner.cancel()
     context.runner.wait(5000)
+    session._timer.stop()
+    gc.collect()  # on the GUI thread (see collect_on_the_gui_thread)
 
 
 @pytest.fixture
@@ -86,7 +102,9 @@ def window(ctx, qtbot):
     ctx.runner.wait(10000)
     ctx.session.close()
     win.close()
-    win.deleteLater()
+    # Delete the window now, on this thread: otherwise its Python wrapper may be collected later
+    # inside another test's worker thread, which destroys the widgets' timers on the wrong thread.
+    shiboken6.delete(win)
 
 
 @pytest.fixture(scope="session")

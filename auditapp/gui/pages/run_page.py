@@ -168,12 +168,13 @@ class RunPage(Page):
         self.findings_button.clicked.connect(lambda: ctx.navigate.emit("findings"))
         runner.started.connect(self._on_started)
         runner.progress.connect(self._on_progress)
-        runner.result.connect(self.model.append)
-        runner.result.connect(lambda _f: self.table.scrollToBottom())
+        # Long-lived signals get bound methods only: Qt drops those connections when the page is
+        # deleted (a language switch rebuilds it), a lambda would outlive its widgets.
+        runner.result.connect(self._on_result)
         runner.finished.connect(self._on_finished)
         runner.failed.connect(self._on_failed)
-        runner.busy_changed.connect(lambda _b: self._update_buttons())
-        ctx.input_validity_changed.connect(lambda _ok: self._update_buttons())
+        runner.busy_changed.connect(self._update_buttons)
+        ctx.input_validity_changed.connect(self._update_buttons)
         self.on_replaced()
 
     # -- actions --------------------------------------------------------------------------------
@@ -263,7 +264,11 @@ class RunPage(Page):
 
     # -- state ----------------------------------------------------------------------------------
 
-    def _update_buttons(self) -> None:
+    def _on_result(self, finding: Finding) -> None:
+        self.model.append(finding)
+        self.table.scrollToBottom()
+
+    def _update_buttons(self, *_: object) -> None:
         ctx = self.ctx
         busy = ctx.runner.busy
         has = ctx.session.project is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThread, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -68,7 +68,8 @@ class TargetPage(Page):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self._loading = False
-        self._discover = None
+        self._discover: QThread | None = None
+        self._discover_for: tuple[Project | None, str] = (None, "")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
@@ -100,6 +101,7 @@ class TargetPage(Page):
         self.discover_button.setToolTip(tr("target.discover_tip"))
         self.discover_note = QLabel()
         self.discover_note.setWordWrap(True)
+        self.discover_note.setTextFormat(Qt.TextFormat.PlainText)  # host names come from DNS
         self.discover_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.dkim_selectors = ValidatedListEdit(validate_selector, placeholder="mail\nselector1",
                                                 accessible=tr("target.dkim_selectors"), lines=2)
@@ -118,6 +120,7 @@ class TargetPage(Page):
         self.forget_password = QPushButton(tr("target.forget_password"))
         self.password_note = QLabel()
         self.password_note.setWordWrap(True)
+        self.password_note.setTextFormat(Qt.TextFormat.PlainText)  # quotes the account and keyring errors
 
         client = self._group(layout, "target.group_client")
         self._row(client, "target.name", self.name)
@@ -199,7 +202,12 @@ class TargetPage(Page):
         self._validated(self.ports, lambda p: setattr(p, "ports", dict(
             parse_port_override(v) for v in self.ports.values())))
         self._validated(self.account, lambda p: setattr(p, "test_account", self.account.text() or None))
-        self.account.edited.connect(self._update_password_note)
+        # The keyring is asked over D-Bus (or the OS store): once typing pauses, not on every key.
+        self._keyring_check = QTimer(self)
+        self._keyring_check.setSingleShot(True)
+        self._keyring_check.setInterval(600)
+        self._keyring_check.timeout.connect(self._update_password_note)
+        self.account.edited.connect(self._account_edited)
         self.probe_services.toggled.connect(store(lambda p: setattr(p, "probe_services",
                                                                     self.probe_services.isChecked())))
         self.relay_test.toggled.connect(store(lambda p: setattr(p, "relay_test", self.relay_test.isChecked())))
@@ -279,13 +287,20 @@ class TargetPage(Page):
 
     # -- test account password (keyring only) ---------------------------------------------------
 
-    def _update_password_note(self) -> None:
+    def _enable_password(self) -> str:
         user = self.account.text() if self.account.valid else ""
-        has_user = bool(user)
-        self.password.setEnabled(has_user)
-        self.store_password.setEnabled(has_user)
-        self.forget_password.setEnabled(has_user)
-        if not has_user:
+        for widget in (self.password, self.store_password, self.forget_password):
+            widget.setEnabled(bool(user))
+        return user
+
+    def _account_edited(self) -> None:
+        self._enable_password()
+        self.password_note.clear()
+        self._keyring_check.start()
+
+    def _update_password_note(self) -> None:
+        user = self._enable_password()
+        if not user:
             self.password_note.clear()
             return
         from auditapp.credentials import CredentialError, backend_problem, get_password
@@ -337,33 +352,55 @@ class TargetPage(Page):
         from auditapp.gui.workers import DiscoverWorker
         from auditapp.project_run import PrepareError
 
-        if self.ctx.session.project is None or self._discover is not None or not self.domain.valid:
+        project = self.ctx.session.project
+        if project is None or self._discover is not None or not self.domain.valid:
             return
         try:
-            prepared = self.ctx.runner.prepare()
+            prepared = self.ctx.runner.prepare(services=False)  # DNS only: no keyring lookup
         except PrepareError as exc:
             self.discover_note.setText(tr("target.discover_failed", reason=str(exc)))
             return
-        worker = DiscoverWorker(prepared, self)
+        # No parent: the worker must outlive this page when a language switch rebuilds it.
+        worker = DiscoverWorker(prepared)
+        _DISCOVERIES.add(worker)
         worker.found.connect(self._discovered)
-        worker.failed.connect(lambda reason: self.discover_note.setText(tr("target.discover_failed", reason=reason)))
+        worker.failed.connect(self._discover_failed)
         worker.finished.connect(self._discover_done)
+        worker.finished.connect(lambda w=worker: (_DISCOVERIES.discard(w), w.deleteLater()))
         self._discover = worker
+        self._discover_for = (project, project.domain)
         self.discover_button.setEnabled(False)
         self.discover_note.setText(tr("target.discovering"))
         worker.start()
 
+    def _discover_failed(self, reason: str) -> None:
+        self.discover_note.setText(tr("target.discover_failed", reason=reason))
+
     def _discover_done(self) -> None:
-        worker, self._discover = self._discover, None
-        if worker is not None:
-            worker.deleteLater()
+        self._discover = None
         self.discover_button.setEnabled(True)
 
     def _discovered(self, discovery: Any) -> None:
         from auditapp.collectors.service_facts import Role
 
-        mx = [h.name for h in discovery.hosts_with(Role.MX)]
-        clients = [h.name for h in discovery.hosts if Role.SUBMISSION in h.roles or Role.MAILBOX in h.roles]
+        project, domain = self._discover_for
+        if self.ctx.session.project is not project or project.domain != domain:
+            return  # another project was opened, or the domain changed, while DNS was asked
+        skipped: list[str] = []
+
+        def usable(names: list[str]) -> list[str]:
+            # DNS answers are not input the user checked: an MX "192.0.2.25." or a name with
+            # markup must not reach the project (it could no longer be saved).
+            out = []
+            for name in names:
+                try:
+                    out.append(normalize_domain(name))
+                except InputError:
+                    skipped.append(name)
+            return list(dict.fromkeys(out))
+
+        mx = usable([h.name for h in discovery.hosts_with(Role.MX)])
+        clients = usable([h.name for h in discovery.hosts if Role.SUBMISSION in h.roles or Role.MAILBOX in h.roles])
         if mx:
             self.mx_hosts.set_values([display_domain(h) for h in mx])
         if clients:
@@ -371,12 +408,22 @@ class TargetPage(Page):
         if mx or clients:
             self.ctx.session.edit(lambda p: (setattr(p, "mx_hosts", mx or p.mx_hosts),
                                              setattr(p, "client_hosts", clients or p.client_hosts)), self)
-            lines = [f"{h.name} ({'; '.join(h.sources)})" for h in discovery.hosts]
+            lines = [f"{h.name} ({'; '.join(h.sources)})" for h in discovery.hosts if h.name not in skipped]
             note = tr("target.discovered", hosts=", ".join(lines))
         else:
             note = tr("target.discovered_none")
+        if skipped:
+            note += "\n" + tr("target.discover_skipped", names=", ".join(skipped))
         if discovery.failures:
             note += "\n" + tr("target.discover_incomplete", count=len(discovery.failures))
         self.discover_note.setText(note)
         self._report_validity()
 
+
+#: Running discoveries, kept here (not by a page) until they end; see :func:`wait_for_discoveries`.
+_DISCOVERIES: set[QThread] = set()
+
+
+def wait_for_discoveries(ms: int = 10000) -> bool:
+    """Block until every host discovery has ended (quitting); True when all did in time."""
+    return all(worker.wait(ms) for worker in list(_DISCOVERIES))
