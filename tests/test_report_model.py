@@ -457,3 +457,18 @@ def test_dates_and_numbers_per_language() -> None:
     assert format_date("2027-06-30", "de") == "30.06.2027"
     assert format_number(1234.5, "de", 1) == "1.234,5" and format_number(1234.5, "en", 1) == "1,234.5"
     assert format_datetime("garbage", "de") == "garbage"
+
+
+def test_a_cancelled_run_is_not_the_previous_run_of_the_comparison() -> None:
+    from auditapp.core.project import Project
+    from auditapp.report.from_project import project_document
+
+    rule = rule_in("dns_identity")
+    complete = make_run([finding(rule, Status.FAIL, Severity.HIGH)], run_id="r1", started="2026-11-01T08:00:00+00:00")
+    cancelled = dataclasses.replace(make_run([finding(rule, Status.NOT_TESTED)], run_id="r2",
+                                             started="2026-11-02T08:00:00+00:00"), cancelled=True)
+    latest = make_run([finding(rule, Status.FAIL, Severity.HIGH)], run_id="r3")
+    project = Project(name="K", domain="example.org", runs=[complete, cancelled, latest])
+    delta = summary(project_document(project, lang="en")).delta
+    assert delta is not None and delta.previous_date == "1 Nov 2026"
+    assert [i.rule for i in delta.unchanged] == [rule] and not delta.new

@@ -18,7 +18,7 @@ from auditapp.report.theme import Theme, load_theme, theme_from_branding
 
 def project_document(project: Project, run_number: int | None = None, *, lang: str,
                      meta: ReportMeta | None = None) -> ReportDocument:
-    """The document for run ``run_number`` (1-based; default the latest), compared with the one before it.
+    """The document for run ``run_number`` (1-based; default the latest), compared with the last complete run before it.
 
     Raises ``ValueError`` when the project has no such run.
     """
@@ -28,7 +28,9 @@ def project_document(project: Project, run_number: int | None = None, *, lang: s
     if not 1 <= index <= len(project.runs):
         raise ValueError(f"run {index}: the project has runs 1 to {len(project.runs)}")
     run = project.runs[index - 1]
-    previous = project.runs[index - 2] if index >= 2 else None
+    # A cancelled run tested only part of the checks: compared with it, everything it skipped
+    # would look "new". The comparison uses the latest earlier run that completed.
+    previous = next((r for r in reversed(project.runs[:index - 1]) if not r.cancelled), None)
     return build_report(
         run, lang=lang, project_name=project.name, previous=previous,
         accepted=[AcceptedRisk(**entry) for entry in project.accepted_risks],

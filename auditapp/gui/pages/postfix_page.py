@@ -45,6 +45,7 @@ from auditapp.core.project import Project
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages.base import Page
+from auditapp.gui.qmodels import rich_tip
 from auditapp.gui.questionnaire_form import muted
 from auditapp.gui.widgets.banner import WARN, Banner
 from auditapp.postfix import Param, PostfixConfig, PostfixConfigError, Source, config_from_texts, read_texts
@@ -66,7 +67,7 @@ def source_text(source: Source) -> str:
 def _item(text: str, tooltip: str = "") -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
-    item.setToolTip(tooltip or text)
+    item.setToolTip(rich_tip(tooltip or text))  # configuration values are shown literally
     return item
 
 
@@ -327,13 +328,13 @@ class PostfixPage(Page):
             # and the full command line (often several hundred characters) sits in the tooltip.
             command = " ".join([svc.command, *svc.args]).strip()
             top = QTreeWidgetItem([svc.key, svc.command, "", source_text(svc.source)])
-            top.setToolTip(1, command)
+            top.setToolTip(1, rich_tip(command))
             if svc.overrides:
                 top.setText(2, tr("postfix.overrides", count=len(svc.overrides)))
             for name, param in svc.overrides.items():
                 child = QTreeWidgetItem([f"-o {name}", "", _shown_value(param), source_text(param.source)])
-                child.setToolTip(2, param.value if param.value == param.expanded
-                                 else f"{param.value} → {param.expanded}")
+                child.setToolTip(2, rich_tip(param.value if param.value == param.expanded
+                                             else f"{param.value} → {param.expanded}"))
                 top.addChild(child)
             self.services.addTopLevelItem(top)
             top.setExpanded(bool(svc.overrides))

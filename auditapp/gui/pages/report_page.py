@@ -232,6 +232,7 @@ class ReportPage(Page):
         self.export_button.clicked.connect(self.export)
         self.export_status = QLabel()
         self.export_status.setWordWrap(True)
+        self.export_status.setTextFormat(Qt.TextFormat.PlainText)  # paths and error messages
         self.export_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.export_status.setAccessibleName(tr("report.export.status"))
         self.open_button = QPushButton(tr("report.export.open"))
@@ -507,6 +508,7 @@ class ReportPage(Page):
         self.ctx.settings.last_dir = str(target.resolve().parent)
         opts = self.options()
         worker = self._worker(target, opts, password=password)
+        self.password.clear()  # the secret does not linger in the window once the export has it
         job = _Job(0, self)
         job.done.connect(self._export_done)
         job.failed.connect(self._export_failed)

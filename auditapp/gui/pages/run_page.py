@@ -30,7 +30,7 @@ from auditapp.gui.context import AppContext
 from auditapp.gui.dialogs.error_dialog import ErrorDialog
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages.base import Page
-from auditapp.gui.qmodels import cap
+from auditapp.gui.qmodels import cap, rich_tip
 from auditapp.render import severity_label, status_label
 
 #: Status colours that read on light and dark backgrounds alike.
@@ -86,7 +86,7 @@ class LiveResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == 0:
             return STATUS_COLOURS.get(f.status)
         if role == Qt.ItemDataRole.ToolTipRole and column == 4:
-            return f.subject
+            return rich_tip(f.subject)  # subjects come from DNS
         return None
 
     def append(self, finding: Finding) -> None:
@@ -133,10 +133,12 @@ class RunPage(Page):
         layout.addWidget(self.progress)
         self.state = QLabel()
         self.state.setWordWrap(True)
+        self.state.setTextFormat(Qt.TextFormat.PlainText)  # quotes setup errors and input
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.state)
         self.notes = QLabel()
         self.notes.setWordWrap(True)
+        self.notes.setTextFormat(Qt.TextFormat.PlainText)
         self.notes.setVisible(False)
         layout.addWidget(self.notes)
         layout.addWidget(QLabel(f"<b>{tr('run.live')}</b>"))

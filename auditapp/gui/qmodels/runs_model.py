@@ -16,7 +16,7 @@ from PySide6.QtGui import QFont
 
 from auditapp.core.model import Run, Severity, Status
 from auditapp.gui.i18n import tr
-from auditapp.gui.qmodels import cap, format_duration, format_time, severity_icon, status_icon
+from auditapp.gui.qmodels import cap, format_duration, format_time, rich_tip, severity_icon, status_icon
 from auditapp.render import severity_label
 
 SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
@@ -91,15 +91,16 @@ class RunsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and column not in ("started", "state", "version"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.DecorationRole and column == "state":
-            return status_icon("not_tested" if run.cancelled else "pass")
+            # A complete run is neutral grey: green means "passed" everywhere else in the window.
+            return status_icon("not_tested" if run.cancelled else "not_applicable")
         if role == Qt.ItemDataRole.FontRole and column in counts and counts[column] and column != "not_tested":
             font = QFont()
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == "version":
-                return tr("history.tip.version_full", tool=run.tool_version, catalog=run.catalog_version,
-                          resolver=run.resolver or "–")
+                return rich_tip(tr("history.tip.version_full", tool=run.tool_version, catalog=run.catalog_version,
+                                   resolver=run.resolver or "–"))
             if column == "state" and run.cancelled:
                 return tr("history.tip.cancelled")
         return None

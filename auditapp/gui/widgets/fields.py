@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
@@ -29,6 +29,7 @@ def message_for(exc: InputError) -> str:
 def _error_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed
     label.setVisible(False)
     palette = label.palette()
     # A red that stays readable on light and dark palettes.
