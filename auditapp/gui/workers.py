@@ -112,3 +112,34 @@ class DiscoverWorker(QThread):
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         else:
             self.found.emit(discovery)
+
+
+class KeyringProbe(QThread):
+    """Ask the keyring whether a password is stored for ``user``, off the UI thread.
+
+    The keyring is a D-Bus service (or the OS store) that can hang for the length of a D-Bus
+    timeout; the window must not. Emits ``answered(user, state, detail)`` with state
+    "stored", "missing" or "problem".
+    """
+
+    answered = Signal(str, str, str)
+
+    def __init__(self, user: str) -> None:
+        super().__init__()
+        self.user = user
+
+    def run(self) -> None:
+        from auditapp.credentials import CredentialError, backend_problem, get_password
+
+        try:
+            problem = backend_problem()
+            if problem:
+                self.answered.emit(self.user, "problem", problem)
+                return
+            stored = bool(get_password(self.user, prompt=False))
+        except CredentialError:
+            stored = False
+        except Exception as exc:  # a keyring backend that fails in its own way
+            self.answered.emit(self.user, "problem", str(exc))
+            return
+        self.answered.emit(self.user, "stored" if stored else "missing", "")

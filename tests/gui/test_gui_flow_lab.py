@@ -64,7 +64,7 @@ def test_create_run_review_export_reopen(bind_lab, mail_lab, window, ctx, qtbot,
     target.password.setText(mail_lab.password)
     target.store_password.click()
     try:
-        assert "liegt im Schlüsselbund" in target.password_note.text()
+        qtbot.waitUntil(lambda: "liegt im Schlüsselbund" in target.password_note.text(), timeout=10000)
         assert ctx.input_ok and ctx.session.project.ports == ports
 
         # 3. Run (Ctrl+R) and watch the results arrive one by one.

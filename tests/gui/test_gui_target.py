@@ -81,7 +81,7 @@ def test_password_goes_to_the_keyring_never_to_the_project_file(target_page, ctx
     try:
         assert page.password.text() == ""  # the widget does not keep the secret
         assert get_password(user, prompt=False) == secret
-        assert "liegt im Schlüsselbund" in page.password_note.text()
+        qtbot.waitUntil(lambda: "liegt im Schlüsselbund" in page.password_note.text(), timeout=10000)
         path = tmp_path / "p.auditproj"
         ctx.session.save(path)
         raw = path.read_text("utf-8")
@@ -94,7 +94,7 @@ def test_password_goes_to_the_keyring_never_to_the_project_file(target_page, ctx
                 assert secret.encode() not in file.read_bytes(), file
         assert "password" not in json.loads(raw)["project"]
         page.forget_password.click()
-        assert "Kein Passwort" in page.password_note.text()
+        qtbot.waitUntil(lambda: "Kein Passwort" in page.password_note.text(), timeout=10000)
     finally:
         delete_password(user)
 

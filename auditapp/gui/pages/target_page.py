@@ -299,24 +299,27 @@ class TargetPage(Page):
         self._keyring_check.start()
 
     def _update_password_note(self) -> None:
+        """Ask the keyring (in a worker) whether the account's password is stored."""
+        from auditapp.gui.workers import KeyringProbe
+
         user = self._enable_password()
         if not user:
             self.password_note.clear()
             return
-        from auditapp.credentials import CredentialError, backend_problem, get_password
+        probe = KeyringProbe(user)
+        _WORKERS.add(probe)
+        probe.answered.connect(self._password_state)
+        probe.finished.connect(lambda p=probe: (_WORKERS.discard(p), p.deleteLater()))
+        probe.start()
 
-        problem = backend_problem()
-        if problem:
-            self.password_note.setText(tr("target.keyring_problem", reason=problem))
-            return
-        try:
-            stored = bool(get_password(user, prompt=False))
-        except CredentialError:
-            stored = False
-        except Exception as exc:  # a keyring backend that fails in its own way
-            self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
-            return
-        self.password_note.setText(tr("target.password_stored" if stored else "target.password_missing", user=user))
+    def _password_state(self, user: str, state: str, detail: str) -> None:
+        if user != (self.account.text() if self.account.valid else ""):
+            return  # an answer for a name that has since been changed
+        if state == "problem":
+            self.password_note.setText(tr("target.keyring_problem", reason=detail))
+        else:
+            self.password_note.setText(tr("target.password_stored" if state == "stored" else "target.password_missing",
+                                          user=user))
 
     def _store_password(self) -> None:
         from auditapp.credentials import set_password
@@ -362,11 +365,11 @@ class TargetPage(Page):
             return
         # No parent: the worker must outlive this page when a language switch rebuilds it.
         worker = DiscoverWorker(prepared)
-        _DISCOVERIES.add(worker)
+        _WORKERS.add(worker)
         worker.found.connect(self._discovered)
         worker.failed.connect(self._discover_failed)
         worker.finished.connect(self._discover_done)
-        worker.finished.connect(lambda w=worker: (_DISCOVERIES.discard(w), w.deleteLater()))
+        worker.finished.connect(lambda w=worker: (_WORKERS.discard(w), w.deleteLater()))
         self._discover = worker
         self._discover_for = (project, project.domain)
         self.discover_button.setEnabled(False)
@@ -420,10 +423,11 @@ class TargetPage(Page):
         self._report_validity()
 
 
-#: Running discoveries, kept here (not by a page) until they end; see :func:`wait_for_discoveries`.
-_DISCOVERIES: set[QThread] = set()
+#: Running discoveries and keyring probes, kept here (not by a page) until they end, so a language
+#: switch that rebuilds the page never destroys a running thread; see :func:`wait_for_discoveries`.
+_WORKERS: set[QThread] = set()
 
 
 def wait_for_discoveries(ms: int = 10000) -> bool:
-    """Block until every host discovery has ended (quitting); True when all did in time."""
-    return all(worker.wait(ms) for worker in list(_DISCOVERIES))
+    """Block until every host discovery and keyring probe has ended (quitting); True when all did."""
+    return all(worker.wait(ms) for worker in list(_WORKERS))
