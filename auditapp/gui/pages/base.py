@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from auditapp.gui.context import AppContext
+
+
+def page_heading(text: str) -> QLabel:
+    """The title at the top of a page: one look for every page."""
+    heading = QLabel(text)
+    heading.setObjectName("pageHeading")
+    heading.setTextFormat(Qt.TextFormat.PlainText)
+    font = heading.font()
+    font.setPointSizeF(font.pointSizeF() * 1.4)
+    font.setBold(True)
+    heading.setFont(font)
+    return heading
 
 
 class Page(QWidget):

@@ -46,7 +46,7 @@ from auditapp.core.model import Run, Severity, Status
 from auditapp.core.review import clear_override, withdraw_acceptance
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
-from auditapp.gui.pages.base import Page
+from auditapp.gui.pages.base import Page, page_heading
 from auditapp.gui.qmodels import cap, format_time, severity_icon, status_icon
 from auditapp.gui.qmodels.findings_model import (
     ACCEPTED,
@@ -238,13 +238,7 @@ class FindingsPage(Page):
         self.stack.addWidget(empty)
         self.stack.addWidget(main)
         outer = QVBoxLayout(self)
-        heading = QLabel(tr("findings.heading"))
-        heading.setObjectName("pageHeading")
-        font = heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        font.setBold(True)
-        heading.setFont(font)
-        outer.addWidget(heading)
+        outer.addWidget(page_heading(tr("findings.heading")))
         outer.addWidget(self.stack, 1)
 
         find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)

@@ -34,7 +34,7 @@ from auditapp.core.compare import ComparedResult, RunComparison, compare_runs
 from auditapp.core.project import Project
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
-from auditapp.gui.pages.base import Page
+from auditapp.gui.pages.base import Page, page_heading
 from auditapp.gui.qmodels import cap, rich_tip, severity_icon, status_icon
 from auditapp.gui.qmodels.runs_model import COLUMNS, RunsModel, run_label
 from auditapp.render import severity_label, status_label
@@ -55,11 +55,7 @@ class HistoryPage(Page):
         self.comparison: RunComparison | None = None
         self._filling = False
 
-        heading = QLabel(tr("history.heading"))
-        font = heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        font.setBold(True)
-        heading.setFont(font)
+        heading = page_heading(tr("history.heading"))
 
         # -- runs ------------------------------------------------------------------------------
         self.model = RunsModel(self)

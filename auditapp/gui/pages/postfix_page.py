@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette, QTextCursor, QTextFormat
+from PySide6.QtGui import QColor, QFontDatabase, QPalette, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 from auditapp.core.project import Project
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
-from auditapp.gui.pages.base import Page
+from auditapp.gui.pages.base import Page, page_heading
 from auditapp.gui.qmodels import rich_tip
 from auditapp.gui.questionnaire_form import muted
 from auditapp.gui.widgets.banner import WARN, Banner
@@ -89,11 +89,7 @@ class PostfixPage(Page):
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(8)
 
-        heading = QLabel(tr("postfix.title"))
-        font = QFont(heading.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        heading.setFont(font)
+        heading = page_heading(tr("postfix.title"))
         intro = muted(QLabel(tr("postfix.intro")))
         intro.setWordWrap(True)
         layout.addWidget(heading)

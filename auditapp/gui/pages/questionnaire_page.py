@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -33,7 +32,7 @@ from PySide6.QtWidgets import (
 from auditapp.core.project import Project
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
-from auditapp.gui.pages.base import Page
+from auditapp.gui.pages.base import Page, page_heading
 from auditapp.gui.questionnaire_form import QuestionnaireForm, muted
 from auditapp.gui.widgets.banner import Banner
 from auditapp.questionnaire import AnswersError, Questionnaire, load_answers_file, questionnaire, save_answers_file
@@ -50,11 +49,7 @@ class QuestionnairePage(Page):
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(8)
 
-        heading = QLabel(tr("questionnaire.title"))
-        font = QFont(heading.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        heading.setFont(font)
+        heading = page_heading(tr("questionnaire.title"))
         intro = muted(QLabel(tr("questionnaire.intro")))
         intro.setWordWrap(True)
         layout.addWidget(heading)

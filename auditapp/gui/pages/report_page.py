@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 from auditapp.core.project import Project
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
-from auditapp.gui.pages.base import Page
+from auditapp.gui.pages.base import Page, page_heading
 from auditapp.gui.widgets.pdf_preview import PdfPreview
 from auditapp.gui.workers import ReportWorker
 from auditapp.report.theme import available_themes
@@ -178,11 +178,7 @@ class ReportPage(Page):
     # -- building ------------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        title = QLabel(tr("report.title"))
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        title.setFont(font)
+        title = page_heading(tr("report.title"))
         intro = QLabel(tr("report.intro"))
         intro.setWordWrap(True)
 

@@ -29,7 +29,7 @@ from auditapp.gui import i18n
 from auditapp.gui.context import AppContext
 from auditapp.gui.dialogs.error_dialog import ErrorDialog
 from auditapp.gui.i18n import tr
-from auditapp.gui.pages.base import Page
+from auditapp.gui.pages.base import Page, page_heading
 from auditapp.gui.qmodels import cap, rich_tip
 from auditapp.render import severity_label, status_label
 
@@ -110,7 +110,7 @@ class RunPage(Page):
         self._started_at = 0.0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 18, 24, 18)
-        layout.addWidget(QLabel(f"<h2>{tr('run.heading')}</h2>"))
+        layout.addWidget(page_heading(tr("run.heading")))
         intro = QLabel(tr("run.intro"))
         intro.setWordWrap(True)
         layout.addWidget(intro)

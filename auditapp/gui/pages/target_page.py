@@ -37,7 +37,7 @@ from auditapp.core.validation import (
 )
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
-from auditapp.gui.pages.base import Page
+from auditapp.gui.pages.base import Page, page_heading
 from auditapp.gui.widgets.fields import ValidatedLineEdit, ValidatedListEdit
 
 
@@ -68,6 +68,7 @@ class TargetPage(Page):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self._loading = False
+        self._labels: list[QLabel] = []
         self._discover: QThread | None = None
         self._discover_for: tuple[Project | None, str] = (None, "")
         outer = QVBoxLayout(self)
@@ -80,8 +81,7 @@ class TargetPage(Page):
         scroll.setWidget(body)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(24, 18, 24, 18)
-        heading = QLabel(f"<h2>{tr('target.heading')}</h2>")
-        layout.addWidget(heading)
+        layout.addWidget(page_heading(tr("target.heading")))
         intro = QLabel(tr("target.intro"))
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -154,6 +154,10 @@ class TargetPage(Page):
         self._row(services, "target.password", password_row)
         services.addRow("", self.password_note)
         layout.addStretch(1)
+        # One label column for all groups, so the fields line up from the top of the form to the end.
+        width = max(label.sizeHint().width() for label in self._labels)
+        for label in self._labels:
+            label.setMinimumWidth(width)
 
         self._bind()
         self.on_replaced()
@@ -169,9 +173,9 @@ class TargetPage(Page):
         layout.addWidget(box)
         return form
 
-    @staticmethod
-    def _row(form: QFormLayout, label_key: str, field: QWidget | QHBoxLayout, tip_key: str = "") -> None:
+    def _row(self, form: QFormLayout, label_key: str, field: QWidget | QHBoxLayout, tip_key: str = "") -> None:
         label = QLabel(tr(label_key))
+        self._labels.append(label)
         if tip_key:
             label.setToolTip(tr(tip_key))
             if isinstance(field, QWidget):
