@@ -35,6 +35,16 @@ class PreparedAudit:
     timeout: float
     #: Things the user should know before trusting the result ("no password in the keyring").
     warnings: tuple[str, ...] = field(default=())
+    #: Set when the password lookup was deferred (:meth:`with_password` does it, in the worker).
+    password_lookup: Callable[[str], str | None] | None = field(default=None, repr=False)
+
+    def with_password(self) -> PreparedAudit:
+        """Look the test account's password up now (the keyring can block: the GUI calls this in its worker)."""
+        if self.password_lookup is None or not self.target.account or not self.target.services:
+            return self
+        password, warnings = _lookup(self.target.account, self.password_lookup)
+        return replace(self, config=replace(self.config, account_password=password),
+                       warnings=self.warnings + warnings, password_lookup=None)
 
     def make_dns(self) -> DnsClient:
         if self.nameservers:
@@ -83,11 +93,13 @@ def prepare_project_audit(
     services: bool = True,
     ca_file: str | None = None,
     password_lookup: Callable[[str], str | None] = _keyring_password,
+    defer_password: bool = False,
 ) -> PreparedAudit:
     """Everything an audit of ``project`` needs; raises :class:`PrepareError` for unusable settings.
 
     ``password_lookup`` returns the test account's password or ``None``; a failure of the keyring
     becomes a warning, because the audit is still worth running without the logged-in checks.
+    ``defer_password`` leaves the lookup to :meth:`PreparedAudit.with_password` (the GUI's worker).
     """
     if not timeout > 0 or timeout != timeout or timeout > 300:
         raise PrepareError(f"timeout {timeout!r}: choose a number of seconds between 0.1 and 300")
@@ -105,16 +117,17 @@ def prepare_project_audit(
         check_ca_file(ca_file)
     target = replace(project.to_target(), ca_file=ca_file, services=services and project.probe_services,
                      postfix_origin=(project.postfix_config or {}).get("origin"))
-    warnings: list[str] = []
-    password = None
-    if target.account and services:
-        try:
-            password = password_lookup(target.account)
-        except Exception as exc:  # CredentialError and anything a keyring backend raises
-            warnings.append(str(exc))
-        if password is None and not warnings:
-            warnings.append(f"no password for {target.account} in the system keyring; "
-                            "the checks that need a login are skipped")
-    config = EngineConfig(timeout=timeout, account_password=password, postfix=project_postfix(project))
-    return PreparedAudit(target=target, config=config, nameservers=servers, timeout=timeout,
-                         warnings=tuple(warnings))
+    config = EngineConfig(timeout=timeout, postfix=project_postfix(project))
+    prepared = PreparedAudit(target=target, config=config, nameservers=servers, timeout=timeout,
+                             password_lookup=password_lookup)
+    return prepared if defer_password else prepared.with_password()
+
+
+def _lookup(account: str, password_lookup: Callable[[str], str | None]) -> tuple[str | None, tuple[str, ...]]:
+    try:
+        password = password_lookup(account)
+    except Exception as exc:  # CredentialError and anything a keyring backend raises
+        return None, (str(exc),)
+    if password is None:
+        return None, (f"no password for {account} in the system keyring; the checks that need a login are skipped",)
+    return password, ()

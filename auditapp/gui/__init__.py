@@ -5,3 +5,7 @@ Everything it shows comes from the Qt-free core: projects (:mod:`auditapp.core`)
 (:mod:`auditapp.core.review`) and the report (:mod:`auditapp.report.from_project`). The GUI adds
 windows, threads and persistence of its own state (QSettings), nothing that decides a verdict.
 """
+
+from auditapp.gui import pyside_fixes as _pyside_fixes
+
+_pyside_fixes.install()

@@ -24,6 +24,7 @@ class RunController(QObject):
     """Starts and cancels audits of the open project; at most one at a time."""
 
     started = Signal(int)  # total checks
+    warning = Signal(str)  # something to know before trusting the result (e.g. no password stored)
     progress = Signal(int, int, str)
     result = Signal(object)  # Finding
     finished = Signal(object)  # Run, already recorded in the project
@@ -45,12 +46,13 @@ class RunController(QObject):
     def prepare(self, *, services: bool = True) -> PreparedAudit:
         """The audit of the open project; raises PrepareError (shown beside the Run button).
 
-        ``services=False`` (host discovery) skips the keyring: DNS needs no password.
+        ``services=False`` (host discovery) skips the keyring: DNS needs no password. The
+        password itself is looked up in the audit's worker thread (the keyring can block).
         """
         assert self.session.project is not None
         return prepare_project_audit(self.session.project, default_nameservers=self.settings.nameservers,
                                      timeout=self.settings.timeout, ca_file=self.settings.ca_file or None,
-                                     services=services)
+                                     services=services, defer_password=True)
 
     def start(self, prepared: PreparedAudit | None = None) -> None:
         if self.busy or self.session.project is None:
@@ -60,6 +62,7 @@ class RunController(QObject):
         self.live, self.total = [], 0
         worker = AuditWorker(prepared, self)
         worker.audit_started.connect(self._on_started)
+        worker.warning.connect(self.warning)
         worker.progress.connect(self.progress)
         worker.result.connect(self._on_result)
         worker.run_finished.connect(self._on_finished)

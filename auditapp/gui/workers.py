@@ -26,6 +26,7 @@ class AuditWorker(QThread):
     result = Signal(object)  # Finding
     run_finished = Signal(object)  # Run (cancelled runs too)
     failed = Signal(str)  # an unexpected error, with its traceback
+    warning = Signal(str)  # found while preparing in this thread (the keyring's answer)
 
     def __init__(self, prepared: PreparedAudit, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -40,8 +41,11 @@ class AuditWorker(QThread):
         return self._cancel.is_set()
 
     def run(self) -> None:
-        p = self.prepared
         try:
+            before = len(self.prepared.warnings)
+            p = self.prepared.with_password()  # the keyring may block: here, not on the UI thread
+            for text in p.warnings[before:]:
+                self.warning.emit(text)
             for event in iter_audit(p.target, p.make_dns, p.config, self._cancel):
                 if isinstance(event, Started):
                     self.audit_started.emit(event.total)

@@ -89,3 +89,36 @@ def test_self_test_flag_opens_the_window_and_quits(tmp_path: Path) -> None:
     assert "main window with 8 pages, translations, QtPdf and icon OK" in done.stdout
     version = subprocess.run([sys.executable, "-m", "auditapp", "--version"], capture_output=True, text=True)
     assert version.stdout.startswith("auditapp ")
+
+
+def test_the_password_is_looked_up_in_the_worker_and_a_missing_one_is_reported(window, ctx, qtbot) -> None:
+    import os
+    import threading
+
+    import pytest
+
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        if os.environ.get("CI"):
+            pytest.fail("CI runs the tests through tests/lab/with-keyring.sh; no D-Bus session here")
+        pytest.skip("no D-Bus session (run through tests/lab/with-keyring.sh)")
+    project = demo_project(demo_nameserver())
+    project.probe_services = True  # the netguard of the tests refuses the demo's TEST-NET addresses at once
+    project.test_account = "nobody-stored@beispiel-gmbh.example"
+    ctx.session.new(project)
+    prepared = ctx.runner.prepare()
+    assert prepared.password_lookup is not None and prepared.config.account_password is None  # not asked yet
+    asked_in: list[str] = []
+    original = prepared.password_lookup
+
+    def lookup(account: str) -> str | None:
+        asked_in.append(threading.current_thread().name)
+        return original(account)
+
+    from dataclasses import replace
+
+    page = window.pages["run"]
+    with qtbot.waitSignal(ctx.runner.finished, timeout=120000):
+        ctx.runner.start(replace(prepared, password_lookup=lookup))
+    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=30000)
+    assert asked_in and asked_in[0] != threading.main_thread().name
+    assert "kein Passwort" in page.notes.text().lower() or "no password" in page.notes.text().lower()

@@ -169,6 +169,7 @@ class RunPage(Page):
         self.cancel_button.clicked.connect(self.cancel)
         self.findings_button.clicked.connect(lambda: ctx.navigate.emit("findings"))
         runner.started.connect(self._on_started)
+        runner.warning.connect(self._on_warning)
         runner.progress.connect(self._on_progress)
         # Long-lived signals get bound methods only: Qt drops those connections when the page is
         # deleted (a language switch rebuilds it), a lambda would outlive its widgets.
@@ -265,6 +266,11 @@ class RunPage(Page):
         ErrorDialog(details, log_file, self).open()
 
     # -- state ----------------------------------------------------------------------------------
+
+    def _on_warning(self, text: str) -> None:
+        notes = [n for n in self.notes.text().split("\n") if n]
+        self.notes.setText("\n".join([*notes, tr("run.warning", text=text)]))
+        self.notes.setVisible(True)
 
     def _on_result(self, finding: Finding) -> None:
         self.model.append(finding)
