@@ -273,3 +273,15 @@ def test_path_output_is_atomic_and_second_theme_works(demo_run, tmp_path: Path) 
     render_pdf(build_report(demo_run, lang="de"), load_theme("example-consultancy"), path)
     assert path.read_bytes().startswith(b"%PDF")
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]
+
+
+def test_the_action_plan_header_repeats_only_at_the_top_of_a_page(demo_pdf) -> None:
+    """A row moved to the next page must not drag a second header into the middle of a page."""
+    import re
+
+    lang, path = demo_pdf
+    header = {"de": r"Nr\.\s*Maßnahme\s*Schweregrad", "en": r"No\.\s*Action\s*Severity"}[lang]
+    texts = page_texts(PdfReader(str(path)))
+    pages_with_plan = [t for t in texts if re.search(header, t)]
+    assert len(pages_with_plan) >= 2  # the demo's plan runs over more than one page
+    assert all(len(re.findall(header, t)) == 1 for t in pages_with_plan)

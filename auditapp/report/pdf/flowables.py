@@ -130,8 +130,13 @@ def p(text: object, style: ParagraphStyle) -> Paragraph:
 
 
 def table(st: Styles, rows: Sequence[Sequence[object]], widths: Sequence[float], *, header: bool = True,
-          zebra: bool = True, extra: Sequence[tuple[object, ...]] = ()) -> Table:
-    """A table whose cells are Paragraphs (strings are escaped), header repeated on every page."""
+          zebra: bool = True, extra: Sequence[tuple[object, ...]] = (), split_rows: bool = True) -> Table:
+    """A table whose cells are Paragraphs (strings are escaped), header repeated on every page.
+
+    ``split_rows`` lets a row break across pages, which a row holding kilobytes of evidence
+    needs. Tables of short rows turn it off: reportlab then repeats the header in the middle of
+    a page above the half row it moved.
+    """
     data = []
     for r, row in enumerate(rows):
         cells = []
@@ -141,7 +146,8 @@ def table(st: Styles, rows: Sequence[Sequence[object]], widths: Sequence[float],
             else:
                 cells.append(p(cell, st.cell_head if header and r == 0 else st.cell))
         data.append(cells)
-    t = Table(data, colWidths=list(widths), repeatRows=1 if header else 0, splitInRow=1, hAlign="LEFT")
+    t = Table(data, colWidths=list(widths), repeatRows=1 if header else 0, splitInRow=1 if split_rows else 0,
+              hAlign="LEFT")
     cmds: list[tuple[object, ...]] = [
         ("FONTNAME", (0, 0), (-1, -1), st.names.regular),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -326,7 +326,8 @@ class Builder:
                                                       17 * mm), r.effort_label, subjects, r.owner, r.due])
         fixed = 8 * mm + 24 * mm + 16 * mm + 27 * mm + 17 * mm
         widths = [8 * mm, (w - fixed) * 0.52, 24 * mm, 16 * mm, (w - fixed) * 0.48, 27 * mm, 17 * mm]
-        story.append(table(st, rows, widths, extra=[("GRID", (5, 1), (6, -1), 0.4, colors.HexColor("#C9D0D9"))]))
+        story.append(table(st, rows, widths, extra=[("GRID", (5, 1), (6, -1), 0.4, colors.HexColor("#C9D0D9"))],
+                           split_rows=False))
         return story
 
     def accepted(self, section: Section) -> list[Flowable]:
