@@ -26,6 +26,7 @@ from auditapp.checks.registry import RegisteredCheck, registered, run_check, ver
 from auditapp.collectors import dns_facts
 from auditapp.collectors.discovery import discover_hosts
 from auditapp.collectors.facts import Facts
+from auditapp.collectors.hosting import collect_hosting
 from auditapp.collectors.inventory import build_inventory
 from auditapp.collectors.mta_sts import fetch_policy
 from auditapp.collectors.services import collect_services
@@ -102,6 +103,7 @@ class Audit:
         jobs = [
             _Job("spf_tree", None, f"SPF {t.domain}", lambda: walk_spf(dns, t.domain)),
             _Job("dkim", None, f"DKIM {t.domain}", lambda: dns_facts.collect_dkim(dns, t)),
+            _Job("hosting", None, f"MX {t.domain}", lambda: collect_hosting(dns, t)),
             _Job("adsp", None, f"ADSP {t.domain}", lambda: dns.query(f"_adsp._domainkey.{t.domain}", "TXT")),
             _Job("dmarc", None, f"DMARC {t.domain}", lambda: dns_facts.collect_dmarc(dns, t.domain)),
             _Job("mta_sts", None, f"MTA-STS {t.domain}", lambda: dns.query(f"_mta-sts.{t.domain}", "TXT")),

@@ -35,7 +35,13 @@ def _show(value: Any) -> str:
 
 
 def _why(value: Any, lang: str, cat: Catalog) -> Any:
-    """Translate a ``why.*`` message key (``why.suffix|local``) held in a parameter."""
+    """Translate a parameter: a ``why.*`` message key (``why.suffix|local``), or a ``{de, en}`` text.
+
+    Texts from the data files (a provider's DKIM convention, a blocklist code's meaning) are
+    stored in both languages in the finding, so a report can be written in the other one.
+    """
+    if isinstance(value, dict) and set(value) == {"de", "en"}:
+        return value[lang]
     if isinstance(value, str) and value.startswith("why."):
         key, _, arg = value.partition("|")
         if key in cat.messages:

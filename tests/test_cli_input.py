@@ -91,9 +91,10 @@ def test_misconfigured_helo_values_are_audited_not_refused(tmp_path: Path) -> No
 
 def test_fail_on_sets_exit_code_1(tmp_path: Path) -> None:
     with _lab() as lab:
-        base = ["audit", "bücher.example", "--nameserver", lab.address, "--json", str(tmp_path / "r.json")]
+        base = ["audit", "bücher.example", "--nameserver", lab.address, "--json", str(tmp_path / "r.json"),
+                "--dkim-selector", "default"]
         assert main(base) == 0
-        # no DKIM key: DKIM-NO-KEY (high) fails
+        # no DKIM key at the given selector: DKIM-NO-KEY (high) fails
         assert main([*base, "--fail-on", "high"]) == 1
         assert main([*base, "--fail-on", "critical"]) == 0
 

@@ -112,7 +112,11 @@ CASES = [
     Case("PF-QUEUE-LIFETIME", "default", "", F, "default", severity=Severity.INFO),
     Case("PF-QUEUE-LIFETIME", "explicit 5d", "maximal_queue_lifetime = 5d\n", P, "pass"),
     Case("PF-QUEUE-LIFETIME", "bare number in days", "maximal_queue_lifetime = 7\n", P, "pass"),
-    Case("PF-QUEUE-LIFETIME", "seed 3d", "maximal_queue_lifetime = 3d\n", F, "short", severity=Severity.LOW),
+    # knowledge base R8 (revised 2026-12-06): 2d to under 4d is a note, 1d to under 2d low, under 1d medium.
+    Case("PF-QUEUE-LIFETIME", "seed 3d", "maximal_queue_lifetime = 3d\n", F, "short", severity=Severity.INFO),
+    Case("PF-QUEUE-LIFETIME", "2d", "maximal_queue_lifetime = 2d\n", F, "short", severity=Severity.INFO),
+    Case("PF-QUEUE-LIFETIME", "36h", "maximal_queue_lifetime = 36h\n", F, "one_day", severity=Severity.LOW),
+    Case("PF-QUEUE-LIFETIME", "1d", "maximal_queue_lifetime = 1d\n", F, "one_day", severity=Severity.LOW),
     Case("PF-QUEUE-LIFETIME", "12h", "maximal_queue_lifetime = 12h\n", F, "very_short", severity=Severity.MEDIUM),
     Case("PF-QUEUE-LIFETIME", "invalid", "maximal_queue_lifetime = 5x\n", NT, "not_tested"),
     Case("PF-BOUNCE-LIFETIME", "1d", "", P, "pass"),

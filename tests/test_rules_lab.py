@@ -53,7 +53,13 @@ CASES: dict[str, list[tuple[Status, Case]]] = {
     ],
     "PTR-GENERIC": [
         (P, Case("good.test", ips=(GOOD_IP,))),
+        # Issue 11: "dynamics", "custom" and "client" as ordinary words are not provider defaults.
+        (P, Case("good.test", ips=("192.0.2.31",))),
+        (P, Case("good.test", ips=("192.0.2.32",))),
+        (P, Case("good.test", ips=("192.0.2.33",))),
         (F, Case("good.test", ips=("192.0.2.30",), outcome="generic")),
+        (F, Case("good.test", ips=("192.0.2.34",), outcome="generic")),  # keyword tokens next to a number
+        (F, Case("good.test", ips=("192.0.2.35",), outcome="generic")),  # the address in hex (c0000222)
     ],
     "HELO-INVALID": [
         (P, Case("good.test", ips=(GOOD_IP,), helo="mail.good.test")),
@@ -123,8 +129,13 @@ CASES: dict[str, list[tuple[Status, Case]]] = {
         (F, Case("good.test", subject="mx2.bad.test", ips=(GOOD_IP,), helo="mx2.bad.test", outcome="missing")),
     ],
     "DKIM-NO-KEY": [
-        (P, Case("good.test")),
-        (F, Case("nospf.test", outcome="missing")),
+        (P, Case("good.test", selectors=("sel2048", "ed"))),
+        (P, Case("good.test", selectors=("sel2048",))),
+        (F, Case("good.test", selectors=("sel2048", "nosuch"), outcome="missing")),
+        (F, Case("good.test", selectors=("old",), outcome="revoked_only")),
+        (F, Case("nospf.test", selectors=("default",), outcome="missing")),
+        # Issue 11: without a known selector, no key at the common ones proves nothing.
+        (Status.NOT_TESTED, Case("nospf.test", selectors=())),
     ],
     "DKIM-WEAK-KEY": [
         (P, Case("good.test", subject="sel2048._domainkey.good.test")),
@@ -154,6 +165,13 @@ CASES: dict[str, list[tuple[Status, Case]]] = {
     "DMARC-POLICY-NONE": [
         (P, Case("good.test")),
         (F, Case("bad.test", outcome="none")),
+        (F, Case("dmarctest.test", outcome="testing")),  # p=reject with t=y is not enforced
+    ],
+    "DMARC-SUBDOMAIN-NONE": [
+        (P, Case("good.test", subject="_dmarc.good.test")),
+        (F, Case("spnone.test", subject="_dmarc.spnone.test", outcome="sp_none")),
+        (F, Case("npnone.test", subject="_dmarc.npnone.test", outcome="np_none")),
+        (Status.NOT_APPLICABLE, Case("bad.test")),  # p=none: nothing enforced to exempt from
     ],
     "DMARC-NO-REPORTING": [
         (P, Case("good.test")),
@@ -161,7 +179,9 @@ CASES: dict[str, list[tuple[Status, Case]]] = {
     ],
     "DMARC-REJECT-RISK": [
         (P, Case("good.test")),
-        (F, Case("hardfail.test", outcome="spf_only")),
+        (F, Case("hardfail.test", selectors=("default",), outcome="spf_only")),
+        # Issue 11: with no selector known, whether the domain signs is unknown: not "high".
+        (Status.NOT_TESTED, Case("hardfail.test", selectors=())),
         (Status.NOT_APPLICABLE, Case("bad.test")),
     ],
     "MTA-STS-MISSING": [

@@ -106,7 +106,8 @@ CASES: dict[str, list[tuple[Status, Svc]]] = {
     ],
     "MTA-STS-POLICY": [
         (P, Svc(SVC, SVC)),
-        (F, Svc("wrongmx.test", "wrongmx.test", "uncovered_enforce")),
+        (F, Svc("wrongmx.test", "wrongmx.test", "uncovered_all")),  # no MX covered: mail is lost (critical)
+        (F, Svc("halfmx.test", "halfmx.test", "uncovered_enforce")),  # one covered: senders skip the other (high)
         (F, Svc("badsvc.test", "badsvc.test", "unreachable")),
     ],
     "SERVICE-NAMES": [(P, Svc(SVC, SVC)), (F, Svc("onlymx.test", "onlymx.test", "missing"))],

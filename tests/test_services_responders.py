@@ -72,3 +72,47 @@ def test_hostile_server_never_yields_a_fail_or_a_crash(behaviour: Behaviour) -> 
         if f.rule in mx_rules and f.subject.endswith(f":{responder.port}"):
             assert f.status is not Status.FAIL, (behaviour, f.rule, f.outcome, f.evidence[-3:])
     assert finding(run, "SMTP-UNREACHABLE").status is Status.PASS  # it did accept the connection
+
+
+def test_reset_right_after_the_handshake_is_not_a_closed_port() -> None:
+    """Issue 11 (10): only a refused connection is "closed"; a reset makes the port's checks not tested."""
+    with MailResponder(Behaviour.RESET_ON_CONNECT) as responder:
+        run = audit_responder(responder, timeout=1.0)
+    endpoint = f"{responder.host}:{responder.port}"
+    # Whether the kernel reports the reset to connect() or to the first read is a race; either
+    # way nothing was learned about the service, and nothing may say "closed" or "fail".
+    reach = next(f for f in run.findings if f.rule == "SMTP-UNREACHABLE" and f.subject == endpoint)
+    assert reach.status in (Status.PASS, Status.NOT_TESTED), (reach.status, reach.outcome)
+    for rule in ("SMTP-BANNER", "STARTTLS-MISSING", "AUTH-WITHOUT-TLS", "OPEN-RELAY"):
+        f = next(f for f in run.findings if f.rule == rule and f.subject == endpoint)
+        assert f.status is Status.NOT_TESTED, (rule, f.status, f.outcome)
+        assert f.reason is not None
+    state = next(e for e in run.inventory["endpoints"] if e["port"] == responder.port)["state"]
+    assert state != "refused"
+    # A port nothing listens on (port 1 here) stays what it is: closed, nothing to judge.
+    closed = next(e for e in run.inventory["endpoints"] if e["port"] == 1)
+    assert closed["state"] == "refused"
+
+
+def _audit_sts(https_port: int, timeout: float) -> Run:
+    rs = RecordSet()
+    rs.add(DOMAIN, "MX", "10 mx.resp.test.")
+    rs.add("mx.resp.test", "A", "127.0.0.1")
+    rs.add(f"_mta-sts.{DOMAIN}", "TXT", "v=STSv1; id=1")
+    rs.add(f"mta-sts.{DOMAIN}", "A", "127.0.0.1")
+    with LabDnsServer(rs) as dns:
+        ports = {**{s: 1 for s in DEFAULT_PORTS}, "https": https_port}
+        target = AuditTarget(domain=DOMAIN, dkim_selectors=(), dnsbl_zones=(), ports=ports)
+        client = DnsClient([Nameserver(dns.host, dns.port)], timeout=timeout)
+        return asyncio.run(asyncio.wait_for(audit(target, client, EngineConfig(timeout=timeout)), 10 * timeout + 5))
+
+
+def test_mta_sts_host_that_never_answers_is_not_tested() -> None:
+    """Issue 11 (11): a policy host that accepts and stays silent is no verdict; a refusal still is."""
+    with MailResponder(Behaviour.SILENT) as responder:
+        run = _audit_sts(responder.port, timeout=0.6)
+    f = finding(run, "MTA-STS-POLICY")
+    assert f.status is Status.NOT_TESTED, (f.outcome, f.evidence)
+    assert f.reason is not None and "no answer within" in f.reason.params["problem"]
+    refused = finding(_audit_sts(1, timeout=0.6), "MTA-STS-POLICY")
+    assert refused.status is Status.FAIL and refused.outcome == "unreachable"

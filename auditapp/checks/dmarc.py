@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from auditapp.checks.dkim import found_keys
+from auditapp.checks.dkim import dkim_state, selector_unknown_reason
 from auditapp.checks.registry import CheckContext, check
 from auditapp.checks.tags import TagError, parse_tags
 from auditapp.collectors.facts import DmarcDiscovery
@@ -18,7 +18,7 @@ REMOVED_TAGS = ("pct", "rf", "ri")
 
 
 def walk_targets(domain: str) -> list[str]:
-    """The names RFC 9989 §4.10 queries, in order: the domain, then shorter and shorter parents.
+    """The names RFC 9989's DNS tree walk queries, in order: the domain, then shorter and shorter parents.
 
     More than eight labels are cut to seven at the first step up, as the tree walk specifies.
     """
@@ -154,6 +154,11 @@ def _valid_record(ctx: CheckContext) -> tuple[Discovery, DmarcRecord | None]:
     return d, rec
 
 
+def testing_mode(rec: DmarcRecord) -> bool:
+    """``t=y`` (RFC 9989): the domain asks receivers not to apply its policy yet."""
+    return rec.tags.get("t", "n").strip().lower() == "y"
+
+
 @check("DMARC-POLICY-NONE", needs=("dmarc",))
 def dmarc_policy_none(ctx: CheckContext) -> Iterator[Finding]:
     d, rec = _valid_record(ctx)
@@ -165,8 +170,36 @@ def dmarc_policy_none(ctx: CheckContext) -> Iterator[Finding]:
         policy = effective_policy(rec, ctx.domain)
         if policy == "none":
             yield ctx.fail(ctx.domain, "none", d.evidence, domain=ctx.domain, where=rec.where)
+        elif testing_mode(rec):
+            # p=quarantine/reject with t=y is a request not to enforce: monitoring in effect.
+            yield ctx.fail(ctx.domain, "testing", d.evidence, domain=ctx.domain, where=rec.where, policy=policy)
         else:
             yield ctx.passed(ctx.domain, d.evidence, domain=ctx.domain, policy=policy)
+
+
+@check("DMARC-SUBDOMAIN-NONE", needs=("dmarc",))
+def dmarc_subdomain_none(ctx: CheckContext) -> Iterator[Finding]:
+    """sp=none / np=none under an enforcing p=: subdomains or made-up names stay spoofable.
+
+    Judged on the record the audited domain's subdomains would find: the domain's own record,
+    or the organisational record it inherits from (whose sp=/np= then apply as well).
+    """
+    d, rec = _valid_record(ctx)
+    if d.failure:
+        yield ctx.dns_not_tested(ctx.domain, d.failure, d.evidence)
+        return
+    if rec is None or rec.policy not in ("quarantine", "reject"):
+        yield ctx.not_applicable(ctx.domain, d.evidence, domain=ctx.domain)
+        return
+    sp = rec.tags.get("sp", "").strip().lower()
+    np = rec.tags.get("np", "").strip().lower()
+    params = {"domain": ctx.domain, "where": rec.where, "policy": rec.policy}
+    if sp == "none":
+        yield ctx.fail(rec.where, "sp_none", d.evidence, **params)
+    elif np == "none":
+        yield ctx.fail(rec.where, "np_none", d.evidence, **params)
+    else:
+        yield ctx.passed(rec.where, d.evidence, sp=sp or rec.policy, np=np or sp or rec.policy, **params)
 
 
 @check("DMARC-NO-REPORTING", needs=("dmarc",))
@@ -184,7 +217,7 @@ def dmarc_no_reporting(ctx: CheckContext) -> Iterator[Finding]:
                        policy=effective_policy(rec, ctx.domain))
 
 
-@check("DMARC-REJECT-RISK", needs=("dmarc", "dkim"))
+@check("DMARC-REJECT-RISK", needs=("dmarc", "dkim", "hosting", "spf_tree"))
 def dmarc_reject_risk(ctx: CheckContext) -> Iterator[Finding]:
     d, rec = _valid_record(ctx)
     if d.failure:
@@ -193,11 +226,14 @@ def dmarc_reject_risk(ctx: CheckContext) -> Iterator[Finding]:
     if rec is None or effective_policy(rec, ctx.domain) != "reject":
         yield ctx.not_applicable(ctx.domain, d.evidence, domain=ctx.domain)
         return
-    keys, failures = found_keys(ctx)
-    usable = sorted({k.selector for k in keys if not k.revoked})
+    state = dkim_state(ctx)
+    usable = sorted({k.selector for k in state.usable})
     if usable:
         yield ctx.passed(ctx.domain, d.evidence, policy="reject", selectors=", ".join(usable), domain=ctx.domain)
-    elif failures:
-        yield ctx.dns_not_tested(ctx.domain, failures[0], d.evidence)
-    else:
+    elif state.failures:
+        yield ctx.dns_not_tested(ctx.domain, state.failures[0], d.evidence)
+    elif state.known_absent:
         yield ctx.fail(ctx.domain, "spf_only", d.evidence, where=rec.where, domain=ctx.domain)
+    else:
+        # Whether the domain signs is unknown (no selector known): not a verdict either way.
+        yield ctx.not_tested(ctx.domain, selector_unknown_reason(ctx, state), d.evidence)

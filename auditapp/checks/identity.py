@@ -17,8 +17,19 @@ NONPUBLIC_SUFFIXES = ("local", "localdomain", "lan", "internal", "intranet", "ho
                       "localhost")
 
 #: Words that mark dial-up, DSL and pool addresses in provider default names (knowledge base R1).
-#: "static" alone is deliberately absent: it is not conclusive.
-GENERIC_KEYWORDS = ("dyn", "dial", "pool", "dsl", "cable", "ppp", "dhcp", "client", "dip", "cust", "broadband")
+#: They count only as a whole token ("dyn-1234", "dsl.pool", not "dynamics" or "custom"), and
+#: only next to a number, as in every provider scheme we know: "mail.client.example.de" is a
+#: company's name, "client-17-4.isp.example" a provider's. "static" alone is deliberately
+#: absent: it is not conclusive.
+GENERIC_KEYWORDS = frozenset({
+    "dyn", "dynamic", "dynip", "dial", "dialup", "dialin", "pool", "pools", "dsl", "adsl", "vdsl", "xdsl", "sdsl",
+    "dslb", "cable", "ppp", "pppoe", "dhcp", "client", "clients", "dip", "cust", "customer", "broadband",
+})
+
+
+def name_tokens(label: str) -> list[str]:
+    """A label cut at punctuation and at every change between letters and digits."""
+    return re.findall(r"[a-z]+|[0-9]+", label)
 
 
 def same_ip(a: str, b: str) -> bool:
@@ -70,11 +81,11 @@ def generic_why(name: str, ip: str) -> str:
             return "why.ipv6_embedded"
     labels = n.split(".")
     host_part = labels[:-2]  # the registered domain itself says nothing about the line type
-    for label in host_part:
-        for word in re.split(r"[^a-z]+", label):
-            for kw in GENERIC_KEYWORDS:
-                if word.startswith(kw) or (kw in ("dsl", "ppp") and kw in word):
-                    return f"why.keyword|{kw}"
+    tokens = [t for label in host_part for t in name_tokens(label)]
+    if any(t.isdigit() for t in tokens):
+        for t in tokens:
+            if t in GENERIC_KEYWORDS:
+                return f"why.keyword|{t}"
     return ""
 
 

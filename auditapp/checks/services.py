@@ -24,6 +24,7 @@ from auditapp.collectors.service_facts import (
     Role,
 )
 from auditapp.core.model import Finding, Reason
+from auditapp.data.providers import Provider
 
 ROLE_SERVICES = {
     Role.MX: ("smtp",),
@@ -31,6 +32,8 @@ ROLE_SERVICES = {
     Role.MAILBOX: ("imap", "imaps", "pop3", "pop3s"),
 }
 NEEDS = ("discovery", "services")
+#: Layout checks also ask who runs the mail: a hosted provider's host layout is not the customer's.
+NEEDS_HOSTING = ("discovery", "services", "hosting")
 #: Certificate checks also look at the MTA-STS policy: enforce mode makes port 25 certificates matter.
 NEEDS_STS = ("discovery", "services", "mta_sts_policy")
 
@@ -77,6 +80,45 @@ def _dialogue_not_tested(ctx: CheckContext, probe: EndpointProbe) -> Finding:
     return ctx.not_tested(probe.endpoint, Reason("reason.dialogue", {"endpoint": probe.endpoint,
                                                                       "problem": probe.problem}),
                           _evidence(probe))
+
+
+def _not_listening(ctx: CheckContext, probe: EndpointProbe, **params: object) -> Finding:
+    """A port-level check on a port that did not open.
+
+    Only a refused connection (RST in answer to the SYN) is a closed port, on which the
+    check has nothing to judge. A timeout, a reset after the handshake or any other connect
+    error says nothing about the service: not tested, with the reason.
+    """
+    if probe.state is PortState.REFUSED:
+        return ctx.not_applicable(probe.endpoint, _evidence(probe), **params)
+    return ctx.not_tested(probe.endpoint, Reason("reason.dialogue", {
+        "endpoint": probe.endpoint, "problem": probe.state_detail or probe.problem or probe.state.value}),
+        _evidence(probe))
+
+
+def hosted_by(ctx: CheckContext) -> Provider | None:
+    """The mailbox provider that runs all of the domain's MX hosts, if the user named no own hosts.
+
+    Its endpoints and host layout are the provider's business: nothing the customer could
+    change, so no finding is reported against the customer for them.
+    """
+    hosting = ctx.facts.hosting
+    provider = hosting.provider if hosting is not None else None
+    if provider is None or provider.kind != "mailbox":
+        return None
+    if ctx.target.submission_hosts or ctx.target.mailbox_hosts:
+        return None
+    return provider
+
+
+def _hosted(ctx: CheckContext, provider: Provider) -> Finding:
+    hosting = ctx.facts.hosting
+    assert hosting is not None
+    endpoints = sorted({*provider.client_hosts("submission", hosting.match.matched),
+                        *provider.client_hosts("mailbox", hosting.match.matched)})
+    return ctx.not_applicable(ctx.domain, [f"MX: {', '.join(hosting.mx_hosts)}", provider.documentation],
+                              outcome="hosted", provider=provider.name, endpoints=", ".join(endpoints) or "-",
+                              documentation=provider.documentation, domain=ctx.domain)
 
 
 def _params(probe: EndpointProbe, **more: object) -> dict[str, object]:
@@ -143,7 +185,7 @@ def smtp_banner(ctx: CheckContext) -> Iterator[Finding]:
     for p in role_endpoints(ctx, Role.MX):
         params = _params(p, greeting=p.greeting or "-", ms=round(p.greeting_ms or 0))
         if p.state is not PortState.OPEN:
-            yield ctx.not_applicable(p.endpoint, _evidence(p), **params)
+            yield _not_listening(ctx, p, **params)
         elif not p.greeting or not re.match(r"^\d{3}(?:[ -]|$)", p.greeting):
             # No greeting, or bytes that are not SMTP at all: this says nothing about the banner.
             yield _dialogue_not_tested(ctx, replace(p, problem=p.problem or "greeting is not an SMTP reply"))
@@ -170,7 +212,7 @@ def _starttls_endpoints(ctx: CheckContext) -> list[EndpointProbe]:
 def starttls_missing(ctx: CheckContext) -> Iterator[Finding]:
     for p in _starttls_endpoints(ctx):
         if p.state is not PortState.OPEN:
-            yield ctx.not_applicable(p.endpoint, _evidence(p), **_params(p))
+            yield _not_listening(ctx, p, **_params(p))
         elif p.starttls_offered is None:
             yield _dialogue_not_tested(ctx, p)
         elif not p.starttls_offered:
@@ -193,7 +235,7 @@ def starttls_missing(ctx: CheckContext) -> Iterator[Finding]:
 def auth_without_tls(ctx: CheckContext) -> Iterator[Finding]:
     for p in _starttls_endpoints(ctx):
         if p.state is not PortState.OPEN:
-            yield ctx.not_applicable(p.endpoint, _evidence(p), **_params(p))
+            yield _not_listening(ctx, p, **_params(p))
         elif not p.caps_plain:
             yield _dialogue_not_tested(ctx, p)
         else:
@@ -218,8 +260,12 @@ def _host_probes(ctx: CheckContext, host_addresses: tuple[str, ...], service: st
     return [p for p in _probes(ctx).values() if p.address in host_addresses and p.service == service]
 
 
-@check("SUBMISSION-MISSING", needs=NEEDS)
+@check("SUBMISSION-MISSING", needs=NEEDS_HOSTING)
 def submission_missing(ctx: CheckContext) -> Iterator[Finding]:
+    provider = hosted_by(ctx)
+    if provider is not None:
+        yield _hosted(ctx, provider)
+        return
     hosts = _disc(ctx).hosts_with(Role.SUBMISSION)
     if not hosts:
         yield ctx.not_applicable(ctx.domain, domain=ctx.domain)
@@ -299,7 +345,7 @@ def submission_no_auth_relay(ctx: CheckContext) -> Iterator[Finding]:
 def open_relay(ctx: CheckContext) -> Iterator[Finding]:
     for p in role_endpoints(ctx, Role.MX):
         if p.state is not PortState.OPEN:
-            yield ctx.not_applicable(p.endpoint, _evidence(p), **_params(p))
+            yield _not_listening(ctx, p, **_params(p))
         elif not ctx.target.relay_test:
             yield ctx.not_tested(p.endpoint, Reason("reason.relay_test_off"), _evidence(p)[:2])
         elif p.relay is None or p.relay.accepted is None:
@@ -576,6 +622,11 @@ def mta_sts_policy(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.not_tested(ctx.domain, Reason("reason.dialogue", {"endpoint": policy.url,
                                                                      "problem": policy.local_error}), ev)
         return
+    if not policy.fetched and policy.silent:
+        # Connected or not, nothing answered in time: a timeout is never a failing policy.
+        yield ctx.not_tested(ctx.domain, Reason("reason.dialogue", {"endpoint": policy.url,
+                                                                     "problem": policy.problem}), ev)
+        return
     if not policy.fetched:
         yield ctx.fail(ctx.domain, "unreachable", ev, problem=policy.problem, **params)
         return
@@ -589,8 +640,13 @@ def mta_sts_policy(ctx: CheckContext) -> Iterator[Finding]:
         return
     uncovered = [h for h in mx if not any(sts_pattern_matches(pat, h) for pat in policy.mx_patterns)]
     patterns = ", ".join(policy.mx_patterns) or "-"
-    if uncovered and policy.mode == "enforce":
-        yield ctx.fail(ctx.domain, "uncovered_enforce", ev, patterns=patterns, uncovered=", ".join(uncovered), **params)
+    covered = [h for h in mx if h not in uncovered]
+    if uncovered and policy.mode == "enforce" and not covered:
+        yield ctx.fail(ctx.domain, "uncovered_all", ev, patterns=patterns, uncovered=", ".join(uncovered), **params)
+    elif uncovered and policy.mode == "enforce":
+        # Senders skip the uncovered MX and use the covered ones: degraded redundancy, not loss.
+        yield ctx.fail(ctx.domain, "uncovered_enforce", ev, patterns=patterns, uncovered=", ".join(uncovered),
+                       covered=", ".join(covered), **params)
     elif uncovered and policy.mode == "testing":
         yield ctx.fail(ctx.domain, "uncovered_testing", ev, patterns=patterns, uncovered=", ".join(uncovered), **params)
     else:
@@ -599,8 +655,12 @@ def mta_sts_policy(ctx: CheckContext) -> Iterator[Finding]:
 
 # -- layout --------------------------------------------------------------------------------
 
-@check("SERVICE-NAMES", needs=NEEDS)
+@check("SERVICE-NAMES", needs=NEEDS_HOSTING)
 def service_names(ctx: CheckContext) -> Iterator[Finding]:
+    provider = hosted_by(ctx)
+    if provider is not None:
+        yield _hosted(ctx, provider)
+        return
     disc = _disc(ctx)
     clients = [h for h in disc.hosts if Role.SUBMISSION in h.roles or Role.MAILBOX in h.roles]
     ev = [a.evidence() for a in disc.srv] + list(disc.notes)
@@ -613,8 +673,12 @@ def service_names(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.fail(ctx.domain, "missing", ev, domain=ctx.domain)
 
 
-@check("SERVICE-SHARED-MX", needs=NEEDS)
+@check("SERVICE-SHARED-MX", needs=NEEDS_HOSTING)
 def service_shared_mx(ctx: CheckContext) -> Iterator[Finding]:
+    provider = hosted_by(ctx)
+    if provider is not None:
+        yield _hosted(ctx, provider)
+        return
     disc = _disc(ctx)
     mx_hosts = disc.hosts_with(Role.MX)
     mx_addresses = {a: h.name for h in mx_hosts for a in h.addresses}

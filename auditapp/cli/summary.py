@@ -11,13 +11,15 @@ HEAD = {
     "de": {"audit": "Audit", "resolver": "Resolver", "ips": "Sende-IPs", "none": "keine", "helo": "HELO",
            "failed": "Befunde", "not_tested": "Nicht getestet", "passed": "Bestanden", "na": "Nicht anwendbar",
            "fix": "Abhilfe", "background": "Rechtlicher Hintergrund", "duration": "Dauer", "totals": "Summe",
-           "services": "Maildienste",
+           "services": "Maildienste", "hosted": "Mail-Betrieb: {name} (die Serverseite ist Sache des Anbieters)",
+           "gateway": "Eingehende Mail über den Filterdienst {name}",
            "state.refused": "geschlossen", "state.timeout": "gefiltert (keine Antwort)",
            "state.unreachable": "nicht erreichbar", "state.error": "nicht geprüft"},
     "en": {"audit": "Audit", "resolver": "resolver", "ips": "Sending IPs", "none": "none", "helo": "HELO",
            "failed": "Findings", "not_tested": "Not tested", "passed": "Passed", "na": "Not applicable",
            "fix": "Fix", "background": "Legal background", "duration": "duration", "totals": "Totals",
-           "services": "Mail services",
+           "services": "Mail services", "hosted": "Mail hosting: {name} (the server side is the provider's)",
+           "gateway": "Inbound mail passes through the filtering service {name}",
            "state.refused": "closed", "state.timeout": "filtered (no answer)",
            "state.unreachable": "unreachable", "state.error": "not probed"},
 }
@@ -34,6 +36,9 @@ def print_summary(run: Run, lang: str, verbose: bool = False) -> None:
           f"{h['duration']} {run.duration_s:.2f} s")
     print(f"{h['ips']}: {', '.join(t.get('server_ips', [])) or h['none']}"
           + (f" · {h['helo']}: {t['helo']}" if t.get("helo") else ""))
+    hosting = run.inventory.get("hosting") or {}
+    if hosting.get("hosted") and hosting.get("name"):
+        print(h["gateway" if hosting.get("kind") == "gateway" else "hosted"].format(name=hosting["name"]))
     print_services(run, h)
     failed = sorted((f for f in run.findings if f.status is Status.FAIL),
                     key=lambda f: (-f.severity.rank, f.rule, f.subject))

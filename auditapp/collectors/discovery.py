@@ -2,8 +2,12 @@
 
 Order of sources (issue #3): MX hosts from ``--mx`` or DNS; client-facing hosts from the
 project (``--submission-host`` / ``--mailbox-host``), else RFC 6186/8314 SRV records, else the
-conventional names smtp., mail., imap., pop. that resolve. Every source is recorded, because
-a consultant must be able to tell the client why a host was (or was not) looked at.
+Thunderbird autoconfig document, else, when every MX belongs to a hosted mailbox provider
+(auditapp/data/hosted_providers.toml), the provider's documented client endpoints, else the
+conventional names smtp., mail., imap., pop. that resolve. A hosted domain's conventional names
+are not guessed: mail.<domain> then usually points at the web host, not at a mail service.
+Every source is recorded, because a consultant must be able to tell the client why a host was
+(or was not) looked at.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Iterable
 from auditapp.collectors.autoconfig import AutoconfigResult, fetch_autoconfig
 from auditapp.collectors.service_facts import DiscoveredHost, Discovery, HostOrigin, Role
 from auditapp.core.target import AuditTarget
+from auditapp.data.providers import match_mx
 from auditapp.dnsclient import DnsAnswer, DnsClient
 
 #: RFC 6186 / RFC 8314 §5.1 service labels and the role of the host they name.
@@ -100,6 +105,9 @@ async def discover_hosts(dns: DnsClient, target: AuditTarget, timeout: float = 5
     elif mx_answer.ok:
         origins += [HostOrigin(h, Role.MX, f"MX {pref}") for pref, h in mx_hosts(mx_answer)]
 
+    hosting = match_mx(o.name for o in origins if o.role is Role.MX)
+    provider = hosting.provider if hosting.hosted and hosting.provider.kind == "mailbox" else None  # type: ignore[union-attr]
+
     given = [(h, Role.SUBMISSION, "--submission-host") for h in target.submission_hosts]
     given += [(h, Role.MAILBOX, "--mailbox-host") for h in target.mailbox_hosts]
     origins += [HostOrigin(_host(h), role, src) for h, role, src in given]
@@ -118,6 +126,10 @@ async def discover_hosts(dns: DnsClient, target: AuditTarget, timeout: float = 5
         from_xml = await from_autoconfig(role)
         if from_xml:
             origins += from_xml
+            continue
+        if provider is not None:
+            documented = provider.client_hosts(role.value, hosting.matched)
+            origins += [HostOrigin(h, role, f"{provider.name}: documented client endpoint") for h in documented]
             continue
         for i, (name, roles) in enumerate(CONVENTIONAL):
             a, aaaa = conv_answers[2 * i], conv_answers[2 * i + 1]

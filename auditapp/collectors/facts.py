@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from auditapp.dnsclient import DnsAnswer
 
 if TYPE_CHECKING:
+    from auditapp.collectors.hosting import HostingFact
     from auditapp.collectors.service_facts import Discovery, EndpointProbe, MtaStsPolicy
     from auditapp.spf import SpfEvaluation, SpfTree
 
@@ -106,6 +107,8 @@ class Facts:
     spf_tree: SpfTree | None = None
     spf_eval: dict[str, SpfEvaluation] | None = None
     dkim: dict[str, DnsAnswer] | None = None
+    #: Whether a hosted provider runs the domain's inbound mail (from the MX hosts).
+    hosting: HostingFact | None = None
     adsp: DnsAnswer | None = None
     dmarc: DmarcDiscovery | None = None
     mta_sts: DnsAnswer | None = None

@@ -10,6 +10,15 @@ from auditapp.collectors.facts import Facts
 def build_inventory(facts: Facts) -> dict[str, Any]:
     """Hosts with roles, sources and addresses; every endpoint with its state and TLS facts."""
     inv: dict[str, Any] = {}
+    if facts.hosting is not None and not facts.hosting.unknown:
+        match = facts.hosting.match
+        p = match.provider
+        inv["hosting"] = {
+            "hosted": match.hosted, "provider": p.id if p else None, "name": p.name if p else None,
+            "kind": p.kind if p else None, "documentation": p.documentation if p else None,
+            "mx_hosts": list(facts.hosting.mx_hosts), "matched": list(match.matched),
+            "unmatched": list(match.unmatched),
+        }
     if facts.discovery is not None:
         inv["hosts"] = [
             {"name": h.name, "roles": [r.value for r in h.roles], "sources": list(h.sources),

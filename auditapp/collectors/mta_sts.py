@@ -72,6 +72,7 @@ async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, c
     except (OSError, ssl.SSLError) as exc:
         return MtaStsPolicy(url=url, fetched=False, local_error=f"the trust anchors could not be loaded: {exc}")
     problems = []
+    timeouts = 0
     for address in addresses:
         why = blocked(address)
         if why:
@@ -80,6 +81,7 @@ async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, c
             status, headers, body = await asyncio.wait_for(https_get(
                 address, port, host, "/.well-known/mta-sts.txt", context, MAX_POLICY_BYTES), timeout)
         except TimeoutError:
+            timeouts += 1
             problems.append(f"{address}:{port}: no answer within {timeout:g} s")
             continue
         except ssl.SSLCertVerificationError as exc:
@@ -102,4 +104,4 @@ async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, c
             mode=fields.get("mode", ""), mx_patterns=tuple(mx), max_age=int(age) if age.isdigit() else None,
             errors=tuple(errors),
         )
-    return MtaStsPolicy(url=url, fetched=False, problem="; ".join(problems))
+    return MtaStsPolicy(url=url, fetched=False, problem="; ".join(problems), silent=timeouts == len(addresses))

@@ -193,3 +193,6 @@ class MtaStsPolicy:
     dns_failure: DnsAnswer | None = None
     #: A problem on the auditor's side (trust anchors unreadable, connection not allowed).
     local_error: str = ""
+    #: Every address accepted nothing or never answered within the timeout: a silent server
+    #: says nothing about the policy, so the check reports "not tested" (a timeout is no verdict).
+    silent: bool = False

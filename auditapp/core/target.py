@@ -5,12 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Selectors tried when the user gives none (or in addition to the given ones): DKIM keys
-#: cannot be listed in DNS, so these are the names the common signers use.
-COMMON_DKIM_SELECTORS = (
-    "default", "selector1", "selector2", "google", "k1", "s1", "s2", "dkim", "mail",
-)
-
 #: Default blocklists. Spamhaus refuses queries from public resolvers; that answer is a
 #: ``not_tested`` result, never a listing.
 DEFAULT_DNSBL_ZONES = ("zen.spamhaus.org", "bl.spamcop.net")
@@ -53,8 +47,19 @@ class AuditTarget:
 
     @property
     def all_selectors(self) -> tuple[str, ...]:
-        extra = tuple(s for s in COMMON_DKIM_SELECTORS if s not in self.dkim_selectors)
-        return self.dkim_selectors + extra
+        """The given selectors first, then the common and providers' ones (auditapp/data).
+
+        Probing common names can find a key but never prove there is none: DNS cannot list
+        selectors. Only the given ones (:attr:`dkim_selectors`) can fail DKIM-NO-KEY.
+        """
+        from auditapp.data.dkim_selectors import common_selectors
+        from auditapp.data.providers import providers
+
+        out = list(self.dkim_selectors)
+        for name in (*common_selectors().names, *(s for p in providers() for s in p.dkim_selectors)):
+            if name not in out:
+                out.append(name)
+        return tuple(out)
 
     def to_json(self) -> dict[str, object]:
         from auditapp.core.validation import display_domain

@@ -41,6 +41,7 @@ class Behaviour(StrEnum):
     HUGE_BANNER = "huge-banner"  # 1 MB without CRLF, then more
     NO_CRLF = "no-crlf"  # "220 x" and then nothing
     RESET = "reset"  # greeting, then RST when the client sends EHLO
+    RESET_ON_CONNECT = "reset-on-connect"  # completes the TCP handshake, then RST before a byte is sent
     TLS_STALL = "tls-stall"  # offers STARTTLS, says "go ahead", never answers the ClientHello
     SLOW_GREETING = "slow-greeting"  # greets after `delay` s, then a minimal SMTP server
     SMTP = "smtp"  # well-behaved: STARTTLS, AUTH only after TLS, relay refused
@@ -209,6 +210,11 @@ class MailResponder(BackgroundServer):
         sock = peer.writer.get_extra_info("socket")
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         peer.writer.transport.abort()  # with SO_LINGER 0 the close sends RST
+
+    async def _reset_on_connect(self, peer: _Peer) -> None:
+        sock = peer.writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        peer.writer.transport.abort()
 
     async def _tls_stall(self, peer: _Peer) -> None:
         await peer.send("220 stall.lab.test ESMTP")

@@ -45,7 +45,7 @@ EXPIRED_NAMES = ("mx.expired.test", "smtp.expired.test")
 SOON_NAMES = ("mx.soon.test", "smtp.soon.test")
 SELFSIGNED_NAMES = ("mx.selfsigned.test", "smtp.selfsigned.test")
 MTASTS_NAMES = ("mta-sts.svc.test", "mta-sts.badsvc.test", "mta-sts.wrongmx.test", "autoconfig.autocfg.test",
-                "mta-sts.stsbad.test")
+                "mta-sts.stsbad.test", "mta-sts.halfmx.test", "mta-sts.silentsts.test")
 
 #: Days until the "soon" leaf expires: inside every usual warning window (14/21/30 days).
 SOON_DAYS = 10

@@ -10,6 +10,7 @@ Policies by domain:
 
 * ``svc.test``    -- enforce, ``mx: mx.svc.test`` (matches its MX);
 * ``wrongmx.test`` -- enforce, ``mx: other.example`` (its MX is mx.svc.test: mismatch);
+* ``halfmx.test`` -- enforce, ``mx: mx.svc.test``, which covers one of its two MX hosts;
 * ``badsvc.test`` and anything else -- 404.
 """
 
@@ -38,6 +39,7 @@ def policy_text(mx_patterns: list[str], mode: str = "enforce", max_age: int = 60
 POLICIES: dict[str, str] = {
     "svc.test": policy_text(["mx.svc.test"]),
     "wrongmx.test": policy_text(["other.example"]),
+    "halfmx.test": policy_text(["mx.svc.test"]),
     # enforce mode over an MX whose certificate does not match: senders would refuse to deliver
     "stsbad.test": policy_text(["mx.wrongname.test"]),
 }

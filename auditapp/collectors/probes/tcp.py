@@ -44,6 +44,10 @@ async def connect(address: str, port: int, timeout: float) -> Connected:
             return PortState.UNREACHABLE, f"unreachable: {reason}", None, None, None
         if exc.errno == errno.ETIMEDOUT:  # the kernel gave up before we did
             return PortState.TIMEOUT, f"connection timed out: {reason}", None, None, None
+        if exc.errno in (errno.ECONNRESET, errno.ECONNABORTED):
+            # Something answered and then tore the connection down (a reset after the SYN-ACK,
+            # a middlebox, a rate limit): the port is not closed, the service just was not seen.
+            return PortState.ERROR, "connection reset during connect (the port is not closed)", None, None, None
         return PortState.ERROR, f"connection failed: {reason}", None, None, None
     return PortState.OPEN, "", reader, writer, (time.monotonic() - start) * 1000
 
