@@ -54,10 +54,12 @@ def test_every_text_exists_in_german_and_english() -> None:
 def test_required_topics_and_question_types_are_covered() -> None:
     q = questionnaire()
     assert {"private_use", "signature", "disclaimer", "outbound", "clients", "archive", "queue"} <= set(q.topics)
+    # The seed topics of issue 11: absence and departure, backups, inbound filter rules, encryption.
+    assert {"absence", "backup", "inbound", "encryption"} <= set(q.topics)
     assert {question.type for question in q.questions.values()} == set(QUESTION_TYPES)
     assert q["private_use.status"].choice_keys == ("allowed", "tolerated", "forbidden", "unregulated")
     assert set(q["signature.legal_form"].choice_keys) == {
-        "gmbh", "ug", "ag", "kg", "ohg", "ek", "gmbh_co_kg", "other",
+        "gmbh", "ug", "ag", "kg", "ohg", "ek", "gmbh_co_kg", "eg", "partg", "other",
     }
 
 
@@ -99,10 +101,79 @@ def test_visibility_follows_show_if_and_chains() -> None:
     assert q.visible("private_use.policy_topics", answers)
     # The policy question is hidden for "unregulated", so its follow-up is hidden as well.
     assert not q.visible("private_use.policy_topics", {**answers, "private_use.status": "unregulated"})
-    assert q.visible("private_use.monitoring", {"private_use.works_council": True})
-    assert not q.visible("private_use.monitoring", {"private_use.works_council": False})
+    assert q.visible("private_use.monitoring_systems", {"private_use.works_council": True})
+    assert not q.visible("private_use.monitoring_systems", {"private_use.works_council": False})
     # True must not match 1 and vice versa.
-    assert not q.visible("private_use.monitoring", {"private_use.works_council": 1})
+    assert not q.visible("private_use.monitoring_systems", {"private_use.works_council": 1})
+    # What exists is asked first; whether it is evaluated only matters when something exists.
+    council = {"private_use.works_council": True}
+    assert not q.visible("private_use.monitoring", council)
+    assert not q.visible("private_use.monitoring", {**council, "private_use.monitoring_systems": []})
+    assert q.visible("private_use.monitoring", {**council, "private_use.monitoring_systems": ["server_logs"]})
+    assert not q.visible("private_use.monitoring", {"private_use.works_council": False,
+                                                    "private_use.monitoring_systems": ["server_logs"]})
+    # Outstanding contributions are asked only when capital is stated at all.
+    gmbh = {"signature.legal_form": "gmbh"}
+    assert q.visible("signature.capital_stated", gmbh)
+    assert not q.visible("signature.capital_stated", {"signature.legal_form": "kg"})
+    assert not q.visible("signature.capital_outstanding", {**gmbh, "signature.capital_stated": False})
+    assert q.visible("signature.capital_outstanding", {**gmbh, "signature.capital_stated": True})
+    assert q.visible("signature.partg_mbb", {"signature.legal_form": "partg"})
+    assert q.visible("signature.supervisory_board", {"signature.legal_form": "eg"})
+    # Legal hold is asked only when the archive deletes automatically.
+    archive = {"archive.system": "gobd"}
+    assert q.visible("archive.legal_hold", {**archive, "archive.deletion": "rolling"})
+    assert not q.visible("archive.legal_hold", {**archive, "archive.deletion": "none"})
+    assert not q.visible("archive.legal_hold", {"archive.system": "none", "archive.deletion": "rolling"})
+    assert q.visible("backup.restore_rules", {"backup.mailboxes": True})
+    assert not q.visible("backup.retention_defined", {"backup.mailboxes": False})
+    assert q.visible("encryption.method", {"encryption.sensitive_content": "business_confidential"})
+    assert not q.visible("encryption.method", {"encryption.sensitive_content": "none"})
+
+
+#: The questions added for issue 11, with their type and the rule they feed. New ids only: the catalog
+#: header forbids reusing an id, so an existing question whose meaning changed would need a new id.
+NEW_QUESTIONS = {
+    "private_use.monitoring_systems": ("multichoice", "POL-WORKS-AGREEMENT-MISSING"),
+    "absence.deputies": ("multichoice", "POL-MAILBOX-ACCESS-UNREGULATED"),
+    "absence.access_process": ("multichoice", "POL-MAILBOX-ACCESS-UNREGULATED"),
+    "absence.departure": ("choice", "POL-MAILBOX-ACCESS-UNREGULATED"),
+    "signature.partg_mbb": ("yesno", "POL-SIGNATURE-MANDATORY-DETAILS"),
+    "signature.capital_stated": ("yesno", "POL-SIGNATURE-MANDATORY-DETAILS"),
+    "signature.capital_outstanding": ("yesno", "POL-SIGNATURE-MANDATORY-DETAILS"),
+    "encryption.sensitive_content": ("choice", "POL-SENSITIVE-MAIL-UNENCRYPTED"),
+    "encryption.method": ("choice", "POL-SENSITIVE-MAIL-UNENCRYPTED"),
+    "inbound.reject_own_domain": ("choice", "POL-OWN-DOMAIN-SENDER-REJECTED"),
+    "archive.deletion": ("choice", "POL-ARCHIVE-RETENTION"),
+    "archive.legal_hold": ("yesno", "POL-ARCHIVE-RETENTION"),
+    "backup.mailboxes": ("yesno", "POL-BACKUP-PRIVATE-MAIL"),
+    "backup.retention_defined": ("yesno", "POL-BACKUP-PRIVATE-MAIL"),
+    "backup.restore_rules": ("multichoice", "POL-BACKUP-PRIVATE-MAIL"),
+}
+
+
+@pytest.mark.parametrize("question_id", sorted(NEW_QUESTIONS))
+def test_new_questions_exist_and_feed_their_rule(question_id: str) -> None:
+    q = questionnaire()
+    qtype, rule_id = NEW_QUESTIONS[question_id]
+    question = q[question_id]
+    assert question.type == qtype
+    assert rule_id in question.feeds
+    assert question_id not in q.renamed and question_id not in q.deleted
+    # Written for managers: a help text that says why the question matters, in both languages.
+    assert len(question.help.de) > 40 and len(question.help.en) > 40
+
+
+def test_existing_question_ids_are_kept() -> None:
+    """Old answers files keep loading: no id of the previous catalog disappeared or changed its type."""
+    q = questionnaire()
+    for qid, qtype in {
+        "private_use.works_council": "yesno", "private_use.monitoring": "yesno", "signature.legal_form": "choice",
+        "signature.details": "multichoice", "disclaimer.relied_upon": "yesno", "archive.retention_years": "number",
+        "archive.invoices_elsewhere": "yesno", "archive.private_mail": "choice",
+    }.items():
+        assert q[qid].type == qtype, qid
+    assert load_answers_file(FIXTURES / "demo.json")["private_use.monitoring"] is True
 
 
 # -- catalog validation ----------------------------------------------------------------------------

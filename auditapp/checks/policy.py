@@ -1,4 +1,4 @@
-"""Organisational and legal rules over the questionnaire answers (knowledge base R5-R7b, R9-R12, B22).
+"""Organisational and legal rules over the questionnaire answers (knowledge base R3-R7b, R9-R12, B22).
 
 These rules see no network and no configuration: the consultant's answers are their only facts.
 A missing answer never becomes a pass. A rule reports ``not_tested`` naming the first question it
@@ -32,6 +32,10 @@ REQUIRED_POLICY_TOPICS = ("access", "deputies", "logging", "archiving")
 #: Below these many years the archive misses § 257 HGB / § 147 AO (letters) and BEG IV (vouchers).
 LETTERS_YEARS = 6
 VOUCHERS_YEARS = 8
+#: What a mailbox-access procedure must lay down (POL-MAILBOX-ACCESS-UNREGULATED), in catalog order.
+ACCESS_PROCESS = ("written_procedure", "person_involved", "four_eyes", "logged", "private_excluded")
+#: What a restore from a mailbox backup must follow (POL-BACKUP-PRIVATE-MAIL), in catalog order.
+RESTORE_RULES = ("documented_request", "four_eyes", "logged", "owner_informed")
 
 
 class Unanswered(Exception):
@@ -69,6 +73,10 @@ class Answers:
         value = question.check(value)
         self.used.append((question_id, value))
         return value
+
+    def visible(self, question_id: str) -> bool:
+        """Whether ``question_id`` is shown for the current answers (a hidden question must not be read)."""
+        return self._q.visible(question_id, self._raw)
 
     def evidence(self) -> tuple[str, ...]:
         return tuple(f"{qid} = {json.dumps(value, ensure_ascii=False)}" for qid, value in self.used)
@@ -122,6 +130,16 @@ def labelled(name: str, question_id: str, keys: Sequence[str]) -> dict[str, Any]
     return {
         f"{name}_de": ", ".join(t.de for t in labels),
         f"{name}_en": ", ".join(_in_sentence(t.en) for t in labels),
+        f"{name}_keys": list(keys),
+    }
+
+
+def gap_list(ctx: CheckContext, name: str, keys: Sequence[str]) -> dict[str, Any]:
+    """Like :func:`labelled`, for the missing elements a rule names in its ``extra.gaps`` table."""
+    gaps = ctx.rule.extra["gaps"]
+    return {
+        f"{name}_de": ", ".join(gaps[k]["de"] for k in keys),
+        f"{name}_en": ", ".join(gaps[k]["en"] for k in keys),
         f"{name}_keys": list(keys),
     }
 
@@ -190,33 +208,62 @@ def private_use_shared_infra(ctx: CheckContext, a: Answers) -> Finding:
 
 @policy_check("POL-WORKS-AGREEMENT-MISSING")
 def works_agreement_missing(ctx: CheckContext, a: Answers) -> Finding:
-    """R7: co-determination (§ 87 Abs. 1 Nr. 6 BetrVG) where a works council exists and data is evaluated."""
+    """R7: co-determination (§ 87 Abs. 1 Nr. 6 BetrVG) for systems *suitable* for monitoring.
+
+    The BAG asks whether a system is objectively suitable for monitoring individual employees, not
+    whether anyone evaluates its data (1 ABR 20/74; 1 ABR 7/15): "we do not evaluate" never passes
+    while logs, filters or an archive exist. Whether data is evaluated only chooses the wording.
+    """
     if not a.get("private_use.works_council"):
         return ctx.not_applicable(ctx.domain)
-    if not a.get("private_use.monitoring"):
-        return ctx.not_applicable(ctx.domain, outcome="no_monitoring")
+    systems = a.get("private_use.monitoring_systems")
+    if not systems:
+        return ctx.not_applicable(ctx.domain, outcome="no_systems")
     if a.get("private_use.status") != "unregulated" and a.get("private_use.policy") == "works_agreement":
         return ctx.passed(ctx.domain)
-    return ctx.fail(ctx.domain, "missing")
+    params = labelled("systems", "private_use.monitoring_systems", systems)
+    return ctx.fail(ctx.domain, "missing" if a.get("private_use.monitoring") else "not_evaluated", **params)
+
+
+@policy_check("POL-MAILBOX-ACCESS-UNREGULATED")
+def mailbox_access_unregulated(ctx: CheckContext, a: Answers) -> Finding:
+    """R7: deputies without opening mailboxes, a procedure for access without consent, and departure."""
+    gaps: list[str] = []
+    if not a.get("absence.deputies"):
+        gaps.append("deputies")
+    process = a.get("absence.access_process")
+    gaps += [k for k in ACCESS_PROCESS if k not in process]
+    departure = a.get("absence.departure")
+    if departure == "none":
+        gaps.append("departure")
+    elif departure == "kept_open":
+        gaps.append("departure_kept_open")
+    if gaps:
+        return ctx.fail(ctx.domain, "gaps", **gap_list(ctx, "gaps", gaps))
+    return ctx.passed(ctx.domain)
 
 
 # -- signature (R5) -------------------------------------------------------------------------------
 
 @policy_check("POL-SIGNATURE-MANDATORY-DETAILS")
 def signature_mandatory_details(ctx: CheckContext, a: Answers) -> Finding:
-    """R5: the details the legal form requires, per the table in the rule's ``extra.legal_forms``."""
+    """R5: the details the legal form requires, per the table in the rule's ``extra.legal_forms``.
+
+    A condition whose question is hidden for these answers does not apply (outstanding contributions
+    matter only when capital is stated at all).
+    """
     form = a.get("signature.legal_form")
     if form == "other":
         return ctx.not_applicable(ctx.domain, outcome="other_form")
     row = ctx.rule.extra["legal_forms"][form]
     required = set(row["required"])
     for cond in row["conditional"]:
-        if a.get(cond["question"]):
+        if a.visible(cond["question"]) and a.get(cond["question"]):
             required |= set(cond["details"])
     present = set(a.get("signature.details"))
     order = questionnaire()["signature.details"].choice_keys
     missing = [k for k in order if k in required - present]
-    params = {"legal_form": row["label"], "statute": row["statute"]}
+    params = {"legal_form": row["label"], "statute": row["statute"], "enforcement": row["enforcement"]}
     if missing:
         return ctx.fail(ctx.domain, "missing", **params, **labelled("missing", "signature.details", missing))
     return ctx.passed(ctx.domain, **params)
@@ -236,12 +283,35 @@ def signature_on_private_mail(ctx: CheckContext, a: Answers) -> Finding:
 
 @policy_check("POL-DISCLAIMER-RELIANCE")
 def disclaimer_reliance(ctx: CheckContext, a: Answers) -> Finding:
-    """R6: a disclaimer is legally neutral (pass); relying on it instead of encryption is a finding."""
+    """R6: a disclaimer on its own is no finding (pass); relying on it instead of encryption is."""
     if not a.get("disclaimer.used"):
         return ctx.not_applicable(ctx.domain)
     if a.get("disclaimer.relied_upon"):
         return ctx.fail(ctx.domain, "relied_upon")
     return ctx.passed(ctx.domain)
+
+
+@policy_check("POL-SENSITIVE-MAIL-UNENCRYPTED")
+def sensitive_mail_unencrypted(ctx: CheckContext, a: Answers) -> Finding:
+    """R6/B22: content encryption (S/MIME, OpenPGP) for special categories and professional secrets.
+
+    Enforced TLS is appropriate for confidential business information; for Art. 9 data and professional
+    secrets only content encryption passes.
+    """
+    content = a.get("encryption.sensitive_content")
+    if content == "none":
+        return ctx.not_applicable(ctx.domain)
+    special = content == "special_categories"
+    method = a.get("encryption.method")
+    if method == "end_to_end":
+        return ctx.passed(ctx.domain)
+    if method == "content_encryption":
+        return ctx.passed(ctx.domain, outcome="content_encryption")
+    if method == "enforced_tls":
+        return ctx.fail(ctx.domain, "transport_only") if special else ctx.passed(ctx.domain, outcome="enforced_tls")
+    if method == "opportunistic_tls":
+        return ctx.fail(ctx.domain, "opportunistic_special" if special else "opportunistic_confidential")
+    return ctx.fail(ctx.domain, "unknown")
 
 
 # -- outbound mail and clients (R9-R12) -----------------------------------------------------------
@@ -256,6 +326,15 @@ def _yes_no_unknown(ctx: CheckContext, answer: str, no_outcome: str) -> Finding:
 def no_outbound_filter(ctx: CheckContext, a: Answers) -> Finding:
     """R9: outgoing mail without spam/virus scanning (cross-check: PF-NO-OUTBOUND-FILTER)."""
     return _yes_no_unknown(ctx, a.get("outbound.filter"), "missing")
+
+
+@policy_check("POL-OWN-DOMAIN-SENDER-REJECTED")
+def own_domain_sender_rejected(ctx: CheckContext, a: Answers) -> Finding:
+    """R3/R4: rejecting the own domain as sender from outside breaks forwarding and lists; SPF/DMARC do it."""
+    answer = a.get("inbound.reject_own_domain")
+    if answer == "no":
+        return ctx.passed(ctx.domain)
+    return ctx.fail(ctx.domain, "rejects" if answer == "yes" else "unknown")
 
 
 @policy_check("POL-NO-RATE-LIMIT")
@@ -300,17 +379,32 @@ def archive_missing(ctx: CheckContext, a: Answers) -> Finding:
 
 @policy_check("POL-ARCHIVE-RETENTION")
 def archive_retention(ctx: CheckContext, a: Answers) -> Finding:
-    """R7b: 6 years for letters, 8 years for vouchers (invoices) unless those are kept elsewhere."""
+    """R7b: 6 years for letters, 8 years for vouchers (invoices) unless those are kept elsewhere.
+
+    The periods start at the end of the calendar year (§ 147 Abs. 4 AO, § 257 Abs. 5 HGB): an archive
+    that deletes to the day after receipt needs one year more. Automatic deletion must be suspendable
+    for the Ablaufhemmung (§ 147 Abs. 3 S. 5 AO) and legal holds.
+    """
     if a.get("archive.system") == "none":
         return ctx.not_applicable(ctx.domain)
     years = a.get("archive.retention_years")
     if years < LETTERS_YEARS:
         return ctx.fail(ctx.domain, "below_six", years=years)
-    if years < VOUCHERS_YEARS:
+    deletion = a.get("archive.deletion")
+    slack = 1 if deletion == "rolling" else 0
+    if years < LETTERS_YEARS + slack:
+        return ctx.fail(ctx.domain, "rolling_start", years=years, required=LETTERS_YEARS)
+    outcome = "pass"
+    if years < VOUCHERS_YEARS + slack:
         if a.get("archive.invoices_elsewhere"):
-            return ctx.passed(ctx.domain, outcome="invoices_elsewhere", years=years)
-        return ctx.fail(ctx.domain, "below_eight", years=years)
-    return ctx.passed(ctx.domain, years=years)
+            outcome = "invoices_elsewhere"
+        elif years < VOUCHERS_YEARS:
+            return ctx.fail(ctx.domain, "below_eight", years=years)
+        else:
+            return ctx.fail(ctx.domain, "rolling_start", years=years, required=VOUCHERS_YEARS)
+    if deletion != "none" and not a.get("archive.legal_hold"):
+        return ctx.fail(ctx.domain, "no_hold", years=years)
+    return ctx.passed(ctx.domain, outcome=outcome, years=years)
 
 
 @policy_check("POL-ARCHIVE-PRIVATE-MAIL")
@@ -324,6 +418,21 @@ def archive_private_mail(ctx: CheckContext, a: Answers) -> Finding:
     if answer == "no":
         return ctx.passed(ctx.domain)
     return ctx.fail(ctx.domain, "archived" if answer == "yes" else "unknown")
+
+
+@policy_check("POL-BACKUP-PRIVATE-MAIL")
+def backup_private_mail(ctx: CheckContext, a: Answers) -> Finding:
+    """R7/R7b: private mail survives in backups; a restore is access to it and needs a procedure."""
+    if no_private_mail(a):
+        return ctx.not_applicable(ctx.domain)
+    if not a.get("backup.mailboxes"):
+        return ctx.not_applicable(ctx.domain, outcome="no_backup")
+    gaps = [] if a.get("backup.retention_defined") else ["retention"]
+    rules = a.get("backup.restore_rules")
+    gaps += [k for k in RESTORE_RULES if k not in rules]
+    if gaps:
+        return ctx.fail(ctx.domain, "gaps", **gap_list(ctx, "gaps", gaps))
+    return ctx.passed(ctx.domain)
 
 
 # -- NIS-2 (B22) ----------------------------------------------------------------------------------

@@ -10,14 +10,14 @@ from auditapp.render import render_finding, severity_label, status_label, summar
 HEAD = {
     "de": {"audit": "Audit", "resolver": "Resolver", "ips": "Sende-IPs", "none": "keine", "helo": "HELO",
            "failed": "Befunde", "not_tested": "Nicht getestet", "passed": "Bestanden", "na": "Nicht anwendbar",
-           "fix": "Abhilfe", "background": "Rechtlicher Hintergrund", "duration": "Dauer", "totals": "Summe",
+           "fix": "Abhilfe", "background": "Rechtlicher Hintergrund", "why": "Hintergrund", "duration": "Dauer", "totals": "Summe",
            "services": "Maildienste", "hosted": "Mail-Betrieb: {name} (die Serverseite ist Sache des Anbieters)",
            "gateway": "Eingehende Mail über den Filterdienst {name}",
            "state.refused": "geschlossen", "state.timeout": "gefiltert (keine Antwort)",
            "state.unreachable": "nicht erreichbar", "state.error": "nicht geprüft"},
     "en": {"audit": "Audit", "resolver": "resolver", "ips": "Sending IPs", "none": "none", "helo": "HELO",
            "failed": "Findings", "not_tested": "Not tested", "passed": "Passed", "na": "Not applicable",
-           "fix": "Fix", "background": "Legal background", "duration": "duration", "totals": "Totals",
+           "fix": "Fix", "background": "Legal background", "why": "Background", "duration": "duration", "totals": "Totals",
            "services": "Mail services", "hosted": "Mail hosting: {name} (the server side is the provider's)",
            "gateway": "Inbound mail passes through the filtering service {name}",
            "state.refused": "closed", "state.timeout": "filtered (no answer)",
@@ -51,8 +51,10 @@ def print_summary(run: Run, lang: str, verbose: bool = False) -> None:
         if r["remediation"] and f.severity.rank >= 1:
             print(f"  {'':<9} {h['fix']}: {r['remediation']}")
         if r["category"] == "policy_legal":
-            # Managers read the legal background next to the finding, not in an appendix.
-            print(f"  {'':<9} {h['background']}: {r['explanation']}")
+            # Managers read the background next to the finding, not in an appendix; only rules with
+            # legal background (catalog extra.legal) call it that.
+            label = h["background"] if cat[f.rule].extra.get("legal") else h["why"]
+            print(f"  {'':<9} {label}: {r['explanation']}")
     untested = [f for f in run.findings if f.status in (Status.NOT_TESTED, Status.ERROR)]
     if untested:
         print(f"\n{h['not_tested']} ({len(untested)}):")

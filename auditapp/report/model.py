@@ -318,6 +318,8 @@ class FindingBlock:
     comments: tuple[ReviewNote, ...] = ()
     override: ReviewNote | None = None
     catalog_severity_label: str = ""
+    #: The rationale is legal background (catalog ``extra.legal``), not a technical explanation.
+    legal: bool = False
 
 
 @dataclass(frozen=True)
@@ -547,7 +549,7 @@ class _Builder:
             status_label=label, subject=_u(f.subject), detail=_u(text["detail"]),
             business_meaning=_meaning(text["explanation"], f), remediation=_u(text["remediation"]),
             references=tuple(text["references"]), evidence=tuple(_u(e) for e in f.evidence),
-            reason=_u(text["reason"]), accepted=item.accepted,
+            reason=_u(text["reason"]), accepted=item.accepted, legal=bool(item.rule.extra.get("legal")),
             comments=tuple(self.shown(n) for n in item.comments),
             override=self.shown(item.override) if item.override else None,
             catalog_severity_label=severity_label(item.catalog_severity, self.lang) if item.catalog_severity else "",

@@ -230,7 +230,7 @@ class Builder:
         if f.detail:
             first.append(self._labelled(self.label("label.detail"), f.detail))
         if f.business_meaning:
-            key = "label.legal_background" if legal else "label.business"
+            key = "label.legal_background" if legal and f.legal else "label.business"
             rest.append(self._labelled(self.label(key), f.business_meaning))
         if f.reason:
             rest.append(self._labelled(self.label("label.reason"), f.reason))
