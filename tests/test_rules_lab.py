@@ -31,9 +31,12 @@ class Case:
     selectors: tuple[str, ...] = DKIM_SELECTORS
     outcome: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    zones: tuple[str, ...] = ("dnsbl.test",)
+    severity: str | None = None
 
 
 GOOD_IP = "192.0.2.10"
+ZEN = "zen.spamhaus.org"
 P, F = Status.PASS, Status.FAIL
 
 # rule -> [(expected status, case), ...]; at least one PASS and one FAIL each.
@@ -196,13 +199,29 @@ CASES: dict[str, list[tuple[Status, Case]]] = {
         (P, Case("good.test", subject=f"{GOOD_IP} @ dnsbl.test", ips=(GOOD_IP,))),
         (F, Case("good.test", subject="192.0.2.30 @ dnsbl.test", ips=("192.0.2.30",), outcome="listed")),
         (Status.NOT_TESTED, Case("good.test", subject="192.0.2.20 @ dnsbl.test", ips=("192.0.2.20",))),
+        # Issue 11: each return code with its own meaning and severity (auditapp/data/dnsbl_zones.toml).
+        (F, Case("good.test", subject=f"192.0.2.40 @ {ZEN}", ips=("192.0.2.40",), zones=(ZEN,), outcome="listed",
+                 severity="high")),
+        (F, Case("good.test", subject=f"192.0.2.41 @ {ZEN}", ips=("192.0.2.41",), zones=(ZEN,), outcome="listed",
+                 severity="high")),
+        (F, Case("good.test", subject=f"192.0.2.42 @ {ZEN}", ips=("192.0.2.42",), zones=(ZEN,),
+                 outcome="listed_medium", severity="medium")),
+        (Status.NOT_TESTED, Case("good.test", subject=f"192.0.2.43 @ {ZEN}", ips=("192.0.2.43",), zones=(ZEN,))),
+        (F, Case("good.test", subject=f"192.0.2.47 @ {ZEN}", ips=("192.0.2.47",), zones=(ZEN,), outcome="listed",
+                 severity="high")),
+        (F, Case("good.test", subject="192.0.2.44 @ dnsbl-3.uceprotect.net", ips=("192.0.2.44",),
+                 zones=("dnsbl-3.uceprotect.net",), outcome="listed_low", severity="low")),
+        (Status.NOT_APPLICABLE, Case("good.test", subject="192.0.2.45 @ dnsbl.sorbs.net", ips=("192.0.2.45",),
+                                     zones=("dnsbl.sorbs.net",), outcome="closed")),
+        (P, Case("good.test", subject="192.0.2.46 @ rep.mailspike.net", ips=("192.0.2.46",),
+                 zones=("rep.mailspike.net",), outcome="rated")),
     ],
 }
 
 
 def run_case(port: int, case: Case) -> Run:
     target = AuditTarget(domain=case.domain, server_ips=case.ips, helo=case.helo, dkim_selectors=case.selectors,
-                         dnsbl_zones=("dnsbl.test",), services=False)
+                         dnsbl_zones=case.zones, services=False)
     client = DnsClient([Nameserver("127.0.0.1", port)], timeout=2.0)
     return asyncio.run(audit(target, client, EngineConfig(timeout=2.0, smtp_probe=False)))
 
@@ -233,6 +252,8 @@ def test_rule_against_bind(bind_lab, rule: str, status: Status, case: Case) -> N
     assert got.status is status, f"{rule} on {subject}: {got.status} ({got.outcome}, {got.reason}); {got.evidence}"
     if case.outcome:
         assert got.outcome == case.outcome
+    if case.severity:
+        assert got.severity.value == case.severity
     if status is Status.FAIL:
         assert got.evidence, "a failed result must show the evidence that led to it"
     # No check may crash on any scenario.

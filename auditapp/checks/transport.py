@@ -6,18 +6,13 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
+from auditapp.checks.catalog import Text
 from auditapp.checks.registry import CheckContext, check
 from auditapp.checks.tags import TagError, parse_tags
 from auditapp.collectors.facts import DnsblFact
-from auditapp.core.model import Finding, Reason
+from auditapp.core.model import Finding, Reason, Severity
+from auditapp.data.blocklists import NOT_LISTINGS, blocklist_for, meaning_of
 from auditapp.dnsclient import DnsAnswer
-
-#: Spamhaus answers in 127.255.255.0/24 mean "query refused", not "listed" (knowledge base R9).
-REFUSAL_CODES = {
-    "127.255.255.252": "typing error in the DNSBL name",
-    "127.255.255.254": "query via a public or open resolver",
-    "127.255.255.255": "excessive number of queries",
-}
 
 
 def _sts_records(ans: DnsAnswer) -> list[str]:
@@ -72,30 +67,55 @@ def dnsbl_listed(ctx: CheckContext) -> Iterator[Finding]:
         yield _dnsbl_verdict(ctx, ip, zone, fact)
 
 
+def _lang(t: Text) -> dict[str, str]:
+    return {"de": t.de, "en": t.en}
+
+
+#: Outcome per severity of a listing (the meaning, and with it the severity, comes from dnsbl_zones.toml).
+LISTED_OUTCOMES = {Severity.CRITICAL: "listed_critical", Severity.HIGH: "listed", Severity.MEDIUM: "listed_medium",
+                   Severity.LOW: "listed_low", Severity.INFO: "listed_info"}
+
+
 def _dnsbl_verdict(ctx: CheckContext, ip: str, zone: str, fact: DnsblFact) -> Finding:
     subject = f"{ip} @ {zone}"
     ans = fact.answer
     ev = [ans.evidence()] + ([fact.txt.evidence()] if fact.txt and fact.txt.ok else [])
     params = {"ip": ip, "zone": zone, "domain": ctx.domain}
+    bl = blocklist_for(zone)
+    if bl is not None and bl.closed:
+        # A shut-down list answers nothing meaningful, whatever it answers.
+        meaning = bl.codes[0].meaning if bl.codes else None
+        return ctx.not_applicable(subject, ev, outcome="closed", operator=bl.operator,
+                                  meaning=_lang(meaning) if meaning else "", **params)
     if ans.outcome.is_failure:
         return ctx.dns_not_tested(subject, ans)
     if ans.outcome.is_void:
         return ctx.passed(subject, ev, **params)
-    codes = sorted(ans.records)
-    refusals = [c for c in codes if c.startswith("127.255.255.")]
-    if refusals:
-        code = refusals[0]
-        meaning = REFUSAL_CODES.get(code, "query refused by the list operator")
-        return ctx.not_tested(subject, Reason("reason.dnsbl_refused", {"zone": zone, "code": code,
-                                                                       "meaning": meaning}), ev, **params)
+    codes = sorted(ans.records, key=lambda c: (len(c), c))
     outside = [c for c in codes if ipaddress.ip_address(c) not in ipaddress.ip_network("127.0.0.0/8")]
     if outside:
         # RFC 5782 §2.1: list entries answer in 127.0.0.0/8. Anything else is a resolver that
         # rewrites NXDOMAIN (ad or search pages), so the answer proves nothing.
         return ctx.not_tested(subject, Reason("reason.dnsbl_refused", {
-            "zone": zone, "code": ", ".join(outside), "meaning": "answer outside 127.0.0.0/8, the resolver "
-                                                             "rewrites NXDOMAIN"}), ev, **params)
-    text = ""
-    if fact.txt and fact.txt.ok and fact.txt.texts:
-        text = f": {fact.txt.texts[0]}"
-    return ctx.fail(subject, "listed", ev, codes=", ".join(codes), text=text, **params)
+            "zone": zone, "code": ", ".join(outside), "meaning": {
+                "de": "Antwort außerhalb von 127.0.0.0/8, der Resolver schreibt NXDOMAIN um",
+                "en": "answer outside 127.0.0.0/8, the resolver rewrites NXDOMAIN"}}), ev, **params)
+    meanings = [(c, meaning_of(zone, c)) for c in codes]
+    refused = [(c, m) for c, m in meanings if m.klass == "refused"]
+    if refused:
+        code, m = refused[0]
+        return ctx.not_tested(subject, Reason("reason.dnsbl_refused", {"zone": zone, "code": code,
+                                                                       "meaning": _lang(m.meaning)}), ev, **params)
+    listed = [(c, m) for c, m in meanings if m.klass not in NOT_LISTINGS and m.severity is not None]
+    if not listed:
+        code, m = meanings[0]
+        return ctx.passed(subject, ev, outcome="rated", codes=", ".join(codes), meaning=_lang(m.meaning), **params)
+    code, worst = max(listed, key=lambda cm: cm[1].severity.rank)  # type: ignore[union-attr]
+    said = fact.txt.texts[0] if fact.txt and fact.txt.ok and fact.txt.texts else ""
+    lists = ", ".join(dict.fromkeys(m.list for _, m in listed if m.list)) if bl else ""
+    return ctx.fail(subject, LISTED_OUTCOMES[worst.severity], ev,  # type: ignore[index]
+                    codes=", ".join(codes) + (f", {lists}" if lists else ""),
+                    meaning=_lang(worst.meaning), remediation=_lang(worst.remediation),
+                    text={"de": f" Angabe der Liste: „{said}“", "en": f" The list says: \"{said}\""} if said else "",
+                    delisting={"de": f" Austragung: {bl.delisting}", "en": f" Delisting: {bl.delisting}"}
+                    if bl and bl.delisting else "", **params)
