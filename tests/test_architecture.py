@@ -59,7 +59,7 @@ def test_catalog_entries_are_complete() -> None:
 def test_checks_do_no_io() -> None:
     """Checks are pure: no sockets, no DNS client calls, no file access in auditapp/checks."""
     forbidden = ("import socket", "asyncio", "open(", ".query(", "requests", "urllib")
-    for path in (ROOT / "auditapp" / "checks").glob("*.py"):
+    for path in (ROOT / "auditapp" / "checks").rglob("*.py"):
         text = path.read_text("utf-8")
         for word in forbidden:
             if path.name == "catalog.py" and word == "open(":

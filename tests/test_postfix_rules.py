@@ -62,6 +62,15 @@ submissions inet n  -  y  -  -  smtpd
   -o content_filter=smtp-amavis:[127.0.0.1]:10024
 smtp       unix  -  -  y  -  -  smtp
 relay      unix  -  -  y  -  -  smtp
+smtp-amavis unix -  -  n  -  2  smtp
+  -o smtp_data_done_timeout=1200
+  -o smtp_send_xforward_command=yes
+  -o disable_dns_lookups=yes
+127.0.0.1:10025 inet n - n - - smtpd
+  -o content_filter=
+  -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters
+  -o smtpd_client_restrictions=permit_mynetworks,reject
+  -o mynetworks=127.0.0.0/8
 """
 
 SUB = "postfix:submission/inet"
@@ -147,18 +156,22 @@ CASES = [
     # B8: relay
     Case("PF-OPEN-RELAY-CONFIG", "safe", "", P, "pass", subject=MX),
     Case("PF-OPEN-RELAY-CONFIG", "internal /8", "mynetworks = 10.0.0.0/8\n", P, "pass", subject=MX),
+    # Issue 11: without any relay denial smtpd refuses to start: no mail at all, not an open relay.
     Case("PF-OPEN-RELAY-CONFIG", "no denial", "smtpd_relay_restrictions = permit_mynetworks, "
-         "permit_sasl_authenticated\n", F, "open_relay", subject=MX, severity=Severity.CRITICAL),
+         "permit_sasl_authenticated\n", F, "refuses_start", subject=MX, severity=Severity.CRITICAL),
+    Case("PF-OPEN-RELAY-CONFIG", "permit before the denial", "smtpd_relay_restrictions = permit_mynetworks, "
+         "permit, reject_unauth_destination\n", F, "open_relay", subject=MX, severity=Severity.CRITICAL),
     Case("PF-OPEN-RELAY-CONFIG", "permit first", "smtpd_relay_restrictions = permit, reject_unauth_destination\n",
          F, "open_relay", subject=MX),
     Case("PF-OPEN-RELAY-CONFIG", "recipient list denies", "smtpd_relay_restrictions =\nsmtpd_recipient_restrictions"
          " = permit_mynetworks, reject_unauth_destination\n", P, "pass", subject=MX),
-    Case("PF-OPEN-RELAY-CONFIG", "0/0", "mynetworks = 127.0.0.0/8 0.0.0.0/0\n", F, "mynetworks_wide", subject=MX,
+    Case("PF-OPEN-RELAY-CONFIG", "0/0", "mynetworks = 127.0.0.0/8 0.0.0.0/0\n", F, "mynetworks_wide", subject="postfix",
          severity=Severity.HIGH),
-    Case("PF-OPEN-RELAY-CONFIG", "provider /16", "mynetworks = 198.51.0.0/16\n", F, "mynetworks_wide", subject=MX),
+    Case("PF-OPEN-RELAY-CONFIG", "provider /16", "mynetworks = 198.51.0.0/16\n", F, "mynetworks_wide",
+         subject="postfix"),
     Case("PF-OPEN-RELAY-CONFIG", "style subnet at level 1", "compatibility_level = 1\n", F, "style_subnet",
-         subject=MX, base=NO_MN, severity=Severity.MEDIUM),
-    Case("PF-OPEN-RELAY-CONFIG", "style class", "mynetworks_style = class\n", F, "style_class", subject=MX,
+         subject="postfix", base=NO_MN, severity=Severity.MEDIUM),
+    Case("PF-OPEN-RELAY-CONFIG", "style class", "mynetworks_style = class\n", F, "style_class", subject="postfix",
          base=NO_MN, severity=Severity.HIGH),
     Case("PF-OPEN-RELAY-CONFIG", "style host default", "", P, "pass", subject=MX, base=NO_MN),
     Case("PF-OPEN-RELAY-CONFIG", "main.cf only", "", P, "pass", master=None),
@@ -167,7 +180,13 @@ CASES = [
     # R10: submission
     Case("PF-SUBMISSION-NO-AUTH", "587 good", "", P, "pass", subject=SUB),
     Case("PF-SUBMISSION-NO-AUTH", "465 good", "", P, "pass", subject=SUBS),
-    Case("PF-SUBMISSION-NO-AUTH", "no auth", "", F, "no_auth", subject=SUB, master=SUB_OPEN,
+    # Issue 11: severity follows effect. The default relay restrictions stop relaying, so an
+    # unauthenticated client reaches only local recipients (high); with nothing stopping it, critical.
+    Case("PF-SUBMISSION-NO-AUTH", "no auth", "", F, "no_auth_local", subject=SUB, master=SUB_OPEN,
+         severity=Severity.HIGH),
+    Case("PF-SUBMISSION-NO-AUTH", "no auth, relays", "", F, "no_auth", subject=SUB,
+         master=SUB_OPEN.replace("  -o syslog_name=postfix/submission\n", "  -o syslog_name=postfix/submission\n"
+                                 "  -o smtpd_relay_restrictions=permit,reject_unauth_destination\n", 1),
          severity=Severity.CRITICAL),
     Case("PF-SUBMISSION-NO-AUTH", "sasl off", "", F, "sasl_disabled", subject=SUB,
          master=GOOD_MASTER.replace("  -o smtpd_sasl_auth_enable=yes\n", "", 1)),
@@ -182,7 +201,8 @@ CASES = [
     Case("PF-SUBMISSION-NO-AUTH", "tls optional, auth in clear", "smtpd_tls_auth_only = no\n", F,
          "tls_optional_clear", subject=SUB, master=GOOD_MASTER.replace("  -o smtpd_tls_security_level=encrypt\n",
                                                                        ""), severity=Severity.HIGH),
-    Case("PF-SUBMISSION-NO-AUTH", "port 587 by number", "", F, "no_auth", subject="postfix:192.0.2.1:587/inet",
+    Case("PF-SUBMISSION-NO-AUTH", "port 587 by number", "", F, "no_auth_local",
+         subject="postfix:192.0.2.1:587/inet",
          master="192.0.2.1:587 inet n - n - - smtpd\n"),
     Case("PF-SUBMISSION-NO-AUTH", "no submission service", "", NA, "not_applicable",
          master="smtp inet n - y - - smtpd\n"),
@@ -212,8 +232,9 @@ CASES = [
     Case("PF-PREQUEUE-FOR-AUTH", "proxy", "", F, "proxy", subject=SUB, severity=Severity.LOW,
          master=GOOD_MASTER.replace("  -o content_filter=smtp-amavis:[127.0.0.1]:10024\n",
                                     "  -o smtpd_proxy_filter=127.0.0.1:10025\n", 1)),
+    # Issue 11: rspamd on submission is the outbound filter (and DKIM signer), never a finding.
     Case("PF-PREQUEUE-FOR-AUTH", "rspamd milter", "smtpd_milters = inet:127.0.0.1:8891, inet:localhost:11332\n",
-         F, "scanning_milter", subject=SUB),
+         P, "pass", subject=SUB),
     Case("PF-PREQUEUE-FOR-AUTH", "no auth service", "", NA, "not_applicable", master="smtp inet n - y - - smtpd\n"),
     # B7: protocols
     Case("PF-TLS-PROTOCOLS", "submission 1.2+", "", P, "pass", subject=SUB),
@@ -261,6 +282,46 @@ CASES = [
     Case("PF-INBOUND-TLS", "encrypt on 25", "smtpd_tls_security_level = encrypt\n", F, "mx_requires_tls",
          subject=MX),
     Case("PF-INBOUND-TLS", "no port 25", "", NA, "not_applicable", master=SUB_PLAIN),
+    # Issue 11: delay warnings under an hour fire for every greylisted message.
+    Case("PF-DELAY-WARNING", "5 minutes", "delay_warning_time = 5m\n", F, "too_short", severity=Severity.LOW),
+    # Issue 11: AUTH on port 25 is its own (low) finding; the fix switches it off there only.
+    Case("PF-AUTH-ON-PORT25", "no auth on 25", "", P, "pass", subject=MX),
+    Case("PF-AUTH-ON-PORT25", "sasl in main.cf", "smtpd_sasl_auth_enable = yes\n", F, "offered", subject=MX,
+         severity=Severity.LOW),
+    Case("PF-AUTH-ON-PORT25", "clients only have 25", "smtpd_sasl_auth_enable = yes\n", F, "only_path", subject=MX,
+         master="smtp inet n - y - - smtpd\n", severity=Severity.MEDIUM),
+    Case("PF-AUTH-ON-PORT25", "no master.cf", "", NT, "not_tested", master=None),
+    # Issue 11 seed topics: own domain as sender from outside, backscatter, ETRN.
+    Case("PF-OWN-DOMAIN-SENDER-REJECT", "nothing", "", P, "pass", subject=MX),
+    Case("PF-OWN-DOMAIN-SENDER-REJECT", "login mismatch on 25", "smtpd_sender_restrictions = "
+         "reject_non_fqdn_sender, reject_sender_login_mismatch\n", F, "login_mismatch", subject=MX,
+         severity=Severity.LOW),
+    Case("PF-OWN-DOMAIN-SENDER-REJECT", "only for authenticated users", "smtpd_sender_restrictions = "
+         "reject_authenticated_sender_login_mismatch\n", P, "pass", subject=MX),
+    Case("PF-OWN-DOMAIN-SENDER-REJECT", "access table unknown", "smtpd_sender_restrictions = "
+         "check_sender_access hash:/etc/postfix/sender_access\n", NT, "not_tested", subject=MX),
+    Case("PF-OWN-DOMAIN-SENDER-REJECT", "no port 25", "", NA, "no_mx", master=SUB_PLAIN),
+    Case("PF-BACKSCATTER", "defaults", "", P, "pass", subject=MX),
+    Case("PF-BACKSCATTER", "unlisted off", "smtpd_reject_unlisted_recipient = no\n", F, "unlisted_off", subject=MX,
+         severity=Severity.MEDIUM),
+    Case("PF-BACKSCATTER", "local maps emptied", "local_recipient_maps =\n", F, "local_maps_empty", subject=MX),
+    Case("PF-BACKSCATTER", "relay domain without recipients", "relay_domains = kunde.example\n", F,
+         "relay_no_recipients", subject=MX, severity=Severity.MEDIUM),
+    Case("PF-BACKSCATTER", "relay table without recipients", "relay_domains = hash:/etc/postfix/relay_domains\n", F,
+         "relay_table_no_recipients", subject=MX, severity=Severity.LOW),
+    Case("PF-BACKSCATTER", "relay domain with recipients", "relay_domains = kunde.example\n"
+         "relay_recipient_maps = hash:/etc/postfix/relay_recipients\n", P, "pass", subject=MX),
+    Case("PF-BACKSCATTER", "legacy relay_domains = $mydestination", "compatibility_level = 0\n", P, "pass",
+         subject=MX),
+    Case("PF-BACKSCATTER", "no port 25", "", NA, "no_mx", master=SUB_PLAIN),
+    Case("PF-ETRN", "default", "", F, "open", subject=MX, severity=Severity.INFO),
+    Case("PF-ETRN", "reject", "smtpd_etrn_restrictions = reject\n", P, "pass", subject=MX),
+    # Issue 11: internal ports are not submission paths.
+    Case("PF-AUTH-WITHOUT-TLS", "reinjection port inherits SASL", "smtpd_sasl_auth_enable = yes\n", NA, "internal",
+         subject="postfix:127.0.0.1:10025/inet"),
+    Case("PF-AUTH-WITHOUT-TLS", "other port in clear", "smtpd_sasl_auth_enable = yes\nsmtpd_tls_auth_only = no\n",
+         F, "auth_in_clear_other", subject="postfix:588/inet", severity=Severity.LOW,
+         master=GOOD_MASTER + "588 inet n - n - - smtpd\n"),
 ]
 
 
@@ -277,7 +338,10 @@ def test_rule_case(case: Case) -> None:
             "permit_mynetworks not used", finding.params
         assert finding.evidence
     if finding.status is Status.FAIL:
-        assert str(finding.params["fix"]).startswith("postconf -"), finding.params
+        fix = finding.params["fix"]
+        # A command to paste, or (where no safe command exists) what to do, in both languages, naming the command.
+        assert str(fix).startswith("postconf -") or fix == "-" or (
+            isinstance(fix, dict) and all("postconf -" in fix[lang] for lang in ("de", "en"))), finding.params
     for lang in ("de", "en"):
         rendered = render_finding(finding, lang)
         leftover = re.findall(r"\{[a-z_]+\}", rendered["detail"] + rendered["remediation"])
@@ -341,7 +405,7 @@ def test_registry_covers_the_postfix_catalog() -> None:
 def test_fix_commands_are_exact() -> None:
     f = one("PF-SUBMISSION-NO-AUTH", config(master=SUB_OPEN), SUB)
     assert f.params["fix"] == ("postconf -P 'submission/inet/smtpd_sasl_auth_enable=yes' "
-                               "'submission/inet/smtpd_relay_restrictions=permit_sasl_authenticated,reject'")
+                               "'submission/inet/smtpd_client_restrictions=permit_sasl_authenticated,reject'")
     f = one("PF-QUEUE-LIFETIME", config("maximal_queue_lifetime = 2d\n"))
     assert f.params["fix"] == "postconf -e 'maximal_queue_lifetime = 5d'"
     assert f.params["setting"].startswith("maximal_queue_lifetime = 2d [main.cf line ")

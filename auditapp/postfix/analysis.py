@@ -207,11 +207,6 @@ def allowed_protocols(value: str) -> list[str] | None:
 
 # -- milters and filters -------------------------------------------------------------------
 
-#: Words in a milter address that point to content scanning (spam/virus) rather than signing.
-SCANNING_HINTS = ("rspamd", "11332", "amavis", "clamav", "clamd", "spamass", "spamassassin", "mimedefang",
-                  "mailscanner")
-
-
 def milter_list(value: str) -> list[str]:
     """Milter addresses; ``{ inet:host:port, ... }`` per-milter settings keep their braces."""
     items: list[str] = []
@@ -232,23 +227,9 @@ def milter_list(value: str) -> list[str]:
     return items
 
 
-def looks_like_scanner(milter: str) -> bool:
-    low = milter.lower()
-    return any(hint in low for hint in SCANNING_HINTS)
-
-
 def milters_disabled(receive_override_options: str) -> bool:
     """``receive_override_options = no_milters`` switches milters off for that service."""
     return "no_milters" in receive_override_options.replace(",", " ").split()
-
-
-#: Words in a milter address that point to DKIM/DMARC signing or verifying only.
-SIGNING_HINTS = ("opendkim", "dkim", "8891", "opendmarc", "dmarc", "8893")
-
-
-def looks_like_signer(milter: str) -> bool:
-    low = milter.lower()
-    return any(hint in low for hint in SIGNING_HINTS) and not looks_like_scanner(milter)
 
 
 # -- service roles -------------------------------------------------------------------------
@@ -268,25 +249,6 @@ def is_submission(svc: MasterService) -> bool:
 
 def is_implicit_tls_port(svc: MasterService) -> bool:
     return svc.port_number == 465 or (svc.port or "").lower() in ("submissions", "smtps", "ssmtp")
-
-
-def submission_services(cfg: PostfixConfig) -> list[MasterService]:
-    return [s for s in cfg.smtpd_services() if is_submission(s)]
-
-
-def mx_services(cfg: PostfixConfig) -> list[MasterService]:
-    """smtpd services that take mail from the Internet on port 25 (directly, or behind postscreen)."""
-    return [s for s in cfg.smtpd_services()
-            if s.type == "pass" or (s.port_number == 25 and not s.loopback_only)]
-
-
-def auth_services(cfg: PostfixConfig) -> list[MasterService]:
-    """Services that take mail from authenticated users: submission, and any smtpd with SASL on."""
-    out = submission_services(cfg)
-    for svc in cfg.smtpd_services():
-        if svc not in out and svc.effective("smtpd_sasl_auth_enable").flag():
-            out.append(svc)
-    return out
 
 
 @dataclass(frozen=True)

@@ -139,8 +139,12 @@ class PostfixConfig:
         self.settings: dict[str, Setting] = {}
         for setting in parsed.main:
             self.settings[setting.name] = setting
-        #: Whether services are known (master.cf or postconf -M/-P output was imported).
-        self.has_master = has_master or bool(parsed.services) or bool(parsed.p_overrides)
+        #: Whether the services are known: master.cf or ``postconf -M`` output was imported. ``postconf -P``
+        #: alone names some services and their overrides but not their commands, so it does not count:
+        #: the service rules then say which command to add instead of judging a partial picture.
+        self.has_master = has_master or bool(parsed.services)
+        #: Only ``postconf -P`` output describes master.cf (the ``-M`` part is missing).
+        self.master_partial = not self.has_master and bool(parsed.p_overrides)
         # Provisional values while the real ones are computed (compatibility_level may itself
         # contain a $macro whose lookup needs a level).
         self.compatibility_level: Version = (0,)

@@ -171,6 +171,19 @@ _TABLE: dict[str, _Rule] = {
     "smtpd_proxy_filter": "",
     "receive_override_options": "",
     "syslog_name": "postfix",
+    # Recipient validation and relay domains (PF-BACKSCATTER), ETRN, front proxies, SASL back end.
+    "smtpd_reject_unlisted_recipient": "yes",
+    "local_recipient_maps": "proxy:unix:passwd.byname $alias_maps",
+    "alias_maps": "hash:/etc/aliases, nis:mail.aliases",
+    "relay_recipient_maps": "",
+    "relay_domains": _at_level((2,), "", "$mydestination"),
+    "mydestination": "$myhostname, localhost.$mydomain, localhost",
+    "smtpd_etrn_restrictions": "",
+    "smtpd_authorized_xclient_hosts": "",
+    "smtpd_sasl_path": "smtpd",
+    "smtpd_sasl_type": "cyrus",
+    "smtp_send_xforward_command": "no",
+    "disable_dns_lookups": "no",
 }
 
 #: Parameters whose default is the machine's own state, unknowable from the files.
