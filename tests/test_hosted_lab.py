@@ -114,7 +114,7 @@ def test_dkim_not_enabled_at_microsoft_365_is_a_finding(bind_lab) -> None:
     assert f.status is Status.FAIL and f.outcome == "provider_not_enabled" and f.severity.value == "high"
     rendered = render_finding(f, "de")
     assert "Microsoft 365" in rendered["detail"] and "selector1" in rendered["detail"]
-    assert "learn.microsoft.com" in rendered["remediation"]
+    assert "email-authentication-dkim-configure" in rendered["remediation"]
     risk = one(run, "DMARC-REJECT-RISK")
     assert risk.status is Status.FAIL and risk.outcome == "spf_only"
 

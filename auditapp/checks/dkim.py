@@ -143,7 +143,7 @@ def dkim_no_key(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.fail(ctx.domain, "provider_not_enabled", state.evidence or [
             f"{s}._domainkey.{ctx.domain}: NXDOMAIN/NODATA" for s in p.dkim_selectors],
             provider=p.name, selectors=", ".join(p.dkim_selectors), include=", ".join(p.spf_includes),
-            documentation=p.documentation, domain=ctx.domain)
+            documentation=p.dkim_documentation or p.documentation, domain=ctx.domain)
     else:
         yield ctx.not_tested(ctx.domain, selector_unknown_reason(ctx, state), state.evidence)
 

@@ -112,9 +112,9 @@ def _dnsbl_verdict(ctx: CheckContext, ip: str, zone: str, fact: DnsblFact) -> Fi
         return ctx.passed(subject, ev, outcome="rated", codes=", ".join(codes), meaning=_lang(m.meaning), **params)
     code, worst = max(listed, key=lambda cm: cm[1].severity.rank)  # type: ignore[union-attr]
     said = fact.txt.texts[0] if fact.txt and fact.txt.ok and fact.txt.texts else ""
-    lists = ", ".join(dict.fromkeys(m.list for _, m in listed if m.list)) if bl else ""
+    # The sub-list's name (SBL, PBL) is part of the meaning text, in the report's language.
     return ctx.fail(subject, LISTED_OUTCOMES[worst.severity], ev,  # type: ignore[index]
-                    codes=", ".join(codes) + (f", {lists}" if lists else ""),
+                    codes=", ".join(codes),
                     meaning=_lang(worst.meaning), remediation=_lang(worst.remediation),
                     text={"de": f" Angabe der Liste: „{said}“", "en": f" The list says: \"{said}\""} if said else "",
                     delisting={"de": f" Austragung: {bl.delisting}", "en": f" Delisting: {bl.delisting}"}

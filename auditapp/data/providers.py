@@ -23,7 +23,7 @@ KINDS = ("mailbox", "gateway")
 #: In a client host list, this token stands for the customer's own matched MX host.
 MX_TOKEN = "{mx}"
 _KEYS = {"name", "kind", "mx_suffixes", "spf_includes", "dkim_selectors", "dkim_note", "submission_hosts",
-         "mailbox_hosts", "documentation", "sources", "verified", "notes", "dkim_fixed"}
+         "mailbox_hosts", "documentation", "sources", "verified", "notes", "dkim_fixed", "dkim_documentation"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class Provider:
     #: Customer domains must use exactly these selector names (Microsoft 365's selector1/2):
     #: their absence then proves that signing for the domain is not switched on.
     dkim_fixed: bool = False
+    #: The provider's page on switching DKIM on for a custom domain, where it has one.
+    dkim_documentation: str = ""
 
     def matches(self, mx_host: str) -> bool:
         return suffix_match(mx_host, self.mx_suffixes) is not None
@@ -56,6 +58,14 @@ class Provider:
                 if name not in out:
                     out.append(name)
         return tuple(out)
+
+
+def _url(value: object, where: str, *, optional: bool = False) -> str:
+    if optional and value in (None, ""):
+        return ""
+    if not isinstance(value, str) or not value.startswith("https://"):
+        raise DataError(f"{where} must be an https:// URL")
+    return value
 
 
 def _provider(pid: str, data: object) -> Provider:
@@ -75,9 +85,7 @@ def _provider(pid: str, data: object) -> Provider:
         for h in listed:
             if h != MX_TOKEN and ("{" in h or " " in h or "." not in h):
                 raise DataError(f"{where}.{role}_hosts: {h!r} is not a host name or {MX_TOKEN}")
-    doc = data.get("documentation")
-    if not isinstance(doc, str) or not doc.startswith("https://"):
-        raise DataError(f"{where}: documentation must be an https:// URL")
+    doc = _url(data.get("documentation"), where + ".documentation")
     verified = data.get("verified")
     if verified not in ("V", "S", "U"):
         raise DataError(f"{where}: verified must be V, S or U")
@@ -95,6 +103,7 @@ def _provider(pid: str, data: object) -> Provider:
         sources=strings(data.get("sources"), where + ".sources", allow_empty=False),
         verified=verified,
         dkim_fixed=bool(data.get("dkim_fixed", False)),
+        dkim_documentation=_url(data.get("dkim_documentation", ""), where + ".dkim_documentation", optional=True),
     )
 
 

@@ -540,9 +540,15 @@ class _Builder:
 
     # blocks
 
+    def status_text(self, f: Finding) -> str:
+        """A failed info-severity result is a note ("no action needed"), not "failed" (knowledge base §0.2)."""
+        if f.status is Status.FAIL and f.severity is Severity.INFO:
+            return self.t("label.note")
+        return status_label(f.status, self.lang)
+
     def block(self, item: _Item) -> FindingBlock:
         f, text = item.finding, item.text
-        label = self.t("label.accepted") if item.accepted else status_label(f.status, self.lang)
+        label = self.t("label.accepted") if item.accepted else self.status_text(f)
         return FindingBlock(
             anchor=item.anchor, rule=f.rule, title=text["title"], category=item.rule.category,
             severity=f.severity, severity_label=severity_label(f.severity, self.lang), status=item.status,
@@ -911,7 +917,7 @@ def _appendix(b: _Builder, items: list[_Item]) -> Appendix:
     evidence = tuple(
         EvidenceEntry(
             anchor=i.anchor, rule=i.finding.rule, title=i.text["title"], subject=_u(i.finding.subject),
-            status_label=b.t("label.accepted") if i.accepted else status_label(i.finding.status, b.lang),
+            status_label=b.t("label.accepted") if i.accepted else b.status_text(i.finding),
             lines=tuple(_u(line) for line in i.finding.evidence),
         )
         for i in with_evidence
