@@ -1,3 +1,14 @@
 """Pure checks over collected facts. Importing this package registers every check explicitly."""
 
-from auditapp.checks import dkim, dmarc, identity, policy, postfix, services, spf, transport  # noqa: F401
+from auditapp.checks import (  # noqa: F401
+    dkim,
+    dmarc,
+    identity,
+    layout,
+    policy,
+    postfix,
+    service_tls,
+    services,
+    spf,
+    transport,
+)

@@ -48,6 +48,7 @@ from auditapp.report.grading import (
     light_for,
     overall_grade,
 )
+from auditapp.report.hosting import hosting_label, hosting_sentence
 from auditapp.report.texts import (
     ReportTexts,
     format_date,
@@ -715,7 +716,7 @@ def _summary(b: _Builder, run: Run, items: list[_Item], grouped: dict[str, list[
     else:
         grade_text = b.t("summary.grade_explain", grade=b.grade_label(grade), category=b.category_label(worst))
     notes = []
-    hosting = hosting_sentence(b, run)
+    hosting = hosting_sentence(b.t, run)
     if hosting:
         notes.append(hosting)
     untested = sum(i.finding.status in (Status.NOT_TESTED, Status.ERROR) for i in items)
@@ -782,32 +783,6 @@ def _delta(b: _Builder, run: Run, previous: Run, accepted: Sequence[AcceptedRisk
     )
 
 
-def _hosting(run: Run) -> dict[str, Any] | None:
-    h = run.inventory.get("hosting") if isinstance(run.inventory, dict) else None
-    return h if isinstance(h, dict) else None
-
-
-def hosting_sentence(b: _Builder, run: Run) -> str:
-    """Who runs the mail, for the summary: said once, so no reader blames the customer for a provider."""
-    h = _hosting(run)
-    if not h or not h.get("hosted") or not h.get("name"):
-        return ""
-    key = "summary.gateway" if h.get("kind") == "gateway" else "summary.hosted"
-    return b.t(key, provider=str(h["name"]), mx=", ".join(str(m) for m in h.get("mx_hosts", ())))
-
-
-def hosting_label(b: _Builder, run: Run) -> str:
-    h = _hosting(run)
-    if not h:
-        return "-"
-    if h.get("hosted"):
-        return f"{h.get('name')} ({h.get('documentation')})"
-    if h.get("name") and h.get("matched"):
-        return b.t("scope.hosting_partial", provider=str(h["name"]), matched=", ".join(h["matched"]),
-                   unmatched=", ".join(h.get("unmatched", ())))
-    return b.t("scope.self_hosted")
-
-
 def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
     target = run.target
     ips = ", ".join(str(ip) for ip in target.get("server_ips", ()) or ())
@@ -816,7 +791,7 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
         Fact(b.t("scope.domain_unicode"), _u(_unicode_domain(run))),
         Fact(b.t("scope.server_ips"), _u(ips or "-")),
         Fact(b.t("scope.helo"), _u(target.get("helo") or "-")),
-        Fact(b.t("scope.hosting"), _u(hosting_label(b, run))),
+        Fact(b.t("scope.hosting"), _u(hosting_label(b.t, run))),
         Fact(b.t("scope.resolver"), _u(run.resolver or "-")),
         Fact(b.t("scope.tool_version"), f"auditapp {run.tool_version}"),
         Fact(b.t("scope.catalog_version"), run.catalog_version),

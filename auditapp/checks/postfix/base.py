@@ -44,6 +44,27 @@ def with_config(fn: Callable[[CheckContext, PostfixConfig], Iterator[Finding]]) 
     return check_with_config
 
 
+def with_services(fn: Callable[[CheckContext, PostfixConfig], Iterator[Finding]]) -> Callable[
+        [CheckContext], Iterator[Finding]]:
+    """:func:`with_config` for rules about master.cf services.
+
+    ``postconf -P`` output without ``-M`` names overrides but not the services: judging main.cf
+    alone would ignore what is known to override it, so such a rule says which command to add.
+    """
+
+    @functools.wraps(fn)
+    def check_with_services(ctx: CheckContext) -> Iterator[Finding]:
+        cfg = _config(ctx)
+        if isinstance(cfg, Finding):
+            yield cfg
+        elif cfg.master_partial:
+            yield no_master(ctx, cfg)
+        else:
+            yield from fn(ctx, cfg)
+
+    return check_with_services
+
+
 def _config(ctx: CheckContext) -> PostfixConfig | Finding:
     """The imported configuration, or the ``not_tested`` result that explains why there is none."""
     pf = ctx.facts.postfix

@@ -17,6 +17,7 @@ from auditapp.checks.postfix.base import (
     not_applicable_service,
     scopes,
     with_config,
+    with_services,
     worst,
 )
 from auditapp.checks.registry import CheckContext, check
@@ -92,12 +93,8 @@ def _relay_scopes(cfg: PostfixConfig) -> list[Scope]:
 
 
 @check("PF-OPEN-RELAY-CONFIG", needs=NEEDS)
-@with_config
+@with_services
 def open_relay_config(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
-    if cfg.master_partial:
-        # postconf -P without -M: overrides known, services not; main.cf alone would mislead.
-        yield no_master(ctx, cfg)
-        return
     judged = _relay_scopes(cfg)
     if not judged:
         yield ctx.not_applicable("postfix", [f"{s.key} [{s.source}]" for s in cfg.smtpd_services()])
@@ -229,12 +226,8 @@ def submission_no_auth(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Findin
 
 
 @check("PF-AUTH-WITHOUT-TLS", needs=NEEDS)
-@with_config
+@with_services
 def auth_without_tls(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
-    if cfg.master_partial:
-        # postconf -P without -M: overrides known, services not; main.cf alone would mislead.
-        yield no_master(ctx, cfg)
-        return
     if cfg.has_master:
         kinds = [k for k in kinds_of(cfg, *Kind) if auth_enabled(cfg, k.svc)]
         if not kinds:
@@ -325,12 +318,8 @@ def _mx_scopes(cfg: PostfixConfig) -> list[Scope]:
 
 
 @check("PF-OWN-DOMAIN-SENDER-REJECT", needs=NEEDS)
-@with_config
+@with_services
 def own_domain_sender_reject(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
-    if cfg.master_partial:
-        # postconf -P without -M: overrides known, services not; main.cf alone would mislead.
-        yield no_master(ctx, cfg)
-        return
     mx = _mx_scopes(cfg)
     if not mx:
         yield ctx.not_applicable("postfix", outcome="no_mx")
@@ -366,13 +355,9 @@ def _table_or_names(value: str, mydestination: set[str]) -> tuple[list[str], lis
 
 
 @check("PF-BACKSCATTER", needs=NEEDS)
-@with_config
+@with_services
 def backscatter(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     """Unknown recipients must be refused in the SMTP dialogue, not bounced later (knowledge base B15)."""
-    if cfg.master_partial:
-        # postconf -P without -M: overrides known, services not; main.cf alone would mislead.
-        yield no_master(ctx, cfg)
-        return
     mx = _mx_scopes(cfg)
     if not mx:
         yield ctx.not_applicable("postfix", outcome="no_mx")
@@ -399,13 +384,9 @@ def backscatter(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
 
 
 @check("PF-ETRN", needs=NEEDS)
-@with_config
+@with_services
 def etrn(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     """ETRN lets any client trigger queue runs; the 2009 article recommends refusing it (a note today)."""
-    if cfg.master_partial:
-        # postconf -P without -M: overrides known, services not; main.cf alone would mislead.
-        yield no_master(ctx, cfg)
-        return
     results = []
     for scope in _mx_scopes(cfg) or [Scope(cfg, None)]:
         p = scope.get("smtpd_etrn_restrictions")

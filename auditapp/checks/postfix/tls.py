@@ -19,10 +19,10 @@ from auditapp.checks.postfix.base import (
     fix_where,
     group_main_cf,
     kinds_of,
-    no_master,
     scopes,
     unusable,
     with_config,
+    with_services,
 )
 from auditapp.checks.registry import CheckContext, check
 from auditapp.core.model import Finding, Reason
@@ -48,12 +48,8 @@ def _proxied(ctx: CheckContext, cfg: PostfixConfig, scope: Scope, evidence: tupl
 
 
 @check("PF-TLS-PROTOCOLS", needs=NEEDS)
-@with_config
+@with_services
 def tls_protocols(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
-    if cfg.master_partial:
-        # postconf -P without -M: overrides known, services not; main.cf alone would mislead.
-        yield no_master(ctx, cfg)
-        return
     if cfg.has_master:
         roles = [(Scope(cfg, k.svc), "client") for k in kinds_of(cfg, Kind.SUBMISSION)]
         roles += [(s, "mx") for s in _inbound_scopes(cfg)]
@@ -94,12 +90,8 @@ def tls_protocols(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
 
 
 @check("PF-INBOUND-TLS", needs=NEEDS)
-@with_config
+@with_services
 def inbound_tls(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
-    if cfg.master_partial:
-        # postconf -P without -M: overrides known, services not; main.cf alone would mislead.
-        yield no_master(ctx, cfg)
-        return
     judged = _inbound_scopes(cfg)
     if not judged:
         yield ctx.not_applicable("postfix")
@@ -132,12 +124,8 @@ def inbound_tls(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
 
 
 @check("PF-SMUGGLING", needs=NEEDS)
-@with_config
+@with_services
 def smuggling(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
-    if cfg.master_partial:
-        # postconf -P without -M: overrides known, services not; main.cf alone would mislead.
-        yield no_master(ctx, cfg)
-        return
     judged = _inbound_scopes(cfg)
     if not judged:
         yield ctx.not_applicable("postfix")
