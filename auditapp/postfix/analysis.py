@@ -23,7 +23,8 @@ _ARG_TAKERS = frozenset({
     "reject_dnsbl_client",
 })
 #: Terminal denials; smtpd refuses to start relay control without one of these (smtpd(8)).
-RELAY_DENIALS = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer", "defer_if_permit")
+RELAY_DENIALS = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer", "defer_if_permit",
+                 "check_relay_domains")
 #: Permits that only apply to authenticated clients (SASL or a client certificate).
 AUTH_PERMITS = frozenset({"permit_sasl_authenticated", "permit_tls_clientcerts", "permit_tls_all_clientcerts"})
 #: Permits that do not open relaying to foreign domains for a stranger.

@@ -179,11 +179,14 @@ _TABLE: dict[str, _Rule] = {
     "relay_domains": _at_level((2,), "", "$mydestination"),
     "mydestination": "$myhostname, localhost.$mydomain, localhost",
     "smtpd_etrn_restrictions": "",
+    "fast_flush_domains": "$relay_domains",
+    "smtpd_restriction_classes": "",
     "smtpd_authorized_xclient_hosts": "",
     "smtpd_sasl_path": "smtpd",
     "smtpd_sasl_type": "cyrus",
     "smtp_send_xforward_command": "no",
     "disable_dns_lookups": "no",
+    "smtp_dns_support_level": "",
 }
 
 #: Parameters whose default is the machine's own state, unknowable from the files.

@@ -109,6 +109,8 @@ def filter_transports(cfg: PostfixConfig) -> set[str]:
         if transport:
             names.add(transport)
     for svc in cfg.smtp_client_services():
-        if svc.effective("smtp_send_xforward_command").flag() and svc.effective("disable_dns_lookups").flag():
+        no_dns = svc.effective("disable_dns_lookups").flag() or \
+            svc.effective("smtp_dns_support_level").expanded.strip() == "disabled"
+        if svc.effective("smtp_send_xforward_command").flag() and no_dns:
             names.add(svc.name)
     return names

@@ -21,8 +21,9 @@ from auditapp.postfix.analysis import milter_list, milters_disabled
 from auditapp.postfix.roles import Kind, auth_enabled, filter_transports
 
 #: Postfix FILTER_README: the smtp client transport that feeds amavisd-new (shown, never assumed).
+#: smtp_dns_support_level (Postfix 2.11+) instead of disable_dns_lookups, which 3.9 deprecates.
 AMAVIS_STANZA = ("smtp-amavis unix - - n - 2 smtp -o smtp_data_done_timeout=1200 "
-                 "-o smtp_send_xforward_command=yes -o disable_dns_lookups=yes -o max_use=20")
+                 "-o smtp_send_xforward_command=yes -o smtp_dns_support_level=disabled -o max_use=20")
 RSPAMD_MILTER = "inet:localhost:11332"
 
 
@@ -140,7 +141,10 @@ def _proxy_fix(cfg: PostfixConfig, svc: MasterService, proxy: str) -> tuple[obje
     feeds = sorted(filter_transports(cfg) & {s.name for s in cfg.smtp_client_services()})
     transport = feeds[0] if feeds else "smtp-amavis"
     fix = fix_service(svc, ("smtpd_proxy_filter", ""), ("content_filter", f"{transport}:{nexthop}"))
-    return fix, "-" if feeds else AMAVIS_STANZA
+    if feeds:
+        return fix, ""
+    return fix, {"de": f" Zuerst diesen Eintrag in master.cf ergänzen: {AMAVIS_STANZA}.",
+                 "en": f" First add this entry to master.cf: {AMAVIS_STANZA}."}
 
 
 @check("PF-PREQUEUE-FOR-AUTH", needs=NEEDS)

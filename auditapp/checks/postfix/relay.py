@@ -24,6 +24,7 @@ from auditapp.checks.registry import CheckContext, check
 from auditapp.core.model import Finding, Reason
 from auditapp.postfix import MasterService, Param, PostfixConfig
 from auditapp.postfix.analysis import (
+    Restriction,
     auth_required_verdict,
     is_implicit_tls_port,
     judge_mynetworks,
@@ -45,6 +46,40 @@ START_DENIALS = frozenset({"reject_unauth_destination", "defer_unauth_destinatio
 SUBMISSION_STANZA = ("submission inet n - - - - smtpd -o syslog_name=postfix/submission "
                      "-o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes "
                      "-o smtpd_client_restrictions=permit_sasl_authenticated,reject")
+
+
+def with_classes(cfg: PostfixConfig, svc: MasterService | None, value: str,
+                 seen: tuple[str, ...] = ()) -> list[Restriction]:
+    """A restriction list with its restriction classes (smtpd_restriction_classes) written out."""
+    classes = set(cfg.get("smtpd_restriction_classes", svc).words())
+    out: list[Restriction] = []
+    for r in restrictions(value):
+        if r.name in classes and r.name not in seen:
+            out += with_classes(cfg, svc, cfg.get(r.name, svc).expanded, (*seen, r.name))
+        else:
+            out.append(r)
+    return out
+
+
+def has_required(rlist: list[Restriction]) -> bool:
+    """What smtpd checks before it starts (has_required() in src/smtpd/smtpd_check.c).
+
+    A denial counts only where it can work: not after an unconditional ``permit`` (smtpd
+    ignores what follows), not as the argument of ``warn_if_reject``. Restriction classes are
+    looked into. Verified against the real smtpd with the corpus' Sovereign configuration.
+    """
+    skip = False
+    for r in rlist:
+        if skip:
+            skip = False
+            continue
+        if r.name == "warn_if_reject":
+            skip = True
+        elif r.name == "permit":
+            return False
+        elif r.name in START_DENIALS:
+            return True
+    return False
 
 
 def _relay_fix(scope: Scope) -> str:
@@ -73,6 +108,13 @@ def _mynetworks_outcome(cfg: PostfixConfig, scope: Scope) -> tuple[str | None, d
             f"set mynetworks explicitly to loopback plus the networks {', '.join(relies)} need "
             f"(e.g. postconf -e 'mynetworks = {loopback} 172.22.1.0/24' with the real container network); "
             f"{loopback} alone would cut these services off")
+    elif not cfg.has_master:
+        # Without master.cf nobody can tell which internal services rely on mynetworks.
+        command = fix_where(scope, "mynetworks", loopback)
+        fix = _text(f"{command} – vorher prüfen, ob interne Dienste (Webmail, Filter-Rückgabe, Container) über "
+                    f"mynetworks einliefern; master.cf wurde nicht importiert",
+                    f"{command} – first check whether internal services (webmail, filter return, containers) "
+                    f"submit through mynetworks; master.cf was not imported")
     else:
         fix = fix_where(scope, "mynetworks", loopback)
     if not mn.is_default:
@@ -104,19 +146,21 @@ def open_relay_config(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding
         lists = restriction_params(cfg, scope.svc)
         evidence = tuple(p.cite() for p in lists)
         relay_lists = [p for p in lists if p.name in ("smtpd_relay_restrictions", "smtpd_recipient_restrictions")]
-        if not any(r.name in START_DENIALS for p in relay_lists for r in restrictions(p.expanded)):
+        if not any(has_required(with_classes(cfg, scope.svc, p.expanded)) for p in relay_lists):
             # smtpd exits at start: no mail is received at all on this service (not an open relay).
             results.append(ctx.fail(scope.subject, "refuses_start", evidence, service=scope.label,
                                     setting=cites(*relay_lists), fix=_relay_fix(scope)))
             continue
         denial = None
         for p in lists:
-            verdict = stranger_relay_verdict(restrictions(p.expanded))
+            verdict = stranger_relay_verdict(with_classes(cfg, scope.svc, p.expanded))
             if verdict.denies:
                 denial = f"{verdict.decided_by} ({p.name})"
                 evidence += tuple(f"not evaluated (may permit): {u}" for u in verdict.unevaluated)
                 break
         if denial is None:
+            # Since the start check mirrors smtpd's has_required(), a service that starts always has a
+            # reachable denial; kept in case the two ever disagree (an open relay must never pass).
             results.append(ctx.fail(scope.subject, "open_relay", evidence, service=scope.label,
                                     setting=cites(*relay_lists), fix=_relay_fix(scope)))
             continue
@@ -129,7 +173,7 @@ def open_relay_config(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding
             results.append(ctx.fail(scope.subject, outcome, evidence + more, **params))
         else:
             results.append(ctx.passed(scope.subject, evidence + more, **params))
-    yield from _group_mynetworks(results)
+    yield from group_main_cf(ctx, cfg, _group_mynetworks(results), "smtpd_relay_restrictions")
 
 
 def _group_mynetworks(results: list[Finding]) -> list[Finding]:
@@ -354,6 +398,12 @@ def _table_or_names(value: str, mydestination: set[str]) -> tuple[list[str], lis
     return names, tables
 
 
+def _verifies_recipients(cfg: PostfixConfig, scope: Scope) -> bool:
+    """reject_unverified_recipient asks the next hop during the dialogue: unknown relay recipients are refused."""
+    return any(r.name == "reject_unverified_recipient"
+               for p in restriction_params(cfg, scope.svc) for r in with_classes(cfg, scope.svc, p.expanded))
+
+
 @check("PF-BACKSCATTER", needs=NEEDS)
 @with_services
 def backscatter(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
@@ -375,7 +425,7 @@ def backscatter(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
                            fix=fix_where(scope, "smtpd_reject_unlisted_recipient", "yes"), **params)
         elif not local_maps.is_default and not local_maps.expanded.strip() and mydest:
             yield ctx.fail(scope.subject, "local_maps_empty", evidence, setting=local_maps.cite(), fix="-", **params)
-        elif (names or tables) and not relay_maps.expanded.strip():
+        elif (names or tables) and not relay_maps.expanded.strip() and not _verifies_recipients(cfg, scope):
             outcome = "relay_no_recipients" if names else "relay_table_no_recipients"
             yield ctx.fail(scope.subject, outcome, evidence, setting=cites(relay_domains, relay_maps),
                            domains=", ".join(names + tables), fix="-", **params)
@@ -392,7 +442,12 @@ def etrn(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
         p = scope.get("smtpd_etrn_restrictions")
         names = [r.name for r in restrictions(p.expanded)]
         params = {"service": scope.label, "setting": p.cite()}
-        if names and names[-1] in ("reject", "defer") and "permit" not in names:
+        flush = scope.get("fast_flush_domains")
+        if not flush.expanded.strip() and not flush.unknown:
+            # Without fast-flush domains Postfix answers every ETRN with 459: it has no effect.
+            results.append(ctx.passed(scope.subject, (p.cite(), flush.cite()), outcome="no_effect",
+                                      flush=flush.cite(), **params))
+        elif names and names[-1] in ("reject", "defer") and "permit" not in names:
             results.append(ctx.passed(scope.subject, (p.cite(),), **params))
         else:
             results.append(ctx.fail(scope.subject, "open", (p.cite(),),

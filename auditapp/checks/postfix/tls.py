@@ -61,6 +61,10 @@ def tls_protocols(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
     results: list[Finding] = []
     for scope, role in roles:
         tls = server_tls(cfg, scope.svc)
+        proxied = _proxied(ctx, cfg, scope, (tls.deciding.cite(),))
+        if proxied is not None:
+            results.append(proxied)
+            continue
         if not tls.offered:
             results.append(ctx.not_applicable(scope.subject, (tls.deciding.cite(),), service=scope.label,
                                               setting=tls.deciding.cite()))
