@@ -415,3 +415,30 @@ def test_parse_time(value: str, unit: str, seconds: int) -> None:
 def test_parse_time_rejects(value: str) -> None:
     with pytest.raises(ValueError):
         parse_time(value, "d")
+
+
+def test_nested_references_are_bounded() -> None:
+    """Issue 12 (5): nine lines of "pN = $pN-1 $pN-1 ..." grew exponentially (98 s, 2.7 GB); now capped."""
+    from auditapp.postfix.expand import MAX_EXPANDED
+
+    lines = ["p0 = " + "x" * 10] + [f"p{i} = " + " ".join([f"$p{i - 1}"] * 10) for i in range(1, 12)]
+    cfg = parse_postfix_text("\n".join([*lines, "myhostname = $p11", "smtp_helo_name = $myhostname"]) + "\n")
+    p = cfg.get("smtp_helo_name")
+    assert len(p.expanded) <= MAX_EXPANDED
+    assert any("exceeds" in problem for problem in p.problems)
+    # A rule that needs the value says it cannot evaluate it.
+    from auditapp.checks.catalog import catalog
+    from auditapp.checks.registry import registered, run_check
+    from auditapp.collectors.facts import Facts
+    from auditapp.core.model import Status
+    from auditapp.core.target import AuditTarget
+
+    (f,) = run_check(registered()["PF-HELO-NAME"], catalog(), Facts(postfix=cfg, done={"postfix"}),
+                     AuditTarget(domain="example.test"))
+    assert f.status is Status.NOT_TESTED and f.reason is not None and "exceeds" in str(f.reason.params)
+
+
+def test_a_value_referenced_many_times_expands_once() -> None:
+    """Repeated references are not re-expanded: a wide but shallow value stays exact."""
+    cfg = parse_postfix_text("a = x\nb = " + " ".join(["$a"] * 500) + "\n")
+    assert cfg.get("b").expanded == " ".join(["x"] * 500) and not cfg.get("b").problems

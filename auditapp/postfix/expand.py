@@ -24,6 +24,11 @@ from auditapp.postfix.defaults import parse_level
 #: Postfix parameter names in macros: letters, digits, underscore.
 _NAME = re.compile(r"[A-Za-z0-9_]+")
 _MAX_DEPTH = 100  # Postfix gives up at this nesting too ("unreasonable macro call nesting")
+#: Bounds of one top-level expansion. A hostile paste of a few lines of nested references
+#: ("p1 = $p0 $p0 ...", nine levels) otherwise grows exponentially: 98 s and 2.7 GB were
+#: measured before these caps. Real configurations stay far below both.
+MAX_EXPANDED = 64 * 1024
+MAX_STEPS = 20_000
 
 
 @dataclass(frozen=True)
@@ -44,42 +49,68 @@ class Expansion:
 Resolver = Callable[[str], Lookup]
 
 
-def expand(value: str, resolve: Resolver, *, stack: tuple[str, ...] = ()) -> Expansion:
+@dataclass
+class _Budget:
+    """Work and size shared by one top-level expansion and all its nested ones.
+
+    ``memo`` keeps each parameter's expansion, so a value referenced a thousand times is
+    expanded once (loop detection still runs first: the stack decides, not the cache).
+    """
+
+    steps: int = 0
+    memo: dict[str, Expansion] = field(default_factory=dict)
+    exceeded: bool = False
+
+    def spend(self, out: Expansion, size: int) -> bool:
+        """Count one step; False (and the problem noted once) when a bound is passed."""
+        self.steps += 1
+        if self.steps <= MAX_STEPS and size <= MAX_EXPANDED:
+            return True
+        if not self.exceeded:
+            self.exceeded = True
+            out.problems.append(f"expansion exceeds {MAX_EXPANDED // 1024} KiB or {MAX_STEPS} steps; "
+                                "the value is cut off and cannot be evaluated")
+        return False
+
+
+def expand(value: str, resolve: Resolver, *, stack: tuple[str, ...] = (), budget: _Budget | None = None) -> Expansion:
     """Expand every macro in ``value``; never raises. ``stack``: the parameters being expanded (loop guard)."""
+    budget = budget if budget is not None else _Budget()
     out = Expansion()
     parts: list[str] = []
+    size = 0
     i, n = 0, len(value)
-    while i < n:
+    while i < n and budget.spend(out, size):
         ch = value[i]
         if ch != "$":
             j = value.find("$", i)
             j = n if j < 0 else j
-            parts.append(value[i:j])
-            i = j
-            continue
-        if i + 1 < n and value[i + 1] == "$":
-            parts.append("$")
-            i += 2
-            continue
-        if i + 1 < n and value[i + 1] in "{(":
+            piece, i = value[i:j], j
+        elif i + 1 < n and value[i + 1] == "$":
+            piece, i = "$", i + 2
+        elif i + 1 < n and value[i + 1] in "{(":
             close = _matching(value, i + 1)
             if close < 0:
                 out.problems.append(f"truncated macro reference {value[i:i + 40]!r}")
                 parts.append(value[i:])
                 break
-            inner = value[i + 2:close]
-            parts.append(_braced(inner, value[i:close + 1], resolve, stack, out))
+            piece = _braced(value[i + 2:close], value[i:close + 1], resolve, stack, out, budget)
             i = close + 1
-            continue
-        m = _NAME.match(value, i + 1)
-        if not m:
-            out.problems.append(f"empty macro name at {value[i:i + 20]!r}")
-            parts.append("$")
-            i += 1
-            continue
-        parts.append(_lookup(m.group(0), value[i:m.end()], resolve, stack, out))
-        i = m.end()
-    out.text = "".join(parts)
+        else:
+            m = _NAME.match(value, i + 1)
+            if not m:
+                out.problems.append(f"empty macro name at {value[i:i + 20]!r}")
+                piece, i = "$", i + 1
+            else:
+                piece = _lookup(m.group(0), value[i:m.end()], resolve, stack, out, budget)
+                i = m.end()
+        parts.append(piece)
+        size += len(piece)
+    text = "".join(parts)
+    if size > MAX_EXPANDED:
+        text = text[:MAX_EXPANDED]
+        budget.spend(out, size)  # records the problem if this is where the bound was passed
+    out.text = text
     return out
 
 
@@ -98,20 +129,24 @@ def _matching(text: str, open_at: int) -> int:
     return -1
 
 
-def _lookup(name: str, literal: str, resolve: Resolver, stack: tuple[str, ...], out: Expansion) -> str:
+def _lookup(name: str, literal: str, resolve: Resolver, stack: tuple[str, ...], out: Expansion,
+            budget: _Budget) -> str:
     """The recursively expanded value of parameter ``name``."""
     if name in stack or len(stack) >= _MAX_DEPTH:
         out.problems.append(f"${name} refers to itself ({' -> '.join((*stack, name))})")
         return literal
-    found = resolve(name)
-    if found.unknown:
-        out.unknown = True
-        return literal
-    if found.value is None:
-        return ""
-    sub = expand(found.value, resolve, stack=(*stack, name))
+    sub = budget.memo.get(name)
+    if sub is None:
+        found = resolve(name)
+        if found.unknown:
+            out.unknown = True
+            return literal
+        if found.value is None:
+            return ""
+        sub = expand(found.value, resolve, stack=(*stack, name), budget=budget)
+        budget.memo[name] = sub
     out.unknown |= sub.unknown
-    out.problems.extend(sub.problems)
+    out.problems.extend(p for p in sub.problems if p not in out.problems)
     return sub.text
 
 
@@ -122,22 +157,23 @@ def _strip_braces(text: str) -> str:
     return text
 
 
-def _braced(inner: str, literal: str, resolve: Resolver, stack: tuple[str, ...], out: Expansion) -> str:
+def _braced(inner: str, literal: str, resolve: Resolver, stack: tuple[str, ...], out: Expansion,
+            budget: _Budget) -> str:
     stripped = inner.strip()
     if stripped.startswith("{"):
-        return _conditional(stripped, literal, resolve, stack, out)
+        return _conditional(stripped, literal, resolve, stack, out, budget)
     m = _NAME.match(inner)
     if not m:
         out.problems.append(f"invalid macro name in {literal[:40]!r}")
         return literal
     name, rest = m.group(0), inner[m.end():]
     if not rest:
-        return _lookup(name, literal, resolve, stack, out)
+        return _lookup(name, literal, resolve, stack, out, budget)
     if rest[0] not in "?:":
         out.problems.append(f"invalid macro syntax in {literal[:40]!r}")
         return literal
     probe = Expansion()
-    current = _lookup(name, "$" + name, resolve, stack, probe)
+    current = _lookup(name, "$" + name, resolve, stack, probe, budget)
     out.problems.extend(probe.problems)
     if probe.unknown:
         out.unknown = True
@@ -145,7 +181,7 @@ def _braced(inner: str, literal: str, resolve: Resolver, stack: tuple[str, ...],
     wanted = bool(current) if rest[0] == "?" else not current
     if not wanted:
         return ""
-    sub = expand(_strip_braces(rest[1:]), resolve, stack=stack)
+    sub = expand(_strip_braces(rest[1:]), resolve, stack=stack, budget=budget)
     out.unknown |= sub.unknown
     out.problems.extend(sub.problems)
     return sub.text
@@ -196,13 +232,15 @@ def _compare(left: str, op: str, right: str) -> bool | None:
     return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
-def _conditional(text: str, literal: str, resolve: Resolver, stack: tuple[str, ...], out: Expansion) -> str:
+def _conditional(text: str, literal: str, resolve: Resolver, stack: tuple[str, ...], out: Expansion,
+                 budget: _Budget) -> str:
     items = _groups(text)
     if (items is None or len(items) not in (5, 7) or items[1] not in _OPS or items[3] != "?"
             or (len(items) == 7 and items[5] != ":")):
         out.problems.append(f"unsupported macro expression {literal[:60]!r}")
         return literal
-    left, right = expand(items[0], resolve, stack=stack), expand(items[2], resolve, stack=stack)
+    left = expand(items[0], resolve, stack=stack, budget=budget)
+    right = expand(items[2], resolve, stack=stack, budget=budget)
     out.problems.extend(left.problems + right.problems)
     if left.unknown or right.unknown:
         out.unknown = True
@@ -212,7 +250,7 @@ def _conditional(text: str, literal: str, resolve: Resolver, stack: tuple[str, .
         out.problems.append(f"cannot compare {left.text!r} {items[1]} {right.text!r}")
         return literal
     chosen = items[4] if verdict else (items[6] if len(items) == 7 else "")
-    sub = expand(chosen, resolve, stack=stack)
+    sub = expand(chosen, resolve, stack=stack, budget=budget)
     out.unknown |= sub.unknown
     out.problems.extend(sub.problems)
     return sub.text
