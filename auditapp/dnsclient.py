@@ -32,6 +32,8 @@ import dns.rdatatype
 import dns.resolver
 import dns.reversename
 
+from auditapp.core.text import ascii_digits
+
 #: How many CNAME hops we follow before calling it a loop (RFC 1034 gives no number;
 #: common resolvers use 8 to 16).
 MAX_CNAME_HOPS = 8
@@ -407,6 +409,6 @@ def parse_nameserver(text: str) -> Nameserver:
 
 
 def _port(value: str, whole: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not ascii_digits(value) or not 0 < int(value) < 65536:
         raise ValueError(f"invalid nameserver {whole!r}: bad port {value!r}")
     return int(value)

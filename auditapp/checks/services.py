@@ -69,7 +69,7 @@ def smtp_unreachable(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _greeting_domain(greeting: str) -> str:
-    m = re.match(r"^\d{3}[ -](\S+)", greeting)
+    m = re.match(r"^\d{3}[ -](\S+)", greeting, re.ASCII)
     return m.group(1) if m else ""
 
 
@@ -79,7 +79,7 @@ def smtp_banner(ctx: CheckContext) -> Iterator[Finding]:
         params = probe_params(p, greeting=p.greeting or "-", ms=round(p.greeting_ms or 0))
         if p.state is not PortState.OPEN:
             yield not_listening(ctx, p, **params)
-        elif not p.greeting or not re.match(r"^\d{3}(?:[ -]|$)", p.greeting):
+        elif not p.greeting or not re.match(r"^\d{3}(?:[ -]|$)", p.greeting, re.ASCII):
             # No greeting, or bytes that are not SMTP at all: this says nothing about the banner.
             yield dialogue_not_tested(ctx, replace(p, problem=p.problem or "greeting is not an SMTP reply"))
         elif p.greeting.startswith(("554", "421")):

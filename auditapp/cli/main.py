@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from auditapp import __version__
+from auditapp.core.text import SafeStream
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_CANNOT_RUN = 0, 1, 2, 3
 
@@ -136,6 +137,20 @@ def default_lang() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; everything it prints passes the printable filter (issue 12, item 8).
+
+    Network strings (TXT records, banners, server replies) reach the summary in many ways; the
+    streams are wrapped here, once, so none of them can send raw escape sequences to a terminal.
+    """
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)  # type: ignore[assignment]
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(args_list)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from auditapp.collectors.https import https_get, make_context
 from auditapp.collectors.netguard import blocked
+from auditapp.core.text import ascii_digits
 from auditapp.dnsclient import DnsClient
 
 PATH = "/mail/config-v1.1.xml"
@@ -38,7 +39,7 @@ def parse_autoconfig(xml: bytes) -> tuple[list[tuple[str, str, int]], list[tuple
             host = (server.findtext("hostname") or "").strip().lower().rstrip(".")
             port = (server.findtext("port") or "0").strip()
             if host and "%" not in host:  # placeholders like %EMAILDOMAIN% are not hosts
-                out.append((server.get("type", ""), host, int(port) if port.isdigit() else 0))
+                out.append((server.get("type", ""), host, int(port) if ascii_digits(port) else 0))
     return incoming, outgoing
 
 

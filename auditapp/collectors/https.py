@@ -41,7 +41,7 @@ async def https_get(address: str, port: int, host: str, path: str, ctx: ssl.SSLC
     if not sep:
         raise ValueError("no complete HTTP response")
     lines = head.decode("iso-8859-1").split("\r\n")
-    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
+    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0], re.ASCII)
     if not m:
         raise ValueError(f"not an HTTP response: {lines[0][:60]!r}")
     headers = {}

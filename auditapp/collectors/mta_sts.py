@@ -14,6 +14,7 @@ import ssl
 from auditapp.collectors.https import https_get, make_context
 from auditapp.collectors.netguard import blocked
 from auditapp.collectors.service_facts import MtaStsPolicy
+from auditapp.core.text import ascii_digits
 from auditapp.dnsclient import DnsClient
 
 #: RFC 8461 §3.2: a policy larger than this is invalid; senders stop reading.
@@ -48,7 +49,7 @@ def parse_policy(text: str) -> tuple[dict[str, str], list[str], list[str]]:
     if mode not in ("enforce", "testing", "none"):
         errors.append(f"mode {mode!r} must be enforce, testing or none")
     age = fields.get("max_age", "")
-    if not age.isdigit() or int(age) > MAX_AGE_LIMIT:
+    if not ascii_digits(age) or int(age) > MAX_AGE_LIMIT:
         errors.append(f"max_age {age!r} must be a number of seconds up to {MAX_AGE_LIMIT}")
     if mode in ("enforce", "testing") and not mx:
         errors.append("no mx patterns")
@@ -101,7 +102,7 @@ async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, c
         age = fields.get("max_age", "")
         return MtaStsPolicy(
             url=url, fetched=True, status=status, text=text[:2000], version=fields.get("version", ""),
-            mode=fields.get("mode", ""), mx_patterns=tuple(mx), max_age=int(age) if age.isdigit() else None,
+            mode=fields.get("mode", ""), mx_patterns=tuple(mx), max_age=int(age) if ascii_digits(age) else None,
             errors=tuple(errors),
         )
     return MtaStsPolicy(url=url, fetched=False, problem="; ".join(problems), silent=timeouts == len(addresses))

@@ -39,7 +39,7 @@ async def _read_reply(reader: asyncio.StreamReader, transcript: list[str]) -> li
 
 
 def _name_from(line: str) -> str | None:
-    m = re.match(r"^\d{3}[ -](\S+)", line)
+    m = re.match(r"^\d{3}[ -](\S+)", line, re.ASCII)
     return m.group(1) if m else None
 
 

@@ -12,6 +12,8 @@ import re
 
 import idna
 
+from auditapp.core.text import ascii_digits
+
 _LDH = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _SELECTOR = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9_])?$")
 
@@ -66,7 +68,7 @@ def normalize_domain(text: str, what: str = "domain") -> str:
                          length=len(alabel))
     if len(labels) < 2:
         raise InputError(f"{what} {text!r} needs at least two labels (e.g. example.com)", "one_label")
-    if labels[-1].isdigit():
+    if ascii_digits(labels[-1]):
         raise InputError(f"{what} {text!r} looks like an IP address, not a domain", "ip_not_domain")
     return alabel
 
@@ -86,7 +88,8 @@ def parse_ip(text: str, what: str = "IP address") -> str:
         return str(ipaddress.ip_address(text))
     except ValueError:
         pass
-    glued = re.match(r"^(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$", text) or re.match(r"^\[([0-9a-fA-F:.]+)\]:(\d+)$", text)
+    glued = re.match(r"^(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$", text, re.ASCII) or re.match(
+        r"^\[([0-9a-fA-F:.]+)\]:(\d+)$", text, re.ASCII)
     if glued:
         raise InputError(
             f"{what} {text!r} has a port glued on; give the address alone "
@@ -126,6 +129,6 @@ def parse_port_override(text: str) -> tuple[str, int]:
     service = service.strip().lower()
     if service not in services:
         raise InputError(f"port override {text!r}: unknown service {service!r} (one of {', '.join(services)})")
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not ascii_digits(port) or not 0 < int(port) < 65536:
         raise InputError(f"port override {text!r}: {port!r} is not a port number")
     return service, int(port)

@@ -55,7 +55,7 @@ def _tokens(text: str) -> set[str]:
 
 
 def _port(address: str) -> int | None:
-    m = re.search(r":(\d{1,5})(?=\s*(?:,|\}|$))", address.strip())
+    m = re.search(r":(\d{1,5})(?=\s*(?:,|\}|$))", address.strip(), re.ASCII)
     return int(m.group(1)) if m else None
 
 

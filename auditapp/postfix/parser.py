@@ -36,8 +36,8 @@ _P_LINE = re.compile(rf"^(\S+)/({'|'.join(SERVICE_TYPES)})/({_NAME})\s*=\s*(.*)$
 _PROMPT = re.compile(r"^\S*[$#%>]\s*(?:sudo\s+)?postconf(?:\s|$)|^postconf(?::\s|\s+-)", re.A)
 #: Postfix's ISSPACE is ASCII only; Python's str.isspace() would also split on e.g. U+00A0.
 WS = " \t\n\r\f\v"
-_WAKEUP = re.compile(r"^(?:-|\d+\??)$")
-_MAXPROC = re.compile(r"^(?:-|\d+)$")
+_WAKEUP = re.compile(r"^(?:-|\d+\??)$", re.ASCII)
+_MAXPROC = re.compile(r"^(?:-|\d+)$", re.ASCII)
 #: The origin of text that did not come from a file.
 PASTED = "pasted text"
 #: Upper bound for one configuration text; real main.cf/master.cf files are a few KB.

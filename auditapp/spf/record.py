@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from auditapp.core.text import ascii_digits
 from auditapp.spf.errors import SpfSyntaxError
 from auditapp.spf.macros import DOMAIN_LETTERS, Literal, Macro, has_macros, tokenize
 
@@ -287,5 +288,5 @@ def check_domain_spec(spec: str, word: str) -> None:
         raise SpfSyntaxError(f"domain-spec {spec!r} in {word!r} must end in '.toplabel' or a macro")
     top = tail.rsplit(".", 1)[1]
     if not _TOPLABEL.fullmatch(top):
-        hint = " (an IP address belongs in ip4:/ip6:)" if top.isdigit() else ""
+        hint = " (an IP address belongs in ip4:/ip6:)" if ascii_digits(top) else ""
         raise SpfSyntaxError(f"invalid top-level label {top!r} in {word!r}{hint}")

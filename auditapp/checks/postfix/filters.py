@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from auditapp.checks.postfix.base import NEEDS, Scope, cites, fix_service, kinds_of, no_master, with_config
 from auditapp.checks.registry import CheckContext, check
 from auditapp.core.model import Finding, Reason
+from auditapp.core.text import ascii_digits
 from auditapp.data.milters import MilterKind, identify
 from auditapp.postfix import MasterService, Param, PostfixConfig
 from auditapp.postfix.analysis import milter_list, milters_disabled
@@ -137,7 +138,7 @@ def _proxy_fix(cfg: PostfixConfig, svc: MasterService, proxy: str) -> tuple[obje
     """
     target = proxy.strip().removeprefix("inet:")
     host, _, port = target.rpartition(":")
-    nexthop = f"{host if host.startswith('[') else f'[{host}]'}:{port}" if host and port.isdigit() else target
+    nexthop = f"{host if host.startswith('[') else f'[{host}]'}:{port}" if host and ascii_digits(port) else target
     feeds = sorted(filter_transports(cfg) & {s.name for s in cfg.smtp_client_services()})
     transport = feeds[0] if feeds else "smtp-amavis"
     fix = fix_service(svc, ("smtpd_proxy_filter", ""), ("content_filter", f"{transport}:{nexthop}"))

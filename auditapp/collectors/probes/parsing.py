@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-_SMTP_LINE = re.compile(r"^(\d{3})(?:[ -]|$)")
+_SMTP_LINE = re.compile(r"^(\d{3})(?:[ -]|$)", re.ASCII)
 _IMAP_CAPS_CODE = re.compile(r"\[CAPABILITY\s+([^\]]*)\]", re.IGNORECASE)
 
 

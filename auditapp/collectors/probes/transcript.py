@@ -9,12 +9,15 @@ they are sent, and :func:`mask_client_line` is a second net for lines that slip 
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from auditapp.core.text import printable
 
 #: Characters of network text kept per transcript line; a 1 MB banner must not become a 1 MB report.
 MAX_SHOWN = 300
 
 _MASK = "****"
+
+__all__ = ["printable"]  # kept here for the probes that import it from their transcript module
 
 #: Client lines that carry secrets, and how much of them may be shown.
 _SECRET_PATTERNS = (
@@ -24,28 +27,6 @@ _SECRET_PATTERNS = (
     re.compile(r"^(PASS)\s+.*$", re.IGNORECASE),  # POP3
     re.compile(r"^(APOP\s+\S+)\s+.*$", re.IGNORECASE),
 )
-
-
-def printable(raw: bytes | str) -> str:
-    """Network bytes as one line of safe text: UTF-8 where valid, ``\\xNN`` for anything else.
-
-    Control and format characters are escaped too (``\\uXXXX`` above U+00FF), so a hostile
-    banner cannot rewrite a terminal, inject lines into the report or reorder its text with
-    bidi overrides.
-    """
-    text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw
-    return "".join(_escape(ch) if unicodedata.category(ch) in _UNSAFE else ch for ch in text)
-
-
-#: Unicode categories never shown as such: controls, format (bidi, zero-width), separators, surrogates, private.
-_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
