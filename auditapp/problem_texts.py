@@ -58,6 +58,18 @@ _PHRASES: tuple[tuple[str, str], ...] = (
      r"die lokale TLS-Bibliothek (\1) kann \2 nicht anbieten, daher nicht prüfbar"),
     (r"no relay probe", "kein Relay-Test gelaufen"),
     (r"login not attempted", "Anmeldung nicht versucht"),
+    (r"not tested: no TLS session, and credentials are never sent without TLS",
+     "nicht geprüft: keine TLS-Sitzung, und Zugangsdaten werden nie ohne TLS gesendet"),
+    (r"not tested: the certificate chain is not valid, and credentials are only sent to a verified server "
+     r"\(a private CA can be given with --ca-file\)",
+     "nicht geprüft: die Zertifikatskette ist nicht gültig, und Zugangsdaten gehen nur an einen geprüften "
+     "Server (eine eigene CA kann mit --ca-file angegeben werden)"),
+    (r"not tested: the certificate does not match (\S+), credentials withheld",
+     r"nicht geprüft: das Zertifikat passt nicht zu \1, Zugangsdaten nicht gesendet"),
+    (r"not tested: the host is outside the audited domain and the user did not confirm it for the login "
+     r"\(--trust-host\), so the test account's password was not sent to it",
+     "nicht geprüft: der Host liegt außerhalb der geprüften Domain und wurde für die Anmeldung nicht "
+     "bestätigt (--trust-host), daher ging das Passwort des Testkontos nicht an ihn"),
     (r"the trust anchors could not be loaded: ", "die Vertrauensanker ließen sich nicht laden: "),
     (r"greeting: ", "Begrüßung: "),
     (r"connecting", "Verbindungsaufbau"),

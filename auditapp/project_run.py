@@ -22,6 +22,11 @@ from auditapp.dnsclient import DnsClient, Nameserver, parse_nameserver
 from auditapp.engine import EngineConfig
 from auditapp.postfix import PostfixConfigError, PostfixLoadFailure, config_from_texts
 
+#: ``(audited domain, account) -> password or None``; keyed by both, as the keyring is.
+PasswordLookup = Callable[[str, str], str | None]
+#: ``(audited domain, account) -> hosts outside the domain the user confirmed for the login``.
+TrustLookup = Callable[[str, str], Sequence[str]]
+
 
 class PrepareError(ValueError):
     """The project cannot be audited as it stands; one line that says why."""
@@ -36,15 +41,30 @@ class PreparedAudit:
     #: Things the user should know before trusting the result ("no password in the keyring").
     warnings: tuple[str, ...] = field(default=())
     #: Set when the password lookup was deferred (:meth:`with_password` does it, in the worker).
-    password_lookup: Callable[[str], str | None] | None = field(default=None, repr=False)
+    password_lookup: PasswordLookup | None = field(default=None, repr=False)
+    #: The hosts outside the domain the user confirmed on this computer (read with the password).
+    trust_lookup: TrustLookup | None = field(default=None, repr=False)
 
     def with_password(self) -> PreparedAudit:
-        """Look the test account's password up now (the keyring can block: the GUI calls this in its worker)."""
+        """Look the test account's password up now (the keyring can block: the GUI calls this in its worker).
+
+        The hosts the user confirmed for the login are read at the same time and from the same
+        place, the keyring of this computer: a project file can name hosts, but it cannot
+        confirm them.
+        """
         if self.password_lookup is None or not self.target.account or not self.target.services:
             return self
-        password, warnings = _lookup(self.target.account, self.password_lookup)
-        return replace(self, config=replace(self.config, account_password=password),
-                       warnings=self.warnings + warnings, password_lookup=None)
+        domain, account = self.target.domain, self.target.account
+        password, warnings = _lookup(domain, account, self.password_lookup)
+        target = self.target
+        if password is not None and self.trust_lookup is not None:
+            try:
+                confirmed = tuple(self.trust_lookup(domain, account))
+            except Exception as exc:  # a keyring backend failing on the second read
+                confirmed, warnings = (), (*warnings, str(exc))
+            target = replace(target, trusted_hosts=tuple(dict.fromkeys((*target.trusted_hosts, *confirmed))))
+        return replace(self, target=target, config=replace(self.config, account_password=password),
+                       warnings=self.warnings + warnings, password_lookup=None, trust_lookup=None)
 
     def make_dns(self) -> DnsClient:
         if self.nameservers:
@@ -79,10 +99,16 @@ def check_ca_file(path: str, what: str = "CA file") -> None:
         raise PrepareError(f"{what} {path}: not a PEM file with certificates ({exc})") from None
 
 
-def _keyring_password(account: str) -> str | None:
+def _keyring_password(domain: str, account: str) -> str | None:
     from auditapp.credentials import get_password
 
-    return get_password(account, prompt=False)
+    return get_password(domain, account, prompt=False)
+
+
+def _keyring_trusted(domain: str, account: str) -> tuple[str, ...]:
+    from auditapp.credentials import trusted_hosts
+
+    return trusted_hosts(domain, account)
 
 
 def prepare_project_audit(
@@ -92,7 +118,9 @@ def prepare_project_audit(
     timeout: float = 5.0,
     services: bool = True,
     ca_file: str | None = None,
-    password_lookup: Callable[[str], str | None] = _keyring_password,
+    password_lookup: PasswordLookup = _keyring_password,
+    trust_lookup: TrustLookup | None = _keyring_trusted,
+    trust_hosts: Sequence[str] = (),
     defer_password: bool = False,
 ) -> PreparedAudit:
     """Everything an audit of ``project`` needs; raises :class:`PrepareError` for unusable settings.
@@ -100,6 +128,9 @@ def prepare_project_audit(
     ``password_lookup`` returns the test account's password or ``None``; a failure of the keyring
     becomes a warning, because the audit is still worth running without the logged-in checks.
     ``defer_password`` leaves the lookup to :meth:`PreparedAudit.with_password` (the GUI's worker).
+    ``trust_hosts`` are hosts outside the domain the user confirmed for this run (``--trust-host``);
+    the ones confirmed earlier come from ``trust_lookup``. The project's own host lists never
+    count as confirmation.
     """
     if not timeout > 0 or timeout != timeout or timeout > 300:
         raise PrepareError(f"timeout {timeout!r}: choose a number of seconds between 0.1 and 300")
@@ -116,16 +147,17 @@ def prepare_project_audit(
     if ca_file:
         check_ca_file(ca_file)
     target = replace(project.to_target(), ca_file=ca_file, services=services and project.probe_services,
-                     postfix_origin=(project.postfix_config or {}).get("origin"))
+                     postfix_origin=(project.postfix_config or {}).get("origin"),
+                     trusted_hosts=tuple(dict.fromkeys(h.rstrip(".").lower() for h in trust_hosts)))
     config = EngineConfig(timeout=timeout, postfix=project_postfix(project))
     prepared = PreparedAudit(target=target, config=config, nameservers=servers, timeout=timeout,
-                             password_lookup=password_lookup)
+                             password_lookup=password_lookup, trust_lookup=trust_lookup)
     return prepared if defer_password else prepared.with_password()
 
 
-def _lookup(account: str, password_lookup: Callable[[str], str | None]) -> tuple[str | None, tuple[str, ...]]:
+def _lookup(domain: str, account: str, password_lookup: PasswordLookup) -> tuple[str | None, tuple[str, ...]]:
     try:
-        password = password_lookup(account)
+        password = password_lookup(domain, account)
     except Exception as exc:  # CredentialError and anything a keyring backend raises
         return None, (str(exc),)
     if password is None:

@@ -63,20 +63,20 @@ def test_report_password_from_the_real_keyring(demo_dns, tmp_path: Path) -> None
         if os.environ.get("CI"):
             pytest.fail("CI runs the tests through tests/lab/with-keyring.sh; no D-Bus session here")
         pytest.skip("no D-Bus session (run through tests/lab/with-keyring.sh)")
-    from auditapp.credentials import delete_password, set_password
+    from auditapp.credentials import delete_report_password, set_report_password
 
     project_path = tmp_path / "p.auditproj"
     save_project(Project(name="Kunde AG", domain=DEMO_DOMAIN), project_path)
     assert main(["audit", "--project", str(project_path), "--nameserver", demo_dns.address, "--no-services",
                  "--json", str(tmp_path / "r.json")]) == 0
-    set_password("report:Kunde AG", "pdf-secret-1")
+    set_report_password("Kunde AG", "pdf-secret-1")
     try:
         out = tmp_path / "enc.pdf"
         assert main(["report", "--project", str(project_path), "--pdf", str(out), "--password-from-keyring",
                      "--lang", "en"]) == 0
         assert "Management summary" in text_of(out, "pdf-secret-1")
     finally:
-        delete_password("report:Kunde AG")
+        delete_report_password("Kunde AG")
 
 
 def test_demo_writes_the_pdf(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ def test_account_password_comes_from_the_real_keyring(bind_lab, mail_lab, tmp_pa
         pytest.skip("no D-Bus session (run through tests/lab/with-keyring.sh)")
     from auditapp.credentials import delete_password, set_password
 
-    set_password(mail_lab.account, mail_lab.password)
+    set_password("svc.test", mail_lab.account, mail_lab.password)
     try:
         out = tmp_path / "r.json"
         rc = main(["audit", "svc.test", "--account", mail_lab.account, *lab_args(bind_lab, mail_lab, out)])
@@ -41,7 +41,7 @@ def test_account_password_comes_from_the_real_keyring(bind_lab, mail_lab, tmp_pa
         assert mail_lab.password not in text
         assert "AUTH PLAIN ****" in text
     finally:
-        delete_password(mail_lab.account)
+        delete_password("svc.test", mail_lab.account)
 
 
 @pytest.mark.lab

@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from auditapp.core.validation import (
     normalize_domain,
     parse_ip,
     parse_port_override,
+    validate_account,
     validate_helo,
     validate_selector,
 )
@@ -66,8 +68,7 @@ def target_from_args(args: argparse.Namespace) -> AuditTarget:
             raise InputError(f"--port: two services share port {clash[0]}; each mail service needs its own port")
         submission = tuple(normalize_domain(h, "--submission-host") for h in args.submission_host)
         mailbox = tuple(normalize_domain(h, "--mailbox-host") for h in args.mailbox_host)
-        if args.account is not None and (not args.account.strip() or args.account != args.account.strip()):
-            raise InputError(f"--account {args.account!r} must be a user name without surrounding whitespace")
+        account = validate_account(args.account) if args.account is not None else None
         check_ca_file(args.ca_file)
         answers = load_answers(args.answers) if args.answers else None
         postfix_origin = str(Path(args.postfix_config).resolve()) if args.postfix_config else None
@@ -75,7 +76,10 @@ def target_from_args(args: argparse.Namespace) -> AuditTarget:
         raise UsageError(str(exc)) from None
     return AuditTarget(domain=domain, server_ips=ips, helo=helo, mx_hosts=mx, dkim_selectors=selectors,
                        dnsbl_zones=zones, ports=ports, submission_hosts=submission, mailbox_hosts=mailbox,
-                       relay_test=args.relay_test, account=args.account, ca_file=args.ca_file,
+                       relay_test=args.relay_test, account=account, ca_file=args.ca_file,
+                       # Hosts typed on this command line are the user's word; discovered ones are not.
+                       trusted_hosts=tuple(dict.fromkeys((*submission, *(normalize_domain(h, "--trust-host")
+                                                                         for h in args.trust_host)))),
                        services=not args.no_services, answers=answers, postfix_origin=postfix_origin)
 
 
@@ -120,18 +124,26 @@ def load_answers(path: str) -> dict:
         raise InputError(str(exc)) from None
 
 
-def account_password(target: AuditTarget) -> str | None:
-    """The test account's password from the keyring (asked once on a terminal), or exit 3."""
+def account_password(target: AuditTarget, trust: Sequence[str] = ()) -> tuple[AuditTarget, str | None]:
+    """The test account's password from the keyring (asked once on a terminal) and the hosts it may go to.
+
+    Hosts outside the audited domain receive it only when the user confirmed them: with
+    ``--trust-host`` on this command line or earlier in the desktop application (remembered
+    in this computer's keyring). Hosts a project file lists are not a confirmation.
+    """
     if not target.account or not target.services:
-        return None
-    from auditapp.credentials import CredentialError, get_password
+        return target, None
+    from auditapp.credentials import CredentialError, get_password, trusted_hosts
 
     try:
-        return get_password(target.account)
+        password = get_password(target.domain, target.account)
+        confirmed = trusted_hosts(target.domain, target.account)
     except CredentialError as exc:
         # The audit still runs; only the logged-in checks are reported as not tested.
         print(f"auditapp: warning: {exc}; the checks that need a login are skipped", file=sys.stderr)
-        return None
+        return target, None
+    hosts = (*target.trusted_hosts, *(h.rstrip(".").lower() for h in trust), *confirmed)
+    return replace(target, trusted_hosts=tuple(dict.fromkeys(hosts))), password
 
 
 def write_json(path: str, run: Run, lang: str) -> None:
@@ -155,7 +167,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     target = target_from_args(args)
     check_output_paths(args.json, args.pdf)
     client = make_client(args.nameserver, args.timeout)
-    password = account_password(target)
+    target, password = account_password(target, args.trust_host)
     postfix = load_postfix(args.postfix_config) if args.postfix_config else None
     config = EngineConfig(timeout=args.timeout, account_password=password, postfix=postfix)
     run = asyncio.run(audit(target, client, config))
@@ -278,10 +290,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_output_paths(args.pdf)
     password = None
     if args.password_from_keyring:
-        from auditapp.credentials import CredentialError, get_password
+        from auditapp.credentials import CredentialError, get_report_password
 
         try:
-            password = get_password(f"report:{project.name or project.domain}")
+            password = get_report_password(project.name or project.domain)
         except CredentialError as exc:
             raise CannotRun(str(exc)) from None
     write_project_pdf(project, Path(args.project), args.pdf, lang=args.lang, run_number=index, theme=args.theme,

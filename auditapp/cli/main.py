@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--relay-test", action="store_true",
                    help="test port 25 for open relaying (MAIL FROM/RCPT TO/RSET, never DATA)")
     a.add_argument("--account", metavar="USER", help="test account for submission (password from the keyring)")
+    a.add_argument("--trust-host", action="append", default=[], metavar="HOST",
+                   help="allow the test account's login on HOST although it is outside the audited domain "
+                        "(hosts under the domain need no confirmation; hosts a project file names are not trusted)")
     a.add_argument("--ca-file", metavar="PEM", help="extra trust anchors (internal CA); the system store stays in use")
     a.add_argument("--no-services", action="store_true", help="DNS checks only; do not connect to the mail servers")
     a.add_argument("--postfix-config", metavar="PATH",

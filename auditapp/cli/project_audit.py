@@ -30,7 +30,7 @@ from auditapp.cli.summary import print_summary
 from auditapp.core.model import Run
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.project_io import load_project, save_project
-from auditapp.core.validation import InputError
+from auditapp.core.validation import InputError, normalize_domain
 from auditapp.engine import EngineConfig, audit
 from auditapp.postfix import PostfixConfigError, read_texts
 from auditapp.project_run import project_postfix
@@ -103,7 +103,11 @@ def audit_project(args: argparse.Namespace) -> int:
                      services=project.probe_services and not getattr(args, "no_services", False),
                      postfix_origin=(project.postfix_config or {}).get("origin"))
     client = make_client(list(args.nameserver) or list(project.nameservers), args.timeout)
-    password = account_password(target)
+    try:
+        trust = tuple(normalize_domain(h, "--trust-host") for h in getattr(args, "trust_host", ()))
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    target, password = account_password(target, trust)
     postfix = project_postfix(project)
 
     config = EngineConfig(timeout=args.timeout, account_password=password, postfix=postfix)

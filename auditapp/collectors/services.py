@@ -22,6 +22,7 @@ from auditapp.collectors.service_facts import (
     Role,
 )
 from auditapp.core.target import AuditTarget
+from auditapp.core.validation import in_domain
 
 
 def sni_for(discovery: Discovery, address: str, service: str) -> str:
@@ -31,26 +32,34 @@ def sni_for(discovery: Discovery, address: str, service: str) -> str:
     return (preferred or names or [address])[0]
 
 
-def login_addresses(discovery: Discovery, target: AuditTarget) -> set[str]:
-    """Addresses the test account may log in to: submission hosts the user named, or under the domain.
+def login_names(discovery: Discovery, target: AuditTarget) -> dict[str, str]:
+    """Addresses the test account may log in to, each with the host name that authorised it.
 
-    SRV records and autoconfig documents come from unauthenticated DNS and HTTP; a password is
-    never sent to a host outside the audited domain just because a record points there.
+    SRV records, autoconfig documents and project files are not the user's word: a password
+    goes only to a submission host under the audited domain or one the user confirmed
+    (:attr:`AuditTarget.trusted_hosts`). The certificate is then checked against *that* name,
+    so another record pointing an outside name at the same address cannot lend it its
+    certificate (issue 12). In-domain names come first; among equals the first name wins.
     """
-    named = {h.rstrip(".").lower() for h in target.submission_hosts}
-    domain = target.domain.lower()
-    ok = set()
-    for host in discovery.hosts_with(Role.SUBMISSION):
-        if host.name in named or host.name == domain or host.name.endswith("." + domain):
-            ok.update(host.addresses)
-    return ok
+    trusted = {h.rstrip(".").lower() for h in target.trusted_hosts}
+    chosen: dict[str, str] = {}
+    allowed = [h for h in discovery.hosts_with(Role.SUBMISSION)
+               if in_domain(h.name, target.domain) or h.name.rstrip(".").lower() in trusted]
+    for host in sorted(allowed, key=lambda h: not in_domain(h.name, target.domain)):
+        for address in host.addresses:
+            chosen.setdefault(address, host.name)
+    return chosen
+
+
+def login_addresses(discovery: Discovery, target: AuditTarget) -> set[str]:
+    return set(login_names(discovery, target))
 
 
 async def collect_services(discovery: Discovery, target: AuditTarget, timeout: float,
                            password: str | None = None) -> dict[tuple[str, int, str], EndpointProbe]:
     addresses = sorted({a for h in discovery.hosts for a in h.addresses})
     account = (target.account, password) if target.account and password else None
-    login_ok = login_addresses(discovery, target)
+    login_ok = login_names(discovery, target)
     jobs = []
     for address in addresses:
         for service in SERVICES:
@@ -61,16 +70,19 @@ async def collect_services(discovery: Discovery, target: AuditTarget, timeout: f
             if why:
                 jobs.append(_blocked(address, port, service, why))
                 continue
+            login = account is not None and service in ("submission", "submissions") and address in login_ok
             jobs.append(probe_endpoint(
-                address, port, service, sni=sni_for(discovery, address, service), timeout=timeout,
+                address, port, service, timeout=timeout,
+                sni=login_ok[address] if login else sni_for(discovery, address, service),
                 ca_file=target.ca_file, domain=target.domain, relay_test=target.relay_test,
-                account=account if service in ("submission", "submissions") and address in login_ok else None,
+                account=account if login else None,
             ))
     results = list(await asyncio.gather(*jobs))
     if account is not None:
         withheld = AuthProbe(username=account[0], login_ok=None,
-                             problem="not tested: the host is outside the audited domain and was not named with "
-                                     "--submission-host, so the test account's password was not sent to it")
+                             problem="not tested: the host is outside the audited domain and the user did not "
+                                     "confirm it for the login (--trust-host), so the test account's "
+                                     "password was not sent to it")
         results = [replace(p, auth=withheld) if p.service in ("submission", "submissions") and p.state is
                    PortState.OPEN and p.address not in login_ok else p for p in results]
     # Keyed by service too: two services mapped onto one port (a lab, a port-mapped setup) must

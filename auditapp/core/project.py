@@ -30,6 +30,7 @@ from auditapp.core.validation import (
     display_domain,
     normalize_domain,
     parse_ip,
+    validate_account,
     validate_helo,
     validate_selector,
 )
@@ -364,7 +365,11 @@ def _username(value: object) -> str:
     if any(c.isspace() for c in text) or not text.isprintable():
         raise ProjectError(f"field {where} {text!r} contains whitespace or control characters "
                            "(it holds the user name only; the password is kept in the system keyring)", where)
-    return text
+    try:
+        # The same rule as typed input: no name that could address another keyring entry.
+        return validate_account(text)
+    except InputError as exc:
+        raise ProjectError(f"field {where}: {exc}", where) from None
 
 
 def _list(value: object, where: str, item: Callable[[object, str], T]) -> list[T]:

@@ -36,6 +36,9 @@ class AuditTarget:
     relay_test: bool = False
     #: User name of the test account; its password lives in the keyring, never here.
     account: str | None = None
+    #: Hosts outside the audited domain the user confirmed for the test account's login (typed on
+    #: the command line or confirmed in the desktop application, never taken from a project file).
+    trusted_hosts: tuple[str, ...] = ()
     ca_file: str | None = None
     cert_warn_days: int = DEFAULT_CERT_WARN_DAYS
     #: Mail services are probed unless switched off (batch runs are DNS-only).
@@ -78,6 +81,7 @@ class AuditTarget:
             "mailbox_hosts": list(self.mailbox_hosts),
             "relay_test": self.relay_test,
             "account": self.account,
+            "trusted_hosts": list(self.trusted_hosts),
             "ca_file": self.ca_file,
             "services": self.services,
             "answers": dict(self.answers) if self.answers is not None else None,

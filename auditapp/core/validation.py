@@ -111,6 +111,42 @@ def validate_helo(text: str) -> str:
     return text
 
 
+def in_domain(name: str, domain: str) -> bool:
+    """``name`` is ``domain`` or a name under it (label-wise: ``evilbeispiel.de`` is not under ``beispiel.de``)."""
+    name, domain = name.rstrip(".").lower(), domain.rstrip(".").lower()
+    return bool(domain) and (name == domain or name.endswith("." + domain))
+
+
+#: A plain user name as mail systems know it: letters, digits and a few punctuation marks.
+_PLAIN_USER = re.compile(r"[A-Za-z0-9._+=-]{1,64}")
+
+
+def validate_account(text: str) -> str:
+    """The test account: ``user@domain`` or a plain user name, and nothing that could name another secret.
+
+    Keyring entries are keyed by audited domain and account (``domain:account``); an account
+    name with ``:`` or ``/`` (such as ``report:victim.test``) could otherwise address a
+    different entry, so such names are refused (issue 12).
+    """
+    _no_stray_whitespace(text, "test account")
+    if len(text) > 320:
+        raise InputError("test account is longer than 320 characters", "account_too_long")
+    local, at, domain = text.rpartition("@")
+    if not at:
+        if not _PLAIN_USER.fullmatch(text):
+            raise InputError(f"test account {text!r} must be user@domain or a plain user name "
+                             "(letters, digits, . _ + = -)", "bad_account")
+        return text
+    if not local or not _PLAIN_USER.fullmatch(local):
+        raise InputError(f"test account {text!r}: the part before @ must be letters, digits or . _ + = -",
+                         "bad_account")
+    try:
+        normalize_domain(domain, "domain of the test account")
+    except InputError:
+        raise InputError(f"test account {text!r}: {domain!r} after @ is not a domain", "bad_account") from None
+    return text
+
+
 def validate_selector(text: str) -> str:
     """A DKIM selector is one or more DNS labels (RFC 6376 §3.1)."""
     _no_stray_whitespace(text, "DKIM selector")

@@ -119,31 +119,34 @@ class DiscoverWorker(QThread):
 
 
 class KeyringProbe(QThread):
-    """Ask the keyring whether a password is stored for ``user``, off the UI thread.
+    """Ask the keyring whether a password is stored for ``user`` at ``domain``, off the UI thread.
 
     The keyring is a D-Bus service (or the OS store) that can hang for the length of a D-Bus
-    timeout; the window must not. Emits ``answered(user, state, detail)`` with state
-    "stored", "missing" or "problem".
+    timeout; the window must not. Emits ``answered(user, state, detail, hosts)`` with state
+    "stored", "missing" or "problem" and the hosts outside the domain the user confirmed for
+    this account's login.
     """
 
-    answered = Signal(str, str, str)
+    answered = Signal(str, str, str, list)
 
-    def __init__(self, user: str) -> None:
+    def __init__(self, domain: str, user: str) -> None:
         super().__init__()
-        self.user = user
+        self.domain, self.user = domain, user
 
     def run(self) -> None:
-        from auditapp.credentials import CredentialError, backend_problem, get_password
+        from auditapp.credentials import CredentialError, backend_problem, get_password, trusted_hosts
 
+        hosts: list[str] = []
         try:
             problem = backend_problem()
             if problem:
-                self.answered.emit(self.user, "problem", problem)
+                self.answered.emit(self.user, "problem", problem, hosts)
                 return
-            stored = bool(get_password(self.user, prompt=False))
+            hosts = list(trusted_hosts(self.domain, self.user))
+            stored = bool(get_password(self.domain, self.user, prompt=False))
         except CredentialError:
             stored = False
         except Exception as exc:  # a keyring backend that fails in its own way
-            self.answered.emit(self.user, "problem", str(exc))
+            self.answered.emit(self.user, "problem", str(exc), hosts)
             return
-        self.answered.emit(self.user, "stored" if stored else "missing", "")
+        self.answered.emit(self.user, "stored" if stored else "missing", "", hosts)

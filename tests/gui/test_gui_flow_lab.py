@@ -125,4 +125,4 @@ def test_create_run_review_export_reopen(bind_lab, mail_lab, window, ctx, qtbot,
         assert row.status == "accepted"
         assert "Mit der Geschäftsführung besprochen" in findings.review_label.text()
     finally:
-        delete_password(mail_lab.account)
+        delete_password("svc.test", mail_lab.account)

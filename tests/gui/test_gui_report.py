@@ -146,21 +146,25 @@ def test_store_password_in_the_real_keyring(qtbot, page, ctx, monkeypatch: pytes
         pytest.skip("no D-Bus session (run through tests/lab/with-keyring.sh)")
     import keyring
 
-    from auditapp.credentials import SERVICE, delete_password
+    from auditapp.credentials import REPORT_SERVICE, SERVICE, delete_report_password, get_report_password
     from auditapp.gui.pages.report_page import keyring_account
 
     account = keyring_account(ctx.session.project)
-    assert account == "report:Beispiel GmbH"  # the key the CLI's --password-from-keyring reads
+    assert account == "Beispiel GmbH"
     assert not page.store_check.isEnabled()
     page.password.setText(PASSWORD)
     page.store_check.setChecked(True)
     try:
         export_to(qtbot, page, monkeypatch, tmp_path / "k.pdf")
-        assert keyring.get_password(SERVICE, account) == PASSWORD
+        assert keyring.get_password(REPORT_SERVICE, account) == PASSWORD
+        assert get_report_password(account, prompt=False) == PASSWORD  # what --password-from-keyring reads
+        # Not where test-account passwords live: no account name can reach it (issue 12).
+        assert keyring.get_password(SERVICE, account) is None
+        assert keyring.get_password(SERVICE, "report:" + account) is None
         assert account in page.export_status.text()
         assert "Management" in pdf_text(tmp_path / "k.pdf", PASSWORD)
     finally:
-        delete_password(account)
+        delete_report_password(account)
 
 
 def test_broken_branding_shows_the_theme_error(qtbot, ctx, demo_run_project: Project,

@@ -110,9 +110,9 @@ def test_the_password_is_looked_up_in_the_worker_and_a_missing_one_is_reported(w
     asked_in: list[str] = []
     original = prepared.password_lookup
 
-    def lookup(account: str) -> str | None:
+    def lookup(domain: str, account: str) -> str | None:
         asked_in.append(threading.current_thread().name)
-        return original(account)
+        return original(domain, account)
 
     from dataclasses import replace
 

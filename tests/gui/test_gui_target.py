@@ -80,7 +80,7 @@ def test_password_goes_to_the_keyring_never_to_the_project_file(target_page, ctx
     page.store_password.click()
     try:
         assert page.password.text() == ""  # the widget does not keep the secret
-        assert get_password(user, prompt=False) == secret
+        assert get_password("example.com", user, prompt=False) == secret
         qtbot.waitUntil(lambda: "liegt im Schlüsselbund" in page.password_note.text(), timeout=10000)
         path = tmp_path / "p.auditproj"
         ctx.session.save(path)
@@ -96,7 +96,7 @@ def test_password_goes_to_the_keyring_never_to_the_project_file(target_page, ctx
         page.forget_password.click()
         qtbot.waitUntil(lambda: "Kein Passwort" in page.password_note.text(), timeout=10000)
     finally:
-        delete_password(user)
+        delete_password("example.com", user)
 
 
 @pytest.mark.lab
@@ -109,3 +109,55 @@ def test_discover_fills_hosts_from_real_dns(bind_lab, window, ctx, qtbot) -> Non
     assert ctx.session.project.client_hosts  # SRV records / conventional names of svc.test
     assert "mx.svc.test" in page.mx_hosts.values()
     assert "MX 10" in page.discover_note.text()
+
+
+def test_a_host_outside_the_domain_is_allowed_only_after_confirmation(target_page, ctx, qtbot,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dialog suggests the client host outside the domain; Cancel stores nothing, Yes stores it locally."""
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        if os.environ.get("CI"):
+            pytest.fail("CI runs the tests through tests/lab/with-keyring.sh; no D-Bus session here")
+        pytest.skip("no D-Bus session (run through tests/lab/with-keyring.sh)")
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    from auditapp.credentials import forget_trusted_hosts, trusted_hosts
+
+    page = target_page
+    user = "trust-test@example.com"
+    page.client_hosts.edit.setPlainText("smtp.office365.com\nmail.example.com")
+    page.account.edit.setText(user)
+    qtbot.waitUntil(lambda: "nur an Server unter example.com" in page.trust_note.text(), timeout=5000)
+    assert page.trust_button.isEnabled() and not page.untrust_button.isEnabled()
+    offered: list[str] = []
+
+    def ask(parent, title, label, echo, text):
+        offered.append(text)
+        return text, True
+
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(ask))
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes]
+    warned: list[str] = []
+
+    def confirm(parent, title, text, buttons, default):
+        warned.append(text)
+        assert default == QMessageBox.StandardButton.Cancel  # Enter does not send a password anywhere
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(confirm))
+    try:
+        page.trust_button.click()
+        assert offered == ["smtp.office365.com"]  # the project's host is only a suggestion
+        assert "smtp.office365.com" in warned[0] and user in warned[0]
+        assert trusted_hosts("example.com", user) == ()  # cancelled: nothing stored
+        page.trust_button.click()
+        assert trusted_hosts("example.com", user) == ("smtp.office365.com",)
+        qtbot.waitUntil(lambda: "smtp.office365.com" in page.trust_note.text(), timeout=5000)
+        assert page.untrust_button.isEnabled()
+        # Nothing of it goes into the project file: a file cannot confirm a host.
+        saved = ctx.session.project.to_json()
+        assert "trusted_hosts" not in saved and saved["client_hosts"] == ["smtp.office365.com", "mail.example.com"]
+        page.untrust_button.click()
+        qtbot.waitUntil(lambda: "nur an Server unter" in page.trust_note.text(), timeout=5000)
+        assert trusted_hosts("example.com", user) == ()
+    finally:
+        forget_trusted_hosts("example.com", user)

@@ -150,8 +150,11 @@ def _when(iso: str) -> str:
 
 
 def keyring_account(project: Project) -> str:
-    """The keyring entry the CLI's ``report --password-from-keyring`` reads for this project."""
-    return f"report:{project.name or project.domain}"
+    """The name of the report password the CLI's ``report --password-from-keyring`` reads for this project.
+
+    It is stored under its own keyring service (``auditapp-report``), apart from test accounts.
+    """
+    return project.name or project.domain
 
 
 class ReportPage(Page):
@@ -521,11 +524,11 @@ class ReportPage(Page):
         worker.start()
 
     def _store_password(self, project: Project, password: str) -> str:
-        from auditapp.credentials import set_password
+        from auditapp.credentials import set_report_password
 
         account = keyring_account(project)
         try:
-            set_password(account, password)
+            set_report_password(account, password)
         except Exception as exc:  # CredentialError, or whatever the keyring backend raises
             log.warning("cannot store the report password in the keyring: %s", type(exc).__name__)
             return tr("report.msg.keyring_failed", reason=str(exc))

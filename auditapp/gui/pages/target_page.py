@@ -17,8 +17,10 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -29,16 +31,18 @@ from auditapp.core.project import Project
 from auditapp.core.validation import (
     InputError,
     display_domain,
+    in_domain,
     normalize_domain,
     parse_ip,
     parse_port_override,
+    validate_account,
     validate_helo,
     validate_selector,
 )
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages.base import Page, page_heading
-from auditapp.gui.widgets.fields import ValidatedLineEdit, ValidatedListEdit
+from auditapp.gui.widgets.fields import ValidatedLineEdit, ValidatedListEdit, message_for
 
 
 def _nameserver(text: str) -> str:
@@ -49,12 +53,6 @@ def _nameserver(text: str) -> str:
     except ValueError as exc:
         raise InputError(str(exc), "invalid") from None
     return f"{ns.address}:{ns.port}"
-
-
-def _account(text: str) -> str:
-    if len(text) > 320 or any(c.isspace() for c in text) or not text.isprintable():
-        raise InputError(tr("target.account_invalid"), "invalid")
-    return text
 
 
 def _port(text: str) -> str:
@@ -111,7 +109,7 @@ class TargetPage(Page):
         self.ports = ValidatedListEdit(_port, placeholder="smtp=2525", accessible=tr("target.ports"), lines=2)
         self.probe_services = QCheckBox(tr("target.probe_services"))
         self.relay_test = QCheckBox(tr("target.relay_test"))
-        self.account = ValidatedLineEdit(_account, placeholder="audit-test@beispiel.de",
+        self.account = ValidatedLineEdit(validate_account, placeholder="audit-test@beispiel.de",
                                          accessible=tr("target.account"))
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -121,6 +119,14 @@ class TargetPage(Page):
         self.password_note = QLabel()
         self.password_note.setWordWrap(True)
         self.password_note.setTextFormat(Qt.TextFormat.PlainText)  # quotes the account and keyring errors
+        # Hosts outside the domain that may receive the login: confirmed here, kept in the keyring.
+        self.trust_note = QLabel()
+        self.trust_note.setWordWrap(True)
+        self.trust_note.setTextFormat(Qt.TextFormat.PlainText)  # host names the user typed or DNS gave
+        self.trust_button = QPushButton(tr("target.trust_host"))
+        self.trust_button.setToolTip(tr("target.trust_host_tip"))
+        self.untrust_button = QPushButton(tr("target.forget_trusted"))
+        self._trusted: list[str] = []
 
         client = self._group(layout, "target.group_client")
         self._row(client, "target.name", self.name)
@@ -153,6 +159,11 @@ class TargetPage(Page):
         self.password.setToolTip(tr("target.password_tip"))
         self._row(services, "target.password", password_row)
         services.addRow("", self.password_note)
+        trust_row = QHBoxLayout()
+        trust_row.addWidget(self.trust_note, 1)
+        trust_row.addWidget(self.trust_button)
+        trust_row.addWidget(self.untrust_button)
+        self._row(services, "target.trusted_hosts", trust_row)
         layout.addStretch(1)
         # One label column for all groups, so the fields line up from the top of the form to the end.
         width = max(label.sizeHint().width() for label in self._labels)
@@ -212,11 +223,14 @@ class TargetPage(Page):
         self._keyring_check.setInterval(600)
         self._keyring_check.timeout.connect(self._update_password_note)
         self.account.edited.connect(self._account_edited)
+        self.domain.edited.connect(self._account_edited)  # passwords are kept per audited domain
         self.probe_services.toggled.connect(store(lambda p: setattr(p, "probe_services",
                                                                     self.probe_services.isChecked())))
         self.relay_test.toggled.connect(store(lambda p: setattr(p, "relay_test", self.relay_test.isChecked())))
         self.store_password.clicked.connect(self._store_password)
         self.forget_password.clicked.connect(self._forget_password)
+        self.trust_button.clicked.connect(self._trust_host)
+        self.untrust_button.clicked.connect(self._forget_trusted)
         self.discover_button.clicked.connect(self.discover)
 
     def _validated(self, field: ValidatedLineEdit | ValidatedListEdit, setter: Callable[[Project], None]) -> None:
@@ -291,10 +305,15 @@ class TargetPage(Page):
 
     # -- test account password (keyring only) ---------------------------------------------------
 
+    def _audited_domain(self) -> str:
+        """The domain the password is stored for: the one in the field, once it is valid."""
+        return normalize_domain(self.domain.text()) if self.domain.valid and self.domain.text() else ""
+
     def _enable_password(self) -> str:
-        user = self.account.text() if self.account.valid else ""
-        for widget in (self.password, self.store_password, self.forget_password):
+        user = self.account.text() if self.account.valid and self._audited_domain() else ""
+        for widget in (self.password, self.store_password, self.forget_password, self.trust_button):
             widget.setEnabled(bool(user))
+        self.untrust_button.setEnabled(bool(user and self._trusted))
         return user
 
     def _account_edited(self) -> None:
@@ -309,30 +328,44 @@ class TargetPage(Page):
         user = self._enable_password()
         if not user:
             self.password_note.clear()
+            self._show_trusted([])
             return
-        probe = KeyringProbe(user)
+        probe = KeyringProbe(self._audited_domain(), user)
         _WORKERS.add(probe)
         probe.answered.connect(self._password_state)
         probe.finished.connect(lambda p=probe: (_WORKERS.discard(p), p.deleteLater()))
         probe.start()
 
-    def _password_state(self, user: str, state: str, detail: str) -> None:
+    def _password_state(self, user: str, state: str, detail: str, hosts: list[str]) -> None:
         if user != (self.account.text() if self.account.valid else ""):
             return  # an answer for a name that has since been changed
         if state == "problem":
             self.password_note.setText(tr("target.keyring_problem", reason=detail))
         else:
             self.password_note.setText(tr("target.password_stored" if state == "stored" else "target.password_missing",
-                                          user=user))
+                                          user=user, domain=display_domain(self._audited_domain())))
+        self._show_trusted(hosts)
+
+    def _show_trusted(self, hosts: list[str]) -> None:
+        self._trusted = list(hosts)
+        domain = self._audited_domain()
+        if not domain:
+            self.trust_note.clear()
+        elif hosts:
+            self.trust_note.setText(tr("target.trusted_list", domain=display_domain(domain),
+                                       hosts=", ".join(display_domain(h) for h in hosts)))
+        else:
+            self.trust_note.setText(tr("target.trusted_none", domain=display_domain(domain)))
+        self._enable_password()
 
     def _store_password(self) -> None:
         from auditapp.credentials import set_password
 
-        user, secret = self.account.text(), self.password.text()
-        if not user or not secret:
+        domain, user, secret = self._audited_domain(), self.account.text(), self.password.text()
+        if not domain or not user or not secret:
             return
         try:
-            set_password(user, secret)
+            set_password(domain, user, secret)
         except Exception as exc:  # CredentialError or the backend's own error
             self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
             return
@@ -344,9 +377,64 @@ class TargetPage(Page):
     def _forget_password(self) -> None:
         from auditapp.credentials import delete_password
 
-        if self.account.text():
+        domain, user = self._audited_domain(), self.account.text()
+        if domain and user:
             try:
-                delete_password(self.account.text())
+                delete_password(domain, user)
+            except Exception as exc:
+                self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
+                return
+        self._update_password_note()
+
+    def _outside_client_hosts(self) -> list[str]:
+        domain = self._audited_domain()
+        hosts = self._hosts(self.client_hosts) if self.client_hosts.valid else []
+        return [h for h in hosts if not in_domain(h, domain) and h not in self._trusted]
+
+    def _trust_host(self) -> None:
+        """Confirm one host outside the domain for the login; a project file can only suggest it."""
+        from auditapp.credentials import trust_host
+
+        domain, user = self._audited_domain(), self.account.text()
+        if not domain or not user:
+            return
+        suggestions = self._outside_client_hosts()
+        suggestion = display_domain(suggestions[0]) if suggestions else ""
+        text, ok = QInputDialog.getText(self, tr("target.trust_title"),
+                                        tr("target.trust_ask", domain=display_domain(domain)),
+                                        QLineEdit.EchoMode.Normal, suggestion)
+        if not ok or not text.strip():
+            return
+        try:
+            host = normalize_domain(text.strip())
+        except InputError as exc:
+            QMessageBox.warning(self, tr("target.trust_title"), message_for(exc))
+            return
+        if in_domain(host, domain):
+            self.ctx.status.emit(tr("target.trust_not_needed", host=display_domain(host),
+                                    domain=display_domain(domain)))
+            return
+        answer = QMessageBox.warning(
+            self, tr("target.trust_title"),
+            tr("target.trust_confirm", host=display_domain(host), user=user, domain=display_domain(domain)),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            trust_host(domain, user, host)
+        except Exception as exc:  # CredentialError or the backend's own error
+            self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
+            return
+        self._update_password_note()
+        self.ctx.status.emit(tr("target.trust_saved", host=display_domain(host)))
+
+    def _forget_trusted(self) -> None:
+        from auditapp.credentials import forget_trusted_hosts
+
+        domain, user = self._audited_domain(), self.account.text()
+        if domain and user:
+            try:
+                forget_trusted_hosts(domain, user)
             except Exception as exc:
                 self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
                 return
