@@ -124,7 +124,8 @@ class Audit:
                 txt = await dns.query(f"_mta-sts.{t.domain}", "TXT")
                 if not any(x.strip().startswith("v=STSv1") for x in txt.texts):
                     return None
-                return await fetch_policy(dns, t.domain, t.ports.get("https", 443), timeout, t.ca_file)
+                return await fetch_policy(dns, t.domain, t.ports.get("https", 443), timeout, t.ca_file,
+                                          t.allow_internal)
 
             jobs += [
                 _Job("discovery", None, f"hosts of {t.domain}", discover),

@@ -75,6 +75,23 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     (r"connecting", "Verbindungsaufbau"),
 )
 
+#: The kinds of internal address :mod:`auditapp.collectors.netguard` names, in German.
+_INTERNAL_KINDS = {
+    "unspecified": "eine unspezifizierte", "loopback": "eine Loopback-", "link-local": "eine Link-local-",
+    "private (RFC 1918)": "eine private (RFC 1918)", "shared (CGNAT, RFC 6598)": "eine geteilte (CGNAT, RFC 6598)",
+    "unique local (RFC 4193)": "eine eindeutig lokale (RFC 4193)",
+}
+_PHRASES += tuple(
+    (rf"(\S+) is an? {re.escape(kind)} address learned from DNS; internal addresses are probed only "
+     r"for hosts you entered or in an internal audit \(--allow-internal\)",
+     rf"\1 ist {german}{'' if german.endswith('-') else ' '}Adresse aus DNS; interne Adressen "
+     r"werden nur für selbst eingetragene Hosts oder in einer internen Prüfung (--allow-internal) geprüft")
+    for kind, german in _INTERNAL_KINDS.items()
+)
+_PHRASES += ((r"not probed: ", "nicht geprüft: "),
+             (r"connection to (\S+) blocked: AUDITAPP_LOOPBACK_ONLY allows loopback only",
+              r"Verbindung zu \1 gesperrt: AUDITAPP_LOOPBACK_ONLY erlaubt nur Loopback"),)
+
 _COMPILED = tuple((re.compile(pattern), template) for pattern, template in _PHRASES)
 #: A protocol word prefix ("STARTTLS: ", "EHLO after STARTTLS: ") that is kept and skipped over.
 _PREFIX = re.compile(r"[A-Z][A-Z0-9 ]*(?: after [A-Z0-9]+)?: ")

@@ -58,6 +58,7 @@ def full_project() -> Project:
         nameservers=["192.0.2.53", "127.0.0.1:5353", "[2001:db8::53]:5353"],
         ports={"smtp": 2525, "imaps": 10993},
         relay_test=True,
+        allow_internal=True,
         answers={"q.backup_mx": True, "q.staff": 12, "q.share": 0.25, "q.notes": "Fritz!Box vor dem Server\n2. Zeile",
                  "q.services": ["imap", "smtp"], "q.contract": None, "q.nested": {"a": [1, {"b": "ü"}]}},
         branding={"company": "Prüf & Partner", "color": "#1a4d8f", "logo": {"path": "logo.png", "width_mm": 40}},

@@ -113,6 +113,11 @@ class CheckContext:
         return self._finding(Status.NOT_APPLICABLE, subject, outcome, evidence, None, params)
 
     def not_tested(self, subject: str, reason: Reason, evidence: Iterable[str] = (), **params: Any) -> Finding:
+        if reason.key == "reason.dialogue" and str(reason.params.get("problem", "")).startswith("not probed: "):
+            # A probe the network guard refused never started: say so, not "did not complete".
+            problem = str(reason.params["problem"])[len("not probed: "):]
+            reason = Reason("reason.not_probed", {"endpoint": reason.params.get("endpoint", subject),
+                                                  "problem": problem})
         return self._finding(Status.NOT_TESTED, subject, "not_tested", evidence, reason, params)
 
     def dns_not_tested(self, subject: str, answer: DnsAnswer, evidence: Iterable[str] = ()) -> Finding:

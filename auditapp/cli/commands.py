@@ -77,6 +77,7 @@ def target_from_args(args: argparse.Namespace) -> AuditTarget:
     return AuditTarget(domain=domain, server_ips=ips, helo=helo, mx_hosts=mx, dkim_selectors=selectors,
                        dnsbl_zones=zones, ports=ports, submission_hosts=submission, mailbox_hosts=mailbox,
                        relay_test=args.relay_test, account=account, ca_file=args.ca_file,
+                       allow_internal=args.allow_internal,
                        # Hosts typed on this command line are the user's word; discovered ones are not.
                        trusted_hosts=tuple(dict.fromkeys((*submission, *(normalize_domain(h, "--trust-host")
                                                                          for h in args.trust_host)))),

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--relay-test", action="store_true",
                    help="test port 25 for open relaying (MAIL FROM/RCPT TO/RSET, never DATA)")
     a.add_argument("--account", metavar="USER", help="test account for submission (password from the keyring)")
+    a.add_argument("--allow-internal", action="store_true",
+                   help="internal audit: also probe private, loopback and link-local addresses found in DNS "
+                        "(without it only hosts and addresses you typed are probed there)")
     a.add_argument("--trust-host", action="append", default=[], metavar="HOST",
                    help="allow the test account's login on HOST although it is outside the audited domain "
                         "(hosts under the domain need no confirmation; hosts a project file names are not trusted)")

@@ -101,6 +101,8 @@ def audit_project(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
     target = replace(project.to_target(), ca_file=getattr(args, "ca_file", None),
                      services=project.probe_services and not getattr(args, "no_services", False),
+                     # Like --no-services, a choice for this run; the run's target records it.
+                     allow_internal=project.allow_internal or getattr(args, "allow_internal", False),
                      postfix_origin=(project.postfix_config or {}).get("origin"))
     client = make_client(list(args.nameserver) or list(project.nameservers), args.timeout)
     try:

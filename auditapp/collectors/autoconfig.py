@@ -44,7 +44,7 @@ def parse_autoconfig(xml: bytes) -> tuple[list[tuple[str, str, int]], list[tuple
 
 
 async def fetch_autoconfig(dns: DnsClient, domain: str, port: int, timeout: float,
-                           ca_file: str | None) -> AutoconfigResult | None:
+                           ca_file: str | None, allow_internal: bool = False) -> AutoconfigResult | None:
     """None when the domain publishes no autoconfig name."""
     host = f"autoconfig.{domain}"
     url = f"https://{host}{PATH}"
@@ -54,7 +54,7 @@ async def fetch_autoconfig(dns: DnsClient, domain: str, port: int, timeout: floa
         return None
     problems = []
     for address in addresses:
-        why = blocked(address)
+        why = blocked(address, allow_internal=allow_internal)
         if why:
             problems.append(why)
             continue

@@ -74,7 +74,8 @@ async def discover_hosts(dns: DnsClient, target: AuditTarget, timeout: float = 5
 
     async def from_autoconfig(role: Role) -> list[HostOrigin]:
         if not autoconfig:  # fetched once, only when SRV records gave no host for a role
-            result = await fetch_autoconfig(dns, domain, target.ports.get("https", 443), timeout, target.ca_file)
+            result = await fetch_autoconfig(dns, domain, target.ports.get("https", 443), timeout, target.ca_file,
+                                          target.allow_internal)
             autoconfig.append(result)
             if result is not None:
                 notes.append(f"autoconfig {result.url}: " + (result.problem or ", ".join(
@@ -142,7 +143,7 @@ async def discover_hosts(dns: DnsClient, target: AuditTarget, timeout: float = 5
     for host, (a, aaaa) in zip(hosts, resolved, strict=True):
         answers += [a, aaaa]
         failures += [x for x in (a, aaaa) if x.outcome.is_failure]
-        final.append(DiscoveredHost(host.name, host.roles, host.sources, a, aaaa))
+        final.append(DiscoveredHost(host.name, host.roles, host.sources, a, aaaa, typed=host.typed))
     if autodiscover.ok:
         notes.append(f"autodiscover.{domain} exists (Microsoft Autodiscover; not fetched: it needs a user's address)")
     return Discovery(domain=domain, hosts=tuple(final), mx=mx_answer, srv=tuple(srv_answers),
@@ -152,11 +153,14 @@ async def discover_hosts(dns: DnsClient, target: AuditTarget, timeout: float = 5
 def _merge(origins: Iterable[HostOrigin]) -> list[DiscoveredHost]:
     """One entry per host name, with all its roles and sources, in first-seen order."""
     merged: dict[str, tuple[list[Role], list[str]]] = {}
+    typed: set[str] = set()
     for o in origins:
+        if o.source.startswith("--"):
+            typed.add(o.name)
         roles, sources = merged.setdefault(o.name, ([], []))
         if o.role not in roles:
             roles.append(o.role)
         label = f"{o.role.value}: {o.source}"
         if label not in sources:
             sources.append(label)
-    return [DiscoveredHost(name, tuple(r), tuple(s)) for name, (r, s) in merged.items()]
+    return [DiscoveredHost(name, tuple(r), tuple(s), typed=name in typed) for name, (r, s) in merged.items()]

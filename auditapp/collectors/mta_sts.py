@@ -59,7 +59,8 @@ def parse_policy(text: str) -> tuple[dict[str, str], list[str], list[str]]:
     return fields, mx, errors
 
 
-async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, ca_file: str | None) -> MtaStsPolicy:
+async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, ca_file: str | None,
+                       allow_internal: bool = False) -> MtaStsPolicy:
     host = f"mta-sts.{domain}"
     url = f"https://{host}/.well-known/mta-sts.txt"
     a, aaaa = await dns.addresses(host)
@@ -75,7 +76,7 @@ async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, c
     problems = []
     timeouts = 0
     for address in addresses:
-        why = blocked(address)
+        why = blocked(address, allow_internal=allow_internal)
         if why:
             return MtaStsPolicy(url=url, fetched=False, local_error=why)
         try:

@@ -54,6 +54,9 @@ class DiscoveredHost:
     sources: tuple[str, ...]
     a: DnsAnswer | None = None
     aaaa: DnsAnswer | None = None
+    #: The user entered this host (``--mx``, ``--submission-host``, a project's host list), so
+    #: its addresses may be probed even when they are internal (collectors/netguard.py).
+    typed: bool = False
 
     @property
     def addresses(self) -> tuple[str, ...]:

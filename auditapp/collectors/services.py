@@ -51,6 +51,11 @@ def login_names(discovery: Discovery, target: AuditTarget) -> dict[str, str]:
     return chosen
 
 
+def typed_addresses(discovery: Discovery) -> set[str]:
+    """Addresses of hosts the user entered (``--mx``, ``--submission-host``, the project's host lists)."""
+    return {a for h in discovery.hosts if h.typed for a in h.addresses}
+
+
 def login_addresses(discovery: Discovery, target: AuditTarget) -> set[str]:
     return set(login_names(discovery, target))
 
@@ -60,13 +65,14 @@ async def collect_services(discovery: Discovery, target: AuditTarget, timeout: f
     addresses = sorted({a for h in discovery.hosts for a in h.addresses})
     account = (target.account, password) if target.account and password else None
     login_ok = login_names(discovery, target)
+    typed = typed_addresses(discovery)
     jobs = []
     for address in addresses:
         for service in SERVICES:
             port = target.ports.get(service)
             if port is None:
                 continue
-            why = blocked(address)
+            why = blocked(address, learned=address not in typed, allow_internal=target.allow_internal)
             if why:
                 jobs.append(_blocked(address, port, service, why))
                 continue

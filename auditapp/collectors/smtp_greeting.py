@@ -44,10 +44,13 @@ def _name_from(line: str) -> str | None:
 
 
 async def probe_greeting(ip: str, port: int, timeout: float) -> Greeting:
-    """Connect, read the greeting, send EHLO, QUIT; never sends mail."""
+    """Connect, read the greeting, send EHLO, QUIT; never sends mail.
+
+    ``ip`` is always a sending-server address the user typed, so internal ones are probed.
+    """
     transcript: list[str] = [f"connect {ip} port {port}"]
     host = ip
-    why = blocked(ip)
+    why = blocked(ip, learned=False)
     if why:
         return Greeting(None, why, tuple(transcript))
     try:

@@ -82,6 +82,8 @@ class Project:
     nameservers: list[str] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     relay_test: bool = False
+    #: An internal audit: addresses in private ranges found in DNS are probed too (netguard.py).
+    allow_internal: bool = False
     #: False: audit DNS only and never connect to the mail servers (a client who has not agreed
     #: to being probed, or the offline demo).
     probe_services: bool = True
@@ -119,6 +121,7 @@ class Project:
             submission_hosts=tuple(dict.fromkeys(self.client_hosts)),
             mailbox_hosts=tuple(dict.fromkeys(self.client_hosts)),
             relay_test=self.relay_test,
+            allow_internal=self.allow_internal,
             services=self.probe_services,
             account=self.test_account,
             answers=dict(self.answers),
@@ -138,6 +141,7 @@ class Project:
             "nameservers": list(self.nameservers),
             "ports": dict(self.ports),
             "relay_test": self.relay_test,
+            **({"allow_internal": True} if self.allow_internal else {}),
             **({"probe_services": False} if not self.probe_services else {}),
             "answers": dict(self.answers),
             "branding": dict(self.branding),
@@ -182,6 +186,7 @@ class Project:
             nameservers=_list(get("nameservers", []), "nameservers", _nameserver),
             ports=_ports(get("ports", {})),
             relay_test=_typed(get("relay_test", False), bool, "relay_test"),
+            allow_internal=_typed(get("allow_internal", False), bool, "allow_internal"),
             probe_services=_typed(get("probe_services", True), bool, "probe_services"),
             answers=_json_object(get("answers", {}), "answers"),
             branding=_json_object(get("branding", {}), "branding"),

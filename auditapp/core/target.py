@@ -39,6 +39,9 @@ class AuditTarget:
     #: Hosts outside the audited domain the user confirmed for the test account's login (typed on
     #: the command line or confirmed in the desktop application, never taken from a project file).
     trusted_hosts: tuple[str, ...] = ()
+    #: An internal audit: private, loopback and link-local addresses found in DNS are probed too
+    #: (otherwise only those of hosts and addresses the user typed; see collectors/netguard.py).
+    allow_internal: bool = False
     ca_file: str | None = None
     cert_warn_days: int = DEFAULT_CERT_WARN_DAYS
     #: Mail services are probed unless switched off (batch runs are DNS-only).
@@ -82,6 +85,7 @@ class AuditTarget:
             "relay_test": self.relay_test,
             "account": self.account,
             "trusted_hosts": list(self.trusted_hosts),
+            "allow_internal": self.allow_internal,
             "ca_file": self.ca_file,
             "services": self.services,
             "answers": dict(self.answers) if self.answers is not None else None,

@@ -793,6 +793,8 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
         Fact(b.t("scope.helo"), _u(target.get("helo") or "-")),
         Fact(b.t("scope.hosting"), _u(hosting_label(b.t, run))),
         Fact(b.t("scope.resolver"), _u(run.resolver or "-")),
+        Fact(b.t("scope.internal"),
+             b.t("scope.internal_allowed" if target.get("allow_internal") else "scope.internal_refused")),
         Fact(b.t("scope.tool_version"), f"auditapp {run.tool_version}"),
         Fact(b.t("scope.catalog_version"), run.catalog_version),
         Fact(b.t("scope.started"), format_datetime(run.started, b.lang)),

@@ -161,3 +161,12 @@ def test_a_host_outside_the_domain_is_allowed_only_after_confirmation(target_pag
         assert trusted_hosts("example.com", user) == ()
     finally:
         forget_trusted_hosts("example.com", user)
+
+
+def test_internal_audit_is_a_project_setting(target_page, ctx) -> None:
+    page = target_page
+    assert not page.allow_internal.isChecked() and not ctx.session.project.allow_internal
+    page.allow_internal.setChecked(True)
+    assert ctx.session.project.allow_internal and ctx.session.project.to_target().allow_internal
+    page.allow_internal.setChecked(False)
+    assert not ctx.session.project.allow_internal

@@ -109,6 +109,7 @@ class TargetPage(Page):
         self.ports = ValidatedListEdit(_port, placeholder="smtp=2525", accessible=tr("target.ports"), lines=2)
         self.probe_services = QCheckBox(tr("target.probe_services"))
         self.relay_test = QCheckBox(tr("target.relay_test"))
+        self.allow_internal = QCheckBox(tr("target.allow_internal"))
         self.account = ValidatedLineEdit(validate_account, placeholder="audit-test@beispiel.de",
                                          accessible=tr("target.account"))
         self.password = QLineEdit()
@@ -150,6 +151,8 @@ class TargetPage(Page):
         self.relay_test.setToolTip(tr("target.relay_test_tip"))
         services.addRow("", self.probe_services)
         services.addRow("", self.relay_test)
+        self.allow_internal.setToolTip(tr("target.allow_internal_tip"))
+        services.addRow("", self.allow_internal)
         self._row(services, "target.ports", self.ports, "target.ports_tip")
         self._row(services, "target.account", self.account, "target.account_tip")
         password_row = QHBoxLayout()
@@ -227,6 +230,8 @@ class TargetPage(Page):
         self.probe_services.toggled.connect(store(lambda p: setattr(p, "probe_services",
                                                                     self.probe_services.isChecked())))
         self.relay_test.toggled.connect(store(lambda p: setattr(p, "relay_test", self.relay_test.isChecked())))
+        self.allow_internal.toggled.connect(store(lambda p: setattr(p, "allow_internal",
+                                                                    self.allow_internal.isChecked())))
         self.store_password.clicked.connect(self._store_password)
         self.forget_password.clicked.connect(self._forget_password)
         self.trust_button.clicked.connect(self._trust_host)
@@ -295,6 +300,7 @@ class TargetPage(Page):
         self.ports.set_values([f"{service}={port}" for service, port in p.ports.items()])
         self.probe_services.setChecked(p.probe_services)
         self.relay_test.setChecked(p.relay_test)
+        self.allow_internal.setChecked(p.allow_internal)
         self.account.set_text(p.test_account or "")
         self.password.clear()
 
