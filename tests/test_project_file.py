@@ -39,7 +39,7 @@ def full_project() -> Project:
                     {"domain": DOMAIN, "policy": "none", "where": f"_dmarc.{DOMAIN}", "n": 3, "ok": True},
                     (f'_dmarc.{DOMAIN} TXT "v=DMARC1; p=none"', "second line")),
             Finding("PTR-MISSING", Status.NOT_TESTED, Severity.HIGH, "192.0.2.10", "not_tested",
-                    reason=Reason("reason.timeout", {"seconds": 5.0})),
+                    reason=Reason("reason.dialogue", {"endpoint": "192.0.2.10:25", "problem": "no reply within 5 s"})),
             Finding("SPF-MISSING", Status.PASS, Severity.HIGH, DOMAIN, "pass"),
         ],
         cancelled=True, duration_s=1.842,
@@ -116,7 +116,8 @@ def test_round_trip_every_field(tmp_path: Path) -> None:
     save_project(project, path)
     loaded = load_project(path)
     assert loaded == project
-    assert loaded.runs[0].findings[1].reason == Reason("reason.timeout", {"seconds": 5.0})
+    assert loaded.runs[0].findings[1].reason == Reason(
+        "reason.dialogue", {"endpoint": "192.0.2.10:25", "problem": "no reply within 5 s"})
     # And again: a loaded project saves to the very same bytes (stable format, no drift).
     first = path.read_bytes()
     save_project(loaded, path)
@@ -433,16 +434,18 @@ def test_bak_keeps_the_previous_version(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json", "p.json.bak"]  # no temp files left
 
 
-def test_save_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+def test_save_refuses_a_symlink_and_changes_nothing(tmp_path: Path) -> None:
+    """Not followed since issue 12: a link planted under a project's name could redirect the save."""
     real = tmp_path / "real.json"
     link = tmp_path / "link.json"
     save_project(full_project(), real)
+    before = real.read_bytes()
     link.symlink_to(real)
     changed = full_project()
     changed.name = "Via link"
-    save_project(changed, link)
-    assert link.is_symlink()
-    assert load_project(real).name == "Via link"
+    with pytest.raises(ProjectError, match="symbolic link"):
+        save_project(changed, link)
+    assert link.is_symlink() and real.read_bytes() == before
 
 
 _BUILDER = '''

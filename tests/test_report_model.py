@@ -18,6 +18,7 @@ from auditapp.report.grading import FAMILY_EFFORT, GRADE_TABLE, grade_findings, 
 from auditapp.report.model import (
     ACCEPTED,
     SECTION_KEYS,
+    SUBJECT_SHOWN,
     TECHNICAL_CATEGORIES,
     ReportDocument,
 )
@@ -388,7 +389,8 @@ def test_network_and_user_strings_are_marked_untrusted() -> None:
     block = doc.section("findings").body.categories[0].findings[0]
     for value in (block.subject, block.detail, block.remediation, block.evidence[0], doc.cover.client):
         assert isinstance(value, Untrusted)
-    assert block.subject == HOSTILE and block.evidence[0] == HOSTILE
+    # Markup stays literal; a subject longer than a cell can hold is cut with an ellipsis (the run keeps it whole).
+    assert block.subject == HOSTILE[:SUBJECT_SHOWN - 1] + "…" and block.evidence[0] == HOSTILE
     assert not isinstance(block.title, Untrusted) and not isinstance(block.business_meaning, Untrusted)
     host = doc.section("scope").body.hosts[0]
     assert (host.name, host.sources) == ("mx.bücher.example", ("MX 10",))

@@ -15,6 +15,7 @@ from typing import Any
 from auditapp.checks.catalog import Catalog, Rule, catalog
 from auditapp.collectors.facts import Facts
 from auditapp.core.model import Finding, Reason, Status
+from auditapp.core.project import MAX_EVIDENCE_LINE, MAX_SUBJECT
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsAnswer
 
@@ -67,6 +68,10 @@ def dns_reason(answer: DnsAnswer) -> Reason:
     )
 
 
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class CheckContext:
     """What a check may look at, and the verbs to state its verdicts.
 
@@ -94,10 +99,12 @@ class CheckContext:
             rule=self.rule.id,
             status=status,
             severity=self.rule.severity_for(outcome),
-            subject=subject,
+            subject=_shorten(subject, MAX_SUBJECT),
             outcome=outcome,
             params=params,
-            evidence=tuple(evidence),
+            # A 60 kB TXT record is evidence too, but a project stores at most 8 KB of a line:
+            # what the engine writes must always load again (core/project.py).
+            evidence=tuple(_shorten(line, MAX_EVIDENCE_LINE) for line in evidence),
             reason=reason,
         )
 

@@ -344,7 +344,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 def _review_project(project_file: str, act: Callable[[Project], str]) -> int:
     """Load, apply one review action, save atomically; a refused action changes nothing on disk."""
     from auditapp.core.project import ProjectError
-    from auditapp.core.project_io import load_project, save_project
+    from auditapp.core.project_io import load_project
 
     path = Path(project_file)
     try:
@@ -352,8 +352,58 @@ def _review_project(project_file: str, act: Callable[[Project], str]) -> int:
         message = act(project)
     except ProjectError as exc:
         raise UsageError(str(exc)) from None
-    save_project(project, path)
+    save_project_or_exit(project, path)
     print(f"{message} in {path}")
+    return EXIT_OK
+
+
+def save_project_or_exit(project: Project, path: Path) -> None:
+    """Save, or exit with one line: 2 for a save the format refuses, 3 for a disk that refuses.
+
+    Exit code 1 stays reserved for ``--fail-on``; a full or read-only disk is not a finding.
+    """
+    from auditapp.core.project import ProjectError
+    from auditapp.core.project_io import save_project, size_warning
+
+    try:
+        save_project(project, path)
+    except ProjectError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise CannotRun(f"cannot save {path}, the file was not changed: {exc.strerror or exc}") from None
+    warning = size_warning(path)
+    if warning:
+        print(f"auditapp: warning: {warning}", file=sys.stderr)
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    """``auditapp archive``: keep the latest runs in the project, move the others to an archive file."""
+    from auditapp.core.archive import archive_path, split_runs
+    from auditapp.core.project import ProjectError
+    from auditapp.core.project_io import MAX_FILE_BYTES, load_project
+
+    path = Path(args.project)
+    target = Path(args.to) if args.to else archive_path(path)
+    if target.resolve() == path.resolve():
+        raise UsageError("--to must name another file than --project")
+    try:
+        # A file that grew past the limit is exactly what this command rescues.
+        project = load_project(path, max_bytes=4 * MAX_FILE_BYTES)
+        archive = load_project(target, max_bytes=4 * MAX_FILE_BYTES) if target.exists() else None
+        if archive is not None and archive.domain != project.domain:
+            raise UsageError(f"{target} is the archive of {archive.domain}, not of {project.domain}")
+        kept, archive, moved = split_runs(project, args.keep, archive)
+    except ProjectError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        raise UsageError(f"--keep: {exc}") from None
+    if not moved:
+        print(f"{path} has {len(project.runs)} runs; nothing to archive with --keep {args.keep}")
+        return EXIT_OK
+    # The archive first: an interruption between the two saves leaves runs in both, never in neither.
+    save_project_or_exit(archive, target)
+    save_project_or_exit(kept, path)
+    print(f"{moved} runs moved to {target} ({len(archive.runs)} runs there); {len(kept.runs)} stay in {path}")
     return EXIT_OK
 
 

@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help='the severity the report uses ("catalog" removes an override)')
     rv.add_argument("--reason", metavar="TEXT", help="why the severity differs from the catalog")
 
+    ar = sub.add_parser("archive", help="move a project's older runs into an archive project file")
+    ar.add_argument("--project", required=True, metavar="FILE")
+    ar.add_argument("--keep", type=int, default=10, metavar="N", help="runs that stay in the project (default 10)")
+    ar.add_argument("--to", metavar="ARCHIVE", help="the archive file (default: FILE's name with .archive; "
+                                                  "runs are added to an existing archive)")
+
     d = sub.add_parser("demo", help="audit the built-in offline demo lab")
     d.add_argument("--out", default="demo-output", metavar="DIR")
     d.add_argument("--lang", choices=("de", "en"), default=None)

@@ -29,7 +29,7 @@ from auditapp.cli.main import CannotRun, UsageError
 from auditapp.cli.summary import print_summary
 from auditapp.core.model import Run
 from auditapp.core.project import Project, ProjectError
-from auditapp.core.project_io import load_project, save_project
+from auditapp.core.project_io import load_project, save_project, size_warning
 from auditapp.core.validation import InputError, normalize_domain
 from auditapp.engine import EngineConfig, audit
 from auditapp.postfix import PostfixConfigError, read_texts
@@ -149,7 +149,10 @@ def _record(project: Project, run: Run, path: Path) -> None:
     project.runs.append(run)
     try:
         save_project(project, path)
-    except ProjectError as exc:  # a run the load check would refuse: a bug, but never a broken file
+    except ProjectError as exc:  # too large, a link, or a run the load check would refuse
         raise CannotRun(f"the run could not be recorded in {path}: {exc}") from None
     except OSError as exc:
         raise CannotRun(f"the run could not be recorded in {path}: {exc.strerror or exc}") from None
+    warning = size_warning(path)
+    if warning:
+        print(f"auditapp: warning: {warning}", file=sys.stderr)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
+from auditapp.core import run_shapes
 from auditapp.core.model import Run, Severity, Status
 from auditapp.core.target import DEFAULT_DNSBL_ZONES, DEFAULT_PORTS, AuditTarget
 from auditapp.core.validation import (
@@ -47,6 +48,15 @@ SECRET_KEY_NAMES = frozenset({"password", "passwd", "pwd", "secret", "passphrase
 MAX_JSON_DEPTH = 32
 
 _MAX_TEXT = 1000
+#: The longest justification or review comment: a paragraph, not a document. The same limit
+#: applies when typed (core/review.py) and when loaded: a 100,000-character text from a
+#: hand-edited file made the report take half a minute (issue 12).
+MAX_REVIEW_TEXT = 4000
+#: Subjects and evidence lines: what the probes keep of a line (8 KB); longer ones are damage.
+MAX_SUBJECT = 8192
+MAX_EVIDENCE_LINE = 8192
+#: Names of people (accepted_by, author).
+MAX_PERSON = 200
 
 
 class ProjectError(ValueError):
@@ -216,7 +226,7 @@ def _string_entry(value: object, where: str, required: tuple[str, ...], optional
     for key in required:
         if key not in data:
             raise ProjectError(f"field {where}.{key} is missing", f"{where}.{key}")
-        out[key] = _str(data[key], f"{where}.{key}")
+        out[key] = _capped(data[key], f"{where}.{key}", _ENTRY_LIMITS.get(key, _MAX_TEXT))
     for key in dates:
         text = out.get(key) if key in out else data.get(key)
         if text:
@@ -225,6 +235,17 @@ def _string_entry(value: object, where: str, required: tuple[str, ...], optional
             except ValueError:
                 raise ProjectError(f"field {where}.{key}: {text!r} is not an ISO date", f"{where}.{key}") from None
     return out, data
+
+
+_ENTRY_LIMITS = {"subject": MAX_SUBJECT, "justification": MAX_REVIEW_TEXT, "text": MAX_REVIEW_TEXT,
+                 "accepted_by": MAX_PERSON, "author": MAX_PERSON}
+
+
+def _capped(value: object, where: str, limit: int) -> str:
+    text = _str(value, where)
+    if len(text) > limit:
+        raise ProjectError(f"field {where} is {len(text)} characters long ({limit} allowed)", where)
+    return text
 
 
 def _accepted_risk(value: object, where: str) -> dict[str, Any]:
@@ -440,25 +461,47 @@ def _run(value: object, where: str) -> Run:
     """Type-check a stored run before :meth:`Run.from_json`, which would coerce ``null`` to ``"None"``."""
     data = _typed(value, dict, where)
     _record(data, _RUN_FIELDS, where, optional={"resolver", "target", "cancelled", "duration_s", "inventory"})
-    _json_value(data.get("target", {}), f"{where}.target")
-    _json_value(data.get("inventory", {}), f"{where}.inventory")
+    for key, shape in (("target", run_shapes.TARGET), ("inventory", run_shapes.INVENTORY)):
+        _json_value(data.get(key, {}), f"{where}.{key}")
+        problem = run_shapes.shape_problem(data.get(key, {}), shape, f"{where}.{key}")
+        if problem:
+            raise ProjectError(f"field {problem[0]} {problem[1]}", problem[0])
+    known = _catalog()
     for i, finding in enumerate(data["findings"]):
-        _finding(finding, f"{where}.findings[{i}]")
+        _finding(finding, f"{where}.findings[{i}]", known)
     return Run.from_json(data)
 
 
-def _finding(value: object, where: str) -> None:
+def _catalog() -> Any:
+    """The rule catalog, to check rule IDs and reason keys of stored findings.
+
+    Imported here, not at the top: the catalog is data (stable rule IDs and message keys),
+    and the core otherwise depends on nothing outside itself.
+    """
+    from auditapp.checks.catalog import catalog
+
+    return catalog()
+
+
+def _finding(value: object, where: str, known: Any) -> None:
     data = _typed(value, dict, where)
     _record(data, _FINDING_FIELDS, where, optional={"params", "evidence", "reason"})
     for key, enum in (("status", Status), ("severity", Severity)):
         if data[key] not in {m.value for m in enum}:
             raise ProjectError(f"field {where}.{key}: unknown value {data[key]!r}", f"{where}.{key}")
+    if data["rule"] not in known:
+        raise ProjectError(f"field {where}.rule: unknown rule {data['rule']!r} (written by a newer auditapp "
+                           "version, or damaged)", f"{where}.rule")
     _json_value(data.get("params", {}), f"{where}.params")
+    _capped(data["subject"], f"{where}.subject", MAX_SUBJECT)
     for j, line in enumerate(data.get("evidence", [])):
-        _str(line, f"{where}.evidence[{j}]")
+        _capped(line, f"{where}.evidence[{j}]", MAX_EVIDENCE_LINE)
     reason = data.get("reason")
     if reason is not None:
-        _str(reason.get("key"), f"{where}.reason.key")
+        key = _str(reason.get("key"), f"{where}.reason.key")
+        if key not in known.messages:
+            raise ProjectError(f"field {where}.reason.key: unknown reason {key!r} (written by a newer auditapp "
+                               "version, or damaged)", f"{where}.reason.key")
         _json_value(_typed(reason.get("params", {}), dict, f"{where}.reason.params"), f"{where}.reason.params")
 
 

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from auditapp import __version__
-from auditapp.core.atomic import write_atomic
+from auditapp.core.atomic import remove_stale_temp_files, write_atomic
 from auditapp.core.project import Project, ProjectError, check_no_secrets
+from auditapp.core.safe_read import UnsafeFileError, read_regular_file
 
 FORMAT = "auditapp.project"
 SCHEMA_VERSION = 1
@@ -38,6 +40,10 @@ SCHEMA_VERSION = 1
 #: Larger than any real project (thousands of runs); stops a mistakenly chosen video or disk
 #: image from being read into memory just to be refused.
 MAX_FILE_BYTES = 256 * 1024 * 1024
+
+#: From this size on, saving tells the user to archive old runs (about 500 runs of 60 KB);
+#: loading stays quick (about 1.5 s) well below :data:`MAX_FILE_BYTES`.
+WARN_FILE_BYTES = 32 * 1024 * 1024
 
 _ENVELOPE_KEYS = ("format", "schema_version", "saved_by", "project")
 
@@ -67,10 +73,14 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
 # -- loading ------------------------------------------------------------------------------
 
 
-def load_project(path: str | os.PathLike[str]) -> Project:
-    """Read, migrate and check a project file. Never writes; raises :class:`ProjectError`."""
+def load_project(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Project:
+    """Read, migrate and check a project file. Never writes; raises :class:`ProjectError`.
+
+    ``max_bytes`` raises the size limit; only ``auditapp archive`` does, to rescue a file that
+    grew past :data:`MAX_FILE_BYTES` before saving refused it.
+    """
     path = Path(path)
-    text = _read_text(path)
+    text = _read_text(path, max_bytes or MAX_FILE_BYTES)
     doc = _parse(text, path)
     return project_from_document(doc, path)
 
@@ -111,14 +121,13 @@ def _bak_hint(path: Path) -> str:
     return f"; the previous version may be in {bak}" if bak.is_file() else ""
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, max_bytes: int) -> str:
     try:
-        with path.open("rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if size > MAX_FILE_BYTES:
-                raise ProjectError(f"{path}: {size // (1024 * 1024)} MiB is too large for a project file "
-                                   "(wrong file chosen?)")
-            raw = fh.read()
+        raw = read_regular_file(path, max_bytes)
+    except UnsafeFileError as exc:
+        hint = "auditapp archive --project FILE --keep N can split it" if "larger than" in str(exc) else \
+            "a project file is a regular file"
+        raise ProjectError(f"{exc} ({hint})") from None
     except FileNotFoundError:
         raise ProjectError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -152,14 +161,29 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _parse_int(digits: str) -> int:
+    # Python refuses integers of more than 4,300 digits with a hint about sys.set_int_max_str_digits;
+    # no number in a project has more than a few, so a long one is damage, said in our words.
+    if len(digits.lstrip("-")) > 30:
+        raise ValueError(f"a number with {len(digits)} digits")
+    return int(digits)
+
+
 def _parse(text: str, path: Path) -> object:
-    stripped = text.strip()
+    stripped = text.lstrip()
+    if not stripped.startswith("{"):
+        # Checked before parsing: a 200 MB JSON array would otherwise be parsed (seconds and
+        # gigabytes) only to be refused for not being an object.
+        if stripped[:1] in ("[", '"') or stripped[:1].isdigit():
+            raise ProjectError(f"{path}: not an auditapp project file (JSON, but not an object)")
+        raise ProjectError(f"{path}: not a project file (not JSON)")
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates,
+                          parse_int=_parse_int)
     except json.JSONDecodeError as exc:
-        if not stripped.startswith("{"):
-            raise ProjectError(f"{path}: not a project file (not JSON)") from None
-        if exc.pos >= len(text.rstrip()):
+        # A file cut off inside a string is reported at the string's start, not at the end.
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        if truncated:
             raise ProjectError(f"{path}: the file ends too early (truncated, damaged){_bak_hint(path)}") from None
         raise ProjectError(f"{path}: damaged, invalid JSON at line {exc.lineno} column {exc.colno} "
                            f"({exc.msg}){_bak_hint(path)}") from None
@@ -201,12 +225,41 @@ def save_project(project: Project, path: str | os.PathLike[str]) -> None:
     """Write ``project`` atomically, keeping the previous file as ``FILE.bak``.
 
     Raises :class:`ProjectError` (nothing written) if the project does not pass the load
-    checks, and :class:`OSError` if the file system refuses. A symlinked project file is
-    written through the link, so the link keeps pointing at the project.
+    checks, would be too large to load again, or ``path`` is a symbolic link, and
+    :class:`OSError` if the file system refuses.
+
+    A symbolic link is not followed: a link planted in a shared folder under a project's name
+    would otherwise make the save overwrite whatever file it points at. An existing file keeps
+    its permission bits (a 0664 project on a shared folder stays 0664); a new one is private.
+    Temp files a killed save left behind are removed.
     """
     path = Path(path)
     doc = project_to_document(project)
     data = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8") + b"\n"
+    if len(data) > MAX_FILE_BYTES:
+        raise ProjectError(f"{path}: not saved: {len(data) // (1024 * 1024)} MiB is more than a project file may "
+                           f"have ({MAX_FILE_BYTES // (1024 * 1024)} MiB) and could not be opened again; move old "
+                           "runs into an archive with: auditapp archive --project FILE --keep N")
     if path.is_symlink():
-        path = path.resolve()
-    write_atomic(path, data, backup=True)
+        raise ProjectError(f"{path}: not saved: it is a symbolic link (to {os.readlink(path)}); auditapp does not "
+                           "write through links; save to the file itself or under another name")
+    mode = None
+    try:
+        info = path.stat()
+        mode = info.st_mode & 0o7777 if stat.S_ISREG(info.st_mode) else None
+    except FileNotFoundError:
+        pass
+    remove_stale_temp_files(path)
+    write_atomic(path, data, backup=True, mode=mode)
+
+
+def size_warning(path: str | os.PathLike[str]) -> str:
+    """A line for the user once a project file is large enough to think about archiving, else ``""``."""
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        return ""
+    if size < WARN_FILE_BYTES:
+        return ""
+    return (f"{path} is {size // (1024 * 1024)} MiB (at most {MAX_FILE_BYTES // (1024 * 1024)} MiB can be opened); "
+            "consider moving old runs into an archive: auditapp archive --project FILE --keep N")

@@ -17,21 +17,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from auditapp.core.model import Severity
-from auditapp.core.project import Project, ProjectError
+from auditapp.core.project import MAX_PERSON, MAX_REVIEW_TEXT, MAX_SUBJECT, Project, ProjectError
 
 #: Review kinds stored in :attr:`Project.reviews`.
 COMMENT = "comment"
 SEVERITY = "severity"
 REVIEW_KINDS = (COMMENT, SEVERITY)
-#: The longest justification or comment: a paragraph, not a document.
-MAX_REVIEW_TEXT = 4000
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _check(rule: str, text: str, by: str, what: str) -> tuple[str, str]:
+def _check(rule: str, text: str, by: str, what: str, subject: str = "*") -> tuple[str, str]:
     from auditapp.checks.catalog import catalog
 
     if rule not in catalog():
@@ -43,13 +41,17 @@ def _check(rule: str, text: str, by: str, what: str) -> tuple[str, str]:
         raise ProjectError("the author must not be empty: the report says who", "author")
     if len(text) > MAX_REVIEW_TEXT:
         raise ProjectError(f"the {what} is {len(text)} characters long ({MAX_REVIEW_TEXT} allowed)", "text")
+    if len(subject) > MAX_SUBJECT:
+        raise ProjectError(f"the subject is {len(subject)} characters long ({MAX_SUBJECT} allowed)", "subject")
+    if len(by) > MAX_PERSON:
+        raise ProjectError(f"the author's name is {len(by)} characters long ({MAX_PERSON} allowed)", "author")
     return text, by
 
 
 def accept_risk(project: Project, rule: str, subject: str, justification: str, by: str,
                 expires: str | None = None) -> dict[str, Any]:
     """Record (or replace) the acceptance of ``rule`` on ``subject`` (``"*"``: every subject)."""
-    justification, by = _check(rule, justification, by, "justification")
+    justification, by = _check(rule, justification, by, "justification", subject)
     if expires:
         try:
             date.fromisoformat(expires)
@@ -73,7 +75,7 @@ def withdraw_acceptance(project: Project, rule: str, subject: str) -> bool:
 
 def add_comment(project: Project, rule: str, subject: str, text: str, by: str) -> dict[str, Any]:
     """Append a reviewer comment; comments accumulate (a discussion), they never replace each other."""
-    text, by = _check(rule, text, by, "comment")
+    text, by = _check(rule, text, by, "comment", subject)
     entry = {"rule": rule, "subject": subject, "kind": COMMENT, "text": text, "author": by, "at": _now()}
     project.reviews.append(entry)
     return entry
@@ -83,7 +85,7 @@ def override_severity(project: Project, rule: str, subject: str, severity: Sever
                       by: str) -> dict[str, Any]:
     """Set the severity the report uses for this result, with the reason; replaces an earlier override."""
     level = Severity(severity)
-    reason, by = _check(rule, reason, by, "reason")
+    reason, by = _check(rule, reason, by, "reason", subject)
     entry = {"rule": rule, "subject": subject, "kind": SEVERITY, "severity": level.value, "text": reason,
              "author": by, "at": _now()}
     clear_override(project, rule, subject)

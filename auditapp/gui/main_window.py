@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from auditapp.core.project import ProjectError
+from auditapp.core.project_io import size_warning
 from auditapp.gui import i18n
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
@@ -72,6 +73,8 @@ class MainWindow(QMainWindow):
         ctx.session.replaced.connect(self._on_replaced)
         ctx.navigate.connect(self.go)
         ctx.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        ctx.session.autosave_failed.connect(
+            lambda reason: self.statusBar().showMessage(tr("window.msg.autosave_failed", reason=reason)))
         ctx.runner.busy_changed.connect(self._on_busy)
         ctx.input_validity_changed.connect(lambda _ok: self._on_busy(ctx.runner.busy))
         self._build()
@@ -343,6 +346,8 @@ class MainWindow(QMainWindow):
         self.ctx.settings.add_recent(saved)
         self.ctx.settings.last_dir = str(saved.resolve().parent)
         self.ctx.status.emit(tr("window.msg.saved", path=str(saved)))
+        if size_warning(saved):
+            self.statusBar().showMessage(tr("window.msg.large_project", path=str(saved)))
         return True
 
     def close_project(self) -> None:

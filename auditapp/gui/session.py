@@ -27,7 +27,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from auditapp.core.atomic import write_atomic
-from auditapp.core.project import Project
+from auditapp.core.project import Project, ProjectError
 from auditapp.core.project_io import load_project, project_from_document, project_to_document, save_project
 
 AUTOSAVE_MS = 60_000
@@ -63,12 +63,15 @@ class ProjectSession(QObject):
     changed = Signal(object)
     modified_changed = Signal(bool)
     path_changed = Signal()
+    #: The recovery copy could not be written (a full disk): said once until a write succeeds.
+    autosave_failed = Signal(str)
 
     def __init__(self, recovery_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.project: Project | None = None
         self.path: Path | None = None
         self._modified = False
+        self._autosave_warned = False
         self.recovery_dir = recovery_dir
         self.recovery_dir.mkdir(parents=True, exist_ok=True)
         self._timer = QTimer(self)
@@ -147,13 +150,25 @@ class ProjectSession(QObject):
         return self.recovery_dir / f"recovery-{os.getpid()}{PROJECT_SUFFIX}"
 
     def autosave(self) -> bool:
-        """Write the recovery copy if there are unsaved changes; True when one was written."""
+        """Write the recovery copy if there are unsaved changes; True when one was written.
+
+        It runs from a timer every minute: a full or read-only disk is announced once through
+        :attr:`autosave_failed` (the status bar), not as an error dialog every minute.
+        """
         if self.project is None or not self._modified:
             return False
-        document = project_to_document(self.project)
-        document["recovery"] = {"original": str(self.path) if self.path else None,
-                                "saved_at": datetime.now(UTC).isoformat(timespec="seconds"), "pid": os.getpid()}
-        write_atomic(self.recovery_file, json.dumps(document, ensure_ascii=False).encode("utf-8"))
+        try:
+            document = project_to_document(self.project)
+            document["recovery"] = {"original": str(self.path) if self.path else None,
+                                    "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                                    "pid": os.getpid()}
+            write_atomic(self.recovery_file, json.dumps(document, ensure_ascii=False).encode("utf-8"))
+        except (OSError, ProjectError) as exc:
+            if not self._autosave_warned:
+                self._autosave_warned = True
+                self.autosave_failed.emit(exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc))
+            return False
+        self._autosave_warned = False
         return True
 
     def discard_recovery(self) -> None:

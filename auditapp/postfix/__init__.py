@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditapp.core.safe_read import UnsafeFileError, read_regular_file
 from auditapp.postfix.config import MasterService, Param, PostfixConfig
 from auditapp.postfix.defaults import parse_time
 from auditapp.postfix.parser import (
@@ -50,11 +51,17 @@ class PostfixLoadFailure:
 
 
 def _read(path: Path) -> str:
+    """A configuration file's text: a regular file, and no link out of the folder it was chosen in.
+
+    The folder is the imported directory, or the chosen file's own directory: a ``main.cf`` in
+    a shared folder that links to ``~/.ssh/id_ed25519`` would otherwise be stored in the
+    project and sent to a client (issue 12).
+    """
     try:
-        if path.stat().st_size > MAX_TEXT:
-            raise PostfixConfigError(path.name, None, f"larger than {MAX_TEXT // (1024 * 1024)} MB: not a Postfix "
-                                                      f"configuration")
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_TEXT, within=path.parent)
+    except UnsafeFileError as exc:
+        raise PostfixConfigError(str(path), None, str(exc).removeprefix(f"{path} ").removeprefix(f"{path}: ")) \
+            from None
     except OSError as exc:
         raise PostfixConfigError(str(path), None, f"cannot read: {exc.strerror or exc}") from exc
     # Postfix reads bytes; a stray Latin-1 comment must not stop the import.

@@ -77,6 +77,18 @@ def _u(value: Any) -> Untrusted:
     return Untrusted("" if value is None else str(value))
 
 
+#: Characters of a subject shown in headings and table cells, and of a justification in the
+#: register table. Longer texts are cut with an ellipsis (the run's JSON keeps them whole): a
+#: subject of some thousand characters otherwise ran a table row over eight pages (issue 12).
+SUBJECT_SHOWN = 200
+JUSTIFICATION_SHOWN = 600
+
+
+def _cut(value: Any, limit: int) -> Untrusted:
+    text = "" if value is None else str(value)
+    return Untrusted(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 # --- inputs ------------------------------------------------------------------------------------
 
 
@@ -553,7 +565,7 @@ class _Builder:
         return FindingBlock(
             anchor=item.anchor, rule=f.rule, title=text["title"], category=item.rule.category,
             severity=f.severity, severity_label=severity_label(f.severity, self.lang), status=item.status,
-            status_label=label, subject=_u(f.subject), detail=_u(text["detail"]),
+            status_label=label, subject=_cut(f.subject, SUBJECT_SHOWN), detail=_u(text["detail"]),
             business_meaning=_meaning(text["explanation"], f), remediation=_u(text["remediation"]),
             references=tuple(text["references"]), evidence=tuple(_u(e) for e in f.evidence),
             reason=_u(text["reason"]), accepted=item.accepted, legal=bool(item.rule.extra.get("legal")),
@@ -579,7 +591,8 @@ class _Builder:
     def compact(self, items: list[_Item], status: Status) -> tuple[PassedItem, ...]:
         chosen = sorted((i for i in items if i.finding.status is status),
                         key=lambda i: (self.order[i.finding.rule], i.finding.subject))
-        return tuple(PassedItem(i.finding.rule, i.text["title"], _u(i.finding.subject)) for i in chosen)
+        return tuple(PassedItem(i.finding.rule, i.text["title"], _cut(i.finding.subject, SUBJECT_SHOWN))
+                     for i in chosen)
 
 
 class _Filled(dict[str, str]):
@@ -767,7 +780,8 @@ def _delta(b: _Builder, run: Run, previous: Run, accepted: Sequence[AcceptedRisk
 
     def entries(rows: tuple[ComparedResult, ...], *, with_previous: bool = False) -> tuple[DeltaItem, ...]:
         return tuple(DeltaItem(
-            rule=r.rule, subject=_u(r.subject), title=b.cat[r.rule].title.get(b.lang), severity=r.severity,
+            rule=r.rule, subject=_cut(r.subject, SUBJECT_SHOWN), title=b.cat[r.rule].title.get(b.lang),
+            severity=r.severity,
             severity_label=severity_label(r.severity, b.lang),
             previous_severity=r.previous_severity if with_previous else None,
             previous_severity_label=severity_label(r.previous_severity, b.lang)
@@ -813,7 +827,7 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
     not_tested = tuple(
         NotTestedItem(
             rule=i.finding.rule, title=i.text["title"], category_label=b.category_label(i.rule.category),
-            subject=_u(i.finding.subject), status=i.finding.status,
+            subject=_cut(i.finding.subject, SUBJECT_SHOWN), status=i.finding.status,
             status_label=status_label(i.finding.status, b.lang), reason=_u(i.text["reason"] or i.text["detail"]),
         )
         for i in untested
@@ -845,7 +859,7 @@ def _actions(b: _Builder, items: list[_Item]) -> ActionPlan:
     for n, group in enumerate(groups, start=1):
         first = group[0]
         effort = effort_for(first.rule.family)
-        subjects = tuple(dict.fromkeys(_u(i.finding.subject) for i in group))
+        subjects = tuple(dict.fromkeys(_cut(i.finding.subject, SUBJECT_SHOWN) for i in group))
         remediation = tuple(dict.fromkeys(_u(i.text["remediation"]) for i in group if i.text["remediation"]))
         rows.append(ActionRow(
             number=n, rule=first.finding.rule, title=first.text["title"], severity=first.finding.severity,
@@ -869,8 +883,9 @@ def _accepted(b: _Builder, items: list[_Item], accepted: Sequence[AcceptedRisk],
         rule = b.cat.rules.get(risk.rule)
         rows.append(AcceptedRow(
             rule=risk.rule, title=rule.title.get(b.lang) if rule else "",
-            subject=_u(risk.subject if risk.subject not in ("", "*") else b.t("accepted.any_subject")),
-            justification=_u(risk.justification), accepted_by=_u(risk.accepted_by),
+            subject=_cut(risk.subject if risk.subject not in ("", "*") else b.t("accepted.any_subject"),
+                         SUBJECT_SHOWN),
+            justification=_cut(risk.justification, JUSTIFICATION_SHOWN), accepted_by=_u(risk.accepted_by),
             accepted_at=format_date(risk.accepted_at, b.lang),
             expires=format_date(risk.expires, b.lang) if risk.expires else b.t("accepted.no_expiry"),
             state=state, state_label=b.t(f"accepted.{state}"), results=covered,
@@ -893,7 +908,7 @@ def _appendix(b: _Builder, items: list[_Item]) -> Appendix:
     with_evidence = sorted((i for i in items if wanted(i)), key=b.report_order)
     evidence = tuple(
         EvidenceEntry(
-            anchor=i.anchor, rule=i.finding.rule, title=i.text["title"], subject=_u(i.finding.subject),
+            anchor=i.anchor, rule=i.finding.rule, title=i.text["title"], subject=_cut(i.finding.subject, SUBJECT_SHOWN),
             status_label=b.t("label.accepted") if i.accepted else b.status_text(i.finding),
             lines=tuple(_u(line) for line in i.finding.evidence),
         )

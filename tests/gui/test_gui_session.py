@@ -52,7 +52,7 @@ def test_unsaved_changes_prompt_can_cancel_save_or_discard(window, ctx, tmp_path
 
 @pytest.mark.parametrize(("content", "message"), [
     (b'{"format": "auditapp.project", "schema_version": 99, "project": {}}', "newer auditapp"),
-    (b'{"format": "auditapp.project", "schema_version": 1, "project": {"domain": "exa', "JSON"),
+    (b'{"format": "auditapp.project", "schema_version": 1, "project": {"domain": "exa', "ends too early"),
     (b"%PDF-1.7 not a project", "JSON"),
     (b'{"hello": "world"}', "not an auditapp project"),
 ])
@@ -200,3 +200,25 @@ def test_a_file_open_event_opens_the_project(window, ctx, qapp, tmp_path: Path) 
     finally:
         qapp.removeEventFilter(opener)
     assert ctx.session.project is not None and ctx.session.project.name == "Finder"
+
+
+def test_a_failing_autosave_warns_once_in_the_status_bar(window, ctx, tmp_path: Path) -> None:
+    """A full disk made the error dialog pop up every minute; now one status-bar line until a write succeeds."""
+    session = ctx.session
+    session.new(Project(name="Voll", domain="example.com"))
+    good_dir = session.recovery_dir
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x", "utf-8")
+    warnings: list[str] = []
+    session.autosave_failed.connect(warnings.append)
+    try:
+        session.recovery_dir = blocker / "recovery"  # every write fails (ENOTDIR), also for root
+        assert session.autosave() is False and session.autosave() is False
+        assert len(warnings) == 1
+        assert window.statusBar().currentMessage().startswith(("Wiederherstellungskopie", "Recovery copy"))
+        session.recovery_dir = good_dir
+        assert session.autosave() is True
+        session.recovery_dir = blocker / "recovery"
+        assert session.autosave() is False and len(warnings) == 2  # a new failure after a success: said again
+    finally:
+        session.recovery_dir = good_dir
