@@ -463,3 +463,30 @@ def test_iss_starts_the_windowed_executable_the_spec_builds() -> None:
     assert built.get(cli_exe.removesuffix(".exe")) == "True", f"the spec builds no console {cli_exe}: {built}"
     assert re.search(r'COLLECT\([^)]*name="auditapp"', SPEC.read_text("utf-8")), "dist\\auditapp is the folder"
     assert "info_plist(" in SPEC.read_text("utf-8"), "the spec must pass info_plist(VERSION) to BUNDLE"
+
+
+def test_the_bundle_lock_pins_every_runtime_dependency_with_hashes() -> None:
+    """``make package`` installs from packaging/requirements-bundle.txt with --require-hashes (issue 12)."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    lock = (ROOT / "packaging" / "requirements-bundle.txt").read_text("utf-8")
+    pins: dict[str, str] = {}
+    hashed: set[str] = set()
+    current = ""
+    for line in lock.splitlines():
+        m = re.match(r"^([A-Za-z0-9_.-]+)==([^ \\]+)", line)
+        if m:
+            current = re.sub(r"[-_.]+", "-", m.group(1)).lower()
+            pins[current] = m.group(2)
+        elif "--hash=sha256:" in line and current:
+            hashed.add(current)
+    assert pins and set(pins) == hashed, set(pins) ^ hashed  # every pin carries its hashes
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    for text in [*project["dependencies"], *project["optional-dependencies"]["package"]]:
+        req = Requirement(text)
+        name = re.sub(r"[-_.]+", "-", req.name).lower()
+        assert name in pins, f"{name} is not in the lock file; run make lock"
+        assert req.specifier.contains(pins[name], prereleases=True), (name, pins[name], str(req.specifier))
+    assert "pypdf" in {re.sub(r"[-_.]+", "-", Requirement(t).name).lower() for t in project["dependencies"]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -42,12 +43,22 @@ def install_translators(app: QApplication, lang: str) -> None:
             _translators.append(translator)
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Log files created 0600, also after a rotation: they name clients, domains and hosts."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.chmod(self.baseFilename, 0o600)  # a log written by an older version
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(home: Path) -> Path:
     """A rotating log file under ``home/logs``; it records what happened, never a password."""
-    folder = home / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
+    from auditapp.gui.settings import private_dir
+
+    folder = private_dir(home / "logs")
     path = folder / "auditapp.log"
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    handler = PrivateRotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -113,7 +124,7 @@ def run_gui(argv: list[str]) -> int:
     from auditapp.gui.context import AppContext
     from auditapp.gui.main_window import MainWindow
     from auditapp.gui.session import ProjectSession
-    from auditapp.gui.settings import Settings, home_dir
+    from auditapp.gui.settings import Settings, home_dir, private_dir
 
     app = QApplication.instance() or QApplication(argv[:1])
     app.setApplicationName("auditapp")
@@ -129,12 +140,13 @@ def run_gui(argv: list[str]) -> int:
     log_file = setup_logging(home)
     install_exception_hook(log_file)
     settings = Settings()
+    settings.sync()  # the file and its folder private from the start
     lang = settings.gui_language or i18n.system_language()
     i18n.set_language(lang)
     install_translators(app, lang)  # type: ignore[arg-type]
     log.info("auditapp %s starting (GUI language %s)", __version__, lang)
 
-    session = ProjectSession(home / "recovery")
+    session = ProjectSession(private_dir(home / "recovery"))
     ctx = AppContext(session, settings, home)
     window = MainWindow(ctx)
     opener = FileOpenFilter(window.open_path)

@@ -33,8 +33,25 @@ def home_dir() -> Path:
     else:
         path = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation) or
                     Path.home() / ".auditapp")
+    return private_dir(path)
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` created if needed, readable by this user only (0700): logs name clients and hosts."""
     path.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chmod(path, 0o700)
+    except OSError:  # a folder we may use but not own (AUDITAPP_HOME on a share): keep going
+        pass
     return path
+
+
+def make_private(path: str | os.PathLike[str]) -> None:
+    """A file of ours (settings, log) readable by this user only (0600); silent where impossible."""
+    try:
+        os.chmod(path, 0o600)
+    except OSError:
+        pass
 
 
 def open_qsettings() -> QSettings:
@@ -120,4 +137,13 @@ class Settings:
         self.qs.setValue(f"state/{key}", value)
 
     def sync(self) -> None:
+        """Write the settings now and keep the file private (0600) and its folder 0700.
+
+        The settings name clients (recent files, branding profiles) and resolvers; Qt writes
+        the file with the default mode (0644).
+        """
         self.qs.sync()
+        name = self.qs.fileName()
+        if name and Path(name).exists():
+            private_dir(Path(name).parent)
+            make_private(name)

@@ -186,3 +186,32 @@ def test_settings_dialog_screenshots(ctx, qtbot, dialog) -> None:
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
             image.save(str(Path(shots) / f"settings-de-{name}.png"))
+
+
+def test_logs_and_settings_are_private(tmp_path) -> None:
+    """They name clients, domains and hosts: 0600 files in 0700 folders (issue 12), also after a rotation."""
+    import logging
+    import stat
+
+    from PySide6.QtCore import QSettings
+
+    from auditapp.gui.app import setup_logging
+    from auditapp.gui.settings import Settings
+
+    log_file = setup_logging(tmp_path / "home")
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "baseFilename", "") == str(log_file))
+    try:
+        logging.getLogger("auditapp.test").warning("audit of kunde.example")
+        handler.doRollover()
+        logging.getLogger("auditapp.test").warning("after the rotation")
+        for path in (log_file, log_file.with_name(log_file.name + ".1")):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        assert stat.S_IMODE(log_file.parent.stat().st_mode) == 0o700
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    ini = tmp_path / "conf" / "settings.ini"
+    settings = Settings(QSettings(str(ini), QSettings.Format.IniFormat))
+    settings.reviewer = "Erika Muster"
+    settings.sync()
+    assert stat.S_IMODE(ini.stat().st_mode) == 0o600 and stat.S_IMODE(ini.parent.stat().st_mode) == 0o700
