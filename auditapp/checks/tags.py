@@ -10,7 +10,12 @@ class TagError(ValueError):
 
 
 def parse_tags(text: str) -> dict[str, str]:
-    """Parse ``a=1; b=2`` (RFC 6376 §3.2 tag-list); duplicate tags are an error."""
+    """Parse ``a=1; b=2`` (RFC 6376 §3.2 tag-list); duplicate tags are an error.
+
+    Longer than a DNS message (65,535 bytes) it did not come from DNS: refused unparsed.
+    """
+    if len(text) > 65535:
+        raise TagError(f"{len(text)} characters: longer than one DNS answer can carry")
     tags: dict[str, str] = {}
     for part in text.split(";"):
         part = part.strip()

@@ -28,6 +28,8 @@ def parse_policy(text: str) -> tuple[dict[str, str], list[str], list[str]]:
     fields: dict[str, str] = {}
     mx: list[str] = []
     errors: list[str] = []
+    if len(text.encode("utf-8", "replace")) > MAX_POLICY_BYTES:
+        return fields, mx, [f"the policy is larger than {MAX_POLICY_BYTES} bytes (RFC 8461 §3.2); not read"]
     for raw in re.split(r"\r?\n", text):
         line = raw.strip()
         if not line:

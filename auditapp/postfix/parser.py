@@ -20,6 +20,7 @@ The parser is fuzzed: it must raise nothing but :class:`PostfixConfigError`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -146,12 +147,13 @@ class LogicalLine:
     pieces: tuple[tuple[int, int], ...]  # (offset in text, physical line number)
 
     def line_at(self, offset: int) -> int:
-        """The physical line that holds character ``offset`` of :attr:`text`."""
-        found = self.line
-        for start, number in self.pieces:
-            if start <= offset:
-                found = number
-        return found
+        """The physical line that holds character ``offset`` of :attr:`text`.
+
+        A binary search: a master.cf entry with thousands of ``-o`` lines asks this once per
+        option, and a linear scan made that quadratic (3 s for 60 kB; issue 12, item 6).
+        """
+        i = bisect_right(self.pieces, (offset, float("inf")))
+        return self.pieces[i - 1][1] if i else self.line
 
 
 def _is_comment_or_blank(raw: str) -> bool:

@@ -142,10 +142,17 @@ def select_spf_records(texts: Iterable[str]) -> tuple[str, ...]:
     return tuple(t for t in texts if is_spf_record(t))
 
 
+#: One TXT record cannot be longer than a DNS message (65,535 bytes over TCP); anything longer
+#: did not come from DNS and is refused before it is parsed (issue 12, item 6).
+MAX_RECORD = 65535
+
+
 def parse_record(text: str) -> SpfRecord:
     """Parse one record, raising :class:`SpfSyntaxError` on any syntax error."""
     if not is_spf_record(text):
         raise SpfSyntaxError(f"not an SPF record (must start with 'v=spf1'): {text[:40]!r}")
+    if len(text) > MAX_RECORD:
+        raise SpfSyntaxError(f"{len(text)} characters: longer than one DNS answer can carry ({MAX_RECORD})")
     for ch in text:
         code = ord(ch)
         if code > 0x7E:
