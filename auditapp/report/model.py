@@ -807,14 +807,16 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
         Fact(b.t("scope.helo"), _u(target.get("helo") or "-")),
         Fact(b.t("scope.hosting"), _u(hosting_label(b.t, run))),
         Fact(b.t("scope.resolver"), _u(run.resolver or "-")),
-        Fact(b.t("scope.internal"),
-             b.t("scope.internal_allowed" if target.get("allow_internal") else "scope.internal_refused")),
         Fact(b.t("scope.tool_version"), f"auditapp {run.tool_version}"),
         Fact(b.t("scope.catalog_version"), run.catalog_version),
         Fact(b.t("scope.started"), format_datetime(run.started, b.lang)),
         Fact(b.t("scope.finished"), format_datetime(run.finished, b.lang)),
         Fact(b.t("scope.duration"), b.t("scope.duration_value", seconds=format_number(run.duration_s, b.lang, 1))),
     ]
+    if target.get("services") and "allow_internal" in target:
+        # Only where it applied: runs with service probes, recorded since the rule exists.
+        facts.insert(6, Fact(b.t("scope.internal"), b.t(
+            "scope.internal_allowed" if target.get("allow_internal") else "scope.internal_refused")))
     hosts = tuple(
         HostRow(
             name=_u(h.get("name", "")), roles=tuple(str(r) for r in h.get("roles", ())),

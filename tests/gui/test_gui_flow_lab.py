@@ -110,6 +110,12 @@ def test_create_run_review_export_reopen(bind_lab, mail_lab, window, ctx, qtbot,
         text = "\n".join(page.extract_text() or "" for page in PdfReader(str(pdf)).pages)
         assert "Labor GmbH" in text and "Mit der Geschäftsführung besprochen" in text
         assert mail_lab.password not in text
+        # Every file the application wrote (project, recovery copy, settings, logs, the PDF).
+        ctx.session.autosave()
+        ctx.settings.sync()
+        for file in [*ctx.home.rglob("*"), *tmp_path.rglob("*")]:
+            if file.is_file():
+                assert mail_lab.password.encode() not in file.read_bytes(), file
 
         # 6. Close, reopen, and everything is still there.
         window.close_project()

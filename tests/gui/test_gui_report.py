@@ -157,6 +157,13 @@ def test_store_password_in_the_real_keyring(qtbot, page, ctx, monkeypatch: pytes
     try:
         export_to(qtbot, page, monkeypatch, tmp_path / "k.pdf")
         assert keyring.get_password(REPORT_SERVICE, account) == PASSWORD
+        # Every file the application wrote (project, recovery copy, settings, logs): never the password.
+        ctx.session.save(tmp_path / "p.auditproj")
+        ctx.session.autosave()
+        ctx.settings.sync()
+        for file in [*ctx.home.rglob("*"), *tmp_path.rglob("*")]:
+            if file.is_file():  # the encrypted PDF too: R6 keeps a salted hash, never the password
+                assert PASSWORD.encode() not in file.read_bytes(), file
         assert get_report_password(account, prompt=False) == PASSWORD  # what --password-from-keyring reads
         # Not where test-account passwords live: no account name can reach it (issue 12).
         assert keyring.get_password(SERVICE, account) is None
