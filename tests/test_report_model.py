@@ -14,13 +14,12 @@ import pytest
 from auditapp.checks.catalog import CATEGORIES, catalog
 from auditapp.core.model import Finding, Reason, Run, Severity, Status
 from auditapp.report import AcceptedRisk, Grade, Light, ReportMeta, Untrusted, build_report
+from auditapp.report.document import SECTION_KEYS, ReportDocument
 from auditapp.report.grading import FAMILY_EFFORT, GRADE_TABLE, grade_findings, overall_grade
 from auditapp.report.model import (
     ACCEPTED,
-    SECTION_KEYS,
     SUBJECT_SHOWN,
     TECHNICAL_CATEGORIES,
-    ReportDocument,
 )
 from auditapp.report.texts import (
     ReportTextError,

@@ -7,7 +7,7 @@ from pathlib import Path
 from auditapp.cli.main import CannotRun, UsageError
 from auditapp.core.model import Run
 from auditapp.core.project import Project
-from auditapp.report.model import ReportDocument
+from auditapp.report.document import ReportDocument
 from auditapp.report.theme import Theme
 
 

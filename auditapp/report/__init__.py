@@ -5,8 +5,10 @@
 Nothing here imports Qt or reportlab, so the GUI, the CLI and tests share it.
 """
 
+from auditapp.report.document import ReportDocument, Untrusted
 from auditapp.report.grading import Effort, Grade, Light
-from auditapp.report.model import AcceptedRisk, ReportDocument, ReportMeta, ReviewNote, Untrusted, build_report
+from auditapp.report.inputs import AcceptedRisk, ReportMeta, ReviewNote
+from auditapp.report.model import build_report
 
 __all__ = ["AcceptedRisk", "Effort", "Grade", "Light", "ReportDocument", "ReportMeta", "ReviewNote", "Untrusted",
            "build_report"]

@@ -12,7 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditapp.core.project import Project
-from auditapp.report.model import AcceptedRisk, ReportDocument, ReportMeta, ReviewNote, build_report
+from auditapp.report.document import ReportDocument
+from auditapp.report.inputs import AcceptedRisk, ReportMeta, ReviewNote
+from auditapp.report.model import build_report
 from auditapp.report.theme import Theme, load_theme, theme_from_branding
 
 

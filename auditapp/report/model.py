@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import string
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -38,17 +38,107 @@ from auditapp.core.compare import ComparedResult, compare_runs
 from auditapp.core.model import Finding, Run, Severity, Status
 from auditapp.core.validation import display_domain
 from auditapp.render import render_finding, severity_label, status_label
+from auditapp.report.document import (
+    BLOCK_EVIDENCE_LINES,
+    AcceptedRow,
+)
+from auditapp.report.document import (
+    SECTION_KEYS as SECTION_KEYS,
+)
+from auditapp.report.document import (
+    AcceptedSection as AcceptedSection,
+)
+from auditapp.report.document import (
+    ActionPlan as ActionPlan,
+)
+from auditapp.report.document import (
+    ActionRow as ActionRow,
+)
+from auditapp.report.document import (
+    Appendix as Appendix,
+)
+from auditapp.report.document import (
+    Body as Body,
+)
+from auditapp.report.document import (
+    CategoryLight as CategoryLight,
+)
+from auditapp.report.document import (
+    CategorySection as CategorySection,
+)
+from auditapp.report.document import (
+    Cover as Cover,
+)
+from auditapp.report.document import (
+    Delta as Delta,
+)
+from auditapp.report.document import (
+    DeltaItem as DeltaItem,
+)
+from auditapp.report.document import (
+    EvidenceEntry as EvidenceEntry,
+)
+from auditapp.report.document import (
+    Fact as Fact,
+)
+from auditapp.report.document import (
+    FindingBlock as FindingBlock,
+)
+from auditapp.report.document import (
+    FindingsSection as FindingsSection,
+)
+from auditapp.report.document import (
+    GlossaryEntry as GlossaryEntry,
+)
+from auditapp.report.document import (
+    GradingRow as GradingRow,
+)
+from auditapp.report.document import (
+    HostRow as HostRow,
+)
+from auditapp.report.document import (
+    ManagementSummary as ManagementSummary,
+)
+from auditapp.report.document import (
+    NotTestedItem as NotTestedItem,
+)
+from auditapp.report.document import (
+    PassedItem as PassedItem,
+)
+from auditapp.report.document import (
+    PolicySection as PolicySection,
+)
+from auditapp.report.document import (
+    ReportDocument as ReportDocument,
+)
+from auditapp.report.document import (
+    RuleIndexRow as RuleIndexRow,
+)
+from auditapp.report.document import (
+    ScopeMethod as ScopeMethod,
+)
+from auditapp.report.document import (
+    Section as Section,
+)
+from auditapp.report.document import (
+    SeverityCount as SeverityCount,
+)
+from auditapp.report.document import (
+    TopAction as TopAction,
+)
+from auditapp.report.document import (
+    Untrusted as Untrusted,
+)
 from auditapp.report.grading import (
     GRADE_TABLE,
-    Effort,
     Grade,
-    Light,
     effort_for,
     grade_findings,
     light_for,
     overall_grade,
 )
 from auditapp.report.hosting import hosting_label, hosting_sentence
+from auditapp.report.inputs import AcceptedRisk, ReportMeta, ReviewNote
 from auditapp.report.texts import (
     ReportTexts,
     format_date,
@@ -67,12 +157,6 @@ TOP_ACTIONS = 5
 ACCEPTED = "accepted"
 
 
-class Untrusted(str):
-    """Text that came from the network or a person: render literally, escape, wrap anywhere."""
-
-    __slots__ = ()
-
-
 def _u(value: Any) -> Untrusted:
     return Untrusted("" if value is None else str(value))
 
@@ -87,397 +171,6 @@ JUSTIFICATION_SHOWN = 600
 def _cut(value: Any, limit: int) -> Untrusted:
     text = "" if value is None else str(value)
     return Untrusted(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-# --- inputs ------------------------------------------------------------------------------------
-
-
-#: Evidence lines a finding block shows; longer evidence is printed in full in the appendix.
-BLOCK_EVIDENCE_LINES = 8
-
-
-@dataclass(frozen=True)
-class AcceptedRisk:
-    """A deliberately accepted deviation: this rule on this subject is shown as "accepted".
-
-    ``subject`` ``"*"`` (or empty) covers every subject of the rule. ``expires`` is an ISO date
-    (``2027-06-30``); from that day on the entry no longer applies and the finding counts again,
-    so an acceptance cannot silently outlive its review date. Dates are checked on creation.
-    """
-
-    rule: str
-    subject: str
-    justification: str
-    accepted_by: str
-    accepted_at: str
-    expires: str | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("accepted_at", "expires"):
-            value = getattr(self, name)
-            if value and parse_time(value) is None:
-                raise ValueError(f"accepted risk {self.rule}: {name} is not an ISO date: {value!r}")
-
-    def covers(self, finding: Finding) -> bool:
-        return finding.rule == self.rule and self.subject in ("", "*", finding.subject)
-
-    def expired_on(self, day: date | None) -> bool:
-        if not self.expires or day is None:
-            return False
-        expires = parse_time(self.expires)
-        return expires is not None and expires.date() <= day
-
-
-@dataclass(frozen=True)
-class ReviewNote:
-    """A reviewer's comment or severity override on one result (see :mod:`auditapp.core.review`).
-
-    ``severity`` is set for overrides only. Text and author come from a person and are shown
-    literally. Dates are kept as written (ISO) and formatted by the renderer's locale.
-    """
-
-    rule: str
-    subject: str
-    kind: str  # "comment" or "severity"
-    text: str
-    author: str
-    at: str
-    severity: str | None = None
-
-    def covers(self, finding: Finding) -> bool:
-        return finding.rule == self.rule and self.subject in ("", "*", finding.subject)
-
-    @classmethod
-    def from_entry(cls, entry: Mapping[str, Any]) -> ReviewNote:
-        return cls(rule=entry["rule"], subject=entry["subject"], kind=entry["kind"], text=_u(entry["text"]),
-                   author=_u(entry["author"]), at=entry["at"], severity=entry.get("severity"))
-
-
-@dataclass(frozen=True)
-class ReportMeta:
-    """Cover data chosen by the consultant; empty fields fall back to defaults from report.toml."""
-
-    title: str = ""
-    client: str = ""
-    consultant: str = ""
-    author: str = ""
-    date: str = ""  # ISO date or time; default: when the run finished
-    version: str = ""
-    classification: str = ""
-    consultant_logo: str = ""  # file paths, resolved by the renderer
-    client_logo: str = ""
-
-
-# --- document ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cover:
-    title: Untrusted
-    client: Untrusted
-    consultant: Untrusted
-    author: Untrusted
-    date: str
-    version: Untrusted
-    classification: Untrusted
-    domain: Untrusted
-    consultant_logo: str
-    client_logo: str
-
-
-@dataclass(frozen=True)
-class CategoryLight:
-    """One traffic light of the management summary."""
-
-    category: str
-    label: str
-    grade: Grade
-    grade_label: str
-    light: Light
-    light_label: str
-    failed: int
-    passed: int
-    not_tested: int
-    accepted: int
-
-
-@dataclass(frozen=True)
-class SeverityCount:
-    severity: Severity
-    label: str
-    count: int
-
-
-@dataclass(frozen=True)
-class TopAction:
-    """One line of "most important actions": the rule's title and how many subjects it affects."""
-
-    rule: str
-    severity: Severity
-    severity_label: str
-    text: str
-
-
-@dataclass(frozen=True)
-class DeltaItem:
-    rule: str
-    subject: Untrusted
-    title: str
-    severity: Severity
-    severity_label: str
-    previous_severity: Severity | None = None
-    previous_severity_label: str = ""
-
-
-@dataclass(frozen=True)
-class Delta:
-    """Comparison with the previous run by (rule, subject), counting open (failed, not accepted) results.
-
-    ``fixed`` needs a pass or "not applicable" now; a previously open result that is now not
-    tested, errored or gone is ``unverified``, because "not tested" must never read as "fixed".
-    """
-
-    previous_grade: Grade
-    previous_grade_label: str
-    previous_date: str
-    text: str
-    new: tuple[DeltaItem, ...]
-    fixed: tuple[DeltaItem, ...]
-    unchanged: tuple[DeltaItem, ...]
-    changed: tuple[DeltaItem, ...]
-    unverified: tuple[DeltaItem, ...]
-
-
-@dataclass(frozen=True)
-class ManagementSummary:
-    grade: Grade
-    grade_label: str
-    grade_text: str
-    worst_category: str | None
-    lights: tuple[CategoryLight, ...]
-    severity_counts: tuple[SeverityCount, ...]
-    top_actions: tuple[TopAction, ...]
-    notes: tuple[str, ...]
-    delta: Delta | None
-
-
-@dataclass(frozen=True)
-class Fact:
-    """A label/value row (scope table)."""
-
-    label: str
-    value: str
-
-
-@dataclass(frozen=True)
-class HostRow:
-    name: Untrusted
-    roles: tuple[str, ...]
-    sources: tuple[Untrusted, ...]
-    addresses: tuple[Untrusted, ...]
-
-
-@dataclass(frozen=True)
-class NotTestedItem:
-    rule: str
-    title: str
-    category_label: str
-    subject: Untrusted
-    status: Status
-    status_label: str
-    reason: Untrusted
-
-
-@dataclass(frozen=True)
-class GradingRow:
-    grade: Grade
-    text: str
-
-
-@dataclass(frozen=True)
-class ScopeMethod:
-    position: str
-    facts: tuple[Fact, ...]
-    hosts: tuple[HostRow, ...]
-    cancelled_note: str
-    method: tuple[str, ...]
-    grading_table: tuple[GradingRow, ...]
-    effort_note: str
-    not_tested: tuple[NotTestedItem, ...]
-
-
-@dataclass(frozen=True)
-class FindingBlock:
-    """One open, accepted or untested result with everything an admin needs to act on it."""
-
-    anchor: str  # unique within the document, for links between a block and its evidence
-    rule: str
-    title: str
-    category: str
-    severity: Severity
-    severity_label: str
-    status: str  # a Status value or ACCEPTED
-    status_label: str
-    subject: Untrusted
-    detail: Untrusted
-    business_meaning: str  # the rule's rationale; in the policy section, the legal background
-    remediation: Untrusted
-    references: tuple[str, ...]
-    evidence: tuple[Untrusted, ...]
-    reason: Untrusted
-    accepted: AcceptedRisk | None = None
-    #: Reviewer comments, oldest first, and the severity override in force (its note and the
-    #: catalog's severity label, so the reader sees both).
-    comments: tuple[ReviewNote, ...] = ()
-    override: ReviewNote | None = None
-    catalog_severity_label: str = ""
-    #: The rationale is legal background (catalog ``extra.legal``), not a technical explanation.
-    legal: bool = False
-
-
-@dataclass(frozen=True)
-class PassedItem:
-    rule: str
-    title: str
-    subject: Untrusted
-
-
-@dataclass(frozen=True)
-class CategorySection:
-    category: str
-    title: str
-    grade: Grade
-    grade_label: str
-    light: Light
-    findings: tuple[FindingBlock, ...]
-    passed: tuple[PassedItem, ...]
-    not_applicable: tuple[PassedItem, ...]
-    not_tested_count: int
-
-
-@dataclass(frozen=True)
-class FindingsSection:
-    intro: str
-    categories: tuple[CategorySection, ...]
-
-
-@dataclass(frozen=True)
-class PolicySection:
-    intro: str
-    disclaimer: str
-    category: CategorySection
-    untested: tuple[FindingBlock, ...]
-
-
-@dataclass(frozen=True)
-class ActionRow:
-    number: int
-    rule: str
-    title: str
-    severity: Severity
-    severity_label: str
-    effort: Effort
-    effort_label: str
-    subjects: tuple[Untrusted, ...]
-    subjects_text: str
-    remediation: tuple[Untrusted, ...]
-    owner: str = ""
-    due: str = ""
-
-
-@dataclass(frozen=True)
-class ActionPlan:
-    intro: str
-    effort_note: str
-    rows: tuple[ActionRow, ...]
-
-
-@dataclass(frozen=True)
-class AcceptedRow:
-    rule: str
-    title: str
-    subject: Untrusted
-    justification: Untrusted
-    accepted_by: Untrusted
-    accepted_at: str
-    expires: str
-    state: str  # "active", "expired" or "unmatched"
-    state_label: str
-    results: int  # failed results this entry covers in the run
-
-
-@dataclass(frozen=True)
-class AcceptedSection:
-    intro: str
-    rows: tuple[AcceptedRow, ...]
-
-
-@dataclass(frozen=True)
-class EvidenceEntry:
-    anchor: str
-    rule: str
-    title: str
-    subject: Untrusted
-    status_label: str
-    lines: tuple[Untrusted, ...]
-
-
-@dataclass(frozen=True)
-class GlossaryEntry:
-    term: str
-    text: str
-
-
-@dataclass(frozen=True)
-class RuleIndexRow:
-    rule: str
-    title: str
-    category_label: str
-    summary: str  # e.g. "fail: 2 · pass: 1"
-
-
-@dataclass(frozen=True)
-class Appendix:
-    evidence: tuple[EvidenceEntry, ...]
-    glossary: tuple[GlossaryEntry, ...]
-    rule_index: tuple[RuleIndexRow, ...]
-
-
-Body = ManagementSummary | ScopeMethod | FindingsSection | PolicySection | ActionPlan | AcceptedSection | Appendix
-
-
-@dataclass(frozen=True)
-class Section:
-    key: str  # summary, scope, findings, policy, actions, accepted, appendix
-    title: str
-    body: Body
-
-
-@dataclass(frozen=True)
-class ReportDocument:
-    """Everything a renderer needs; ``labels`` holds every fixed text of report.toml in ``lang``."""
-
-    lang: str
-    cover: Cover
-    sections: tuple[Section, ...]
-    labels: Mapping[str, str] = field(default_factory=dict)
-    tool_version: str = ""
-    catalog_version: str = ""
-    footer: str = ""
-    #: "Page {page} of {pages}" in ``lang``; only the renderer knows the numbers (see :meth:`page_label`).
-    page_template: str = ""
-
-    def page_label(self, page: int, pages: int) -> str:
-        return self.page_template.format(page=page, pages=pages)
-
-    def section(self, key: str) -> Section:
-        for s in self.sections:
-            if s.key == key:
-                return s
-        raise KeyError(key)
-
-
-SECTION_KEYS = ("summary", "scope", "findings", "policy", "actions", "accepted", "appendix")
 
 
 # --- building ----------------------------------------------------------------------------------

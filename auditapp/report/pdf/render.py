@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from auditapp.report.model import ReportDocument
+from auditapp.report.document import ReportDocument
 from auditapp.report.pdf.doctemplate import ReportDocTemplate, make_toc
 from auditapp.report.pdf.flowables import make_styles
 from auditapp.report.pdf.sections import story

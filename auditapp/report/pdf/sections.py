@@ -20,8 +20,7 @@ from reportlab.platypus import (
     Table,
 )
 
-from auditapp.report.grading import light_for
-from auditapp.report.model import (
+from auditapp.report.document import (
     BLOCK_EVIDENCE_LINES,
     AcceptedSection,
     ActionPlan,
@@ -36,6 +35,7 @@ from auditapp.report.model import (
     ScopeMethod,
     Section,
 )
+from auditapp.report.grading import light_for
 from auditapp.report.pdf.flowables import (
     COVER_LEFT,
     COVER_RIGHT,
