@@ -370,13 +370,10 @@ class TargetPage(Page):
         domain, user, secret = self._audited_domain(), self.account.text(), self.password.text()
         if not domain or not user or not secret:
             return
-        try:
-            set_password(domain, user, secret)
-        except Exception as exc:  # CredentialError or the backend's own error
-            self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
+        stored = self._keyring(set_password, domain, user, secret)
+        self.password.clear()  # the secret does not linger in the widget
+        if not stored:
             return
-        finally:
-            self.password.clear()  # the secret does not linger in the widget
         self._update_password_note()
         self.ctx.status.emit(tr("target.password_saved", user=user))
 
@@ -384,13 +381,18 @@ class TargetPage(Page):
         from auditapp.credentials import delete_password
 
         domain, user = self._audited_domain(), self.account.text()
-        if domain and user:
-            try:
-                delete_password(domain, user)
-            except Exception as exc:
-                self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
-                return
+        if domain and user and not self._keyring(delete_password, domain, user):
+            return
         self._update_password_note()
+
+    def _keyring(self, action: Callable[..., object], *args: str) -> bool:
+        """Run one keyring write; a refusal (CredentialError, the backend's own error) shows beside the field."""
+        try:
+            action(*args)
+        except Exception as exc:
+            self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
+            return False
+        return True
 
     def _outside_client_hosts(self) -> list[str]:
         domain = self._audited_domain()
@@ -426,10 +428,7 @@ class TargetPage(Page):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            trust_host(domain, user, host)
-        except Exception as exc:  # CredentialError or the backend's own error
-            self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
+        if not self._keyring(trust_host, domain, user, host):
             return
         self._update_password_note()
         self.ctx.status.emit(tr("target.trust_saved", host=display_domain(host)))
@@ -438,12 +437,8 @@ class TargetPage(Page):
         from auditapp.credentials import forget_trusted_hosts
 
         domain, user = self._audited_domain(), self.account.text()
-        if domain and user:
-            try:
-                forget_trusted_hosts(domain, user)
-            except Exception as exc:
-                self.password_note.setText(tr("target.keyring_problem", reason=str(exc)))
-                return
+        if domain and user and not self._keyring(forget_trusted_hosts, domain, user):
+            return
         self._update_password_note()
 
     # -- discovery ------------------------------------------------------------------------------
