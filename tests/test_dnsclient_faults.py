@@ -14,14 +14,12 @@ import subprocess
 import sys
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from auditapp.dnsclient import DnsAnswer, DnsClient, Nameserver, Outcome, parse_nameserver
 from auditapp.lab.dnsserver import Fault, LabDnsServer, RecordSet
-
-T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,7 +74,7 @@ def server() -> Iterator[LabDnsServer]:
         yield srv
 
 
-def run(coro: Coroutine[Any, Any, T]) -> T:
+def run[T](coro: Coroutine[Any, Any, T]) -> T:
     """Run one scenario with a hard ceiling, so a hang fails the test instead of the run."""
     return asyncio.run(asyncio.wait_for(coro, timeout=10))
 

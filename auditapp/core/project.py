@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from auditapp.core import run_shapes
 from auditapp.core.model import Run, Severity, Status
@@ -35,8 +35,6 @@ from auditapp.core.validation import (
     validate_helo,
     validate_selector,
 )
-
-T = TypeVar("T")
 
 #: Dictionary keys that mean "a secret is stored here". Checked case-insensitively as the
 #: whole key or its last ``_``/``-`` separated part (``smtp_password``), but not as a
@@ -325,7 +323,7 @@ def _kind(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _typed(value: object, typ: type[T], where: str) -> T:
+def _typed[T](value: object, typ: type[T], where: str) -> T:
     # bool is a subclass of int; a JSON ``true`` is never a valid port or count.
     if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool)):
         want = {str: "a string", bool: "true or false", int: "a whole number", dict: "an object",
@@ -398,7 +396,7 @@ def _username(value: object) -> str:
         raise ProjectError(f"field {where}: {exc}", where) from None
 
 
-def _list(value: object, where: str, item: Callable[[object, str], T]) -> list[T]:
+def _list[T](value: object, where: str, item: Callable[[object, str], T]) -> list[T]:
     items = _typed(value, list, where)
     return [item(v, f"{where}[{i}]") for i, v in enumerate(items)]
 

@@ -15,13 +15,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from auditapp.core.target import DEFAULT_DNSBL_ZONES
 
-T = TypeVar("T")
 MAX_RECENT = 8
 
 
@@ -61,7 +60,7 @@ def open_qsettings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "auditapp", "auditapp")
 
 
-class _Value(Generic[T]):
+class _Value[T]:
     """One typed setting: QSettings' ini backend returns strings, so values are converted on read."""
 
     def __init__(self, key: str, default: T) -> None:
