@@ -50,7 +50,9 @@ def test_slow_greeting_within_the_timeout_is_a_measurement_not_a_failure() -> No
         run = audit_responder(responder, timeout=3.0)
     f = finding(run, "SMTP-BANNER")
     assert f.status is Status.PASS
-    assert f.params["ms"] >= 400
+    # About the responder's 400 ms: the clock starts when connect() returns, a little after the
+    # server began its delay, so a few ms less is normal (399 was seen on Python 3.12).
+    assert f.params["ms"] >= 350
 
 
 def test_tarpit_beyond_the_timeout_is_not_tested() -> None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from auditapp.cli.main import EXIT_CANNOT_RUN, EXIT_OK, CannotRun, UsageError
+from auditapp.cli.errors import EXIT_CANNOT_RUN, EXIT_OK, CannotRun, UsageError
 from auditapp.core.atomic import write_atomic
 from auditapp.core.model import Finding, Run, Severity, Status
 from auditapp.core.target import DEFAULT_DNSBL_ZONES, AuditTarget
@@ -189,7 +189,7 @@ async def audit_all(entries: list[BatchEntry], client: DnsClient, out: Path, lan
     Tasks are created only when the semaphore lets them start, so a huge list never exists as
     a huge list of coroutines; a finished audit is written and reduced to its CSV row at once.
     """
-    from auditapp.cli.commands import write_json
+    from auditapp.cli.inputs import write_json
 
     config = EngineConfig(timeout=timeout)
     rows: list[dict[str, object] | None] = [None] * len(entries)
@@ -232,7 +232,7 @@ async def audit_all(entries: list[BatchEntry], client: DnsClient, out: Path, lan
 
 def run_batch(args: argparse.Namespace) -> int:
     """Validate everything, then audit; exit 0, 2 (input) or 3 (output dir / domains that failed)."""
-    from auditapp.cli.commands import make_client
+    from auditapp.cli.inputs import make_client
 
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")

@@ -12,17 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from auditapp import __version__
+from auditapp.cli.errors import EXIT_CANNOT_RUN, EXIT_INPUT, CannotRun, UsageError
 from auditapp.core.text import SafeStream
-
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_CANNOT_RUN = 0, 1, 2, 3
-
-
-class UsageError(Exception):
-    """Invalid input; reported as one line with exit code 2."""
-
-
-class CannotRun(Exception):
-    """The command could not run (resolver, files, environment); exit code 3."""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -16,7 +16,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from auditapp.cli.commands import (
+from auditapp.cli.errors import CannotRun, UsageError
+from auditapp.cli.inputs import (
     account_password,
     check_ca_file,
     check_output_paths,
@@ -25,7 +26,6 @@ from auditapp.cli.commands import (
     make_client,
     write_json,
 )
-from auditapp.cli.main import CannotRun, UsageError
 from auditapp.cli.summary import print_summary
 from auditapp.core.model import Run
 from auditapp.core.project import Project, ProjectError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditapp.cli.main import CannotRun, UsageError
+from auditapp.cli.errors import CannotRun, UsageError
 from auditapp.core.model import Run
 from auditapp.core.project import Project
 from auditapp.report.document import ReportDocument
