@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from auditapp.core.atomic import write_atomic
 from auditapp.report.document import ReportDocument
 from auditapp.report.pdf.doctemplate import ReportDocTemplate, make_toc
 from auditapp.report.pdf.flowables import make_styles
@@ -66,14 +66,4 @@ def render_pdf(doc: ReportDocument, theme: Theme, out: Path | BinaryIO, *, passw
     if not isinstance(out, str | os.PathLike):
         out.write(data)
         return
-    path = Path(out)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(Path(out), data)
