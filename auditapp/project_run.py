@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from auditapp.core.project import Project
 from auditapp.core.target import AuditTarget
+from auditapp.core.validation import InputError, validate_timeout
 from auditapp.dnsclient import DnsClient, Nameserver, parse_nameserver
 from auditapp.engine import EngineConfig
 from auditapp.postfix import PostfixConfigError, PostfixLoadFailure, config_from_texts
@@ -132,8 +133,10 @@ def prepare_project_audit(
     the ones confirmed earlier come from ``trust_lookup``. The project's own host lists never
     count as confirmation.
     """
-    if not timeout > 0 or timeout != timeout or timeout > 300:
-        raise PrepareError(f"timeout {timeout!r}: choose a number of seconds between 0.1 and 300")
+    try:
+        validate_timeout(timeout)
+    except InputError as exc:
+        raise PrepareError(str(exc)) from None
     texts = list(project.nameservers) or list(default_nameservers)
     try:
         servers = tuple(parse_nameserver(t) for t in texts)

@@ -137,3 +137,19 @@ def test_demo_runs_offline_as_a_subprocess(tmp_path: Path) -> None:
     assert ("ADSP-RECORD", "beispiel-gmbh.example") in failed
     assert ("DNSBL-LISTED", "198.51.100.7 @ dnsbl.demo.example") in failed
     assert "demo-audit.json" in proc.stdout
+
+
+def test_one_timeout_rule_for_the_command_line_and_projects(capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI allowed 600 s and the project path 300 s; now both use core/validation.validate_timeout."""
+    from auditapp.core.project import Project
+    from auditapp.core.validation import MAX_TIMEOUT_S, validate_timeout
+    from auditapp.project_run import PrepareError, prepare_project_audit
+
+    assert validate_timeout(MAX_TIMEOUT_S) == MAX_TIMEOUT_S == 600
+    project = Project(name="t", domain="example.com", nameservers=["127.0.0.1:53"], probe_services=False)
+    assert prepare_project_audit(project, timeout=500).timeout == 500
+    for bad in (0, -1, 601, float("nan"), float("inf")):
+        with pytest.raises(PrepareError, match="at most 600"):
+            prepare_project_audit(project, timeout=bad)
+    assert main(["audit", "example.com", "--timeout", "601", "--no-services"]) == 2
+    assert "--timeout must be a number of seconds above 0 and at most 600" in capsys.readouterr().err

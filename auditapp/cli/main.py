@@ -7,13 +7,13 @@ on stderr, nothing written), 3 could not run.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Sequence
 
 from auditapp import __version__
 from auditapp.cli.errors import EXIT_CANNOT_RUN, EXIT_INPUT, CannotRun, UsageError
 from auditapp.core.text import SafeStream
+from auditapp.core.validation import InputError, validate_timeout
 
 
 class _Parser(argparse.ArgumentParser):
@@ -161,9 +161,10 @@ def _main(argv: Sequence[str] | None) -> int:
             raise UsageError("a subcommand is needed (audit, report, spf-eval, batch, rules, demo); see --help")
         if getattr(args, "lang", "x") is None:
             args.lang = default_lang()
-        timeout = getattr(args, "timeout", 1.0)
-        if not math.isfinite(timeout) or not 0 < timeout <= 600:
-            raise UsageError("--timeout must be a number of seconds between 0 and 600")
+        try:
+            validate_timeout(getattr(args, "timeout", 1.0), "--timeout")
+        except InputError as exc:
+            raise UsageError(str(exc)) from None
         from auditapp.cli import commands
 
         return int(getattr(commands, "cmd_" + args.command.replace("-", "_"))(args))

@@ -111,6 +111,19 @@ def validate_helo(text: str) -> str:
     return text
 
 
+#: The longest wait per DNS question or dialogue step anyone can mean (ten minutes); the same
+#: limit for the command line, projects and the GUI (issue 13: they differed).
+MAX_TIMEOUT_S = 600.0
+
+
+def validate_timeout(seconds: float, what: str = "timeout") -> float:
+    """A finite number of seconds above 0 and at most :data:`MAX_TIMEOUT_S`."""
+    if not isinstance(seconds, int | float) or seconds != seconds or not 0 < seconds <= MAX_TIMEOUT_S:
+        raise InputError(f"{what} must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:g}", "timeout",
+                         limit=MAX_TIMEOUT_S)
+    return float(seconds)
+
+
 def in_domain(name: str, domain: str) -> bool:
     """``name`` is ``domain`` or a name under it (label-wise: ``evilbeispiel.de`` is not under ``beispiel.de``)."""
     name, domain = name.rstrip(".").lower(), domain.rstrip(".").lower()
