@@ -539,3 +539,28 @@ def logo_flowable(theme: Theme, width_mm: float | None = None, max_height_mm: fl
     """
     width, height = logo_size(theme, theme.logo.width_mm if width_mm is None else width_mm, max_height_mm)
     return Image(str(theme.logo.raster), width=width, height=height, mask="auto")
+
+
+# -- editing a branding profile (the settings dialog's model) ----------------------------------
+
+def set_branding_value(data: dict[str, Any], table: str, key: str, value: Any) -> None:
+    """Set ``data[table][key]``, or remove it (and an emptied table) when ``value`` is empty.
+
+    Empty fields mean "as in the theme": writing "" would override the theme with nothing.
+    """
+    section = data.get(table)
+    if not isinstance(section, dict):
+        section = {}
+    if value:
+        section[key] = value
+    else:
+        section.pop(key, None)
+    if section:
+        data[table] = section
+    else:
+        data.pop(table, None)
+
+
+def branding_value(data: dict[str, Any], table: str, key: str) -> Any:
+    section = data.get(table)
+    return section.get(key) if isinstance(section, dict) else None
