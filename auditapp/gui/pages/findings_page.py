@@ -13,12 +13,11 @@ Monospace blocks are plain-text widgets and cannot interpret markup at all.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
-from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut, QTextOption
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -28,13 +27,10 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
-    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -47,7 +43,7 @@ from auditapp.core.review import clear_override, withdraw_acceptance
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
 from auditapp.gui.pages.base import Page, page_heading
-from auditapp.gui.qmodels import cap, format_time, severity_icon, status_icon
+from auditapp.gui.qmodels import cap, severity_icon, status_icon
 from auditapp.gui.qmodels.findings_model import (
     ACCEPTED,
     COLUMNS,
@@ -61,7 +57,8 @@ from auditapp.gui.qmodels.findings_model import (
     status_text,
 )
 from auditapp.gui.qmodels.runs_model import run_label
-from auditapp.render import render_finding, severity_label
+from auditapp.gui.widgets.finding_detail import FindingDetail, review_history
+from auditapp.render import severity_label
 
 SPLITTER_STATE = "findings_splitter"
 HEADER_STATE = "findings_header"
@@ -70,28 +67,11 @@ _STATUSES = (OPEN, Status.FAIL.value, ACCEPTED, Status.NOT_TESTED.value, Status.
              Status.NOT_APPLICABLE.value)
 
 
-def esc(value: object) -> str:
-    """Escape text for Qt rich text; line breaks stay line breaks."""
-    return html.escape("" if value is None else str(value), quote=True).replace("\n", "<br>")
-
-
-def _mono_block(accessible: str) -> QPlainTextEdit:
-    block = QPlainTextEdit()
-    block.setReadOnly(True)
-    block.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-    block.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-    block.setAccessibleName(accessible)
-    block.setTabChangesFocus(True)
-    block.setFrameShape(QFrame.Shape.StyledPanel)
-    return block
-
-
-def _fit_height(block: QPlainTextEdit, max_lines: int) -> None:
-    """Size a read-only block to its wrapped text, up to ``max_lines`` (it scrolls beyond)."""
-    width = max(block.viewport().width(), 200)
-    per_line = max(20, width // max(1, block.fontMetrics().averageCharWidth()))
-    lines = sum(max(1, -(-len(line) // per_line)) for line in (block.toPlainText().splitlines() or [""]))
-    block.setFixedHeight(block.fontMetrics().lineSpacing() * min(max_lines, lines) + 14)
+_DETAIL_PARTS = (
+    "placeholder", "content", "title_label", "meta_label", "subject_label", "detail_label", "reason_label",
+    "explanation_label", "review_label", "references_label", "remediation_block", "evidence_block", "copy_button",
+    "accept_button", "withdraw_button", "comment_button", "severity_button", "reset_button",
+)
 
 
 class FindingsPage(Page):
@@ -190,7 +170,13 @@ class FindingsPage(Page):
         self.table.doubleClicked.connect(lambda _i: self.detail_scroll.setFocus())
 
         # -- detail pane -----------------------------------------------------------------------
-        self.detail = self._build_detail()
+        self.detail = FindingDetail({
+            "accept_risk": self.accept_risk, "withdraw": self.withdraw, "comment": self.comment,
+            "change_severity": self.change_severity, "reset_severity": self.reset_severity,
+            "copy_remediation": self.copy_remediation,
+        })
+        for name in _DETAIL_PARTS:  # the pane's widgets, under the names the page and its tests use
+            setattr(self, name, getattr(self.detail, name))
         self.detail_scroll = QScrollArea()
         self.detail_scroll.setWidgetResizable(True)
         self.detail_scroll.setWidget(self.detail)
@@ -255,137 +241,6 @@ class FindingsPage(Page):
         self.on_replaced()
 
     # -- building ------------------------------------------------------------------------------
-
-    def _section(self, layout: QVBoxLayout, key: str) -> QLabel:
-        heading = QLabel(tr(f"findings.detail.{key}"))
-        font = heading.font()
-        font.setBold(True)
-        heading.setFont(font)
-        heading.setContentsMargins(0, 8, 0, 0)
-        layout.addWidget(heading)
-        return heading
-
-    def _text(self, layout: QVBoxLayout, *, rich: bool = False) -> QLabel:
-        label = QLabel()
-        label.setWordWrap(True)
-        label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse |
-                                      Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        layout.addWidget(label)
-        return label
-
-    def _build_detail(self) -> QWidget:
-        pane = QWidget()
-        layout = QVBoxLayout(pane)
-        layout.setContentsMargins(12, 4, 8, 8)
-        layout.setSpacing(4)
-        self.placeholder = QLabel(tr("findings.detail.none"))
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setEnabled(False)
-        layout.addWidget(self.placeholder)
-
-        self.content = QWidget()
-        body = QVBoxLayout(self.content)
-        body.setContentsMargins(0, 0, 0, 0)
-        body.setSpacing(4)
-        self.title_label = self._text(body, rich=True)
-        self.meta_label = self._text(body, rich=True)
-        self.subject_label = self._text(body, rich=True)
-
-        buttons = QHBoxLayout()
-        buttons.setSpacing(6)
-        style = self.style()
-        self.accept_button = self._button("accept", self.accept_risk, style.standardIcon(
-            QStyle.StandardPixmap.SP_DialogApplyButton))
-        self.withdraw_button = self._button("withdraw", self.withdraw)
-        self.comment_button = self._button("comment", self.comment)
-        self.severity_button = self._button("severity", self.change_severity)
-        self.reset_button = self._button("reset", self.reset_severity)
-        for button in (self.accept_button, self.withdraw_button, self.comment_button, self.severity_button,
-                       self.reset_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        holder = QWidget()
-        wrap = QVBoxLayout(holder)
-        wrap.setContentsMargins(0, 6, 0, 2)
-        wrap.addLayout(buttons)
-        body.addWidget(holder)
-
-        line = QFrame()
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setFrameShadow(QFrame.Shadow.Sunken)
-        body.addWidget(line)
-
-        # Two columns under the header: what it means on the left, what to do and the proof on
-        # the right, so a wide window shows a whole result without scrolling.
-        columns = QHBoxLayout()
-        columns.setSpacing(18)
-        left, right = QVBoxLayout(), QVBoxLayout()
-        left.setSpacing(4)
-        right.setSpacing(4)
-        columns.addLayout(left, 1)
-        columns.addLayout(right, 1)
-        body.addLayout(columns)
-
-        self.sections: dict[str, list[QWidget]] = {}
-        head = self._section(left, "detail")
-        self.detail_label = self._text(left)
-        self.sections["detail"] = [head, self.detail_label]
-        head = self._section(left, "reason")
-        self.reason_label = self._text(left)
-        self.sections["reason"] = [head, self.reason_label]
-        head = self._section(left, "explanation")
-        self.explanation_label = self._text(left)
-        self.sections["explanation"] = [head, self.explanation_label]
-        head = self._section(left, "review")
-        self.review_label = self._text(left, rich=True)
-        self.sections["review"] = [head, self.review_label]
-        left.addStretch(1)
-
-        rem_head = QHBoxLayout()
-        rem_title = QLabel(tr("findings.detail.remediation"))
-        font = rem_title.font()
-        font.setBold(True)
-        rem_title.setFont(font)
-        self.copy_button = QPushButton(tr("findings.detail.copy"))
-        self.copy_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView))
-        self.copy_button.setToolTip(tr("findings.detail.copy_tip"))
-        self.copy_button.setAccessibleName(tr("findings.detail.copy_tip"))
-        self.copy_button.clicked.connect(self.copy_remediation)
-        rem_head.addWidget(rem_title)
-        rem_head.addStretch(1)
-        rem_head.addWidget(self.copy_button)
-        rem_box = QWidget()
-        rem_box.setLayout(rem_head)
-        rem_head.setContentsMargins(0, 8, 0, 0)
-        right.addWidget(rem_box)
-        self.remediation_block = _mono_block(tr("findings.detail.remediation"))
-        right.addWidget(self.remediation_block)
-        self.sections["remediation"] = [rem_box, self.remediation_block]
-
-        head = self._section(right, "references")
-        self.references_label = self._text(right, rich=True)
-        self.sections["references"] = [head, self.references_label]
-        head = self._section(right, "evidence")
-        self.evidence_block = _mono_block(tr("findings.detail.evidence"))
-        # Transcripts hold long unbroken tokens (DKIM keys): wrap anywhere rather than scroll sideways.
-        self.evidence_block.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
-        right.addWidget(self.evidence_block)
-        self.sections["evidence"] = [head, self.evidence_block]
-        right.addStretch(1)
-        body.addStretch(1)
-        layout.addWidget(self.content)
-        return pane
-
-    def _button(self, key: str, slot: Any, icon: Any = None) -> QPushButton:
-        button = QPushButton(tr(f"findings.action.{key}"))
-        button.setToolTip(tr(f"findings.action.{key}_tip"))
-        if icon is not None:
-            button.setIcon(icon)
-        button.clicked.connect(slot)
-        return button
 
     # -- page interface --------------------------------------------------------------------------
 
@@ -521,84 +376,14 @@ class FindingsPage(Page):
 
     def _show(self, row: FindingRow | None) -> None:
         self.current = row
-        self.placeholder.setVisible(row is None)
-        self.content.setVisible(row is not None)
-        if row is None:
-            return
-        f = row.finding
-        text = render_finding(f, self.lang)
-        self.title_label.setText(f"<h3 style='margin:0'>{esc(text['title'])}</h3>")
-        severity = severity_label(row.severity, self.lang)
-        if row.override:
-            severity = tr("findings.detail.overridden", severity=esc(severity),
-                          catalog=esc(severity_label(f.severity, self.lang)))
-        else:
-            severity = esc(severity)
-        self.meta_label.setText(tr(
-            "findings.detail.meta", severity=severity, status=esc(status_text(row.status, self.lang)), rule=esc(f.rule),
-            category=esc(category_label(row.category)) if row.category else "–"))
-        self.subject_label.setText(tr("findings.detail.subject", subject=esc(f.subject)))
-        reason = text["reason"] if f.status in (Status.NOT_TESTED, Status.ERROR) else ""
-        detail = text["detail"] if text["detail"] != reason else ""
-        self._set_section("detail", detail, self.detail_label)
-        self._set_section("reason", reason, self.reason_label)
-        self._set_section("explanation", text["explanation"], self.explanation_label)
-        self.remediation_block.setPlainText(text["remediation"])
-        _fit_height(self.remediation_block, 10)
-        self._visible("remediation", bool(text["remediation"]))
-        refs = "".join(f"<li>{_link(ref)}</li>" for ref in text["references"])
-        self.references_label.setText(f"<ul style='margin:0 0 0 -20px'>{refs}</ul>" if refs else "")
-        self._visible("references", bool(refs))
-        self.evidence_block.setPlainText("\n".join(text["evidence"]))
-        _fit_height(self.evidence_block, 12)
-        self._visible("evidence", bool(text["evidence"]))
-        history = self._history(row)
-        self.review_label.setText(history or f"<i>{esc(tr('findings.review.none'))}</i>")
-        self._update_buttons(row)
-
-    def _set_section(self, key: str, value: str, label: QLabel) -> None:
-        label.setText(value)
-        self._visible(key, bool(value))
-
-    def _visible(self, key: str, visible: bool) -> None:
-        for widget in self.sections[key]:
-            widget.setVisible(visible)
-
-    def _history(self, row: FindingRow) -> str:
-        """The review entries for this result, oldest first, every person's text escaped."""
+        history = ""
         project = self.ctx.session.project
-        if project is None:
-            return ""
-        f = row.finding
-        entries: list[tuple[str, str]] = []
-        run = self.run
-        day = run_day(run) if run is not None else None
-        for entry in project.accepted_risks:
-            if entry["rule"] != f.rule or entry.get("subject", "") not in ("", "*", f.subject):
-                continue
-            extra = ""
-            if entry.get("expires"):
-                expired = day is not None and entry["expires"][:10] <= day.isoformat()
-                extra = tr("findings.review.expired" if expired else "findings.review.expires",
-                           date=esc(_date(entry["expires"], self.lang)))
-            scope = tr("findings.review.all_subjects") if entry.get("subject") in ("", "*") else ""
-            entries.append((entry.get("accepted_at", ""), tr(
-                "findings.review.accepted", who=esc(entry.get("accepted_by", "")),
-                when=esc(format_time(entry.get("accepted_at", ""), self.lang)),
-                text=esc(entry.get("justification", "")), extra=extra, scope=scope)))
-        for entry in project.reviews:
-            if entry["rule"] != f.rule or entry.get("subject", "") not in ("", "*", f.subject):
-                continue
-            common = {"who": esc(entry.get("author", "")), "when": esc(format_time(entry.get("at", ""), self.lang)),
-                      "text": esc(entry.get("text", ""))}
-            if entry.get("kind") == "severity":
-                level = Severity(entry["severity"])
-                entries.append((entry.get("at", ""), tr("findings.review.override", **common,
-                                                        severity=esc(severity_label(level, self.lang)))))
-            else:
-                entries.append((entry.get("at", ""), tr("findings.review.comment", **common)))
-        entries.sort(key=lambda e: e[0])
-        return "".join(f"<p style='margin:0 0 6px 0'>{text}</p>" for _, text in entries)
+        if row is not None:
+            run = self.run
+            history = review_history(project, row.finding, run_day(run) if run is not None else None, self.lang)
+        self.detail.show_row(row, self.lang, history)
+        if row is not None:
+            self._update_buttons(row)
 
     def _update_buttons(self, row: FindingRow) -> None:
         project = self.ctx.session.project
@@ -671,18 +456,3 @@ class FindingsPage(Page):
     def shown(self) -> None:
         if self.current is not None:
             QTimer.singleShot(0, lambda: self.table.setFocus())
-
-
-def _date(value: str, lang: str) -> str:
-    day = value[:10]
-    if lang == "de" and len(day) == 10:
-        return f"{day[8:10]}.{day[5:7]}.{day[0:4]}"
-    return day
-
-
-def _link(reference: str) -> str:
-    """A reference as text, with a link where it names a web address (escaped either way)."""
-    for token in reference.replace("(", " ").replace(")", " ").split():
-        if token.startswith(("http://", "https://")):
-            return f"{esc(reference)} <a href=\"{esc(token)}\">↗</a>"
-    return esc(reference)
