@@ -443,3 +443,13 @@ def test_module_docstring_documents_the_file_format() -> None:
         assert word in doc
     example = doc.split("::", 1)[1].split("\n- ", 1)[0]
     assert parse_answers(textwrap.dedent(example)) == validate_answers(json.loads(textwrap.dedent(example))["answers"])
+
+
+def test_a_fifo_is_not_read_as_an_answers_file(tmp_path: Path) -> None:
+    """Only regular files, as for project files (issue 12): a pipe blocked the reader forever."""
+    import os
+
+    fifo = tmp_path / "answers.json"
+    os.mkfifo(fifo)
+    with pytest.raises(AnswersError, match="pipe"):
+        load_answers_file(fifo)

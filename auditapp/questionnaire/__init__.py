@@ -3,6 +3,13 @@
 See :mod:`auditapp.questionnaire.schema` for the catalog model and the answers file format.
 """
 
+from auditapp.questionnaire.answers import (
+    dump_answers,
+    load_answers_file,
+    parse_answers,
+    save_answers_file,
+    validate_answers,
+)
 from auditapp.questionnaire.schema import (
     ANSWERS_FORMAT,
     ANSWERS_VERSION,
@@ -14,13 +21,8 @@ from auditapp.questionnaire.schema import (
     ShowIf,
     Text,
     Topic,
-    dump_answers,
-    load_answers_file,
     load_questionnaire,
-    parse_answers,
     questionnaire,
-    save_answers_file,
-    validate_answers,
 )
 
 __all__ = [
