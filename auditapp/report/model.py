@@ -41,93 +41,33 @@ from auditapp.render import render_finding, severity_label, status_label
 from auditapp.report.document import (
     BLOCK_EVIDENCE_LINES,
     AcceptedRow,
-)
-from auditapp.report.document import (
-    SECTION_KEYS as SECTION_KEYS,
-)
-from auditapp.report.document import (
-    AcceptedSection as AcceptedSection,
-)
-from auditapp.report.document import (
-    ActionPlan as ActionPlan,
-)
-from auditapp.report.document import (
-    ActionRow as ActionRow,
-)
-from auditapp.report.document import (
-    Appendix as Appendix,
-)
-from auditapp.report.document import (
-    Body as Body,
-)
-from auditapp.report.document import (
-    CategoryLight as CategoryLight,
-)
-from auditapp.report.document import (
-    CategorySection as CategorySection,
-)
-from auditapp.report.document import (
-    Cover as Cover,
-)
-from auditapp.report.document import (
-    Delta as Delta,
-)
-from auditapp.report.document import (
-    DeltaItem as DeltaItem,
-)
-from auditapp.report.document import (
-    EvidenceEntry as EvidenceEntry,
-)
-from auditapp.report.document import (
-    Fact as Fact,
-)
-from auditapp.report.document import (
-    FindingBlock as FindingBlock,
-)
-from auditapp.report.document import (
-    FindingsSection as FindingsSection,
-)
-from auditapp.report.document import (
-    GlossaryEntry as GlossaryEntry,
-)
-from auditapp.report.document import (
-    GradingRow as GradingRow,
-)
-from auditapp.report.document import (
-    HostRow as HostRow,
-)
-from auditapp.report.document import (
-    ManagementSummary as ManagementSummary,
-)
-from auditapp.report.document import (
-    NotTestedItem as NotTestedItem,
-)
-from auditapp.report.document import (
-    PassedItem as PassedItem,
-)
-from auditapp.report.document import (
-    PolicySection as PolicySection,
-)
-from auditapp.report.document import (
-    ReportDocument as ReportDocument,
-)
-from auditapp.report.document import (
-    RuleIndexRow as RuleIndexRow,
-)
-from auditapp.report.document import (
-    ScopeMethod as ScopeMethod,
-)
-from auditapp.report.document import (
-    Section as Section,
-)
-from auditapp.report.document import (
-    SeverityCount as SeverityCount,
-)
-from auditapp.report.document import (
-    TopAction as TopAction,
-)
-from auditapp.report.document import (
-    Untrusted as Untrusted,
+    AcceptedSection,
+    ActionPlan,
+    ActionRow,
+    Appendix,
+    CategoryLight,
+    CategorySection,
+    Cover,
+    Delta,
+    DeltaItem,
+    EvidenceEntry,
+    Fact,
+    FindingBlock,
+    FindingsSection,
+    GlossaryEntry,
+    GradingRow,
+    HostRow,
+    ManagementSummary,
+    NotTestedItem,
+    PassedItem,
+    PolicySection,
+    ReportDocument,
+    RuleIndexRow,
+    ScopeMethod,
+    Section,
+    SeverityCount,
+    TopAction,
+    Untrusted,
 )
 from auditapp.report.grading import (
     GRADE_TABLE,
