@@ -97,7 +97,7 @@ def test_accepted_risk_is_recorded_and_shown_in_the_report(demo_dns, tmp_path: P
                  "--reason", "Schlüsseltausch für Q1/2027 geplant", "--by", "E. Musterfrau",
                  "--expires", "2027-03-31"]) == 0
     risks = load_project(project_path).accepted_risks
-    assert risks[0]["rule"] == "DKIM-WEAK-KEY" and risks[0]["expires"] == "2027-03-31"
+    assert risks[0].rule == "DKIM-WEAK-KEY" and risks[0].expires == "2027-03-31"
     out = tmp_path / "report.pdf"
     assert main(["report", "--project", str(project_path), "--pdf", str(out), "--lang", "de"]) == 0
     text = text_of(out)
@@ -123,7 +123,7 @@ def test_review_comments_and_severity_overrides_reach_the_report(demo_dns, tmp_p
                  "--comment", "Schlüssel <font size=40>liegt beim Provider & wird getauscht"]) == 0
     assert main(["review", "DKIM-WEAK-KEY", subject, "--project", str(project_path), "--by", "K. Prüfer",
                  "--severity", "high", "--reason", "Der Schlüssel signiert auch Rechnungen"]) == 0
-    assert [r["kind"] for r in load_project(project_path).reviews] == ["comment", "severity"]
+    assert [r.kind for r in load_project(project_path).reviews] == ["comment", "severity"]
     out = tmp_path / "report.pdf"
     assert main(["report", "--project", str(project_path), "--pdf", str(out), "--lang", "de"]) == 0
     text = " ".join(text_of(out).split())
@@ -139,4 +139,4 @@ def test_review_comments_and_severity_overrides_reach_the_report(demo_dns, tmp_p
     assert project_path.read_bytes() == before
     assert main(["review", "DKIM-WEAK-KEY", subject, "--project", str(project_path), "--by", "x",
                  "--severity", "catalog"]) == 0
-    assert [r["kind"] for r in load_project(project_path).reviews] == ["comment"]
+    assert [r.kind for r in load_project(project_path).reviews] == ["comment"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from auditapp.core.compare import acceptance_for, compare_runs, effective_severity, override_for
+from dataclasses import replace
+
+from auditapp.core.compare import compare_runs
 from auditapp.core.model import Finding, Reason, Run, Severity, Status
+from auditapp.core.review_layer import AcceptedRisk, Review, ReviewLayer
 
 
 def _f(rule: str, status: Status, severity: Severity = Severity.MEDIUM, subject: str = "example.com") -> Finding:
@@ -74,15 +77,14 @@ def test_reversed_order_swaps_new_and_fixed() -> None:
 
 
 def test_acceptance_counts_per_run_day() -> None:
-    accepted = [{"rule": "DMARC-MISSING", "subject": "*", "justification": "j", "accepted_by": "A",
-                 "accepted_at": "2026-11-10T00:00:00+00:00", "expires": "2026-11-15"}]
+    accepted = AcceptedRisk("DMARC-MISSING", "*", "j", "A", "2026-11-10T00:00:00+00:00", expires="2026-11-15")
     # in force on the earlier run's day, expired by the later one: the result counts again, as new
-    result = compare_runs(BEFORE, AFTER, accepted_risks=accepted)
+    result = compare_runs(BEFORE, AFTER, layer=ReviewLayer((accepted,)))
     assert ("DMARC-MISSING", "example.com") in _keys(result.new)
     assert ("DMARC-MISSING", "example.com") not in _keys(result.unchanged)
     # valid on both days: not open in either run, so it appears nowhere
-    accepted[0]["expires"] = "2027-01-01"
-    result = compare_runs(BEFORE, AFTER, accepted_risks=accepted)
+    accepted = replace(accepted, expires="2027-01-01")
+    result = compare_runs(BEFORE, AFTER, layer=ReviewLayer((accepted,)))
     assert all(("DMARC-MISSING", "example.com") not in _keys(result.group(g)) for g in result.GROUPS)
 
 
@@ -90,39 +92,19 @@ def test_accepted_between_runs_goes_to_its_own_group() -> None:
     before = _run([_f("DMARC-MISSING", Status.FAIL)], started="2026-10-01T00:00:00+00:00")
     after = _run([_f("DMARC-MISSING", Status.FAIL)], started="2026-12-01T00:00:00+00:00")
     # The acceptance expires between the two runs in reverse: in force for the earlier run only.
-    entry = {"rule": "DMARC-MISSING", "subject": "example.com", "expires": "2026-11-01"}
-    result = compare_runs(after, before, accepted_risks=[entry])
+    layer = ReviewLayer((AcceptedRisk("DMARC-MISSING", "example.com", "j", "A", "", expires="2026-11-01"),))
+    result = compare_runs(after, before, layer=layer)
     assert _keys(result.accepted) == [("DMARC-MISSING", "example.com")]
     assert result.fixed == () and result.unchanged == ()
     # In forward order the result was accepted before and counts again now: new.
-    assert _keys(compare_runs(before, after, accepted_risks=[entry]).new) == [("DMARC-MISSING", "example.com")]
+    assert _keys(compare_runs(before, after, layer=layer).new) == [("DMARC-MISSING", "example.com")]
 
 
 def test_overrides_apply_to_both_runs_so_they_are_no_severity_change() -> None:
-    reviews = [{"rule": "DKIM-WEAK-KEY", "subject": "example.com", "kind": "severity", "severity": "high",
-                "text": "t", "author": "A", "at": "2026-11-02T00:00:00+00:00"}]
-    result = compare_runs(BEFORE, AFTER, reviews=reviews)
+    override = Review("DKIM-WEAK-KEY", "example.com", "severity", "t", "A", "2026-11-02T00:00:00+00:00", Severity.HIGH)
+    result = compare_runs(BEFORE, AFTER, layer=ReviewLayer(reviews=(override,)))
     assert _keys(result.unchanged)[0] == ("DKIM-WEAK-KEY", "example.com")
     assert result.changed == ()
-
-
-def test_exact_subject_override_beats_wildcard_and_latest_wins() -> None:
-    finding = _f("SPF-MISSING", Status.FAIL, Severity.HIGH)
-    reviews = [
-        {"rule": "SPF-MISSING", "subject": "example.com", "kind": "severity", "severity": "low", "at": "2026-01-01"},
-        {"rule": "SPF-MISSING", "subject": "*", "kind": "severity", "severity": "critical", "at": "2026-06-01"},
-        {"rule": "SPF-MISSING", "subject": "example.com", "kind": "comment", "text": "c", "at": "2026-07-01"},
-    ]
-    assert effective_severity(finding, reviews) is Severity.LOW
-    assert override_for(finding, reviews[1:]) is reviews[1]
-    assert effective_severity(finding, []) is Severity.HIGH
-
-
-def test_only_failures_are_accepted() -> None:
-    entry = {"rule": "SPF-MISSING", "subject": "*"}
-    assert acceptance_for(_f("SPF-MISSING", Status.NOT_TESTED), [entry], None) is None
-    assert acceptance_for(_f("SPF-MISSING", Status.FAIL), [entry], None) is entry
-    assert acceptance_for(_f("SPF-MISSING", Status.FAIL, subject="other"), [dict(entry, subject="x")], None) is None
 
 
 def test_catalog_order_breaks_ties_within_a_severity() -> None:

@@ -21,6 +21,7 @@ import pytest
 from auditapp.core.model import Finding, Reason, Run, Severity, Status
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.project_io import FORMAT, MIGRATIONS, SCHEMA_VERSION, load_project, save_project
+from auditapp.core.review_layer import AcceptedRisk, Review
 from auditapp.core.target import DEFAULT_PORTS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "projects"
@@ -66,15 +67,13 @@ def full_project() -> Project:
         runs=[run, second],
         postfix_config={"origin": "/etc/postfix", "files": {"main.cf": "myhostname = mail.example\n",
                                                             "master.cf": "smtp inet n - y - - smtpd\n"}},
-        accepted_risks=[{"rule": "DKIM-WEAK-KEY", "subject": "*", "justification": "Tausch geplant",
-                         "accepted_by": "E. Muster", "accepted_at": "2026-11-28T10:00:00+00:00",
-                         "expires": "2027-03-31"}],
+        accepted_risks=[AcceptedRisk("DKIM-WEAK-KEY", "*", "Tausch geplant", "E. Muster",
+                                     "2026-11-28T10:00:00+00:00", "2027-03-31")],
         probe_services=False,
-        reviews=[{"rule": "SPF-MISSING", "subject": "*", "kind": "comment", "text": "Mit IT besprochen <b>",
-                  "author": "E. Muster", "at": "2026-11-28T10:05:00+00:00"},
-                 {"rule": "DMARC-POLICY-NONE", "subject": "xn--bckerei-mller-bfb28a.example", "kind": "severity",
-                  "severity": "low", "text": "Monitoring-Phase bis Q1", "author": "E. Muster",
-                  "at": "2026-11-28T10:06:00+00:00"}],
+        reviews=[Review("SPF-MISSING", "*", "comment", "Mit IT besprochen <b>", "E. Muster",
+                        "2026-11-28T10:05:00+00:00"),
+                 Review("DMARC-POLICY-NONE", "xn--bckerei-mller-bfb28a.example", "severity", "Monitoring-Phase bis Q1",
+                        "E. Muster", "2026-11-28T10:06:00+00:00", Severity.LOW)],
     )
 
 

@@ -23,6 +23,7 @@ from auditapp.core import project_io
 from auditapp.core.model import Finding, Run, Severity, Status
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.project_io import load_project, save_project
+from auditapp.core.review_layer import Review
 from auditapp.postfix import PostfixConfigError, load_postfix_config, read_texts
 
 
@@ -170,8 +171,7 @@ def test_a_project_too_large_to_open_again_is_not_saved(tmp_path: Path, monkeypa
 def test_archive_moves_old_runs_and_is_harmless_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "Kunde.auditproj"
     project = _project(runs=5)
-    project.reviews.append({"rule": "SPF-MISSING", "subject": "kunde.example", "kind": "comment",
-                            "text": "known", "author": "A", "at": "2026-01-01T00:00:00+00:00"})
+    project.reviews.append(Review("SPF-MISSING", "kunde.example", "comment", "known", "A", "2026-01-01T00:00:00+00:00"))
     save_project(project, path)
     assert main(["archive", "--project", str(path), "--keep", "2"]) == 0
     archive = tmp_path / "Kunde.archive.auditproj"

@@ -26,22 +26,22 @@ def test_comments_accumulate_and_overrides_replace_each_other(tmp_path: Path) ->
     override_severity(project, "SPF-MISSING", "example.com", "low", "only a parked domain", "Anna")
     override_severity(project, "SPF-MISSING", "example.com", Severity.MEDIUM, "it sends after all", "Ben")
     entries = reviews_for(project, "SPF-MISSING", "example.com")
-    assert [e["kind"] for e in entries] == ["comment", "comment", "severity"]
-    assert entries[0]["text"] == "talked to the provider" and entries[0]["author"] == "Anna"
-    assert entries[2]["severity"] == "medium" and entries[2]["author"] == "Ben" and entries[2]["at"].endswith("+00:00")
+    assert [e.kind for e in entries] == ["comment", "comment", "severity"]
+    assert entries[0].text == "talked to the provider" and entries[0].author == "Anna"
+    assert entries[2].severity is Severity.MEDIUM and entries[2].author == "Ben" and entries[2].at.endswith("+00:00")
     path = tmp_path / "p.auditproj"
     save_project(project, path)
     assert load_project(path).reviews == project.reviews
     assert clear_override(project, "SPF-MISSING", "example.com") is True
     assert clear_override(project, "SPF-MISSING", "example.com") is False
-    assert [e["kind"] for e in project.reviews] == ["comment", "comment"]
+    assert [e.kind for e in project.reviews] == ["comment", "comment"]
 
 
 def test_acceptance_is_replaced_per_result_and_can_be_withdrawn() -> None:
     project = Project(name="Kunde", domain="example.com")
     accept_risk(project, "DKIM-WEAK-KEY", "*", "swap planned", "Anna", "2027-03-31")
     accept_risk(project, "DKIM-WEAK-KEY", "*", "swap planned for Q2", "Anna", "2027-06-30")
-    assert len(project.accepted_risks) == 1 and project.accepted_risks[0]["expires"] == "2027-06-30"
+    assert len(project.accepted_risks) == 1 and project.accepted_risks[0].expires == "2027-06-30"
     assert withdraw_acceptance(project, "DKIM-WEAK-KEY", "*") is True
     assert project.accepted_risks == []
 

@@ -38,12 +38,13 @@ def split_runs(project: Project, keep: int, archive: Project | None = None) -> t
     known = {r.id for r in archive.runs}
     archive.runs.extend(copy.deepcopy(r) for r in moved if r.id not in known)
     archive.runs.sort(key=lambda r: r.started)
-    for entry in project.accepted_risks:
-        if entry not in archive.accepted_risks:
-            archive.accepted_risks.append(dict(entry))
-    for entry in project.reviews:
-        if entry not in archive.reviews:
-            archive.reviews.append(dict(entry))
+    # Entries are frozen, so the archive can share them with the project.
+    for risk in project.accepted_risks:
+        if risk not in archive.accepted_risks:
+            archive.accepted_risks.append(risk)
+    for review in project.reviews:
+        if review not in archive.reviews:
+            archive.reviews.append(review)
     return kept, archive, len(moved)
 
 

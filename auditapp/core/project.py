@@ -25,6 +25,7 @@ from typing import Any
 
 from auditapp.core import run_shapes
 from auditapp.core.model import Run, Severity, Status
+from auditapp.core.review_layer import REVIEW_KINDS, AcceptedRisk, Review
 from auditapp.core.target import DEFAULT_DNSBL_ZONES, DEFAULT_PORTS, AuditTarget
 from auditapp.core.validation import (
     InputError,
@@ -102,12 +103,12 @@ class Project:
     #: The imported Postfix configuration as texts: ``{"origin": ..., "files": {"main.cf": ..., ...}}``
     #: (or ``{"text": ...}`` for postconf output), so a re-run elsewhere audits the same configuration.
     postfix_config: dict[str, Any] | None = None
-    #: Findings the consultant accepted as deliberate deviations (the report's risk register):
-    #: ``{"rule", "subject" ("*" = all), "justification", "accepted_by", "accepted_at", "expires"?}``.
-    accepted_risks: list[dict[str, Any]] = field(default_factory=list)
-    #: Reviewer comments and severity overrides (:mod:`auditapp.core.review`):
+    #: Findings the consultant accepted as deliberate deviations (the report's risk register), stored
+    #: as ``{"rule", "subject" ("*" = all), "justification", "accepted_by", "accepted_at", "expires"?}``.
+    accepted_risks: list[AcceptedRisk] = field(default_factory=list)
+    #: Reviewer comments and severity overrides (:mod:`auditapp.core.review`), stored as
     #: ``{"rule", "subject", "kind": "comment"|"severity", "text", "author", "at", "severity"?}``.
-    reviews: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
 
     @property
     def display_domain(self) -> str:
@@ -156,8 +157,8 @@ class Project:
             "test_account": self.test_account,
             "runs": [run.to_json() for run in self.runs],
             **({"postfix_config": self.postfix_config} if self.postfix_config is not None else {}),
-            **({"accepted_risks": [dict(r) for r in self.accepted_risks]} if self.accepted_risks else {}),
-            **({"reviews": [dict(r) for r in self.reviews]} if self.reviews else {}),
+            **({"accepted_risks": [r.to_json() for r in self.accepted_risks]} if self.accepted_risks else {}),
+            **({"reviews": [r.to_json() for r in self.reviews]} if self.reviews else {}),
         }
 
     @classmethod
@@ -246,18 +247,18 @@ def _capped(value: object, where: str, limit: int) -> str:
     return text
 
 
-def _accepted_risk(value: object, where: str) -> dict[str, Any]:
+def _accepted_risk(value: object, where: str) -> AcceptedRisk:
     out, data = _string_entry(value, where, _RISK_FIELDS, ("expires",), ("accepted_at", "expires"))
     if not out["rule"] or not out["justification"].strip():
         raise ProjectError(f"field {where}: an accepted risk needs a rule and a justification", where)
     if data.get("expires") is not None:
         out["expires"] = _str(data["expires"], f"{where}.expires")
-    return out
+    return AcceptedRisk.from_json(out)
 
 
-def _review(value: object, where: str) -> dict[str, Any]:
+def _review(value: object, where: str) -> Review:
     out, data = _string_entry(value, where, _REVIEW_FIELDS, ("severity",), ("at",))
-    if out["kind"] not in ("comment", "severity"):
+    if out["kind"] not in REVIEW_KINDS:
         raise ProjectError(f"field {where}.kind: {out['kind']!r} is neither 'comment' nor 'severity'", f"{where}.kind")
     if not out["rule"] or not out["text"].strip():
         raise ProjectError(f"field {where}: a review entry needs a rule and a text", where)
@@ -268,7 +269,7 @@ def _review(value: object, where: str) -> dict[str, Any]:
         out["severity"] = level
     elif "severity" in data:
         raise ProjectError(f"field {where}: only severity overrides carry a severity", f"{where}.severity")
-    return out
+    return Review.from_json(out)
 
 
 def _postfix_config(value: object) -> dict[str, Any]:

@@ -8,21 +8,32 @@ override). The CLI (``auditapp accept`` / ``auditapp review``) and the GUI both 
 functions, so both write identical entries.
 
 Entries address a result by ``(rule, subject)``, the same key the run comparison uses, so
-a comment or an acceptance carries over to the next run of the same project.
+a comment or an acceptance carries over to the next run of the same project. The entries are
+the frozen types of :mod:`auditapp.core.review_layer`, which also answers what the review
+makes of a result (coverage, expiry, effective severity, open counts); the names readers need
+are re-exported here.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 
 from auditapp.core.model import Severity
 from auditapp.core.project import MAX_PERSON, MAX_REVIEW_TEXT, MAX_SUBJECT, Project, ProjectError
+from auditapp.core.review_layer import (
+    COMMENT,
+    REVIEW_KINDS,
+    SEVERITY,
+    AcceptedRisk,
+    Review,
+    ReviewLayer,
+    open_counts,
+    run_day,
+)
 
-#: Review kinds stored in :attr:`Project.reviews`.
-COMMENT = "comment"
-SEVERITY = "severity"
-REVIEW_KINDS = (COMMENT, SEVERITY)
+__all__ = ["COMMENT", "MAX_REVIEW_TEXT", "REVIEW_KINDS", "SEVERITY", "AcceptedRisk", "Review", "ReviewLayer",
+           "accept_risk", "add_comment", "clear_override", "open_counts", "override_severity", "reviews_for",
+           "run_day", "withdraw_acceptance"]
 
 
 def _now() -> str:
@@ -49,7 +60,7 @@ def _check(rule: str, text: str, by: str, what: str, subject: str = "*") -> tupl
 
 
 def accept_risk(project: Project, rule: str, subject: str, justification: str, by: str,
-                expires: str | None = None) -> dict[str, Any]:
+                expires: str | None = None) -> AcceptedRisk:
     """Record (or replace) the acceptance of ``rule`` on ``subject`` (``"*"``: every subject)."""
     justification, by = _check(rule, justification, by, "justification", subject)
     if expires:
@@ -57,11 +68,8 @@ def accept_risk(project: Project, rule: str, subject: str, justification: str, b
             date.fromisoformat(expires)
         except ValueError:
             raise ProjectError(f"expiry {expires!r} is not a date like 2027-06-30", "expires") from None
-    entry: dict[str, Any] = {"rule": rule, "subject": subject, "justification": justification,
-                             "accepted_by": by, "accepted_at": _now()}
-    if expires:
-        entry["expires"] = expires
-    project.accepted_risks = [r for r in project.accepted_risks if (r["rule"], r["subject"]) != (rule, subject)]
+    entry = AcceptedRisk(rule, subject, justification, by, _now(), expires or None)
+    project.accepted_risks = [r for r in project.accepted_risks if r.key != (rule, subject)]
     project.accepted_risks.append(entry)
     return entry
 
@@ -69,25 +77,24 @@ def accept_risk(project: Project, rule: str, subject: str, justification: str, b
 def withdraw_acceptance(project: Project, rule: str, subject: str) -> bool:
     """Remove the acceptance of ``rule`` on ``subject``; False when there was none."""
     before = len(project.accepted_risks)
-    project.accepted_risks = [r for r in project.accepted_risks if (r["rule"], r["subject"]) != (rule, subject)]
+    project.accepted_risks = [r for r in project.accepted_risks if r.key != (rule, subject)]
     return len(project.accepted_risks) != before
 
 
-def add_comment(project: Project, rule: str, subject: str, text: str, by: str) -> dict[str, Any]:
+def add_comment(project: Project, rule: str, subject: str, text: str, by: str) -> Review:
     """Append a reviewer comment; comments accumulate (a discussion), they never replace each other."""
     text, by = _check(rule, text, by, "comment", subject)
-    entry = {"rule": rule, "subject": subject, "kind": COMMENT, "text": text, "author": by, "at": _now()}
+    entry = Review(rule, subject, COMMENT, text, by, _now())
     project.reviews.append(entry)
     return entry
 
 
 def override_severity(project: Project, rule: str, subject: str, severity: Severity | str, reason: str,
-                      by: str) -> dict[str, Any]:
+                      by: str) -> Review:
     """Set the severity the report uses for this result, with the reason; replaces an earlier override."""
     level = Severity(severity)
     reason, by = _check(rule, reason, by, "reason", subject)
-    entry = {"rule": rule, "subject": subject, "kind": SEVERITY, "severity": level.value, "text": reason,
-             "author": by, "at": _now()}
+    entry = Review(rule, subject, SEVERITY, reason, by, _now(), level)
     clear_override(project, rule, subject)
     project.reviews.append(entry)
     return entry
@@ -96,11 +103,10 @@ def override_severity(project: Project, rule: str, subject: str, severity: Sever
 def clear_override(project: Project, rule: str, subject: str) -> bool:
     """Go back to the catalog's severity for this result; False when there was no override."""
     before = len(project.reviews)
-    project.reviews = [r for r in project.reviews
-                       if not (r["kind"] == SEVERITY and (r["rule"], r["subject"]) == (rule, subject))]
+    project.reviews = [r for r in project.reviews if not (r.is_override and r.key == (rule, subject))]
     return len(project.reviews) != before
 
 
-def reviews_for(project: Project, rule: str, subject: str) -> list[dict[str, Any]]:
+def reviews_for(project: Project, rule: str, subject: str) -> list[Review]:
     """Entries that apply to one result: exact subject or ``"*"``, oldest first."""
-    return [r for r in project.reviews if r["rule"] == rule and r["subject"] in ("*", "", subject)]
+    return [r for r in project.reviews if r.applies_to(rule, subject)]

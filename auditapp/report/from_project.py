@@ -13,7 +13,7 @@ from pathlib import Path
 
 from auditapp.core.project import Project
 from auditapp.report.document import ReportDocument
-from auditapp.report.inputs import AcceptedRisk, ReportMeta, ReviewNote
+from auditapp.report.inputs import ReportMeta
 from auditapp.report.model import build_report
 from auditapp.report.theme import Theme, load_theme, theme_from_branding
 
@@ -35,8 +35,7 @@ def project_document(project: Project, run_number: int | None = None, *, lang: s
     previous = next((r for r in reversed(project.runs[:index - 1]) if not r.cancelled), None)
     return build_report(
         run, lang=lang, project_name=project.name, previous=previous,
-        accepted=[AcceptedRisk(**entry) for entry in project.accepted_risks],
-        reviews=[ReviewNote.from_entry(entry) for entry in project.reviews],
+        accepted=tuple(project.accepted_risks), reviews=tuple(project.reviews),
         meta=meta,
     )
 

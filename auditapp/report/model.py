@@ -29,13 +29,14 @@ from __future__ import annotations
 import string
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from auditapp.checks.catalog import CATEGORIES, Catalog, Rule, catalog
 from auditapp.core.compare import ComparedResult, compare_runs
 from auditapp.core.model import Finding, Run, Severity, Status
+from auditapp.core.review_layer import ReviewLayer, open_counts, run_day
 from auditapp.core.validation import display_domain
 from auditapp.render import render_finding, severity_label, status_label
 from auditapp.report.document import (
@@ -84,7 +85,6 @@ from auditapp.report.texts import (
     format_date,
     format_datetime,
     format_number,
-    parse_time,
     placeholders,
     texts,
 )
@@ -139,10 +139,11 @@ class _Item:
 
 
 class _Builder:
-    def __init__(self, lang: str, cat: Catalog, tx: ReportTexts, notes: Sequence[ReviewNote] = ()) -> None:
+    def __init__(self, lang: str, cat: Catalog, tx: ReportTexts, layer: ReviewLayer) -> None:
         self.lang, self.cat, self.tx = lang, cat, tx
         self.order = {rule_id: i for i, rule_id in enumerate(cat.rules)}
-        self.notes = tuple(notes)
+        #: The project's review: which acceptance covers a result, which severity counts.
+        self.layer = layer
 
     def t(self, key: str, **params: Any) -> str:
         return self.tx.get(key, self.lang, **params)
@@ -156,23 +157,20 @@ class _Builder:
     def subjects_text(self, n: int) -> str:
         return self.t("count.subjects_one") if n == 1 else self.t("count.subjects_many", n=format_number(n, self.lang))
 
-    def items(self, run: Run, accepted: Sequence[AcceptedRisk]) -> list[_Item]:
-        day = _run_day(run)
-        valid = [a for a in accepted if not a.expired_on(day)]
+    def items(self, run: Run) -> list[_Item]:
+        day = run_day(run)
         out = []
         for i, f in enumerate(run.findings):
             if f.rule not in self.cat:
                 raise ValueError(f"run {run.id}: rule {f.rule} is not in the catalog (version {self.cat.version})")
-            cover = next((a for a in valid if a.covers(f)), None) if f.status is Status.FAIL else None
-            notes = [n for n in self.notes if n.covers(f)]
-            # The most specific, then the latest override wins: an exact subject beats "*".
-            overrides = sorted((n for n in notes if n.kind == "severity"), key=lambda n: (n.subject == f.subject, n.at))
-            override = overrides[-1] if overrides else None
+            cover = self.layer.acceptance_for(f, day)
+            override = self.layer.override_for(f)
+            severity = self.layer.effective_severity(f)
             catalog_severity = None
-            if override is not None and override.severity != f.severity.value:
+            if severity is not f.severity:
                 catalog_severity = f.severity
-                f = replace(f, severity=Severity(override.severity))
-            comments = tuple(sorted((n for n in notes if n.kind == "comment"), key=lambda n: n.at))
+                f = replace(f, severity=severity)
+            comments = tuple(self.layer.comments_for(f))
             out.append(_Item(f, self.cat[f.rule], render_finding(f, self.lang, self.cat), cover, f"r{i}",
                              comments, override, catalog_severity))
         return out
@@ -249,11 +247,6 @@ def _meaning(rationale: str, f: Finding) -> str:
     return _u(string.Formatter().vformat(rationale, (), values))
 
 
-def _run_day(run: Run) -> date | None:
-    started = parse_time(run.started) or parse_time(run.finished)
-    return started.date() if started else None
-
-
 def _by_category(items: list[_Item]) -> dict[str, list[_Item]]:
     grouped: dict[str, list[_Item]] = {c: [] for c in CATEGORIES}
     for item in items:
@@ -288,17 +281,16 @@ def build_report(
     tx = texts()
     if lang not in ("de", "en"):
         raise ValueError(f"unsupported report language {lang!r}")
-    b = _Builder(lang, catalog(), tx, reviews)
+    b = _Builder(lang, catalog(), tx, ReviewLayer(tuple(accepted), tuple(reviews)))
     meta = meta or ReportMeta()
-    items = b.items(run, accepted)
+    items = b.items(run)
     grouped = _by_category(items)
     grades = _grades(grouped)
     grade, worst = overall_grade(grades)
 
     cover = _cover(b, run, meta, project_name)
     sections = (
-        Section("summary", b.t("section.summary"), _summary(b, run, items, grouped, grades, grade, worst, previous,
-                                                           accepted)),
+        Section("summary", b.t("section.summary"), _summary(b, run, items, grouped, grades, grade, worst, previous)),
         Section("scope", b.t("section.scope"), _scope(b, run, items)),
         Section("findings", b.t("section.findings"), FindingsSection(
             intro=b.t("findings.intro"),
@@ -306,7 +298,7 @@ def build_report(
         )),
         Section("policy", b.t("section.policy"), _policy(b, grouped["policy_legal"], grades["policy_legal"])),
         Section("actions", b.t("section.actions"), _actions(b, items)),
-        Section("accepted", b.t("section.accepted"), _accepted(b, items, accepted, _run_day(run))),
+        Section("accepted", b.t("section.accepted"), _accepted(b, items, run_day(run))),
         Section("appendix", b.t("section.appendix"), _appendix(b, items)),
     )
     labels = {k: v[lang] for k, v in tx.entries.items() if "{" not in v[lang]}
@@ -339,8 +331,7 @@ def _cover(b: _Builder, run: Run, meta: ReportMeta, project_name: str) -> Cover:
 
 
 def _summary(b: _Builder, run: Run, items: list[_Item], grouped: dict[str, list[_Item]], grades: dict[str, Grade],
-             grade: Grade, worst: str | None, previous: Run | None,
-             accepted: Sequence[AcceptedRisk]) -> ManagementSummary:
+             grade: Grade, worst: str | None, previous: Run | None) -> ManagementSummary:
     lights = []
     for c in CATEGORIES:
         cat_items = grouped[c]
@@ -353,10 +344,8 @@ def _summary(b: _Builder, run: Run, items: list[_Item], grouped: dict[str, list[
             accepted=sum(i.accepted is not None for i in cat_items),
         ))
     open_items = [i for i in items if i.is_open]
-    counts = tuple(
-        SeverityCount(s, severity_label(s, b.lang), sum(i.finding.severity is s for i in open_items))
-        for s in SEVERITY_ORDER
-    )
+    open_by_severity = open_counts(run, b.layer)
+    counts = tuple(SeverityCount(s, severity_label(s, b.lang), open_by_severity[s]) for s in SEVERITY_ORDER)
     if worst is None:
         grade_text = b.t("summary.grade_not_assessed")
     else:
@@ -372,7 +361,7 @@ def _summary(b: _Builder, run: Run, items: list[_Item], grouped: dict[str, list[
     if n_accepted:
         notes.append(b.t("summary.accepted_note", count=format_number(n_accepted, b.lang)))
     notes.append(b.t("summary.limits", catalog=run.catalog_version or b.cat.version))
-    delta = _delta(b, run, previous, accepted) if previous is not None else None
+    delta = _delta(b, run, previous) if previous is not None else None
     return ManagementSummary(
         grade=grade, grade_label=b.grade_label(grade), grade_text=grade_text, worst_category=worst,
         lights=tuple(lights), severity_counts=counts, top_actions=_top_actions(b, open_items),
@@ -402,14 +391,13 @@ def _top_actions(b: _Builder, open_items: list[_Item]) -> tuple[TopAction, ...]:
     return tuple(out)
 
 
-def _delta(b: _Builder, run: Run, previous: Run, accepted: Sequence[AcceptedRisk]) -> Delta:
+def _delta(b: _Builder, run: Run, previous: Run) -> Delta:
     """The management summary's "since the last audit", by the same rule as the GUI's history page.
 
     A result accepted since the previous run is left out here: it is listed in the risk register.
     """
-    prev_grade, _ = overall_grade(_grades(_by_category(b.items(previous, accepted))))
-    diff = compare_runs(previous, run, accepted_risks=[asdict(a) for a in accepted],
-                        reviews=[asdict(n) for n in b.notes], rule_order=b.order)
+    prev_grade, _ = overall_grade(_grades(_by_category(b.items(previous))))
+    diff = compare_runs(previous, run, layer=b.layer, rule_order=b.order)
 
     def entries(rows: tuple[ComparedResult, ...], *, with_previous: bool = False) -> tuple[DeltaItem, ...]:
         return tuple(DeltaItem(
@@ -505,9 +493,9 @@ def _actions(b: _Builder, items: list[_Item]) -> ActionPlan:
     return ActionPlan(intro=b.t("actions.intro"), effort_note=b.t("effort.explain"), rows=tuple(rows))
 
 
-def _accepted(b: _Builder, items: list[_Item], accepted: Sequence[AcceptedRisk], day: date | None) -> AcceptedSection:
+def _accepted(b: _Builder, items: list[_Item], day: date | None) -> AcceptedSection:
     rows = []
-    for risk in accepted:
+    for risk in b.layer.accepted_risks:
         covered = sum(i.accepted is risk for i in items)
         if risk.expired_on(day):
             state = "expired"
@@ -518,8 +506,7 @@ def _accepted(b: _Builder, items: list[_Item], accepted: Sequence[AcceptedRisk],
         rule = b.cat.rules.get(risk.rule)
         rows.append(AcceptedRow(
             rule=risk.rule, title=rule.title.get(b.lang) if rule else "",
-            subject=_cut(risk.subject if risk.subject not in ("", "*") else b.t("accepted.any_subject"),
-                         SUBJECT_SHOWN),
+            subject=_cut(b.t("accepted.any_subject") if risk.every_subject else risk.subject, SUBJECT_SHOWN),
             justification=_cut(risk.justification, JUSTIFICATION_SHOWN), accepted_by=_u(risk.accepted_by),
             accepted_at=format_date(risk.accepted_at, b.lang),
             expires=format_date(risk.expires, b.lang) if risk.expires else b.t("accepted.no_expiry"),

@@ -205,9 +205,9 @@ def test_accept_risk_through_the_dialog_then_withdraw(ctx, qtbot, demo_run_proje
     dialog = run_modal(qtbot, page.accept_button.click, fill)
     assert dialog.result() == QDialog.DialogCode.Accepted
     [entry] = ctx.session.project.accepted_risks
-    assert (entry["rule"], entry["subject"]) == WEAK_KEY
-    assert entry["justification"] == "Schluesseltausch im 1. Quartal geplant"
-    assert entry["accepted_by"] == "Anna Berger" and len(entry["expires"]) == 10
+    assert entry.key == WEAK_KEY
+    assert entry.justification == "Schluesseltausch im 1. Quartal geplant"
+    assert entry.accepted_by == "Anna Berger" and entry.expires is not None and len(entry.expires) == 10
     assert ctx.settings.reviewer == "Anna Berger"
     assert ctx.session.modified
     assert _cell(page, WEAK_KEY, "status") == "Akzeptiert"
@@ -240,7 +240,7 @@ def test_accept_dialog_needs_a_justification_and_can_cover_every_subject(ctx, qt
     dialog.all_subjects.setChecked(True)
     dialog.ok.click()
     [entry] = ctx.session.project.accepted_risks
-    assert entry["subject"] == "*" and "expires" not in entry and entry["justification"] == "bewusst"
+    assert entry.subject == "*" and entry.expires is None and entry.justification == "bewusst"
 
 
 def test_comment_and_severity_override_through_the_dialogs(ctx, qtbot, demo_run_project: Project) -> None:
@@ -255,7 +255,7 @@ def test_comment_and_severity_override_through_the_dialogs(ctx, qtbot, demo_run_
 
     run_modal(qtbot, page.comment_button.click, comment)
     [entry] = ctx.session.project.reviews
-    assert entry["kind"] == "comment" and entry["text"] == "Mit dem Provider besprochen" and entry["author"] == "Anna"
+    assert entry.kind == "comment" and entry.text == "Mit dem Provider besprochen" and entry.author == "Anna"
     assert "Mit dem Provider besprochen" in page.review_label.text() and "Anna" in page.review_label.text()
 
     def override(dialog: QDialog) -> None:
@@ -269,8 +269,8 @@ def test_comment_and_severity_override_through_the_dialogs(ctx, qtbot, demo_run_
         qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
 
     run_modal(qtbot, page.severity_button.click, override)
-    severity = [r for r in ctx.session.project.reviews if r["kind"] == "severity"]
-    assert len(severity) == 1 and severity[0]["severity"] == "critical"
+    severity = [r for r in ctx.session.project.reviews if r.kind == "severity"]
+    assert len(severity) == 1 and severity[0].severity == "critical"
     assert _cell(page, WEAK_KEY, "severity") == "Kritisch *"
     tip = _cell(page, WEAK_KEY, "severity", Qt.ItemDataRole.ToolTipRole)
     assert "Katalog: niedrig" in tip and "Schluessel signiert auch Rechnungen" in tip
@@ -282,7 +282,7 @@ def test_comment_and_severity_override_through_the_dialogs(ctx, qtbot, demo_run_
 
     assert page.reset_button.isVisibleTo(page)
     page.reset_button.click()
-    assert [r["kind"] for r in ctx.session.project.reviews] == ["comment"]
+    assert [r.kind for r in ctx.session.project.reviews] == ["comment"]
     assert _cell(page, WEAK_KEY, "severity") == "Niedrig"
 
 

@@ -94,7 +94,7 @@ def test_create_run_review_export_reopen(bind_lab, mail_lab, window, ctx, qtbot,
             dialog.ok.click()
 
         run_modal(qtbot, findings.accept_button.click, fill_accept)
-        assert [r["rule"] for r in ctx.session.project.accepted_risks] == [opened.key[0]]
+        assert [r.rule for r in ctx.session.project.accepted_risks] == [opened.key[0]]
 
         # 5. Save As, then export the PDF from the Report page.
         project_file = tmp_path / "labor.auditproj"

@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from auditapp.checks.catalog import catalog
-from auditapp.core.compare import effective_severity
 from auditapp.core.model import Finding, Severity
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.review import MAX_REVIEW_TEXT, accept_risk, add_comment, override_severity
+from auditapp.core.review_layer import ReviewLayer
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
 from auditapp.gui.qmodels import cap, severity_icon
@@ -253,7 +253,7 @@ class SeverityDialog(ReviewDialog):
 
     def build_fields(self) -> None:
         project = self.ctx.session.project
-        current = effective_severity(self.finding, project.reviews if project else [])
+        current = ReviewLayer.of(project).effective_severity(self.finding)
         catalog_label = QLabel(cap(severity_label(self.finding.severity, self.lang)))
         self.form.addRow(tr("review.severity.catalog_label"), catalog_label)
         self.severity = QComboBox()

@@ -13,9 +13,6 @@ Monospace blocks are plain-text widgets and cannot interpret markup at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -37,9 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from auditapp.checks.catalog import CATEGORIES
-from auditapp.core.compare import run_day
 from auditapp.core.model import Run, Severity, Status
 from auditapp.core.review import clear_override, withdraw_acceptance
+from auditapp.core.review_layer import AcceptedRisk, ReviewLayer, open_counts, run_day
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
 from auditapp.gui.pages.base import Page, page_heading
@@ -85,6 +82,8 @@ class FindingsPage(Page):
         self.current: FindingRow | None = None
         self._reloading = False
         self._shown_run: Run | None = None
+        #: Open results of the shown run (the review layer's count), for the line under the table.
+        self._open_count = 0
         self._run_count = 0
 
         self.model = FindingsModel(self)
@@ -312,8 +311,11 @@ class FindingsPage(Page):
         self._shown_run = run
         if run is None or project is None:
             self.model.set_rows([], self.lang)
+            self._open_count = 0
         else:
-            self.model.set_rows(build_rows(run, project.accepted_risks, project.reviews, self.lang), self.lang)
+            layer = ReviewLayer.of(project)
+            self.model.set_rows(build_rows(run, layer, self.lang), self.lang)
+            self._open_count = sum(open_counts(run, layer).values())
         self._update_count()
         if selected is not None and self._select(selected):
             return
@@ -363,8 +365,7 @@ class FindingsPage(Page):
     def _update_count(self) -> None:
         total = self.model.rowCount()
         shown = self.proxy.rowCount()
-        open_count = sum(1 for r in self.model.rows if r.is_open)
-        self.count_label.setText(tr("findings.count", shown=shown, total=total, open=open_count))
+        self.count_label.setText(tr("findings.count", shown=shown, total=total, open=self._open_count))
 
     def _save_splitter(self, *_args: object) -> None:
         self.ctx.settings.set_state(SPLITTER_STATE, self.splitter.saveState())
@@ -396,16 +397,10 @@ class FindingsPage(Page):
         self.comment_button.setEnabled(project is not None)
         self.severity_button.setEnabled(project is not None)
 
-    def _acceptance(self, row: FindingRow) -> Mapping[str, Any] | None:
+    def _acceptance(self, row: FindingRow) -> AcceptedRisk | None:
         """The acceptance entry for this result (even an expired one), exact subject first."""
         project = self.ctx.session.project
-        if project is None:
-            return None
-        f = row.finding
-        matching = [e for e in project.accepted_risks
-                    if e["rule"] == f.rule and e.get("subject", "") in ("", "*", f.subject)]
-        matching.sort(key=lambda e: e.get("subject") == f.subject, reverse=True)
-        return matching[0] if matching else None
+        return None if project is None else ReviewLayer.of(project).acceptance_entry(row.finding)
 
     # -- actions ------------------------------------------------------------------------------------
 
@@ -442,14 +437,14 @@ class FindingsPage(Page):
         entry = self._acceptance(self.current)
         if entry is None:
             return
-        rule, subject = entry["rule"], entry.get("subject", "")
+        rule, subject = entry.key
         self.ctx.session.edit(lambda p: withdraw_acceptance(p, rule, subject), None)
         self.ctx.status.emit(tr("findings.msg.withdrawn"))
 
     def reset_severity(self) -> None:
         if self.current is None or self.current.override is None:
             return
-        rule, subject = self.current.override["rule"], self.current.override["subject"]
+        rule, subject = self.current.override.key
         self.ctx.session.edit(lambda p: clear_override(p, rule, subject), None)
         self.ctx.status.emit(tr("findings.msg.reset"))
 

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from auditapp.checks.catalog import catalog
 from auditapp.core.compare import ComparedResult, RunComparison, compare_runs
 from auditapp.core.project import Project
+from auditapp.core.review_layer import ReviewLayer
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
 from auditapp.gui.pages.base import Page, page_heading
@@ -272,8 +273,7 @@ class HistoryPage(Page):
         cat = catalog()
         order = {rule_id: i for i, rule_id in enumerate(cat.rules)}
         self.comparison = compare_runs(project.runs[before - 1], project.runs[after - 1],
-                                       accepted_risks=project.accepted_risks, reviews=project.reviews,
-                                       rule_order=order)
+                                       layer=ReviewLayer.of(project), rule_order=order)
         parts = []
         for group in RunComparison.GROUPS:
             rows = self.comparison.group(group)

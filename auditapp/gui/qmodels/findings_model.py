@@ -7,7 +7,6 @@ long texts (detail, remediation) are rendered on demand by the detail pane, for 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +14,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QPalette
 
 from auditapp.checks.catalog import catalog
-from auditapp.core.compare import acceptance_for, override_for, run_day
 from auditapp.core.model import Finding, Run, Severity, Status
+from auditapp.core.review_layer import AcceptedRisk, Review, ReviewLayer, run_day
 from auditapp.gui.i18n import tr
 from auditapp.gui.qmodels import cap, rich_tip, severity_icon, status_icon
 from auditapp.render import severity_label, status_label
@@ -44,8 +43,8 @@ class FindingRow:
     status: str  # a Status value or "accepted"
     title: str
     category: str
-    override: Mapping[str, Any] | None
-    acceptance: Mapping[str, Any] | None
+    override: Review | None
+    acceptance: AcceptedRisk | None
     haystack: str
 
     @property
@@ -65,9 +64,8 @@ def status_text(status: str, lang: str) -> str:
     return tr("findings.status.accepted") if status == ACCEPTED else status_label(Status(status), lang)
 
 
-def build_rows(run: Run, accepted_risks: Sequence[Mapping[str, Any]], reviews: Sequence[Mapping[str, Any]],
-               lang: str) -> list[FindingRow]:
-    """The rows for ``run`` with acceptances (valid on the run's day) and overrides applied."""
+def build_rows(run: Run, layer: ReviewLayer, lang: str) -> list[FindingRow]:
+    """The rows for ``run`` with the project's acceptances (valid on the run's day) and overrides applied."""
     cat = catalog()
     day = run_day(run)
     rows = []
@@ -75,9 +73,9 @@ def build_rows(run: Run, accepted_risks: Sequence[Mapping[str, Any]], reviews: S
         rule = cat.rules.get(f.rule)
         title = rule.title.get(lang) if rule else f.rule
         category = rule.category if rule else ""
-        acceptance = acceptance_for(f, accepted_risks, day)
-        override = override_for(f, reviews)
-        severity = Severity(override["severity"]) if override else f.severity
+        acceptance = layer.acceptance_for(f, day)
+        override = layer.override_for(f)
+        severity = layer.effective_severity(f)
         status = ACCEPTED if acceptance is not None else f.status.value
         haystack = "\n".join((f.rule, title, f.subject, category_label(category) if category else "")).casefold()
         rows.append(FindingRow(f, position, severity, status, title, category, override, acceptance, haystack))
@@ -158,10 +156,10 @@ class FindingsModel(QAbstractTableModel):
     def _tooltip(self, row: FindingRow, column: str) -> str | None:
         if column == "severity" and row.override:
             return rich_tip(tr("findings.tip.overridden", catalog=severity_label(row.finding.severity, self.lang),
-                               author=row.override.get("author", ""), reason=row.override.get("text", "")))
+                               author=row.override.author, reason=row.override.text))
         if column == "status" and row.acceptance:
-            return rich_tip(tr("findings.tip.accepted", author=row.acceptance.get("accepted_by", ""),
-                               justification=row.acceptance.get("justification", "")))
+            return rich_tip(tr("findings.tip.accepted", author=row.acceptance.accepted_by,
+                               justification=row.acceptance.justification))
         if column in ("title", "subject"):
             return rich_tip(self._display(row, column))
         return None

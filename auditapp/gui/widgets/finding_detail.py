@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from auditapp.core.model import Finding, Severity, Status
+from auditapp.core.model import Finding, Status
 from auditapp.core.project import Project
+from auditapp.core.review_layer import ReviewLayer
 from auditapp.gui.i18n import tr
 from auditapp.gui.qmodels import format_time
 from auditapp.gui.qmodels.findings_model import FindingRow, category_label, status_text
@@ -78,31 +79,24 @@ def review_history(project: Project | None, f: Finding, day: date | None, lang: 
     """The review entries for this result, oldest first, every person's text escaped."""
     if project is None:
         return ""
+    layer = ReviewLayer.of(project)
     entries: list[tuple[str, str]] = []
-    for entry in project.accepted_risks:
-        if entry["rule"] != f.rule or entry.get("subject", "") not in ("", "*", f.subject):
-            continue
+    for risk in layer.acceptances_covering(f):
         extra = ""
-        if entry.get("expires"):
-            expired = day is not None and entry["expires"][:10] <= day.isoformat()
-            extra = tr("findings.review.expired" if expired else "findings.review.expires",
-                       date=esc(_date(entry["expires"], lang)))
-        scope = tr("findings.review.all_subjects") if entry.get("subject") in ("", "*") else ""
-        entries.append((entry.get("accepted_at", ""), tr(
-            "findings.review.accepted", who=esc(entry.get("accepted_by", "")),
-            when=esc(format_time(entry.get("accepted_at", ""), lang)),
-            text=esc(entry.get("justification", "")), extra=extra, scope=scope)))
-    for entry in project.reviews:
-        if entry["rule"] != f.rule or entry.get("subject", "") not in ("", "*", f.subject):
-            continue
-        common = {"who": esc(entry.get("author", "")), "when": esc(format_time(entry.get("at", ""), lang)),
-                  "text": esc(entry.get("text", ""))}
-        if entry.get("kind") == "severity":
-            level = Severity(entry["severity"])
-            entries.append((entry.get("at", ""), tr("findings.review.override", **common,
-                                                    severity=esc(severity_label(level, lang)))))
+        if risk.expires:
+            extra = tr("findings.review.expired" if risk.expired_on(day) else "findings.review.expires",
+                       date=esc(_date(risk.expires, lang)))
+        scope = tr("findings.review.all_subjects") if risk.every_subject else ""
+        entries.append((risk.accepted_at, tr(
+            "findings.review.accepted", who=esc(risk.accepted_by), when=esc(format_time(risk.accepted_at, lang)),
+            text=esc(risk.justification), extra=extra, scope=scope)))
+    for review in layer.reviews_covering(f):
+        common = {"who": esc(review.author), "when": esc(format_time(review.at, lang)), "text": esc(review.text)}
+        if review.severity is not None:
+            entries.append((review.at, tr("findings.review.override", **common,
+                                          severity=esc(severity_label(review.severity, lang)))))
         else:
-            entries.append((entry.get("at", ""), tr("findings.review.comment", **common)))
+            entries.append((review.at, tr("findings.review.comment", **common)))
     entries.sort(key=lambda e: e[0])
     return "".join(f"<p style='margin:0 0 6px 0'>{text}</p>" for _, text in entries)
 
