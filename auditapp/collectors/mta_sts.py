@@ -14,6 +14,7 @@ import ssl
 from auditapp.collectors.https import https_get, make_context
 from auditapp.collectors.netguard import blocked
 from auditapp.collectors.service_facts import MtaStsPolicy
+from auditapp.core.problem import Problem, joined, labelled
 from auditapp.core.text import ascii_digits
 from auditapp.dnsclient import DnsClient
 
@@ -74,7 +75,8 @@ async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, c
     try:
         context = make_context(ca_file)
     except (OSError, ssl.SSLError) as exc:
-        return MtaStsPolicy(url=url, fetched=False, local_error=f"the trust anchors could not be loaded: {exc}")
+        return MtaStsPolicy(url=url, fetched=False, local_error=Problem(
+            "problem.trust_anchors", "the trust anchors could not be loaded: {error}", error=str(exc)))
     problems = []
     timeouts = 0
     for address in addresses:
@@ -86,7 +88,8 @@ async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, c
                 address, port, host, "/.well-known/mta-sts.txt", context, MAX_POLICY_BYTES), timeout)
         except TimeoutError:
             timeouts += 1
-            problems.append(f"{address}:{port}: no answer within {timeout:g} s")
+            problems.append(labelled(f"{address}:{port}", Problem(
+                "problem.no_answer", "no answer within {seconds} s", seconds=f"{timeout:g}")))
             continue
         except ssl.SSLCertVerificationError as exc:
             problems.append(f"{address}:{port}: certificate not valid for {host}: {exc.verify_message}")
@@ -108,4 +111,4 @@ async def fetch_policy(dns: DnsClient, domain: str, port: int, timeout: float, c
             mode=fields.get("mode", ""), mx_patterns=tuple(mx), max_age=int(age) if ascii_digits(age) else None,
             errors=tuple(errors),
         )
-    return MtaStsPolicy(url=url, fetched=False, problem="; ".join(problems), silent=timeouts == len(addresses))
+    return MtaStsPolicy(url=url, fetched=False, problem=joined(problems), silent=timeouts == len(addresses))

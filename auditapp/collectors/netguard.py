@@ -24,6 +24,8 @@ from __future__ import annotations
 import ipaddress
 import os
 
+from auditapp.core.problem import Problem
+
 ENV = "AUDITAPP_LOOPBACK_ONLY"
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -59,6 +61,17 @@ def internal_kind(address: str) -> str:
     return ""
 
 
+#: The kinds :func:`internal_kind` names, with their article, as a report says them.
+_KIND_TEXTS = {
+    "unspecified": Problem("problem.internal.unspecified", "an unspecified address"),
+    "loopback": Problem("problem.internal.loopback", "a loopback address"),
+    "link-local": Problem("problem.internal.link_local", "a link-local address"),
+    "private (RFC 1918)": Problem("problem.internal.private", "a private (RFC 1918) address"),
+    "shared (CGNAT, RFC 6598)": Problem("problem.internal.shared", "a shared (CGNAT, RFC 6598) address"),
+    "unique local (RFC 4193)": Problem("problem.internal.unique_local", "a unique local (RFC 4193) address"),
+}
+
+
 def loopback_only() -> bool:
     return os.environ.get(ENV, "") in ("1", "true", "yes")
 
@@ -71,14 +84,17 @@ def refusal(address: str, *, learned: bool, allow_internal: bool, loopback_only_
         except ValueError:
             is_loopback = False
         if not is_loopback:
-            return f"connection to {address} blocked: {ENV} allows loopback only"
+            return Problem("problem.loopback_only", "connection to {address} blocked: {variable} allows loopback only",
+                           address=address, variable=ENV)
         return ""
     if learned and not allow_internal:
         kind = internal_kind(address)
         if kind:
-            article = "an" if kind == "unspecified" else "a"
-            return (f"not probed: {address} is {article} {kind} address learned from DNS; internal addresses "
-                    "are probed only for hosts you entered or in an internal audit (--allow-internal)")
+            internal = Problem("problem.internal_address",
+                               "{address} is {kind} learned from DNS; internal addresses are probed only for hosts "
+                               "you entered or in an internal audit (--allow-internal)",
+                               address=address, kind=_KIND_TEXTS[kind])
+            return Problem("problem.not_probed", "not probed: {reason}", reason=internal)
     return ""
 
 

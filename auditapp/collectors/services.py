@@ -21,6 +21,7 @@ from auditapp.collectors.service_facts import (
     PortState,
     Role,
 )
+from auditapp.core.problem import Problem
 from auditapp.core.target import AuditTarget
 from auditapp.core.validation import in_domain
 
@@ -85,10 +86,10 @@ async def collect_services(discovery: Discovery, target: AuditTarget, timeout: f
             ))
     results = list(await asyncio.gather(*jobs))
     if account is not None:
-        withheld = AuthProbe(username=account[0], login_ok=None,
-                             problem="not tested: the host is outside the audited domain and the user did not "
-                                     "confirm it for the login (--trust-host), so the test account's "
-                                     "password was not sent to it")
+        withheld = AuthProbe(username=account[0], login_ok=None, problem=Problem(
+            "problem.credentials_host_not_confirmed",
+            "not tested: the host is outside the audited domain and the user did not confirm it for the login "
+            "(--trust-host), so the test account's password was not sent to it"))
         results = [replace(p, auth=withheld) if p.service in ("submission", "submissions") and p.state is
                    PortState.OPEN and p.address not in login_ok else p for p in results]
     # Keyed by service too: two services mapped onto one port (a lab, a port-mapped setup) must

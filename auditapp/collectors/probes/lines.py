@@ -4,8 +4,9 @@
 and waits forever for a newline. A mail server on the Internet may be a tarpit, a honeypot
 that streams a megabyte banner, or something that is not a mail server at all, so here
 every read has a deadline, a line has at most :data:`MAX_LINE` bytes and a reply at most
-:data:`MAX_LINES` lines. Failures come back as a ``problem`` string, never as an exception,
-so the caller can record what happened and still close the connection politely.
+:data:`MAX_LINES` lines. Failures come back as a ``problem`` string (a
+:class:`~auditapp.core.problem.Problem`, so reports can word it in German), never as an
+exception, so the caller can record what happened and still close the connection politely.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from auditapp.collectors.probes.transcript import Transcript, printable, shorten
+from auditapp.core.problem import Problem
 
 MAX_LINE = 8 * 1024
 MAX_LINES = 100
 _CHUNK = 4096
+
+#: The peer reset the connection (while reading here, or during a TLS handshake).
+RESET = Problem("problem.reset", "connection reset by the server")
 
 
 @dataclass
@@ -97,7 +102,8 @@ class LineReader:
                     return None, self._too_long(raw)
                 if looks_binary(raw):
                     self.transcript.server(printable(raw))
-                    return None, f"binary data instead of a text reply: '{shorten(printable(raw), 60)}'"
+                    return None, Problem("problem.binary_reply", "binary data instead of a text reply: '{shown}'",
+                                         shown=shorten(printable(raw), 60))
                 text = printable(raw)
                 self.transcript.server(text)
                 return text, ""
@@ -112,13 +118,13 @@ class LineReader:
                 return None, self._timed_out(timeout)
             except ConnectionResetError:
                 self.broken = True
-                return None, self._with_partial("connection reset by the server")
+                return None, self._with_partial(RESET)
             except (OSError, EOFError) as exc:  # ssl.SSLError is an OSError
                 self.broken = True
-                return None, self._with_partial(f"read failed: {exc}")
+                return None, self._with_partial(Problem("problem.read_failed", "read failed: {error}", error=str(exc)))
             if not chunk:
                 self.broken = True
-                return None, self._with_partial("connection closed by the server")
+                return None, self._with_partial(Problem("problem.closed", "connection closed by the server"))
             self._buffer.extend(chunk)
 
     async def read_reply(self, is_last: Callable[[str], bool], timeout: float) -> Reply:
@@ -130,27 +136,29 @@ class LineReader:
             line, problem = await self.read_line(deadline, timeout)
             if line is None:
                 if reply.lines and problem.startswith("no reply within"):
-                    problem = f"incomplete reply: no final line within {timeout:g} s"
+                    problem = Problem("problem.no_final_line", "incomplete reply: no final line within {seconds} s",
+                                      seconds=f"{timeout:g}")
                 reply.problem = problem
                 break
             reply.lines.append(line)
             if is_last(line):
                 break
             if len(reply.lines) >= MAX_LINES:
-                reply.problem = f"reply longer than {MAX_LINES} lines"
+                reply.problem = Problem("problem.too_many_lines", "reply longer than {lines} lines",
+                                        lines=str(MAX_LINES))
                 break
         reply.elapsed_ms = (time.monotonic() - start) * 1000
         return reply
 
     def _timed_out(self, timeout: float) -> str:
         if self._buffer:
-            shown = self._partial()
-            return f"incomplete line without CRLF after {timeout:g} s: '{shown}'"
-        return f"no reply within {timeout:g} s"
+            return Problem("problem.no_line_end", "incomplete line without CRLF after {seconds} s: '{partial}'",
+                           seconds=f"{timeout:g}", partial=self._partial())
+        return Problem("problem.no_reply", "no reply within {seconds} s", seconds=f"{timeout:g}")
 
     def _with_partial(self, what: str) -> str:
         if self._buffer:
-            return f"{what} mid-line: '{self._partial()}'"
+            return Problem("problem.mid_line", "{problem} mid-line: '{partial}'", problem=what, partial=self._partial())
         return what
 
     def _partial(self) -> str:
@@ -163,4 +171,5 @@ class LineReader:
     def _too_long(self, raw: bytes) -> str:
         self.transcript.server(printable(raw[:MAX_LINE]) + " [too long]")
         self._buffer.clear()
-        return f"line longer than {MAX_LINE} bytes without CRLF (starts '{shorten(printable(raw[:200]), 60)}')"
+        return Problem("problem.line_too_long", "line longer than {limit} bytes without CRLF (starts '{start}')",
+                       limit=str(MAX_LINE), start=shorten(printable(raw[:200]), 60))

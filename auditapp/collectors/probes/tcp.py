@@ -12,6 +12,7 @@ import errno
 import time
 
 from auditapp.collectors.service_facts import PortState
+from auditapp.core.problem import Problem
 
 #: Bytes the StreamReader may buffer; our own reader never asks for more than a few KiB at a time.
 STREAM_LIMIT = 64 * 1024
@@ -35,21 +36,31 @@ async def connect(address: str, port: int, timeout: float) -> Connected:
             asyncio.open_connection(address, port, limit=STREAM_LIMIT), timeout
         )
     except TimeoutError:
-        return PortState.TIMEOUT, f"no answer to the connection attempt within {timeout:g} s", None, None, None
+        return _failed(PortState.TIMEOUT, Problem(
+            "problem.connect_timeout", "no answer to the connection attempt within {seconds} s",
+            seconds=f"{timeout:g}"))
     except ConnectionRefusedError:
-        return PortState.REFUSED, "connection refused (nothing listens on the port)", None, None, None
+        return _failed(PortState.REFUSED, Problem(
+            "problem.connect_refused", "connection refused (nothing listens on the port)"))
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
         if exc.errno in _UNREACHABLE:
-            return PortState.UNREACHABLE, f"unreachable: {reason}", None, None, None
+            return _failed(PortState.UNREACHABLE, Problem(
+                "problem.unreachable", "unreachable: {reason}", reason=reason))
         if exc.errno == errno.ETIMEDOUT:  # the kernel gave up before we did
-            return PortState.TIMEOUT, f"connection timed out: {reason}", None, None, None
+            return _failed(PortState.TIMEOUT, Problem(
+                "problem.connect_timed_out", "connection timed out: {reason}", reason=reason))
         if exc.errno in (errno.ECONNRESET, errno.ECONNABORTED):
             # Something answered and then tore the connection down (a reset after the SYN-ACK,
             # a middlebox, a rate limit): the port is not closed, the service just was not seen.
-            return PortState.ERROR, "connection reset during connect (the port is not closed)", None, None, None
-        return PortState.ERROR, f"connection failed: {reason}", None, None, None
+            return _failed(PortState.ERROR, Problem(
+                "problem.connect_reset", "connection reset during connect (the port is not closed)"))
+        return _failed(PortState.ERROR, Problem("problem.connect_failed", "connection failed: {reason}", reason=reason))
     return PortState.OPEN, "", reader, writer, (time.monotonic() - start) * 1000
+
+
+def _failed(state: PortState, detail: str) -> Connected:
+    return state, detail, None, None, None
 
 
 async def close(writer: asyncio.StreamWriter | None, grace: float = 1.0) -> None:

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from auditapp.collectors.probes.session import Conn, verify_text
 from auditapp.collectors.probes.transcript import Transcript, shorten
 from auditapp.collectors.service_facts import CertInfo, TlsInfo
+from auditapp.core.problem import Problem, joined, labelled, with_note
 
 #: Versions RFC 8996 deprecates, tried one per connection. SSLv3 is not tried: OpenSSL 3 cannot speak it.
 LEGACY_VERSIONS = (("TLSv1", ssl.TLSVersion.TLSv1), ("TLSv1.1", ssl.TLSVersion.TLSv1_1))
@@ -52,7 +53,9 @@ def verify_context(ca_file: str | None) -> tuple[ssl.SSLContext, str]:
         try:
             ctx.load_verify_locations(cafile=ca_file)
         except (OSError, ssl.SSLError) as exc:
-            problem = f"CA file {ca_file} could not be loaded ({exc}); only the system trust store was used"
+            problem = Problem("problem.ca_file",
+                              "CA file {path} could not be loaded ({error}); only the system trust store was used",
+                              path=ca_file, error=str(exc))
     return ctx, problem
 
 
@@ -73,7 +76,9 @@ def legacy_context(version: ssl.TLSVersion) -> tuple[ssl.SSLContext | None, str]
     ClientHello or fails with "no protocols available", without bothering any server.
     """
     name = version.name.replace("_", ".")
-    cannot = f"the local TLS library ({ssl.OPENSSL_VERSION}) cannot offer {name}, so it could not be tested"
+    cannot = Problem("problem.legacy_unsupported",
+                     "the local TLS library ({library}) cannot offer {version}, so it could not be tested",
+                     library=ssl.OPENSSL_VERSION, version=name)
     try:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
@@ -89,7 +94,7 @@ def legacy_context(version: ssl.TLSVersion) -> tuple[ssl.SSLContext | None, str]
         except ssl.SSLWantReadError:
             return ctx, ""  # a ClientHello was written: this version can be offered
     except (ssl.SSLError, ValueError) as exc:
-        return None, f"{cannot} ({getattr(exc, 'reason', None) or exc})"
+        return None, with_note(cannot, str(getattr(exc, "reason", None) or exc))
     return None, cannot
 
 
@@ -105,7 +110,7 @@ def parse_certificate(der: bytes, chain_length: int = 1) -> tuple[CertInfo | Non
         issuer = cert.issuer.rfc4514_string()
         not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     except (ValueError, TypeError) as exc:
-        return None, f"the certificate could not be parsed: {exc}"
+        return None, Problem("problem.cert_unparsable", "the certificate could not be parsed: {error}", error=str(exc))
     san_dns: tuple[str, ...] = ()
     san_ip: tuple[str, ...] = ()
     try:
@@ -115,7 +120,8 @@ def parse_certificate(der: bytes, chain_length: int = 1) -> tuple[CertInfo | Non
     except x509.ExtensionNotFound:
         pass
     except (ValueError, TypeError) as exc:  # a malformed or duplicated extension
-        return None, f"the certificate's extensions could not be parsed: {exc}"
+        return None, Problem("problem.cert_extensions_unparsable",
+                             "the certificate's extensions could not be parsed: {error}", error=str(exc))
     fingerprint = hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest().upper()
     return CertInfo(
         subject=subject, issuer=issuer, san_dns=san_dns, san_ip=san_ip,
@@ -153,10 +159,14 @@ def session_facts(conn: Conn, sni: str) -> tuple[TlsInfo, str]:
     """Version, cipher and certificate of an established TLS session; a problem if the cert is unreadable."""
     obj = conn.ssl_object
     if obj is None:
-        return TlsInfo(ok=False, error="no TLS session", sni=sni), "no TLS session"
+        none = Problem("problem.no_tls_session", "no TLS session")
+        return TlsInfo(ok=False, error=none, sni=sni), none
     cipher = obj.cipher()
     der = obj.getpeercert(binary_form=True)
-    cert, problem = parse_certificate(der, _chain_length(obj)) if der else (None, "the server sent no certificate")
+    if der:
+        cert, problem = parse_certificate(der, _chain_length(obj))
+    else:
+        cert, problem = None, Problem("problem.no_certificate", "the server sent no certificate")
     info = TlsInfo(ok=True, version=obj.version() or "", cipher=cipher[0] if cipher else "", sni=sni, cert=cert)
     return info, problem
 
@@ -201,13 +211,13 @@ async def secure(conn: Conn, *, sni: str, ca_file: str | None, reopen: Reopen) -
         return info, None
     chain_error = verify_text(attempt.verify_error)
     if ca_problem:
-        chain_error += f" ({ca_problem})"
+        chain_error = with_note(chain_error, ca_problem)
     conn.transcript.tls(f"certificate chain not valid: {chain_error}")
     conn.transcript.note("reconnecting without verification to read the certificate and continue")
     fresh, why = await reopen()
     if fresh is None:
-        info = TlsInfo(ok=False, error=f"certificate not read: {why}", sni=sni, chain_valid=False,
-                       chain_error=chain_error)
+        info = TlsInfo(ok=False, error=Problem("problem.cert_not_read", "certificate not read: {why}", why=why),
+                       sni=sni, chain_valid=False, chain_error=chain_error)
         return info, None
     second = await fresh.start_tls(unverified_context(), sni)
     if not second.ok:
@@ -237,9 +247,9 @@ async def probe_legacy(info: TlsInfo, open_for_tls: Reopen, *, sni: str, transcr
         word = {True: "accepted", False: "refused", None: "not tested"}[verdict]
         transcript.note(f"legacy {name} handshake (separate connection): {word} ({why})")
     accepted = tuple(name for name, verdict, _ in results if verdict is True)
-    open_questions = [f"{name}: {why}" for name, verdict, why in results if verdict is None]
+    open_questions = [labelled(name, why) for name, verdict, why in results if verdict is None]
     tested = bool(accepted) or not open_questions
-    return _with(info, legacy_accepted=accepted, legacy_tested=tested, legacy_problem="; ".join(open_questions))
+    return _with(info, legacy_accepted=accepted, legacy_tested=tested, legacy_problem=joined(open_questions))
 
 
 async def _try_version(name: str, version: ssl.TLSVersion, open_for_tls: Reopen,
@@ -250,7 +260,7 @@ async def _try_version(name: str, version: ssl.TLSVersion, open_for_tls: Reopen,
         return name, None, cannot
     conn, why = await open_for_tls()
     if conn is None:
-        return name, None, f"no connection for the handshake ({why})"
+        return name, None, Problem("problem.legacy_no_connection", "no connection for the handshake ({why})", why=why)
     try:
         attempt = await conn.start_tls(ctx, sni)
         if attempt.timed_out:
