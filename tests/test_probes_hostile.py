@@ -140,7 +140,7 @@ def test_unknown_service() -> None:
 
 def test_probe_budget_keeps_what_was_learned() -> None:
     async def body() -> None:
-        st.greeting = "220 partial"
+        st.learn(greeting="220 partial")
         st.step = "waiting forever"
         await asyncio.sleep(3600)
 

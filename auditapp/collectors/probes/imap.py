@@ -12,14 +12,10 @@ from collections.abc import Callable
 
 from auditapp.collectors.probes.dialogue import Dialogue, single_line
 from auditapp.collectors.probes.lines import Reply
-from auditapp.collectors.probes.parsing import (
-    has_capability,
-    imap_greeting_caps,
-    imap_tagged_status,
-    parse_imap_capability,
-)
+from auditapp.collectors.probes.parsing import imap_greeting_caps, imap_tagged_status, parse_imap_capability
 from auditapp.collectors.probes.session import Conn, ProbeState, run_probe
-from auditapp.collectors.service_facts import EndpointProbe, TlsInfo
+from auditapp.collectors.service_facts import EndpointProbe
+from auditapp.core.problem import Problem, labelled
 
 
 async def probe_imap(address: str, port: int, service: str, *, sni: str, timeout: float,
@@ -46,22 +42,18 @@ class _ImapDialogue(Dialogue):
 
     async def _greeting(self, conn: Conn, *, record: bool) -> tuple[tuple[str, ...] | None, str]:
         """The greeting's capabilities (None if it lists none), or a problem."""
-        self.st.step = "reading the greeting"
-        reply = await conn.reply(single_line)
-        if record and reply.lines:
-            self.st.greeting = reply.first
-        if not reply.ok:
-            if reply.problem.startswith("no reply within"):
-                return None, f"no greeting within {conn.timeout:g} s (tarpit?)"
-            return None, f"greeting: {reply.problem}"
+        reply, problem = await self.read_greeting(conn, single_line, record=record)
+        if problem:
+            return None, problem
         words = reply.first.split(maxsplit=2)
         status = words[1].upper() if len(words) >= 2 and words[0] == "*" else ""
         if status not in ("OK", "PREAUTH", "BYE"):
-            return None, f"greeting is not an IMAP greeting: '{reply.first[:80]}'"
+            return None, Problem("problem.not_imap_greeting", "greeting is not an IMAP greeting: '{line}'",
+                                 line=reply.first[:80])
         if record:
-            self.st.greeting_ms = reply.elapsed_ms
+            self.st.learn(greeting_ms=reply.elapsed_ms)
         if status == "BYE":
-            return None, f"the server refuses service in its greeting: {reply.first}"
+            return None, self.refuses_service(reply.first)
         if status == "PREAUTH":
             conn.transcript.note("PREAUTH: the server considers the connection logged in already")
         return imap_greeting_caps(reply.first), ""
@@ -72,49 +64,25 @@ class _ImapDialogue(Dialogue):
         self.st.step = "CAPABILITY"
         reply, status = await self._tagged(conn, "CAPABILITY")
         if status != "OK":
-            self.st.fail(f"CAPABILITY: {reply.problem or reply.last}")
+            self.st.fail(labelled("CAPABILITY", reply.problem or reply.last))
             return None
         return parse_imap_capability(reply.lines)
 
-    async def talk(self, first: Conn) -> Conn | None:
-        st = self.st
-        conn: Conn | None = first
-        if self.implicit:
-            conn = await self.upgrade(first)
-            if conn is None:
-                return None
+    async def hello(self, conn: Conn) -> tuple[str, ...] | None:
         known, problem = await self._greeting(conn, record=True)
         if problem:
-            st.fail(problem)
-            return conn
-        caps = await self._capabilities(conn, known)
-        if caps is None:
-            return conn
-        if self.implicit:
-            st.caps_tls = caps
-            return conn
-        st.caps_plain = caps
-        st.starttls_offered = has_capability(caps, "STARTTLS")
-        if not st.starttls_offered:
-            return conn
-        st.step = "STARTTLS"
-        reply, status = await self._tagged(conn, "STARTTLS")
-        if status is None:
-            st.fail(f"STARTTLS: {reply.problem}")
-            return conn
-        if status != "OK":
-            st.tls = TlsInfo(ok=False, error=f"STARTTLS refused: {reply.last}", sni=self.sni)
-            return conn
-        conn = await self.upgrade(conn)
-        if conn is None:
+            self.st.fail(problem)
             return None
-        # RFC 3501 §6.2.1: capabilities learned before TLS must be discarded and asked again.
-        st.caps_tls = await self._capabilities(conn, None) or ()
-        return conn
+        return await self._capabilities(conn, known)
 
-    async def to_starttls(self, conn: Conn) -> str:
+    async def before_tls(self, conn: Conn) -> str:
         _, problem = await self._greeting(conn, record=False)
-        if problem:
-            return problem
+        return problem
+
+    async def ask_for_tls(self, conn: Conn) -> tuple[Reply, str | None]:
         reply, status = await self._tagged(conn, "STARTTLS")
-        return "" if status == "OK" else f"STARTTLS: {reply.problem or reply.last}"
+        return reply, None if status == "OK" else reply.last
+
+    async def capabilities_after_tls(self, conn: Conn) -> tuple[str, ...] | None:
+        # RFC 3501 §6.2.1: capabilities learned before TLS must be discarded and asked again.
+        return await self._capabilities(conn, None)

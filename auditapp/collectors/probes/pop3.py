@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from auditapp.collectors.probes.dialogue import Dialogue, single_line
-from auditapp.collectors.probes.parsing import has_capability, parse_pop3_capa, pop3_ok
+from auditapp.collectors.probes.lines import Reply
+from auditapp.collectors.probes.parsing import parse_pop3_capa, pop3_ok
 from auditapp.collectors.probes.session import Conn, ProbeState, run_probe
-from auditapp.collectors.service_facts import EndpointProbe, TlsInfo
+from auditapp.collectors.service_facts import EndpointProbe
+from auditapp.core.problem import Problem, labelled
 
 
 async def probe_pop3(address: str, port: int, service: str, *, sni: str, timeout: float,
@@ -37,72 +39,45 @@ def multiline_end() -> Callable[[str], bool]:
 
 
 class _Pop3Dialogue(Dialogue):
+    starttls_command = "STLS"  # RFC 2595 §4
+
     async def _greeting(self, conn: Conn, *, record: bool) -> str:
-        self.st.step = "reading the greeting"
-        reply = await conn.reply(single_line)
-        if record and reply.lines:
-            self.st.greeting = reply.first
-        if not reply.ok:
-            if reply.problem.startswith("no reply within"):
-                return f"no greeting within {conn.timeout:g} s (tarpit?)"
-            return f"greeting: {reply.problem}"
+        reply, problem = await self.read_greeting(conn, single_line, record=record)
+        if problem:
+            return problem
         if record:
-            self.st.greeting_ms = reply.elapsed_ms
+            self.st.learn(greeting_ms=reply.elapsed_ms)
         if reply.first.startswith("-ERR"):
-            return f"the server refuses service in its greeting: {reply.first}"
+            return self.refuses_service(reply.first)
         if not pop3_ok(reply.first):
-            return f"greeting is not a POP3 greeting: '{reply.first[:80]}'"
+            return Problem("problem.not_pop3_greeting", "greeting is not a POP3 greeting: '{line}'",
+                           line=reply.first[:80])
         return ""
 
     async def _capa(self, conn: Conn) -> tuple[str, ...] | None:
         self.st.step = "CAPA"
         reply = await conn.command("CAPA", multiline_end())
         if not reply.ok:
-            self.st.fail(f"CAPA: {reply.problem}")
+            self.st.fail(labelled("CAPA", reply.problem))
             return None
         if not pop3_ok(reply.first):
             conn.transcript.note("the server does not support CAPA (RFC 2449)")
             return ()
         return parse_pop3_capa(reply.lines)
 
-    async def talk(self, first: Conn) -> Conn | None:
-        st = self.st
-        conn: Conn | None = first
-        if self.implicit:
-            conn = await self.upgrade(first)
-            if conn is None:
-                return None
+    async def hello(self, conn: Conn) -> tuple[str, ...] | None:
         problem = await self._greeting(conn, record=True)
         if problem:
-            st.fail(problem)
-            return conn
-        caps = await self._capa(conn)
-        if caps is None:
-            return conn
-        if self.implicit:
-            st.caps_tls = caps
-            return conn
-        st.caps_plain = caps
-        st.starttls_offered = has_capability(caps, "STLS")
-        if not st.starttls_offered:
-            return conn
-        st.step = "STLS"
-        reply = await conn.command("STLS", single_line)
-        if not reply.ok:
-            st.fail(f"STLS: {reply.problem}")
-            return conn
-        if not pop3_ok(reply.first):
-            st.tls = TlsInfo(ok=False, error=f"STLS refused: {reply.first}", sni=self.sni)
-            return conn
-        conn = await self.upgrade(conn)
-        if conn is None:
+            self.st.fail(problem)
             return None
-        st.caps_tls = await self._capa(conn) or ()
-        return conn
+        return await self._capa(conn)
 
-    async def to_starttls(self, conn: Conn) -> str:
-        problem = await self._greeting(conn, record=False)
-        if problem:
-            return problem
+    async def before_tls(self, conn: Conn) -> str:
+        return await self._greeting(conn, record=False)
+
+    async def ask_for_tls(self, conn: Conn) -> tuple[Reply, str | None]:
         reply = await conn.command("STLS", single_line)
-        return "" if reply.ok and pop3_ok(reply.first) else f"STLS: {reply.problem or reply.first}"
+        return reply, None if pop3_ok(reply.first) else reply.first
+
+    async def capabilities_after_tls(self, conn: Conn) -> tuple[str, ...] | None:
+        return await self._capa(conn)

@@ -4,7 +4,8 @@
 :class:`ProbeState` is mutable on purpose: when the probe's overall time budget runs out
 in the middle of a step, what was learned up to then is kept and becomes the
 :class:`~auditapp.collectors.service_facts.EndpointProbe`, with the step that ran out as the
-``problem``.
+``problem``. Problems are :class:`~auditapp.core.problem.Problem` texts: English evidence
+that a report can still write in German.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import asyncio
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from typing import Any
 
 from auditapp.collectors.probes import tcp
-from auditapp.collectors.probes.lines import LineReader, Reply
+from auditapp.collectors.probes.lines import RESET, LineReader, Reply
 from auditapp.collectors.probes.transcript import Transcript, printable, shorten
-from auditapp.collectors.service_facts import AuthProbe, EndpointProbe, PortState, RelayProbe, TlsInfo
+from auditapp.collectors.service_facts import EndpointProbe, PortState, TlsInfo
+from auditapp.core.problem import Problem
 
 #: The whole probe of one endpoint may take this many step timeouts (several connections:
 #: the dialogue, a reconnect to read an untrusted certificate, the legacy-TLS handshakes).
@@ -26,6 +29,13 @@ PROBE_BUDGET_FACTOR = 6
 
 #: Longest wait for the reply to QUIT/LOGOUT: politeness must not cost a full timeout.
 QUIT_WAIT = 2.0
+
+# The steps every dialogue goes through, named in the problem when the budget runs out there.
+CONNECTING = Problem("problem.step.connecting", "connecting")
+READING_GREETING = Problem("problem.step.greeting", "reading the greeting")
+TLS_HANDSHAKE = Problem("problem.step.tls_handshake", "TLS handshake")
+SAYING_GOODBYE = Problem("problem.step.goodbye", "saying goodbye")
+LEGACY_HANDSHAKES = Problem("problem.step.legacy_tls", "legacy TLS handshakes")
 
 
 @dataclass
@@ -63,10 +73,11 @@ class Conn:
             self.writer.write(line.encode("utf-8") + b"\r\n")
             await asyncio.wait_for(self.writer.drain(), self.timeout)
         except TimeoutError:
-            return f"the server did not take our data within {self.timeout:g} s"
+            return Problem("problem.send_timeout", "the server did not take our data within {seconds} s",
+                           seconds=f"{self.timeout:g}")
         except (OSError, RuntimeError) as exc:  # RuntimeError: write on a closed transport
             self.alive = False
-            return f"connection lost while sending: {exc}"
+            return Problem("problem.send_failed", "connection lost while sending: {error}", error=str(exc))
         return ""
 
     async def reply(self, is_last: Callable[[str], bool], timeout: float | None = None) -> Reply:
@@ -102,12 +113,14 @@ class Conn:
         self.alive = False
         if unread and attempt.verify_error is None:
             shown = shorten(printable(unread.split(b"\n", 1)[0].rstrip(b"\r")), 60)
-            return TlsAttempt(False, f"TLS handshake failed: the server did not answer in TLS (it sent plain text: "
-                                     f"'{shown}')")
+            return TlsAttempt(False, _tls_failed(Problem(
+                "problem.ssl.plain_text", "the server did not answer in TLS (it sent plain text: '{shown}')",
+                shown=shown)))
         return attempt
 
     async def _handshake(self, context: ssl.SSLContext, sni: str) -> TlsAttempt:
-        timed_out = f"TLS handshake did not complete within {self.timeout:g} s"
+        timed_out = Problem("problem.tls_timeout", "TLS handshake did not complete within {seconds} s",
+                            seconds=f"{self.timeout:g}")
         try:
             # asyncio.timeout, not wait_for: wait_for would run start_tls in a new task, one loop
             # iteration later, and plain-text bytes could slip into the reader in between.
@@ -117,16 +130,18 @@ class Conn:
         except TimeoutError:
             return TlsAttempt(False, timed_out, timed_out=True)
         except ssl.SSLCertVerificationError as exc:
-            return TlsAttempt(False, f"certificate verification failed: {verify_text(exc)}", verify_error=exc)
+            failed = Problem("problem.cert_verify_failed", "certificate verification failed: {reason}",
+                             reason=verify_text(exc))
+            return TlsAttempt(False, failed, verify_error=exc)
         except ssl.SSLError as exc:
-            return TlsAttempt(False, f"TLS handshake failed: {_ssl_reason(exc)}")
+            return TlsAttempt(False, _tls_failed(_ssl_reason(exc)))
         except ConnectionAbortedError as exc:  # asyncio's own handshake timeout
             if "taking longer" in str(exc):
                 return TlsAttempt(False, timed_out, timed_out=True)
-            return TlsAttempt(False, f"TLS handshake failed: {exc}")
+            return TlsAttempt(False, _tls_failed(str(exc)))
         except (OSError, EOFError, RuntimeError) as exc:
-            reason = "connection reset by the server" if isinstance(exc, ConnectionResetError) else str(exc)
-            return TlsAttempt(False, f"TLS handshake failed: {reason or type(exc).__name__}")
+            reason = RESET if isinstance(exc, ConnectionResetError) else str(exc)
+            return TlsAttempt(False, _tls_failed(reason or type(exc).__name__))
         return TlsAttempt(True)
 
     async def quit(self, goodbye: tuple[str, Callable[[str], bool]], *, wait: bool = True) -> None:
@@ -157,12 +172,22 @@ class Conn:
 
 #: OpenSSL reasons that deserve a word of explanation in a report.
 _SSL_REASONS = {
-    "WRONG_VERSION_NUMBER": "the server did not answer in TLS (WRONG_VERSION_NUMBER: plain text?)",
-    "UNSUPPORTED_PROTOCOL": "no TLS version in common (UNSUPPORTED_PROTOCOL)",
-    "TLSV1_ALERT_PROTOCOL_VERSION": "the server refused the TLS version (alert protocol_version)",
-    "SSLV3_ALERT_HANDSHAKE_FAILURE": "the server ended the handshake (alert handshake_failure)",
-    "NO_PROTOCOLS_AVAILABLE": "the local TLS library has no protocol version enabled (NO_PROTOCOLS_AVAILABLE)",
+    "WRONG_VERSION_NUMBER": Problem(
+        "problem.ssl.wrong_version", "the server did not answer in TLS (WRONG_VERSION_NUMBER: plain text?)"),
+    "UNSUPPORTED_PROTOCOL": Problem(
+        "problem.ssl.unsupported_protocol", "no TLS version in common (UNSUPPORTED_PROTOCOL)"),
+    "TLSV1_ALERT_PROTOCOL_VERSION": Problem(
+        "problem.ssl.protocol_version", "the server refused the TLS version (alert protocol_version)"),
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": Problem(
+        "problem.ssl.handshake_failure", "the server ended the handshake (alert handshake_failure)"),
+    "NO_PROTOCOLS_AVAILABLE": Problem(
+        "problem.ssl.no_protocols",
+        "the local TLS library has no protocol version enabled (NO_PROTOCOLS_AVAILABLE)"),
 }
+
+
+def _tls_failed(reason: str) -> Problem:
+    return Problem("problem.tls_failed", "TLS handshake failed: {reason}", reason=reason)
 
 
 def _ssl_reason(exc: ssl.SSLError) -> str:
@@ -190,44 +215,55 @@ def verify_text(exc: ssl.SSLCertVerificationError) -> str:
     return exc.verify_message or exc.reason or str(exc)
 
 
-@dataclass
 class ProbeState:
-    """What the probe has learned so far; :meth:`result` freezes it."""
+    """What the probe has learned so far (:attr:`facts`) and where it is; :meth:`result` freezes it.
 
-    address: str
-    port: int
-    service: str
-    timeout: float
-    transcript: Transcript = field(default_factory=Transcript)
-    state: PortState = PortState.ERROR
-    state_detail: str = ""
-    connect_ms: float | None = None
-    greeting: str = ""
-    greeting_ms: float | None = None
-    caps_plain: tuple[str, ...] = ()
-    caps_tls: tuple[str, ...] = ()
-    starttls_offered: bool | None = None
-    tls: TlsInfo | None = None
-    relay: RelayProbe | None = None
-    auth: AuthProbe | None = None
-    problem: str = ""
-    step: str = "connecting"
-    conns: list[Conn] = field(default_factory=list)
+    The facts are an :class:`EndpointProbe` from the start, replaced as the dialogue learns
+    more (:meth:`learn`): a probe cut short by its budget returns what it knew up to then, and
+    the fields are declared once, where the checks read them.
+    """
+
+    __slots__ = ("conns", "facts", "step", "timeout", "transcript")
+
+    def __init__(self, address: str, port: int, service: str, timeout: float) -> None:
+        self.facts = EndpointProbe(address=address, port=port, service=service, state=PortState.ERROR)
+        self.timeout = timeout
+        self.transcript = Transcript()
+        #: What the dialogue is doing now; named in the problem when the budget runs out.
+        self.step: str = CONNECTING
+        self.conns: list[Conn] = []
+
+    @property
+    def service(self) -> str:
+        return self.facts.service
+
+    @property
+    def problem(self) -> str:
+        return self.facts.problem
+
+    @property
+    def tls(self) -> TlsInfo | None:
+        return self.facts.tls
+
+    def learn(self, **facts: Any) -> None:
+        """Record facts (``greeting=``, ``tls=``, ...: fields of :class:`EndpointProbe`)."""
+        self.facts = replace(self.facts, **facts)
 
     def fail(self, problem: str) -> None:
         """Keep the first problem: later ones are usually its consequences."""
-        if not self.problem:
-            self.problem = problem
+        if not self.facts.problem:
+            self.learn(problem=problem)
             self.transcript.note(f"problem: {problem}")
 
     async def connect(self, *, main: bool, transcript: Transcript | None = None) -> tuple[Conn | None, str]:
         """Open a connection; the main one sets the port state, later ones only report a problem."""
         log = transcript or self.transcript
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        log.note(f"connect {host}:{self.port} ({self.service})")
-        state, detail, reader, writer, ms = await tcp.connect(self.address, self.port, self.timeout)
+        address, port = self.facts.address, self.facts.port
+        host = f"[{address}]" if ":" in address else address
+        log.note(f"connect {host}:{port} ({self.service})")
+        state, detail, reader, writer, ms = await tcp.connect(address, port, self.timeout)
         if main:
-            self.state, self.state_detail, self.connect_ms = state, detail, ms
+            self.learn(state=state, state_detail=detail, connect_ms=ms)
         if state is not PortState.OPEN or reader is None or writer is None:
             log.note(f"{state.value}: {detail}")
             return None, detail
@@ -236,13 +272,9 @@ class ProbeState:
         return conn, ""
 
     def result(self) -> EndpointProbe:
-        return EndpointProbe(
-            address=self.address, port=self.port, service=self.service, state=self.state,
-            state_detail=self.state_detail, connect_ms=_round(self.connect_ms), greeting=self.greeting,
-            greeting_ms=_round(self.greeting_ms), caps_plain=self.caps_plain, caps_tls=self.caps_tls,
-            starttls_offered=self.starttls_offered, tls=self.tls, relay=self.relay, auth=self.auth,
-            problem=self.problem, transcript=self.transcript.freeze(),
-        )
+        facts = self.facts
+        return replace(facts, connect_ms=_round(facts.connect_ms), greeting_ms=_round(facts.greeting_ms),
+                       transcript=self.transcript.freeze())
 
 
 def _round(ms: float | None) -> float | None:
@@ -258,11 +290,13 @@ async def run_probe(st: ProbeState, body: Callable[[], Awaitable[None]]) -> Endp
             await body()
     except TimeoutError:
         if cm.expired():
-            st.fail(f"probe did not finish within {budget:g} s (while {st.step})")
+            st.fail(Problem("problem.budget", "probe did not finish within {seconds} s (while {step})",
+                            seconds=f"{budget:g}", step=st.step))
         else:  # a step's own timeout escaped: still a timeout, but say where
-            st.fail(f"timeout while {st.step}")
+            st.fail(Problem("problem.step_timeout", "timeout while {step}", step=st.step))
     except Exception as exc:  # the last net: a bug must become a reason, not crash the audit
-        st.fail(f"internal error while {st.step}: {type(exc).__name__}: {exc}")
+        st.fail(Problem("problem.internal_error", "internal error while {step}: {error}", step=st.step,
+                        error=f"{type(exc).__name__}: {exc}"))
     finally:
         for conn in st.conns:
             conn.abort()

@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 
-from auditapp.collectors.probes.dialogue import Dialogue
+from auditapp.collectors.probes.dialogue import Dialogue, refused
 from auditapp.collectors.probes.lines import Reply
 from auditapp.collectors.probes.parsing import auth_mechanisms, has_capability, parse_ehlo, smtp_code, smtp_is_last
 from auditapp.collectors.probes.session import Conn, ProbeState, run_probe
 from auditapp.collectors.probes.tls import cert_matches_name
-from auditapp.collectors.service_facts import AuthProbe, EndpointProbe, RelayProbe, TlsInfo
+from auditapp.collectors.service_facts import AuthProbe, EndpointProbe, RelayProbe
 from auditapp.collectors.smtp_greeting import CLIENT_NAME
+from auditapp.core.problem import Problem, labelled
 
 #: RFC 2606 names: a relay test must never be able to deliver anywhere real.
 RELAY_RCPT = "auditapp-relay-test@example.com"
@@ -27,6 +28,13 @@ MX_RELAY_SENDER = "auditapp-probe@example.net"
 FOREIGN_SENDER = "postmaster@example.org"
 
 SUBMISSION_SERVICES = frozenset({"submission", "submissions"})
+
+EHLO_AFTER_STARTTLS = Problem("problem.step.ehlo_after_starttls", "EHLO after STARTTLS")
+RELAY_TEST = Problem("problem.step.relay_test", "relay test")
+RELAY_TEST_NO_LOGIN = Problem("problem.step.relay_test_no_login", "relay test without login")
+LOGIN = Problem("problem.step.login", "login with the test account")
+NOT_SMTP = Problem("problem.not_smtp_reply", "not an SMTP reply")
+TEMPORARY = Problem("problem.temporary_failure", "temporary failure")
 
 
 async def probe_smtp(address: str, port: int, service: str, *, sni: str, timeout: float,
@@ -53,70 +61,20 @@ class _SmtpDialogue(Dialogue):
     def goodbye(self) -> tuple[str, Callable[[str], bool]]:
         return "QUIT", smtp_is_last
 
-    async def talk(self, first: Conn) -> Conn | None:
+    async def after_hello(self, conn: Conn) -> Conn | None:
         st = self.st
-        conn: Conn | None = first
-        if self.implicit:
-            conn = await self.upgrade(first)
-            if conn is None:
-                return None
-            caps = await self._hello(conn)
-            if caps is None:
-                return conn
-            st.caps_tls = caps
-        else:
-            caps = await self._hello(first)
-            if caps is None:
-                return first
-            st.caps_plain = caps
-            st.starttls_offered = has_capability(caps, "STARTTLS")
-            if st.starttls_offered:
-                conn = await self._starttls(first)
-        if conn is None or st.problem:
-            return conn
         if st.service in SUBMISSION_SERVICES:
-            st.step = "relay test without login"
-            st.relay = await self._relay(conn, f"auditapp-probe@{self.domain or 'auditapp.invalid'}")
+            st.step = RELAY_TEST_NO_LOGIN
+            st.learn(relay=await self._relay(conn, f"auditapp-probe@{self.domain or 'auditapp.invalid'}"))
         elif self.relay_test:
-            st.step = "relay test"
-            st.relay = await self._relay(conn, MX_RELAY_SENDER)
+            st.step = RELAY_TEST
+            st.learn(relay=await self._relay(conn, MX_RELAY_SENDER))
         if self.account and st.service in SUBMISSION_SERVICES and conn.alive:
-            st.step = "login with the test account"
-            st.auth = await self._auth(conn)
+            st.step = LOGIN
+            st.learn(auth=await self._auth(conn))
         return conn
 
-    async def _starttls(self, conn: Conn) -> Conn | None:
-        """STARTTLS, the handshake and the second EHLO; returns the connection to go on with."""
-        st = self.st
-        st.step = "STARTTLS"
-        reply = await conn.command("STARTTLS", smtp_is_last)
-        if not reply.ok:
-            st.fail(f"STARTTLS: {reply.problem}")
-            return conn
-        if _code(reply) != 220:
-            st.tls = TlsInfo(ok=False, error=f"STARTTLS refused: {reply.text}", sni=self.sni)
-            return conn  # the session goes on in plain text, as a client's would
-        tls_conn = await self.upgrade(conn)
-        if tls_conn is None:
-            return None
-        st.step = "EHLO after STARTTLS"
-        reply = await tls_conn.command(f"EHLO {CLIENT_NAME}", smtp_is_last)
-        if _code(reply) == 250:
-            st.caps_tls = parse_ehlo(reply.lines)
-        else:
-            st.fail(f"EHLO after STARTTLS: {reply.problem or reply.text}")
-        return tls_conn
-
-    async def to_starttls(self, conn: Conn) -> str:
-        caps, problem = await self._greet_and_ehlo(conn, record=False)
-        if problem:
-            return problem
-        if not has_capability(caps, "STARTTLS"):
-            return "STARTTLS not offered on the new connection"
-        reply = await conn.command("STARTTLS", smtp_is_last)
-        return "" if _code(reply) == 220 else f"STARTTLS: {reply.problem or reply.text}"
-
-    async def _hello(self, conn: Conn) -> tuple[str, ...] | None:
+    async def hello(self, conn: Conn) -> tuple[str, ...] | None:
         """Greeting and EHLO (HELO if EHLO is refused) on the main connection; None after a problem."""
         caps, problem = await self._greet_and_ehlo(conn, record=True)
         if problem:
@@ -124,37 +82,54 @@ class _SmtpDialogue(Dialogue):
             return None
         return caps
 
+    async def before_tls(self, conn: Conn) -> str:
+        caps, problem = await self._greet_and_ehlo(conn, record=False)
+        if problem:
+            return problem
+        if not has_capability(caps, "STARTTLS"):
+            return Problem("problem.starttls_not_offered", "STARTTLS not offered on the new connection")
+        return ""
+
+    async def ask_for_tls(self, conn: Conn) -> tuple[Reply, str | None]:
+        reply = await conn.command("STARTTLS", smtp_is_last)
+        return reply, None if _code(reply) == 220 else reply.text
+
+    async def capabilities_after_tls(self, conn: Conn) -> tuple[str, ...] | None:
+        self.st.step = EHLO_AFTER_STARTTLS
+        reply = await conn.command(f"EHLO {CLIENT_NAME}", smtp_is_last)
+        if _code(reply) == 250:
+            return parse_ehlo(reply.lines)
+        self.st.fail(labelled(EHLO_AFTER_STARTTLS, reply.problem or reply.text))
+        return None
+
     async def _greet_and_ehlo(self, conn: Conn, *, record: bool) -> tuple[tuple[str, ...], str]:
         """``(EHLO keywords, problem)``; ``record`` stores greeting and timing (main connection only)."""
         st = self.st
-        st.step = "reading the greeting"
-        greeting = await conn.reply(smtp_is_last)
-        if record and greeting.lines:
-            st.greeting = greeting.first
-        if not greeting.ok:
-            if not greeting.lines and greeting.problem.startswith("no reply within"):
-                return (), f"no greeting within {conn.timeout:g} s (tarpit?)"
-            return (), f"greeting: {greeting.problem}"
+        greeting, problem = await self.read_greeting(conn, smtp_is_last, record=record)
+        if problem:
+            return (), problem
         code = _code(greeting)
         if code is None:
-            return (), f"greeting is not an SMTP reply: '{greeting.first[:80]}'"
+            return (), Problem("problem.not_smtp_greeting", "greeting is not an SMTP reply: '{line}'",
+                               line=greeting.first[:80])
         if record:
-            st.greeting_ms = greeting.elapsed_ms
+            st.learn(greeting_ms=greeting.elapsed_ms)
         if code != 220:
-            return (), f"the server refuses service in its greeting: {greeting.text}"
+            return (), self.refuses_service(greeting.text)
         st.step = "EHLO"
         ehlo = await conn.command(f"EHLO {CLIENT_NAME}", smtp_is_last)
         code = _code(ehlo)
         if code == 250:
             return parse_ehlo(ehlo.lines), ""
         if not ehlo.ok:
-            return (), f"EHLO: {ehlo.problem}"
+            return (), labelled("EHLO", ehlo.problem)
         if code is not None and 500 <= code < 600:
             helo = await conn.command(f"HELO {CLIENT_NAME}", smtp_is_last)
             if _code(helo) == 250:
                 return (), ""
-            return (), f"EHLO and HELO refused: {helo.problem or helo.text}"
-        return (), f"EHLO refused: {ehlo.text}"
+            return (), Problem("problem.ehlo_helo_refused", "EHLO and HELO refused: {reply}",
+                               reply=helo.problem or helo.text)
+        return (), refused("EHLO", ehlo.text)
 
     # -- relay and login -------------------------------------------------------------------
 
@@ -168,7 +143,7 @@ class _SmtpDialogue(Dialogue):
         if conn.alive:
             await conn.command("RSET", smtp_is_last)
         if not conn.alive and not problem:
-            problem = "connection lost"
+            problem = Problem("problem.connection_lost", "connection lost")
         return verdict, shown, problem
 
     async def _relay(self, conn: Conn, mail_from: str) -> RelayProbe:
@@ -180,34 +155,38 @@ class _SmtpDialogue(Dialogue):
         refusal = self._credential_gate(conn)
         if refusal:
             return AuthProbe(username=user, login_ok=None, problem=refusal)
-        mechanisms = auth_mechanisms(self.st.caps_tls)
+        mechanisms = auth_mechanisms(self.st.facts.caps_tls)
         if "PLAIN" in mechanisms:
             token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
             reply = await conn.command(f"AUTH PLAIN {token}", smtp_is_last)
         elif "LOGIN" in mechanisms:
             reply = await self._auth_login(conn, user, password)
         elif mechanisms:
-            return AuthProbe(username=user, login_ok=None,
-                             problem=f"not tested: no supported mechanism (offered: {' '.join(mechanisms)})")
+            return AuthProbe(username=user, login_ok=None, problem=Problem(
+                "problem.auth_no_mechanism", "not tested: no supported mechanism (offered: {mechanisms})",
+                mechanisms=" ".join(mechanisms)))
         else:
-            return AuthProbe(username=user, login_ok=None, problem="not tested: no AUTH offered after TLS")
+            return AuthProbe(username=user, login_ok=None, problem=Problem(
+                "problem.auth_not_offered", "not tested: no AUTH offered after TLS"))
         code = _code(reply)
         if code == 334:  # the server wants more than we sent: cancel the exchange (RFC 4954 §4)
             reply = await conn.command("*", smtp_is_last)
-            return AuthProbe(username=user, login_ok=None, login_reply=reply.text,
-                             problem="the server asked for more authentication data")
+            return AuthProbe(username=user, login_ok=None, login_reply=reply.text, problem=Problem(
+                "problem.auth_more_data", "the server asked for more authentication data"))
         if code is None:
             return AuthProbe(username=user, login_ok=None, login_reply=reply.text,
-                             problem=f"AUTH: {reply.problem or 'not an SMTP reply'}")
+                             problem=labelled("AUTH", reply.problem or NOT_SMTP))
         if code >= 400:
             return AuthProbe(username=user, login_ok=False if code >= 500 else None, login_reply=reply.text,
-                             problem="temporary failure" if code < 500 else "")
+                             problem=TEMPORARY if code < 500 else "")
         # postmaster@ must exist at every mail domain (RFC 5321 §4.5.1), so the recipient is
         # deliverable here and a refusal can only be about the foreign sender.
         rcpt = f"postmaster@{self.domain}" if self.domain else user
         accepted, foreign_reply, problem = await self._transaction(conn, FOREIGN_SENDER, rcpt)
         if accepted is False and not _about_sender(foreign_reply, FOREIGN_SENDER):
-            accepted, problem = None, f"refused for a reason other than the sender: {foreign_reply}"
+            accepted, problem = None, Problem("problem.refused_not_sender",
+                                              "refused for a reason other than the sender: {reply}",
+                                              reply=foreign_reply)
         return AuthProbe(username=user, login_ok=True, login_reply=reply.text, foreign_sender=FOREIGN_SENDER,
                          foreign_sender_accepted=accepted, foreign_reply=foreign_reply, problem=problem)
 
@@ -215,12 +194,16 @@ class _SmtpDialogue(Dialogue):
         """Why the password must not be sent here, or ``""``."""
         tls = self.st.tls
         if not conn.tls_active or tls is None or not tls.ok:
-            return "not tested: no TLS session, and credentials are never sent without TLS"
+            return Problem("problem.credentials_no_tls",
+                           "not tested: no TLS session, and credentials are never sent without TLS")
         if tls.chain_valid is not True:
-            return ("not tested: the certificate chain is not valid, and credentials are only sent to a "
-                    "verified server (a private CA can be given with --ca-file)")
+            return Problem("problem.credentials_untrusted",
+                           "not tested: the certificate chain is not valid, and credentials are only sent to a "
+                           "verified server (a private CA can be given with --ca-file)")
         if tls.cert is None or not cert_matches_name(tls.cert, self.sni):
-            return f"not tested: the certificate does not match {self.sni or 'the host name'}, credentials withheld"
+            name = self.sni or Problem("problem.the_host_name", "the host name")
+            return Problem("problem.credentials_name_mismatch",
+                           "not tested: the certificate does not match {name}, credentials withheld", name=name)
         return ""
 
     async def _auth_login(self, conn: Conn, user: str, password: str) -> Reply:
@@ -245,16 +228,17 @@ def _about_sender(shown: str, sender: str) -> bool:
 def _judge(command: str, reply: Reply) -> tuple[bool | None, str, str]:
     """2xx accepted, 5xx refused, 4xx unknown ("temporary failure"), anything else a problem."""
     if not reply.ok:
-        return None, "", f"{command}: {reply.problem}"
+        return None, "", labelled(command, reply.problem)
     code = smtp_code(reply.lines)
     shown = f"{command}: {reply.text}"
     if code is None:
-        return None, shown, f"{command}: not an SMTP reply"
+        return None, shown, labelled(command, NOT_SMTP)
     if code < 300:
         return True, shown, ""
     if code < 400:
-        return None, shown, f"{command}: unexpected intermediate reply"
+        unexpected = Problem("problem.unexpected_intermediate", "unexpected intermediate reply")
+        return None, shown, labelled(command, unexpected)
     if code < 500:
-        return None, shown, "temporary failure"
+        return None, shown, TEMPORARY
     return False, shown, ""
 
