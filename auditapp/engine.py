@@ -4,18 +4,17 @@ The engine is asyncio inside and Qt-free outside. asyncio rather than a thread p
 an audit is hundreds of small network waits with true dependencies between some of them
 (PTR, then the forward lookup of its names); coroutines express those chains directly,
 cancel cleanly, and a batch of a thousand domains needs no thousand threads. Callers that
-are not async (the GUI worker) use :func:`iter_audit`, which runs the loop in a thread and
-hands events over a queue.
+are not async (the GUI's task threads) use :func:`run_audit`, which runs the loop in their
+own thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -271,50 +270,30 @@ async def audit(target: AuditTarget, dns: DnsClient, config: EngineConfig | None
     return await Audit(target, dns, config or EngineConfig()).run(emit or (lambda _e: None))
 
 
-def iter_audit(target: AuditTarget, make_dns: Callable[[], DnsClient], config: EngineConfig | None = None,
-               cancel: threading.Event | None = None) -> Iterator[Event]:
-    """Synchronous event stream for callers without an event loop (the GUI's worker thread).
+def run_audit(target: AuditTarget, make_dns: Callable[[], DnsClient], config: EngineConfig | None = None,
+              cancel: threading.Event | None = None, emit: Callable[[Event], None] | None = None) -> Run | None:
+    """Run one audit in the calling thread (a worker thread of the GUI) and return its :class:`Run`.
 
-    ``cancel`` may be set from any thread; the audit then stops within one scheduling step
-    and finishes with a cancelled :class:`Run` whose unevaluated checks are ``not_tested``.
+    The event loop runs right here, so a caller without one needs no second thread: ``emit``
+    receives the live events in this thread. ``cancel`` may be set from any thread; the audit
+    then stops within one scheduling step (50 ms) and finishes with a cancelled :class:`Run`
+    whose unevaluated checks are ``not_tested``. None only when the cancel came before the audit
+    had started its checks (there is nothing to record then).
     """
-    events: queue.Queue[Event | BaseException | None] = queue.Queue()
-    stop = threading.Event()  # set when the consumer closes the generator
 
-    async def main() -> None:
-        task = asyncio.create_task(audit(target, make_dns(), config, events.put))
+    async def main() -> Run | None:
+        task = asyncio.create_task(audit(target, make_dns(), config, emit))
         # Let the audit start before honouring a cancel, so even an immediate cancel ends with
         # Started ... Finished(cancelled run) rather than with no events at all.
         await asyncio.sleep(0)
         while not task.done():
-            if stop.is_set() or (cancel is not None and cancel.is_set()):
+            if cancel is not None and cancel.is_set():
                 task.cancel()
                 break
             await asyncio.wait({task}, timeout=0.05)
         try:
-            await task
+            return await task
         except asyncio.CancelledError:
-            pass
+            return None
 
-    def worker() -> None:
-        try:
-            asyncio.run(main())
-        except BaseException as exc:  # handed to the consumer, which re-raises
-            events.put(exc)
-        finally:
-            events.put(None)
-
-    thread = threading.Thread(target=worker, name="audit", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = events.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        # A consumer that stops early (closes the generator) must not leave the audit running.
-        stop.set()
-        thread.join()
+    return asyncio.run(main())

@@ -107,7 +107,7 @@ def run() -> dict[str, float]:
         loop = QEventLoop()
         ctx.runner.busy_changed.connect(lambda busy: None if busy else loop.quit())
         results = [0]
-        ctx.runner.result.connect(lambda _f: results.__setitem__(0, results[0] + 1))
+        ctx.runner.results.connect(lambda batch: results.__setitem__(0, results[0] + len(batch)))
         timer.start()
         t0 = time.perf_counter()
         ctx.runner.start(prepared)

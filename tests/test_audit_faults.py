@@ -115,22 +115,23 @@ def test_a_crashing_collector_gives_error_results_not_a_dead_audit(monkeypatch: 
 def test_cancelled_audit_reports_unevaluated_checks_as_not_tested() -> None:
     import threading
 
-    from auditapp.engine import Finished, iter_audit
+    from auditapp.engine import Event, Finished, run_audit
 
     cancel = threading.Event()
+    events: list[Event] = []
+
+    def emit(event: Event) -> None:  # the first event cancels: the rest is cut short
+        events.append(event)
+        cancel.set()
+
     with LabDnsServer(records(), faults={DOMAIN: Fault.TIMEOUT}) as lab:
         target = AuditTarget(domain=DOMAIN, server_ips=(IP,), helo="mail.faults.test", dnsbl_zones=(),
                              services=False)
-        events = iter_audit(target, lambda: DnsClient([Nameserver(lab.host, lab.port)], timeout=30.0),
-                            EngineConfig(timeout=30.0, smtp_probe=False), cancel)
-        finished = None
-        for event in events:
-            if not cancel.is_set():
-                cancel.set()
-            if isinstance(event, Finished):
-                finished = event.run
-    assert finished is not None and finished.cancelled
-    spf = next(f for f in finished.findings if f.rule == "SPF-MISSING")
+        run = run_audit(target, lambda: DnsClient([Nameserver(lab.host, lab.port)], timeout=30.0),
+                        EngineConfig(timeout=30.0, smtp_probe=False), cancel, emit)
+    assert run is not None and run.cancelled
+    assert isinstance(events[-1], Finished) and events[-1].run is run
+    spf = next(f for f in run.findings if f.rule == "SPF-MISSING")
     assert spf.status is Status.NOT_TESTED
     assert spf.reason is not None and spf.reason.key == "reason.cancelled"
 
@@ -138,16 +139,17 @@ def test_cancelled_audit_reports_unevaluated_checks_as_not_tested() -> None:
 def test_a_cancel_before_the_start_still_ends_with_a_cancelled_run() -> None:
     import threading
 
-    from auditapp.engine import Finished, Started, iter_audit
+    from auditapp.engine import Event, Finished, Started, run_audit
 
     cancel = threading.Event()
     cancel.set()
+    events: list[Event] = []
     with LabDnsServer(records(), faults={DOMAIN: Fault.TIMEOUT}) as lab:
         target = AuditTarget(domain=DOMAIN, dnsbl_zones=(), services=False)
-        events = list(iter_audit(target, lambda: DnsClient([Nameserver(lab.host, lab.port)], timeout=30.0),
-                                 EngineConfig(timeout=30.0), cancel))
+        run = run_audit(target, lambda: DnsClient([Nameserver(lab.host, lab.port)], timeout=30.0),
+                        EngineConfig(timeout=30.0), cancel, events.append)
     assert isinstance(events[0], Started)
-    assert isinstance(events[-1], Finished) and events[-1].run.cancelled
+    assert isinstance(events[-1], Finished) and events[-1].run is run and run.cancelled
 
 
 def test_every_rule_yields_a_result_even_with_a_dead_resolver() -> None:

@@ -132,10 +132,6 @@ def run_gui(argv: list[str]) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("de.auditapp.auditapp")
     app.setWindowIcon(app_icon())
-    from auditapp.gui.gc_guard import GuiThreadCollector
-
-    collector = GuiThreadCollector(app)
-    collector.start()
     home = home_dir()
     log_file = setup_logging(home)
     install_exception_hook(log_file)

@@ -14,9 +14,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from auditapp.core.model import Finding, Run
+from auditapp.engine import Finished, Progress, ResultEvent, Started
 from auditapp.gui.session import ProjectSession
 from auditapp.gui.settings import Settings
-from auditapp.gui.workers import AuditWorker
+from auditapp.gui.tasks import Task, TaskService
+from auditapp.gui.workers import Warned, audit_job
 from auditapp.project_run import PreparedAudit, prepare_project_audit
 
 
@@ -26,28 +28,33 @@ class RunController(QObject):
     started = Signal(int)  # total checks
     warning = Signal(str)  # something to know before trusting the result (e.g. no password stored)
     progress = Signal(int, int, str)
-    result = Signal(object)  # Finding
+    results = Signal(list)  # new findings, batched per turn of the event loop
     finished = Signal(object)  # Run, already recorded in the project
     failed = Signal(str)
     busy_changed = Signal(bool)
 
-    def __init__(self, session: ProjectSession, settings: Settings, parent: QObject | None = None) -> None:
+    def __init__(self, session: ProjectSession, settings: Settings, tasks: TaskService,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.session, self.settings = session, settings
-        self.worker: AuditWorker | None = None
+        self.session, self.settings, self.tasks = session, settings, tasks
+        self.task: Task | None = None
         self.live: list[Finding] = []
         self.total = 0
         self.warnings: tuple[str, ...] = ()
 
     @property
     def busy(self) -> bool:
-        return self.worker is not None
+        return self.task is not None
+
+    @property
+    def cancelling(self) -> bool:
+        return self.task is not None and self.task.cancelled
 
     def prepare(self, *, services: bool = True) -> PreparedAudit:
         """The audit of the open project; raises PrepareError (shown beside the Run button).
 
         ``services=False`` (host discovery) skips the keyring: DNS needs no password. The
-        password itself is looked up in the audit's worker thread (the keyring can block).
+        password itself is looked up in the audit's task thread (the keyring can block).
         """
         assert self.session.project is not None
         return prepare_project_audit(self.session.project, default_nameservers=self.settings.nameservers,
@@ -60,50 +67,57 @@ class RunController(QObject):
         prepared = prepared or self.prepare()
         self.warnings = prepared.warnings
         self.live, self.total = [], 0
-        worker = AuditWorker(prepared, self)
-        worker.audit_started.connect(self._on_started)
-        worker.warning.connect(self.warning)
-        worker.progress.connect(self.progress)
-        worker.result.connect(self._on_result)
-        worker.run_finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
-        worker.finished.connect(self._on_thread_done)
-        self.worker = worker
+        task = self.tasks.submit("audit", audit_job(prepared))
+        task.items.connect(self._on_events)
+        task.failed.connect(self.failed)
+        task.ended.connect(self._on_ended)
+        self.task = task
         self.busy_changed.emit(True)
-        worker.start()
 
     def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
+        if self.task is not None:
+            self.task.cancel()
 
-    def wait(self, ms: int = 5000) -> bool:
-        """Block until the worker thread ended (for quitting and tests)."""
-        return self.worker.wait(ms) if self.worker is not None else True
+    def wait(self, timeout_s: float = 5.0) -> bool:
+        """Keep the event loop turning until the audit ended (quitting, tests); True when it did."""
+        return self.tasks.wait(self.task, timeout_s=timeout_s) if self.task is not None else True
 
-    def _on_started(self, total: int) -> None:
-        self.total = total
-        self.started.emit(total)
+    def _on_events(self, events: list[object]) -> None:
+        found: list[Finding] = []
+        for event in events:
+            if isinstance(event, ResultEvent):
+                found.append(event.finding)
+                continue
+            if found:  # keep the order: findings before the progress that followed them
+                self._emit_results(found)
+                found = []
+            if isinstance(event, Started):
+                self.total = event.total
+                self.started.emit(event.total)
+            elif isinstance(event, Progress):
+                self.progress.emit(event.done, event.total, event.label)
+            elif isinstance(event, Warned):
+                self.warning.emit(event.text)
+            elif isinstance(event, Finished):
+                self._on_finished(event.run)
+        if found:
+            self._emit_results(found)
 
-    def _on_result(self, finding: Finding) -> None:
-        self.live.append(finding)
-        self.result.emit(finding)
+    def _emit_results(self, found: list[Finding]) -> None:
+        self.live.extend(found)
+        self.results.emit(found)
 
     def _on_finished(self, run: Run) -> None:
         # A cancelled run is kept too: it is honest about what was and was not tested, and
         # the user decides whether to keep it (History lets them delete it).
         self.session.edit(lambda p: p.runs.append(run), self)
         self.finished.emit(run)
-        # The recovery copy is written in the next turn of the event loop, so the UI paints the
-        # finished run first; a crash in between loses nothing the worker had not just reported.
-        QTimer.singleShot(0, self.session.autosave)
+        # The recovery copy is started in the next turn of the event loop, so the UI paints the
+        # finished run first; a crash in between loses nothing the task had not just reported.
+        QTimer.singleShot(0, self.session.autosave_in_background)
 
-    def _on_failed(self, details: str) -> None:
-        self.failed.emit(details)
-
-    def _on_thread_done(self) -> None:
-        worker, self.worker = self.worker, None
-        if worker is not None:
-            worker.deleteLater()
+    def _on_ended(self) -> None:
+        self.task = None
         self.busy_changed.emit(False)
 
 
@@ -123,7 +137,10 @@ class AppContext(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session, self.settings, self.home = session, settings, home
-        self.runner = RunController(session, settings, self)
+        #: Every background job of the window runs here; drained once when the window closes.
+        self.tasks = TaskService(self)
+        session.use_tasks(self.tasks)
+        self.runner = RunController(session, settings, self.tasks, self)
         self.window: QWidget | None = None
         self._input_problems: dict[str, str] = {}
 

@@ -276,9 +276,12 @@ class MainWindow(QMainWindow):
         from auditapp.gui.dialogs.new_project import NewProjectDialog
 
         dialog = NewProjectDialog(self.ctx, self)
-        if dialog.exec():
-            self.ctx.session.new(dialog.project())
-            self.go("target")
+        try:
+            if dialog.exec():
+                self.ctx.session.new(dialog.project())
+                self.go("target")
+        finally:
+            dialog.deleteLater()  # a child of the window: it would stay until the program ends
 
     def open_dialog(self) -> None:
         if self.ctx.runner.busy or not self.confirm_discard():
@@ -390,7 +393,9 @@ class MainWindow(QMainWindow):
     def preferences(self) -> None:
         from auditapp.gui.dialogs.settings_dialog import SettingsDialog
 
-        SettingsDialog(self.ctx, self).exec()
+        dialog = SettingsDialog(self.ctx, self)
+        dialog.exec()
+        dialog.deleteLater()
 
     def set_language(self, lang: str) -> None:
         if self.ctx.runner.busy:
@@ -451,19 +456,15 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             runner.cancel()
-            if not runner.wait(10000):
-                event.ignore()  # never tear down a thread that is still running
+            if not runner.wait(10.0):
+                event.ignore()  # never quit with an audit whose run is not recorded yet
                 return
-            QApplication.processEvents()  # record the cancelled run before asking about saving
         if not self.confirm_discard():
             event.ignore()
             return
         self._save_layout()
+        # Drained before the recovery copy is removed: a copy still being written would come back.
+        self.ctx.tasks.shutdown(60.0)  # a report still rendering finishes writing its file
         self.ctx.session.discard_recovery()
         self.ctx.settings.sync()
-        from auditapp.gui.pages.report_page import wait_for_workers
-        from auditapp.gui.pages.target_page import wait_for_discoveries
-
-        wait_for_workers(60000)  # a report still rendering must not be torn down with its thread
-        wait_for_discoveries(30000)
         event.accept()

@@ -7,6 +7,10 @@ with the page that made the change so it does not reload the field being typed i
 Never lose work:
 
 * Saves go through :func:`auditapp.core.project_io.save_project` (atomic, keeps ``.bak``).
+* Loading, saving and the recovery copy run as tasks (:mod:`auditapp.gui.tasks`): at 200 runs
+  each costs 0.5 to 1 s, which the window spends painting instead. Only the snapshot of the
+  project (``to_json``, 0.08 s at 200 runs) is taken on the UI thread, so an edit made while a
+  save runs is not half in the file; such an edit keeps the project marked modified.
 * While there are unsaved changes, a copy is written to a recovery file every minute (and
   after each finished run). A clean close or a save removes it; after a crash or ``kill -9``
   it is still there, and the next start offers to restore it. The recovery file holds the
@@ -21,14 +25,14 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from auditapp.core.atomic import write_atomic
 from auditapp.core.project import Project, ProjectError
-from auditapp.core.project_io import load_project, project_from_document, project_to_document, save_project
+from auditapp.core.project_io import project_from_document
+from auditapp.gui.tasks import Task, TaskService
 
 AUTOSAVE_MS = 60_000
 PROJECT_SUFFIX = ".auditproj"
@@ -71,13 +75,38 @@ class ProjectSession(QObject):
         self.project: Project | None = None
         self.path: Path | None = None
         self._modified = False
+        self._edits = 0  # counts edits, so a save knows whether the project changed meanwhile
         self._autosave_warned = False
+        self._autosave_task: Task | None = None
+        self._tasks: TaskService | None = None
         self.recovery_dir = recovery_dir
         self.recovery_dir.mkdir(parents=True, exist_ok=True)
         self._timer = QTimer(self)
         self._timer.setInterval(AUTOSAVE_MS)
-        self._timer.timeout.connect(self.autosave)
+        self._timer.timeout.connect(self.autosave_in_background)
         self._timer.start()
+
+    @property
+    def tasks(self) -> TaskService:
+        """The application's task service (:class:`~auditapp.gui.context.AppContext` hands it over).
+
+        A session used on its own (a test in a subprocess) gets one of its own.
+        """
+        if self._tasks is None:
+            self._tasks = TaskService(self)
+        return self._tasks
+
+    def use_tasks(self, tasks: TaskService) -> None:
+        self._tasks = tasks
+
+    def _await(self, task: Task) -> Any:
+        """The task's result once it ended (the window keeps painting); its exception re-raised."""
+        self.tasks.wait(task)
+        if task.exception is not None:
+            raise task.exception
+        if task.error:
+            raise RuntimeError(task.error)
+        return task.result
 
     # -- state ------------------------------------------------------------------------------
 
@@ -105,7 +134,9 @@ class ProjectSession(QObject):
 
     def open(self, path: str | os.PathLike[str]) -> None:
         """Load ``path``; raises ProjectError with a one-line reason and changes nothing."""
-        project = load_project(path)
+        from auditapp.gui.workers import load_job
+
+        project = self._await(self.tasks.submit("load", load_job(Path(path)), expected=(ProjectError, OSError)))
         self._replace(project, Path(path), modified=False)
 
     def close(self) -> None:
@@ -124,6 +155,7 @@ class ProjectSession(QObject):
         if self.project is None:
             return
         change(self.project)
+        self._edits += 1
         self._set_modified(True)
         self.changed.emit(source)
 
@@ -134,11 +166,16 @@ class ProjectSession(QObject):
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("the project has no file yet; choose one with Save As")
-        save_project(self.project, target)
+        from auditapp.gui.workers import save_job
+
+        edits = self._edits
+        self._await(self.tasks.submit("save", save_job(self.project.to_json(), target),
+                                      expected=(ProjectError, OSError)))
         moved = target != self.path
         self.path = target
-        self._set_modified(False)
-        self.discard_recovery()
+        if edits == self._edits:  # an edit made while the file was written is not in it
+            self._set_modified(False)
+            self.discard_recovery()
         if moved:
             self.path_changed.emit()
         return target
@@ -150,26 +187,44 @@ class ProjectSession(QObject):
         return self.recovery_dir / f"recovery-{os.getpid()}{PROJECT_SUFFIX}"
 
     def autosave(self) -> bool:
-        """Write the recovery copy if there are unsaved changes; True when one was written.
+        """Write the recovery copy now if there are unsaved changes; True when one was written.
 
-        It runs from a timer every minute: a full or read-only disk is announced once through
-        :attr:`autosave_failed` (the status bar), not as an error dialog every minute.
+        A full or read-only disk is announced once through :attr:`autosave_failed` (the status
+        bar), not as an error dialog every minute.
         """
+        task = self.autosave_in_background()
+        if task is None:
+            return False
+        self.tasks.wait(task)
+        return task.exception is None and not task.error
+
+    def autosave_in_background(self) -> Task | None:
+        """Start writing the recovery copy (the minute timer, after each run); None when not needed."""
+        from auditapp.gui.workers import recovery_job
+
         if self.project is None or not self._modified:
-            return False
-        try:
-            document = project_to_document(self.project)
-            document["recovery"] = {"original": str(self.path) if self.path else None,
-                                    "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                                    "pid": os.getpid()}
-            write_atomic(self.recovery_file, json.dumps(document, ensure_ascii=False).encode("utf-8"))
-        except (OSError, ProjectError) as exc:
-            if not self._autosave_warned:
-                self._autosave_warned = True
-                self.autosave_failed.emit(exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc))
-            return False
+            return None
+        if self._autosave_task is not None and not self._autosave_task.is_ended:
+            return self._autosave_task  # one copy at a time; the running one is recent enough
+        task = self.tasks.submit("recovery", recovery_job(self.project.to_json(), self.path, self.recovery_file),
+                                 expected=(OSError, ProjectError))
+        task.done.connect(self._autosaved)
+        task.failed.connect(self._autosave_failed)
+        self._autosave_task = task
+        return task
+
+    def _autosaved(self, _file: object) -> None:
+        self._autosave_task = None
         self._autosave_warned = False
-        return True
+        if not self._modified:  # saved while the copy was written: nothing left to recover
+            self.discard_recovery()
+
+    def _autosave_failed(self, reason: str) -> None:
+        exc = self._autosave_task.exception if self._autosave_task is not None else None
+        self._autosave_task = None
+        if not self._autosave_warned:
+            self._autosave_warned = True
+            self.autosave_failed.emit(exc.strerror if isinstance(exc, OSError) and exc.strerror else reason)
 
     def discard_recovery(self) -> None:
         self.recovery_file.unlink(missing_ok=True)

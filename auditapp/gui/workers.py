@@ -1,152 +1,150 @@
-"""Long work off the UI thread: audits and report rendering, cancellable, streaming by signals.
+"""The window's background jobs, as plain functions for :class:`~auditapp.gui.tasks.TaskService`.
 
-Each worker is a :class:`QThread` that runs Qt-free code (:func:`auditapp.engine.iter_audit`,
-:mod:`auditapp.report`) and hands immutable results (``Finding``, ``Run``, paths) to the UI
-thread through queued signals; no widget is touched from a worker. Cancelling sets a
-``threading.Event`` that the engine checks between scheduling steps, so a run against dead
-hosts stops within a fraction of a second instead of waiting for its timeouts.
+Each function runs on a task thread, touches no widget and no Qt object, and hands immutable
+values back (a ``Run``, a path, a ``Discovery``, a ``Project``). What a job needs from the
+window is copied before it starts, so an edit made while the job runs cannot reach it
+half-way. Keeping them Qt-free here (only the service is Qt) means a job can be called from a
+test or a benchmark without a window.
 """
 
 from __future__ import annotations
 
-import threading
-import traceback
+import asyncio
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
-
+from auditapp.core.atomic import write_atomic
 from auditapp.core.project import Project
-from auditapp.engine import Finished, Progress, ResultEvent, Started, iter_audit
+from auditapp.core.project_io import load_project, project_to_document, save_project
+from auditapp.engine import Finished, Progress, ResultEvent, Started, run_audit
+from auditapp.gui.tasks import TaskControl
 from auditapp.project_run import PreparedAudit
 
 
-class AuditWorker(QThread):
-    audit_started = Signal(int)  # number of checks
-    progress = Signal(int, int, str)  # done, total, label of the step just finished
-    result = Signal(object)  # Finding
-    run_finished = Signal(object)  # Run (cancelled runs too)
-    failed = Signal(str)  # an unexpected error, with its traceback
-    warning = Signal(str)  # found while preparing in this thread (the keyring's answer)
+@dataclass(frozen=True)
+class Warned:
+    """A note found while preparing in the task thread (the keyring's answer)."""
 
-    def __init__(self, prepared: PreparedAudit, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.prepared = prepared
-        self._cancel = threading.Event()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @property
-    def cancelling(self) -> bool:
-        return self._cancel.is_set()
-
-    def run(self) -> None:
-        try:
-            before = len(self.prepared.warnings)
-            p = self.prepared.with_password()  # the keyring may block: here, not on the UI thread
-            for text in p.warnings[before:]:
-                self.warning.emit(text)
-            for event in iter_audit(p.target, p.make_dns, p.config, self._cancel):
-                if isinstance(event, Started):
-                    self.audit_started.emit(event.total)
-                elif isinstance(event, Progress):
-                    self.progress.emit(event.done, event.total, event.label)
-                elif isinstance(event, ResultEvent):
-                    self.result.emit(event.finding)
-                elif isinstance(event, Finished):
-                    self.run_finished.emit(event.run)
-        except Exception:
-            self.failed.emit(traceback.format_exc())
+    text: str
 
 
-class ReportWorker(QThread):
-    """Build the document of one project run and render it to ``path`` (rendering takes seconds)."""
+def audit_job(prepared: PreparedAudit) -> Callable[[TaskControl], Any]:
+    """Stream the audit's events (``Started``, ``Progress``, ``ResultEvent``, ``Finished``, ``Warned``)."""
 
-    done = Signal(str)  # the written path
-    failed = Signal(str)
+    def job(control: TaskControl) -> Any:
+        before = len(prepared.warnings)
+        p = prepared.with_password()  # the keyring may block: here, not on the UI thread
+        for text in p.warnings[before:]:
+            control.emit(Warned(text))
+        return run_audit(p.target, p.make_dns, p.config, control.cancel_event, control.emit)
 
-    def __init__(self, project: Project, run_number: int, path: Path, *, lang: str, theme: str,
-                 base_dir: Path | None, password: str | None = None, draft: bool = False,
-                 parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        # The project is copied through its JSON form, so edits in the window while the
-        # worker renders cannot reach the thread half-way through.
-        self.project = Project.from_json(project.to_json())
-        self.run_number, self.path, self.lang, self.theme = run_number, path, lang, theme
-        self.base_dir, self.password, self.draft = base_dir, password, draft
+    return job
 
-    def run(self) -> None:
+
+#: The events an audit job streams (for isinstance dispatch in the window).
+AUDIT_EVENTS = (Started, Progress, ResultEvent, Finished, Warned)
+
+
+def report_job(project_json: dict[str, Any], run_number: int, path: Path, *, lang: str, theme: str,
+               base_dir: Path | None, password: str | None = None,
+               draft: bool = False) -> Callable[[TaskControl], str]:
+    """Build the document of one project run and render it to ``path``; returns the path.
+
+    The caller passes ``project.to_json()`` (a cheap snapshot of the project's state); the
+    expensive rebuild of a :class:`Project` from it happens here, off the UI thread.
+    """
+
+    def job(_control: TaskControl) -> str:
         from auditapp.report.from_project import project_document, project_theme
         from auditapp.report.pdf import render_pdf
-        from auditapp.report.theme import ThemeError
 
-        try:
-            theme = project_theme(self.project, self.theme, base_dir=self.base_dir)
-            document = project_document(self.project, self.run_number, lang=self.lang)
-            render_pdf(document, theme, self.path, password=self.password, draft=self.draft)
-        except (ThemeError, ValueError, OSError) as exc:
-            self.failed.emit(str(exc))
-        except Exception:
-            self.failed.emit(traceback.format_exc())
-        else:
-            self.done.emit(str(self.path))
+        project = Project.from_json(project_json)
+        chosen = project_theme(project, theme, base_dir=base_dir)
+        document = project_document(project, run_number, lang=lang)
+        render_pdf(document, chosen, path, password=password, draft=draft)
+        return str(path)
+
+    return job
 
 
-class DiscoverWorker(QThread):
+def discover_job(prepared: PreparedAudit) -> Callable[[TaskControl], Any]:
     """Look up a domain's mail hosts (MX, SRV, autoconfig, conventional names) for the target form."""
 
-    found = Signal(object)  # Discovery
-    failed = Signal(str)
-
-    def __init__(self, prepared: PreparedAudit, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.prepared = prepared
-
-    def run(self) -> None:
-        import asyncio
-        from dataclasses import replace
-
+    def job(_control: TaskControl) -> Any:
         from auditapp.collectors.discovery import discover_hosts
 
         # Discover from DNS only: hosts already typed into the form must not mask what DNS says.
-        target = replace(self.prepared.target, mx_hosts=(), submission_hosts=(), mailbox_hosts=())
-        try:
-            discovery = asyncio.run(discover_hosts(self.prepared.make_dns(), target, self.prepared.timeout))
-        except Exception as exc:
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.found.emit(discovery)
+        target = replace(prepared.target, mx_hosts=(), submission_hosts=(), mailbox_hosts=())
+        return asyncio.run(discover_hosts(prepared.make_dns(), target, prepared.timeout))
+
+    return job
 
 
-class KeyringProbe(QThread):
-    """Ask the keyring whether a password is stored for ``user`` at ``domain``, off the UI thread.
+@dataclass(frozen=True)
+class KeyringAnswer:
+    """Whether a password is stored: state "stored", "missing" or "problem" (with ``detail``)."""
 
-    The keyring is a D-Bus service (or the OS store) that can hang for the length of a D-Bus
-    timeout; the window must not. Emits ``answered(user, state, detail, hosts)`` with state
-    "stored", "missing" or "problem" and the hosts outside the domain the user confirmed for
-    this account's login.
-    """
+    user: str
+    state: str
+    detail: str
+    hosts: tuple[str, ...]  # hosts outside the domain the user confirmed for this account's login
 
-    answered = Signal(str, str, str, list)
 
-    def __init__(self, domain: str, user: str) -> None:
-        super().__init__()
-        self.domain, self.user = domain, user
+def keyring_job(domain: str, user: str) -> Callable[[TaskControl], KeyringAnswer]:
+    """Ask the keyring about ``user`` at ``domain``: it is a D-Bus service that can hang for a timeout."""
 
-    def run(self) -> None:
+    def job(_control: TaskControl) -> KeyringAnswer:
         from auditapp.credentials import CredentialError, backend_problem, get_password, trusted_hosts
 
-        hosts: list[str] = []
+        hosts: tuple[str, ...] = ()
         try:
             problem = backend_problem()
             if problem:
-                self.answered.emit(self.user, "problem", problem, hosts)
-                return
-            hosts = list(trusted_hosts(self.domain, self.user))
-            stored = bool(get_password(self.domain, self.user, prompt=False))
+                return KeyringAnswer(user, "problem", problem, hosts)
+            hosts = tuple(trusted_hosts(domain, user))
+            stored = bool(get_password(domain, user, prompt=False))
         except CredentialError:
             stored = False
         except Exception as exc:  # a keyring backend that fails in its own way
-            self.answered.emit(self.user, "problem", str(exc), hosts)
-            return
-        self.answered.emit(self.user, "stored" if stored else "missing", "", hosts)
+            return KeyringAnswer(user, "problem", str(exc), hosts)
+        return KeyringAnswer(user, "stored" if stored else "missing", "", hosts)
+
+    return job
+
+
+def load_job(path: Path) -> Callable[[TaskControl], Project]:
+    """Read and check a project file (0.5 s at 200 runs); raises ProjectError."""
+    return lambda _control: load_project(path)
+
+
+def save_job(project_json: dict[str, Any], path: Path) -> Callable[[TaskControl], Path]:
+    """Check and write a project snapshot atomically; raises ProjectError or OSError.
+
+    The check (can the file be read back?) rebuilds the project from the snapshot: most of the
+    cost of a save, and the reason it runs here.
+    """
+
+    def job(_control: TaskControl) -> Path:
+        save_project(Project.from_json(project_json), path)
+        return path
+
+    return job
+
+
+def recovery_job(project_json: dict[str, Any], original: Path | None, file: Path) -> Callable[[TaskControl], Path]:
+    """Write the recovery copy of an unsaved project (see :mod:`auditapp.gui.session`)."""
+
+    def job(_control: TaskControl) -> Path:
+        document = project_to_document(Project.from_json(project_json))
+        document["recovery"] = {"original": str(original) if original else None,
+                                "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                                "pid": os.getpid()}
+        write_atomic(file, json.dumps(document, ensure_ascii=False).encode("utf-8"))
+        return file
+
+    return job

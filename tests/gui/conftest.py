@@ -8,7 +8,6 @@ audited once per test session.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,18 +17,6 @@ from PySide6.QtCore import QSettings
 
 from auditapp.core.project import Project
 from auditapp.gui import i18n
-
-
-@pytest.fixture(autouse=True, scope="module")
-def collect_on_the_gui_thread(qapp):
-    """As the application does (auditapp.gui.gc_guard): no garbage collection in worker threads."""
-    from auditapp.gui.gc_guard import GuiThreadCollector
-
-    collector = GuiThreadCollector()
-    collector.start()
-    yield
-    collector.stop()
-    gc.collect()
 
 
 class UnexpectedDialog(AssertionError):
@@ -84,9 +71,9 @@ def ctx(qapp, gui_home: Path, gui_lang: str):
     context = AppContext(session, settings, gui_home)
     yield context
     context.runner.cancel()
-    context.runner.wait(5000)
+    context.runner.wait(5.0)
+    context.tasks.shutdown(30.0)
     session._timer.stop()
-    gc.collect()  # on the GUI thread (see collect_on_the_gui_thread)
 
 
 @pytest.fixture
@@ -99,11 +86,11 @@ def window(ctx, qtbot):
     # Closed here rather than by qtbot.addWidget, which closes before fixtures are torn down:
     # the session is closed first, so no "unsaved changes" question blocks the teardown.
     ctx.runner.cancel()
-    ctx.runner.wait(10000)
+    ctx.runner.wait(10.0)
     ctx.session.close()
     win.close()
-    # Delete the window now, on this thread: otherwise its Python wrapper may be collected later
-    # inside another test's worker thread, which destroys the widgets' timers on the wrong thread.
+    # The window is the one widget without a parent (as in the application, where it lives until
+    # the program ends); deleted here so tests do not pile up windows.
     shiboken6.delete(win)
 
 

@@ -67,9 +67,9 @@ def test_create_run_review_export_reopen(bind_lab, mail_lab, window, ctx, qtbot,
         qtbot.waitUntil(lambda: "liegt im Schlüsselbund" in target.password_note.text(), timeout=10000)
         assert ctx.input_ok and ctx.session.project.ports == ports
 
-        # 3. Run (Ctrl+R) and watch the results arrive one by one.
+        # 3. Run (Ctrl+R) and watch the results arrive as they come.
         arrived: list[object] = []
-        ctx.runner.result.connect(arrived.append)
+        ctx.runner.results.connect(arrived.extend)
         assert window.act_run.shortcut() == QKeySequence("Ctrl+R")
         with qtbot.waitSignal(ctx.runner.finished, timeout=120000) as done:
             window.act_run.trigger()

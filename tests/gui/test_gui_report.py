@@ -1,6 +1,6 @@
 """The report page: real renders of the demo run in the preview and to files, read back with pypdf.
 
-No render is mocked: the preview and the export go through ReportWorker, reportlab and QtPdf,
+No render is mocked: the preview and the export go through the report task, reportlab and QtPdf,
 so a broken theme, a lost password or a preview that disagrees with the export shows up here.
 """
 
@@ -32,12 +32,10 @@ def pdf_text(path: Path, password: str | None = None) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _no_render_left_running() -> Iterator[None]:
+def _no_render_left_running(ctx) -> Iterator[None]:
     """Renders outlive their page by design; a test must not end with one still writing files."""
     yield
-    from auditapp.gui.pages.report_page import wait_for_workers
-
-    assert wait_for_workers(RENDER_TIMEOUT_MS)
+    assert ctx.tasks.shutdown(RENDER_TIMEOUT_MS / 1000)
 
 
 @pytest.fixture

@@ -19,13 +19,13 @@ def test_demo_run_streams_results_and_is_recorded(window, ctx, qtbot) -> None:
     page = window.pages["run"]
     assert window.current_key() == "run"
     arrived: list[object] = []
-    ctx.runner.result.connect(arrived.append)
+    ctx.runner.results.connect(arrived.extend)
     with qtbot.waitSignal(ctx.runner.finished, timeout=60000) as finished:
         pass
     run = finished.args[0]
     qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10000)
     assert not run.cancelled and len(run.findings) > 50
-    assert arrived and len(arrived) == len(run.findings)  # every result arrived live, one by one
+    assert arrived and len(arrived) == len(run.findings)  # every result arrived live, in batches
     assert ctx.session.project.runs == [run] and ctx.session.modified
     qtbot.waitUntil(ctx.session.recovery_file.exists, timeout=5000)  # the finished run is in the recovery copy
     assert page.model.rowCount() == len(run.findings)

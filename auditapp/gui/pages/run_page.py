@@ -1,8 +1,9 @@
 """Running an audit: start, cancel, progress, and the results as they arrive.
 
-The audit runs in :class:`~auditapp.gui.workers.AuditWorker` (via the context's
-:class:`~auditapp.gui.context.RunController`); this page only shows what the worker reports.
-Results are appended to a table model row by row, so a long run stays responsive, and a
+The audit runs as a task of :mod:`auditapp.gui.tasks` (via the context's
+:class:`~auditapp.gui.context.RunController`); this page only shows what the task reports.
+Results are appended to a table model in batches (what arrived during one turn of the event
+loop), so a long run stays responsive, and a
 cancelled run is kept as what it is: a partial run whose unchecked items are "not tested".
 """
 
@@ -89,10 +90,13 @@ class LiveResultsModel(QAbstractTableModel):
             return rich_tip(f.subject)  # subjects come from DNS
         return None
 
-    def append(self, finding: Finding) -> None:
+    def extend(self, findings: list[Finding]) -> None:
+        """Add a batch (all findings that arrived in one turn of the event loop) as one insertion."""
+        if not findings:
+            return
         row = len(self.rows)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self.rows.append(finding)
+        self.beginInsertRows(QModelIndex(), row, row + len(findings) - 1)
+        self.rows.extend(findings)
         self.endInsertRows()
 
     def reset(self, findings: list[Finding] | tuple[Finding, ...] = ()) -> None:
@@ -173,7 +177,7 @@ class RunPage(Page):
         runner.progress.connect(self._on_progress)
         # Long-lived signals get bound methods only: Qt drops those connections when the page is
         # deleted (a language switch rebuilds it), a lambda would outlive its widgets.
-        runner.result.connect(self._on_result)
+        runner.results.connect(self._on_results)
         runner.finished.connect(self._on_finished)
         runner.failed.connect(self._on_failed)
         runner.busy_changed.connect(self._update_buttons)
@@ -235,7 +239,7 @@ class RunPage(Page):
 
     def _tick(self) -> None:
         runner = self.ctx.runner
-        if runner.busy and not (runner.worker and runner.worker.cancelling):
+        if runner.busy and not runner.cancelling:
             self.state.setText(tr("run.running", done=self._done, total=self._total, elapsed=self._elapsed(),
                                   label=self._last_label or "…"))
 
@@ -272,8 +276,8 @@ class RunPage(Page):
         self.notes.setText("\n".join([*notes, tr("run.warning", text=text)]))
         self.notes.setVisible(True)
 
-    def _on_result(self, finding: Finding) -> None:
-        self.model.append(finding)
+    def _on_results(self, findings: list[Finding]) -> None:
+        self.model.extend(findings)
         self.table.scrollToBottom()
 
     def _update_buttons(self, *_: object) -> None:
@@ -282,7 +286,7 @@ class RunPage(Page):
         has = ctx.session.project is not None
         self.start_button.setEnabled(has and not busy and ctx.input_ok)
         self.start_button.setToolTip("Ctrl+R" if ctx.input_ok else "; ".join(ctx.input_problems.values()))
-        self.cancel_button.setEnabled(busy and not (ctx.runner.worker and ctx.runner.worker.cancelling))
+        self.cancel_button.setEnabled(busy and not ctx.runner.cancelling)
         self.findings_button.setEnabled(has and not busy and bool(ctx.session.project and ctx.session.project.runs))
 
     def on_replaced(self) -> None:

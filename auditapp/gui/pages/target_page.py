@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QThread, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -42,7 +42,9 @@ from auditapp.core.validation import (
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages.base import Page, page_heading
+from auditapp.gui.tasks import Task
 from auditapp.gui.widgets.fields import ValidatedLineEdit, ValidatedListEdit, message_for
+from auditapp.gui.workers import KeyringAnswer
 
 
 def _nameserver(text: str) -> str:
@@ -67,7 +69,7 @@ class TargetPage(Page):
         super().__init__(ctx)
         self._loading = False
         self._labels: list[QLabel] = []
-        self._discover: QThread | None = None
+        self._discover: Task | None = None
         self._discover_for: tuple[Project | None, str] = (None, "")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -328,19 +330,19 @@ class TargetPage(Page):
         self._keyring_check.start()
 
     def _update_password_note(self) -> None:
-        """Ask the keyring (in a worker) whether the account's password is stored."""
-        from auditapp.gui.workers import KeyringProbe
+        """Ask the keyring (in a task) whether the account's password is stored."""
+        from auditapp.gui.workers import keyring_job
 
         user = self._enable_password()
         if not user:
             self.password_note.clear()
             self._show_trusted([])
             return
-        probe = KeyringProbe(self._audited_domain(), user)
-        _WORKERS.add(probe)
-        probe.answered.connect(self._password_state)
-        probe.finished.connect(lambda p=probe: (_WORKERS.discard(p), p.deleteLater()))
-        probe.start()
+        task = self.ctx.tasks.submit("keyring", keyring_job(self._audited_domain(), user))
+        task.done.connect(self._password_answer)  # a bound method: dropped if the page is rebuilt meanwhile
+
+    def _password_answer(self, answer: KeyringAnswer) -> None:
+        self._password_state(answer.user, answer.state, answer.detail, list(answer.hosts))
 
     def _password_state(self, user: str, state: str, detail: str, hosts: list[str]) -> None:
         if user != (self.account.text() if self.account.valid else ""):
@@ -444,8 +446,8 @@ class TargetPage(Page):
     # -- discovery ------------------------------------------------------------------------------
 
     def discover(self) -> None:
-        """Fill MX and client hosts from DNS, in a worker thread."""
-        from auditapp.gui.workers import DiscoverWorker
+        """Fill MX and client hosts from DNS, in a task."""
+        from auditapp.gui.workers import discover_job
         from auditapp.project_run import PrepareError
 
         project = self.ctx.session.project
@@ -456,21 +458,20 @@ class TargetPage(Page):
         except PrepareError as exc:
             self.discover_note.setText(tr("target.discover_failed", reason=str(exc)))
             return
-        # No parent: the worker must outlive this page when a language switch rebuilds it.
-        worker = DiscoverWorker(prepared)
-        _WORKERS.add(worker)
-        worker.found.connect(self._discovered)
-        worker.failed.connect(self._discover_failed)
-        worker.finished.connect(self._discover_done)
-        worker.finished.connect(lambda w=worker: (_WORKERS.discard(w), w.deleteLater()))
-        self._discover = worker
+        task = self.ctx.tasks.submit("discover", discover_job(prepared))
+        # Bound methods: when a language switch rebuilds this page, Qt drops these connections
+        # and the task's answer goes nowhere; the task itself belongs to the service.
+        task.done.connect(self._discovered)
+        task.failed.connect(self._discover_failed)
+        task.ended.connect(self._discover_done)
+        self._discover = task
         self._discover_for = (project, project.domain)
         self.discover_button.setEnabled(False)
         self.discover_note.setText(tr("target.discovering"))
-        worker.start()
 
     def _discover_failed(self, reason: str) -> None:
-        self.discover_note.setText(tr("target.discover_failed", reason=reason))
+        lines = [line for line in reason.strip().splitlines() if line.strip()]
+        self.discover_note.setText(tr("target.discover_failed", reason=lines[-1] if lines else reason))
 
     def _discover_done(self) -> None:
         self._discover = None
@@ -514,13 +515,3 @@ class TargetPage(Page):
             note += "\n" + tr("target.discover_incomplete", count=len(discovery.failures))
         self.discover_note.setText(note)
         self._report_validity()
-
-
-#: Running discoveries and keyring probes, kept here (not by a page) until they end, so a language
-#: switch that rebuilds the page never destroys a running thread; see :func:`wait_for_discoveries`.
-_WORKERS: set[QThread] = set()
-
-
-def wait_for_discoveries(ms: int = 10000) -> bool:
-    """Block until every host discovery and keyring probe has ended (quitting); True when all did."""
-    return all(worker.wait(ms) for worker in list(_WORKERS))
