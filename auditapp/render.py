@@ -7,10 +7,10 @@ from typing import Any
 
 from auditapp.checks.catalog import Catalog, catalog
 from auditapp.core.model import Finding, Reason, Run, Severity, Status
-from auditapp.problem_texts import localize_problem
+from auditapp.core.problem import Problem
 
 LANGS = ("de", "en")
-#: Reason parameters that hold a probe's English problem text (see :mod:`auditapp.problem_texts`).
+#: Reason parameters that may hold a problem text without its key (see :func:`_problem`).
 _PROBLEM_PARAMS = ("problem", "what", "why")
 
 
@@ -34,12 +34,46 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def render_problem(value: str, lang: str, cat: Catalog | None = None) -> str:
+    """A probe's problem (:class:`~auditapp.core.problem.Problem`, or an old text without key) in ``lang``."""
+    return _problem(value, lang, cat or catalog())
+
+
+def _problem(value: str, lang: str, cat: Catalog) -> str:
+    """A probe's problem in ``lang``, written from its message key (:mod:`auditapp.core.problem`).
+
+    Nested problems are written the same way; plain parameters (a server's reply, an OpenSSL
+    reason) stay as they came. Text without a key (a run saved before problems had keys, a
+    check's own fallback such as "no relay probe") is matched against the English texts of
+    the ``problem.*`` messages without placeholders; anything else stays as it is.
+    """
+    if isinstance(value, Problem) and value.key in cat.messages:
+        params = {k: _problem(v, lang, cat) for k, v in value.params.items()}
+        return _fmt(cat.message(value.key).get(lang), params)
+    key = _plain_problems(cat).get(str(value))
+    return cat.message(key).get(lang) if key else str(value)
+
+
+#: The last catalog seen, with its index English text -> key of the ``problem.*`` messages without placeholders.
+_plain: tuple[Catalog, dict[str, str]] | None = None
+
+
+def _plain_problems(cat: Catalog) -> dict[str, str]:
+    global _plain
+    if _plain is None or _plain[0] is not cat:
+        _plain = (cat, {text.en: key for key, text in cat.messages.items()
+                        if key.startswith("problem.") and not text.placeholders()})
+    return _plain[1]
+
+
 def _why(value: Any, lang: str, cat: Catalog) -> Any:
-    """Translate a parameter: a ``why.*`` message key (``why.suffix|local``), or a ``{de, en}`` text.
+    """Translate a parameter: a ``why.*`` message key (``why.suffix|local``), a ``{de, en}`` text, a problem.
 
     Texts from the data files (a provider's DKIM convention, a blocklist code's meaning) are
     stored in both languages in the finding, so a report can be written in the other one.
     """
+    if isinstance(value, Problem):
+        return _problem(value, lang, cat)
     if isinstance(value, dict) and set(value) == {"de", "en"}:
         return value[lang]
     if isinstance(value, str) and value.startswith("why."):
@@ -53,8 +87,9 @@ def render_reason(reason: Reason, lang: str, cat: Catalog | None = None) -> str:
     cat = cat or catalog()
     params = {k: _why(v, lang, cat) for k, v in reason.params.items()}
     for name in _PROBLEM_PARAMS:
-        if isinstance(params.get(name), str):
-            params[name] = localize_problem(params[name], lang)
+        value = reason.params.get(name)
+        if isinstance(value, str) and not isinstance(value, Problem) and not value.startswith("why."):
+            params[name] = _problem(value, lang, cat)  # a text without its key
     if reason.key == "reason.dns_failure":
         params["what"] = cat.message(f"dns.{params.get('outcome', 'error')}").get(lang)
         if params.get("detail"):

@@ -15,6 +15,7 @@ from typing import Any
 from auditapp.checks.catalog import Catalog, Rule, catalog
 from auditapp.collectors.facts import Facts
 from auditapp.core.model import Finding, Reason, Status
+from auditapp.core.problem import Problem
 from auditapp.core.project import MAX_EVIDENCE_LINE, MAX_SUBJECT
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsAnswer
@@ -122,7 +123,9 @@ class CheckContext:
     def not_tested(self, subject: str, reason: Reason, evidence: Iterable[str] = (), **params: Any) -> Finding:
         if reason.key == "reason.dialogue" and str(reason.params.get("problem", "")).startswith("not probed: "):
             # A probe the network guard refused never started: say so, not "did not complete".
-            problem = str(reason.params["problem"])[len("not probed: "):]
+            refused = reason.params["problem"]
+            problem = refused.params.get("reason") if isinstance(refused, Problem) else None
+            problem = problem or str(refused)[len("not probed: "):]
             reason = Reason("reason.not_probed", {"endpoint": reason.params.get("endpoint", subject),
                                                   "problem": problem})
         return self._finding(Status.NOT_TESTED, subject, "not_tested", evidence, reason, params)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from auditapp.core.problem import Problem, problems_to_json, with_problems
+
 
 class Status(StrEnum):
     """Outcome of one check on one subject. ``not_tested`` always carries a reason."""
@@ -42,17 +44,30 @@ _RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3
 
 @dataclass(frozen=True)
 class Reason:
-    """Why something was not tested, as a message key plus parameters (rendered per language)."""
+    """Why something was not tested, as a message key plus parameters (rendered per language).
+
+    A parameter may be a probe's :class:`~auditapp.core.problem.Problem`: in ``params`` it is
+    stored as its English text, as always, and its message key beside them under ``problems``,
+    so a German report of a saved run is German too. Runs without ``problems`` render the
+    English text.
+    """
 
     key: str
     params: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "params": dict(self.params)}
+        data: dict[str, Any] = {
+            "key": self.key,
+            "params": {k: str(v) if isinstance(v, Problem) else v for k, v in self.params.items()},
+        }
+        problems = problems_to_json(self.params)
+        if problems:
+            data["problems"] = problems
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reason:
-        return cls(str(data["key"]), dict(data.get("params", {})))
+        return cls(str(data["key"]), with_problems(dict(data.get("params", {})), data.get("problems")))
 
 
 @dataclass(frozen=True)
