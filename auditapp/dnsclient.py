@@ -32,7 +32,7 @@ import dns.rdatatype
 import dns.resolver
 import dns.reversename
 
-from auditapp.core.text import ascii_digits
+from auditapp.core.validation import validate_nameserver
 
 #: How many CNAME hops we follow before calling it a loop (RFC 1034 gives no number;
 #: common resolvers use 8 to 16).
@@ -382,33 +382,9 @@ def _normalise(name: str) -> str:
 
 
 def parse_nameserver(text: str) -> Nameserver:
-    """Parse ``IP``, ``IP:PORT``, ``[IPv6]:PORT`` or a bare IPv6 address."""
-    import ipaddress
+    """Parse ``IP``, ``IP:PORT``, ``[IPv6]:PORT`` or a bare IPv6 address (surrounding blanks ignored).
 
-    text = text.strip()
-    port = 53
-    host = text
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise ValueError(f"invalid nameserver {text!r}: missing ']'")
-        host = text[1:end]
-        rest = text[end + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                raise ValueError(f"invalid nameserver {text!r}")
-            port = _port(rest[1:], text)
-    elif text.count(":") == 1:
-        host, p = text.split(":")
-        port = _port(p, text)
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"invalid nameserver {text!r}: not an IP address") from None
-    return Nameserver(host, port)
-
-
-def _port(value: str, whole: str) -> int:
-    if not ascii_digits(value) or not 0 < int(value) < 65536:
-        raise ValueError(f"invalid nameserver {whole!r}: bad port {value!r}")
-    return int(value)
+    The rule itself is :func:`auditapp.core.validation.validate_nameserver`, shared with every
+    front end; its :class:`~auditapp.core.validation.InputError` is a ``ValueError``.
+    """
+    return Nameserver(*validate_nameserver(text.strip()))

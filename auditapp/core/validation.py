@@ -1,14 +1,18 @@
-"""Input validation for everything a user types: domains, IPs, host names, selectors.
+"""Input validation for everything a user types: domains, IPs, host names, selectors, resolvers,
+ports, the test account and the trust-anchor file.
 
-Input errors are reported before any query is sent (CLI exit code 2, a message beside the
-field in the GUI). A HELO name is the exception: a broken HELO is what a misconfigured
-server really sends, so it is audited and reported, not refused as input.
+Every front end (command line, GUI fields, project files, :mod:`auditapp.audit_request`) checks
+with these functions and no others, so a value one of them accepts the others accept too
+(issue 13). Input errors are reported before any query is sent (CLI exit code 2, a message
+beside the field in the GUI). A HELO name is the exception: a broken HELO is what a
+misconfigured server really sends, so it is audited and reported, not refused as input.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable, Mapping
 
 import idna
 
@@ -122,6 +126,75 @@ def validate_timeout(seconds: float, what: str = "timeout") -> float:
         raise InputError(f"{what} must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:g}", "timeout",
                          limit=MAX_TIMEOUT_S)
     return float(seconds)
+
+
+def validate_nameserver(text: str) -> tuple[str, int]:
+    """A resolver address as ``(address, port)``: ``IP``, ``IP:PORT``, ``[IPv6]:PORT`` or a bare IPv6 address.
+
+    The one rule for every place a resolver is typed or stored (``--nameserver``, the settings,
+    the target page, project files): they parsed it through four wrappers that disagreed on
+    whitespace and on their messages (issue 13). Surrounding whitespace is refused as for every
+    other input; the messages keep the words ``invalid nameserver`` the CLI always printed.
+    """
+    _no_stray_whitespace(text, "nameserver")
+    port = 53
+    host = text
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise InputError(f"invalid nameserver {text!r}: missing ']'")
+        host, rest = text[1:end], text[end + 1:]
+        if rest:
+            if not rest.startswith(":"):
+                raise InputError(f"invalid nameserver {text!r}")
+            port = _nameserver_port(rest[1:], text)
+    elif text.count(":") == 1:
+        host, _, digits = text.partition(":")
+        port = _nameserver_port(digits, text)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise InputError(f"invalid nameserver {text!r}: not an IP address", "not_ip") from None
+    return host, port
+
+
+def _nameserver_port(value: str, whole: str) -> int:
+    if not ascii_digits(value) or not 0 < int(value) < 65536:
+        raise InputError(f"invalid nameserver {whole!r}: bad port {value!r}")
+    return int(value)
+
+
+def parse_nameservers(texts: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """Every resolver of a list, in order; the first bad one raises (an empty list: the system's resolvers)."""
+    return tuple(validate_nameserver(t) for t in texts)
+
+
+def validate_ca_file(path: str, what: str = "CA file") -> str:
+    """An extra trust-anchor file must exist and hold PEM certificates.
+
+    Checked before the audit, because a file that cannot be loaded would otherwise turn every
+    TLS check into a certificate finding that is really a setup error.
+    """
+    import ssl
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise InputError(f"{what} {path}: no such file", "no_file")
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        raise InputError(f"{what} {path}: not a PEM file with certificates ({exc})", "not_pem") from None
+    return path
+
+
+def check_distinct_ports(ports: Mapping[str, int], what: str = "ports") -> None:
+    """Each mail service needs its own port (HTTPS for MTA-STS may share one): two on one port
+    would be probed as one server and reported twice."""
+    mail = [port for service, port in ports.items() if service != "https"]
+    shared = sorted({port for port in mail if mail.count(port) > 1})
+    if shared:
+        raise InputError(f"{what}: two services share port {shared[0]}; each mail service needs its own port",
+                         "shared_port", port=shared[0])
 
 
 def in_domain(name: str, domain: str) -> bool:

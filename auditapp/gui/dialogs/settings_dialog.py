@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from auditapp.core.target import DEFAULT_DNSBL_ZONES
-from auditapp.core.validation import InputError, normalize_domain
+from auditapp.core.validation import InputError, normalize_domain, validate_nameserver
 from auditapp.gui import i18n
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
@@ -59,16 +59,14 @@ REPORT_LANGS = ("de", "en")
 
 
 def check_resolver(text: str) -> str:
-    """A resolver as the engine parses it; ValueError becomes an InputError the list field can show."""
-    from auditapp.dnsclient import parse_nameserver
-
+    """A resolver by the rule of every front end (core/validation); a malformed one gets this dialog's hint."""
     try:
-        server = parse_nameserver(text)
-    except ValueError as exc:
-        if "not an IP address" in str(exc):
-            raise InputError(str(exc), "not_ip") from None
+        address, port = validate_nameserver(text)
+    except InputError as exc:
+        if exc.code != "invalid":  # not an IP address, blanks: the field's own message says it
+            raise
         raise InputError(tr("settings.audit.resolver_format"), "invalid") from None
-    return str(server)  # the duplicate check compares "192.0.2.1" and "192.0.2.1:53" as equal
+    return f"{address}:{port}"  # the duplicate check compares "192.0.2.1" and "192.0.2.1:53" as equal
 
 
 class SettingsDialog(QDialog):
