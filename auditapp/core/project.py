@@ -34,6 +34,7 @@ from auditapp.core.validation import (
     parse_ip,
     validate_account,
     validate_helo,
+    validate_nameserver,
     validate_selector,
 )
 
@@ -370,31 +371,18 @@ def _host(value: object, where: str) -> str:
 
 
 def _nameserver(value: object, where: str) -> str:
-    from auditapp.dnsclient import parse_nameserver
-
+    """Stored as typed, checked by the rule of every resolver field (``validate_nameserver``)."""
     text = _str(value, where)
-    if text != text.strip() or not text:
-        raise ProjectError(f"field {where} {text!r} is empty or has surrounding whitespace", where)
     try:
-        parse_nameserver(text)
-    except ValueError as exc:
+        validate_nameserver(text)
+    except InputError as exc:
         raise ProjectError(f"field {where}: {exc}", where) from None
     return text
 
 
 def _username(value: object) -> str:
-    where = "test_account"
-    text = _str(value, where)
-    if not text or len(text) > 320:
-        raise ProjectError(f"field {where} must be a user name of 1 to 320 characters", where)
-    if any(c.isspace() for c in text) or not text.isprintable():
-        raise ProjectError(f"field {where} {text!r} contains whitespace or control characters "
-                           "(it holds the user name only; the password is kept in the system keyring)", where)
-    try:
-        # The same rule as typed input: no name that could address another keyring entry.
-        return validate_account(text)
-    except InputError as exc:
-        raise ProjectError(f"field {where}: {exc}", where) from None
+    # The same rule as typed input: no name that could address another keyring entry.
+    return _input1(validate_account, value, "test_account")
 
 
 def _list[T](value: object, where: str, item: Callable[[object, str], T]) -> list[T]:
