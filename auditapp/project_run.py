@@ -1,11 +1,12 @@
-"""Turning a project into a ready-to-run audit: target, resolver, engine settings, Postfix config.
+"""Turning an audit request into a ready-to-run audit: target, resolvers, engine settings, Postfix config.
 
-The CLI (``audit --project``) and the GUI's Run button both start from a :class:`Project` and
-must audit exactly the same thing, so the decisions live here and not in either front end:
-which resolvers (the project's, else the caller's default, else the system's), how the stored
-Postfix texts become a configuration (a stored text that no longer parses becomes a
-``not_tested`` reason, not a crash), and where the test account's password comes from (the
-system keyring only).
+Every front end audits through here (issue 13): the command line builds an
+:class:`~auditapp.audit_request.AuditRequest` from its arguments, the GUI and ``audit --project``
+from a project, and :func:`prepare` applies the same rules to all of them: the checks of
+:mod:`auditapp.core.validation`, which resolvers (the request's, else the system's), how Postfix
+input becomes a configuration (a file that cannot be read is an input error; a text a project
+stored that no longer parses becomes a ``not_tested`` reason, not a crash), and where the test
+account's password comes from (the request's lookup, asked by :meth:`PreparedAudit.with_password`).
 
 Nothing here touches the network; :meth:`PreparedAudit.make_dns` creates the client in the
 thread that will use it, because a DNS client belongs to one event loop.
@@ -13,24 +14,34 @@ thread that will use it, because a DNS client belongs to one event loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
+from auditapp.audit_request import (
+    AuditRequest,
+    PasswordLookup,
+    TrustLookup,
+    build_target,
+    keyring_password,
+    keyring_trusted,
+    request_from_project,
+)
 from auditapp.core.project import Project
 from auditapp.core.target import AuditTarget
-from auditapp.core.validation import InputError, validate_timeout
-from auditapp.dnsclient import DnsClient, Nameserver, parse_nameserver
+from auditapp.core.validation import InputError, parse_nameservers, validate_timeout
+from auditapp.dnsclient import DnsClient, Nameserver
 from auditapp.engine import EngineConfig
 from auditapp.postfix import PostfixConfigError, PostfixLoadFailure, config_from_texts
 
-#: ``(audited domain, account) -> password or None``; keyed by both, as the keyring is.
-PasswordLookup = Callable[[str, str], str | None]
-#: ``(audited domain, account) -> hosts outside the domain the user confirmed for the login``.
-TrustLookup = Callable[[str, str], Sequence[str]]
-
 
 class PrepareError(ValueError):
-    """The project cannot be audited as it stands; one line that says why."""
+    """The request cannot be audited as it stands; one line that says why (CLI exit code 2)."""
+
+
+class NoResolverError(PrepareError):
+    """No resolver was given and the system has none: the environment, not the input (CLI exit code 3)."""
 
 
 @dataclass(frozen=True)
@@ -79,37 +90,69 @@ class PreparedAudit:
 
 def project_postfix(project: Project) -> object:
     """The stored configuration, parsed; a stored text that no longer parses is reported, not fatal."""
-    if project.postfix_config is None:
+    return _stored_postfix(project.postfix_config)
+
+
+def _stored_postfix(stored: Mapping[str, Any] | None) -> object:
+    if stored is None:
         return None
     try:
-        return config_from_texts(project.postfix_config["files"], project.postfix_config.get("origin", "project"))
+        return config_from_texts(stored["files"], stored.get("origin", "project"))
     except PostfixConfigError as exc:
         return PostfixLoadFailure(str(exc))
 
 
-def check_ca_file(path: str, what: str = "CA file") -> None:
-    """An unreadable trust-anchor file is a setup error, never a certificate finding."""
-    import ssl
-    from pathlib import Path
+def _postfix(request: AuditRequest) -> tuple[str | None, object]:
+    """``(origin, configuration)`` of the request's Postfix input; a file that cannot be read is an input error."""
+    if request.postfix_path:
+        from auditapp.postfix import load_postfix_config
 
-    if not Path(path).is_file():
-        raise PrepareError(f"{what} {path}: no such file")
+        try:
+            config = load_postfix_config(request.postfix_path)
+        except PostfixConfigError as exc:
+            raise InputError(f"{request.names.postfix}: {exc}") from None
+        return str(Path(request.postfix_path).resolve()), config
+    stored = request.postfix_texts
+    return (stored or {}).get("origin"), _stored_postfix(stored)
+
+
+def choose_resolvers(texts: Sequence[str], timeout: float,
+                     hint: str = "enter a resolver in the settings") -> tuple[Nameserver, ...]:
+    """The resolvers typed, checked; none: the system's must exist (empty tuple), else :class:`NoResolverError`.
+
+    ``hint`` ends the message with where this front end takes a resolver (``give --nameserver``).
+    """
     try:
-        ssl.create_default_context().load_verify_locations(cafile=path)
-    except (OSError, ssl.SSLError) as exc:
-        raise PrepareError(f"{what} {path}: not a PEM file with certificates ({exc})") from None
+        servers = tuple(Nameserver(*parsed) for parsed in parse_nameservers(texts))
+    except InputError as exc:
+        raise PrepareError(str(exc)) from None
+    if not servers:
+        try:
+            DnsClient.from_system(timeout=timeout)
+        except Exception as exc:  # no resolv.conf, unreadable registry, ...
+            raise NoResolverError(f"no system resolver configured ({exc}); {hint}") from None
+    return servers
 
 
-def _keyring_password(domain: str, account: str) -> str | None:
-    from auditapp.credentials import get_password
+def prepare(request: AuditRequest) -> PreparedAudit:
+    """The one way from a request to a runnable audit; raises :class:`PrepareError` naming the first problem.
 
-    return get_password(domain, account, prompt=False)
-
-
-def _keyring_trusted(domain: str, account: str) -> tuple[str, ...]:
-    from auditapp.credentials import trusted_hosts
-
-    return trusted_hosts(domain, account)
+    Input errors come before :class:`NoResolverError` (exit 2 before exit 3). The password is
+    not looked up here: the keyring can block or prompt, so the caller decides where and when
+    (:meth:`PreparedAudit.with_password`: the GUI's worker thread, the CLI after its checks).
+    """
+    names = request.names
+    try:
+        timeout = validate_timeout(request.timeout, names.timeout)
+        target = build_target(request)
+        origin, postfix = _postfix(request)
+    except InputError as exc:
+        raise PrepareError(str(exc)) from None
+    servers = choose_resolvers(request.nameservers, timeout, names.resolver_hint)
+    return PreparedAudit(target=replace(target, postfix_origin=origin),
+                         config=EngineConfig(timeout=timeout, postfix=postfix, smtp_probe=request.smtp_probe),
+                         nameservers=servers, timeout=timeout,
+                         password_lookup=request.password_lookup, trust_lookup=request.trust_lookup)
 
 
 def prepare_project_audit(
@@ -119,12 +162,12 @@ def prepare_project_audit(
     timeout: float = 5.0,
     services: bool = True,
     ca_file: str | None = None,
-    password_lookup: PasswordLookup = _keyring_password,
-    trust_lookup: TrustLookup | None = _keyring_trusted,
+    password_lookup: PasswordLookup = keyring_password,
+    trust_lookup: TrustLookup | None = keyring_trusted,
     trust_hosts: Sequence[str] = (),
     defer_password: bool = False,
 ) -> PreparedAudit:
-    """Everything an audit of ``project`` needs; raises :class:`PrepareError` for unusable settings.
+    """Everything an audit of ``project`` needs: :func:`request_from_project`, then :func:`prepare`.
 
     ``password_lookup`` returns the test account's password or ``None``; a failure of the keyring
     becomes a warning, because the audit is still worth running without the logged-in checks.
@@ -133,28 +176,10 @@ def prepare_project_audit(
     the ones confirmed earlier come from ``trust_lookup``. The project's own host lists never
     count as confirmation.
     """
-    try:
-        validate_timeout(timeout)
-    except InputError as exc:
-        raise PrepareError(str(exc)) from None
-    texts = list(project.nameservers) or list(default_nameservers)
-    try:
-        servers = tuple(parse_nameserver(t) for t in texts)
-    except ValueError as exc:
-        raise PrepareError(f"resolver: {exc}") from None
-    if not servers:
-        try:
-            DnsClient.from_system(timeout=timeout)
-        except Exception as exc:  # no resolv.conf, unreadable registry, ...
-            raise PrepareError(f"no system resolver configured ({exc}); enter a resolver in the settings") from None
-    if ca_file:
-        check_ca_file(ca_file)
-    target = replace(project.to_target(), ca_file=ca_file, services=services and project.probe_services,
-                     postfix_origin=(project.postfix_config or {}).get("origin"),
-                     trusted_hosts=tuple(dict.fromkeys(h.rstrip(".").lower() for h in trust_hosts)))
-    config = EngineConfig(timeout=timeout, postfix=project_postfix(project))
-    prepared = PreparedAudit(target=target, config=config, nameservers=servers, timeout=timeout,
-                             password_lookup=password_lookup, trust_lookup=trust_lookup)
+    request = request_from_project(project, default_nameservers=default_nameservers, timeout=timeout,
+                                   services=services, ca_file=ca_file, trust_hosts=trust_hosts,
+                                   password_lookup=password_lookup, trust_lookup=trust_lookup)
+    prepared = prepare(request)
     return prepared if defer_password else prepared.with_password()
 
 

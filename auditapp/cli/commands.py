@@ -11,29 +11,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditapp.cli.errors import EXIT_OK, CannotRun, UsageError
-from auditapp.cli.summary import print_summary
-from auditapp.core.target import AuditTarget
-from auditapp.core.validation import (
-    InputError,
-    parse_ip,
+from auditapp.cli.inputs import (
+    check_output_paths,
+    exit_code,
+    make_client,
+    prepare_or_exit,
+    request_from_args,
+    save_project_or_exit,
+    with_password,
+    write_json,
 )
-from auditapp.dnsclient import DnsClient, Nameserver
-from auditapp.engine import EngineConfig, audit
+from auditapp.cli.summary import print_summary
+from auditapp.core.validation import InputError, parse_ip
+from auditapp.engine import audit
 
 if TYPE_CHECKING:
     from auditapp.core.project import Project
-
-
-from auditapp.cli.inputs import (
-    account_password,
-    check_output_paths,
-    exit_code,
-    load_postfix,
-    make_client,
-    save_project_or_exit,
-    target_from_args,
-    write_json,
-)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -41,13 +34,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         from auditapp.cli.project_audit import audit_project
 
         return audit_project(args)
-    target = target_from_args(args)
+    request = request_from_args(args)
     check_output_paths(args.json, args.pdf)
-    client = make_client(args.nameserver, args.timeout)
-    target, password = account_password(target, args.trust_host)
-    postfix = load_postfix(args.postfix_config) if args.postfix_config else None
-    config = EngineConfig(timeout=args.timeout, account_password=password, postfix=postfix)
-    run = asyncio.run(audit(target, client, config))
+    prepared = with_password(prepare_or_exit(request))
+    run = asyncio.run(audit(prepared.target, prepared.make_dns(), prepared.config))
     if args.json:
         write_json(args.json, run, args.lang)
         print(f"JSON written to {args.json}")
@@ -116,7 +106,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from auditapp.lab.demo import DEMO_DNSBL, DEMO_DOMAIN, DEMO_IPS, DEMO_SELECTOR, DEMO_ZONES
+    from auditapp.audit_request import request_from_project
+    from auditapp.lab.demo import DEMO_ZONES, demo_project
     from auditapp.lab.dnsserver import LabDnsServer, RecordSet
 
     out = Path(args.out)
@@ -124,19 +115,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CannotRun(f"cannot create {out}: {exc}") from None
-    from auditapp.lab.demo import DEMO_DATA
-    from auditapp.postfix import load_postfix_config
-    from auditapp.questionnaire import load_answers_file
-
+    # The demo project the desktop application opens, prepared the same way (no keyring: DNS only).
     # The HELO name is not given: it comes from the demo's Postfix configuration (myhostname).
-    target = AuditTarget(domain=DEMO_DOMAIN, server_ips=DEMO_IPS, dkim_selectors=(DEMO_SELECTOR,),
-                         dnsbl_zones=(DEMO_DNSBL,), services=False,
-                         answers=load_answers_file(DEMO_DATA / "answers.json"),
-                         postfix_origin="demo: main.cf + master.cf of Beispiel GmbH")
-    postfix = load_postfix_config(DEMO_DATA / "postfix")
     with LabDnsServer(RecordSet.from_zone_text(DEMO_ZONES)) as server:
-        client = DnsClient([Nameserver(server.host, server.port)], timeout=2.0)
-        run = asyncio.run(audit(target, client, EngineConfig(timeout=2.0, postfix=postfix)))
+        request = request_from_project(demo_project(server.address), timeout=2.0, password_lookup=None,
+                                       trust_lookup=None)
+        prepared = prepare_or_exit(request)
+        run = asyncio.run(audit(prepared.target, prepared.make_dns(), prepared.config))
     print_summary(run, args.lang)
     json_path = out / "demo-audit.json"
     write_json(str(json_path), run, args.lang)

@@ -1,5 +1,10 @@
-"""What every audit command needs before and after the engine runs: validated input, the DNS
+"""What every audit command needs before and after the engine runs: its request, the DNS
 client, the keyring password, writing results and saving projects.
+
+The command line builds an :class:`~auditapp.audit_request.AuditRequest` like every other
+front end and prepares it with :func:`auditapp.project_run.prepare`; what is left here is
+the command line's own part: the names of its options in messages, a password prompt on a
+terminal, and the mapping of errors to exit codes (2 for input, 3 for the environment).
 
 Shared by :mod:`auditapp.cli.commands`, :mod:`auditapp.cli.project_audit` and
 :mod:`auditapp.cli.batch`; it imports none of them, so ``cli/`` has no import cycle.
@@ -11,80 +16,93 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditapp.audit_request import AuditRequest, InputNames
 from auditapp.cli.errors import EXIT_FINDINGS, EXIT_OK, CannotRun, UsageError
 from auditapp.core.atomic import write_atomic
 from auditapp.core.model import Run, Severity, Status
-from auditapp.core.target import DEFAULT_DNSBL_ZONES, DEFAULT_PORTS, AuditTarget
-from auditapp.core.validation import (
-    InputError,
-    normalize_domain,
-    parse_ip,
-    parse_port_override,
-    validate_account,
-    validate_helo,
-    validate_selector,
-)
-from auditapp.dnsclient import DnsClient, Nameserver, parse_nameserver
+from auditapp.dnsclient import DnsClient
+from auditapp.project_run import NoResolverError, PreparedAudit, PrepareError, choose_resolvers, prepare
 from auditapp.render import run_to_json
 
 if TYPE_CHECKING:
     from auditapp.core.project import Project
 
+#: The command line names its inputs by their options, as its messages always did.
+CLI_NAMES = InputNames(
+    no_domain="a DOMAIN or --project FILE is needed", server_ip="--server-ip", mx="--mx host",
+    dnsbl="--dnsbl zone", ports="--port", submission="--submission-host", mailbox="--mailbox-host",
+    trust="--trust-host", ca_file="--ca-file", postfix="--postfix-config", timeout="--timeout",
+    resolver_hint="give --nameserver",
+)
+#: With ``--project`` the target comes from the file (named by its fields), this run's choices
+#: from the command line (named by their options).
+PROJECT_NAMES = replace(InputNames(), trust="--trust-host", ca_file="--ca-file", postfix="--postfix-config",
+                        timeout="--timeout", resolver_hint="give --nameserver")
+
 
 def make_client(nameservers: list[str], timeout: float) -> DnsClient:
-    servers: list[Nameserver] = []
-    for text in nameservers:
-        try:
-            servers.append(parse_nameserver(text))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    if servers:
-        return DnsClient(servers, timeout=timeout)
-    try:
-        return DnsClient.from_system(timeout=timeout)
-    except Exception as exc:  # no resolv.conf, unreadable registry, ...
-        raise CannotRun(f"no system resolver configured ({exc}); give --nameserver") from None
+    """The client of the commands that need no full request (``spf-eval``, ``batch``): the same resolver rule."""
+    servers = _or_exit(choose_resolvers, nameservers, timeout, CLI_NAMES.resolver_hint)
+    return DnsClient(list(servers), timeout=timeout) if servers else DnsClient.from_system(timeout=timeout)
 
 
-def target_from_args(args: argparse.Namespace) -> AuditTarget:
+def request_from_args(args: argparse.Namespace) -> AuditRequest:
+    """``audit DOMAIN ...`` as a request; nothing is checked yet (:func:`prepare_or_exit` does that)."""
+    return AuditRequest(
+        domain=args.domain or "", server_ips=tuple(args.server_ip), helo=args.helo, mx_hosts=tuple(args.mx),
+        dkim_selectors=tuple(args.dkim_selector), dnsbl_zones=tuple(args.dnsbl) or None, ports=tuple(args.port),
+        submission_hosts=tuple(args.submission_host), mailbox_hosts=tuple(args.mailbox_host),
+        relay_test=args.relay_test, allow_internal=args.allow_internal, services=not args.no_services,
+        account=args.account,
+        # Hosts typed on this command line are the user's word; discovered ones are not.
+        trust_hosts=(*args.submission_host, *args.trust_host),
+        ca_file=args.ca_file, answers_file=args.answers, postfix_path=args.postfix_config,
+        nameservers=tuple(args.nameserver), timeout=args.timeout, password_lookup=terminal_password,
+        names=CLI_NAMES,
+    )
+
+
+def prepare_or_exit(request: AuditRequest) -> PreparedAudit:
+    """:func:`prepare`, with its errors as the command line reports them (exit 2 input, exit 3 no resolver)."""
+    return _or_exit(prepare, request)
+
+
+def _or_exit[**P, T](step: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     try:
-        if not args.domain:
-            raise InputError("a DOMAIN or --project FILE is needed")
-        domain = normalize_domain(args.domain)
-        ips = tuple(dict.fromkeys(parse_ip(ip, "--server-ip") for ip in args.server_ip))
-        helo = validate_helo(args.helo) if args.helo is not None else None
-        mx = tuple(normalize_domain(h, "--mx host") for h in args.mx)
-        selectors = tuple(dict.fromkeys(validate_selector(s) for s in args.dkim_selector))
-        zones = tuple(normalize_domain(z, "--dnsbl zone") for z in args.dnsbl) or DEFAULT_DNSBL_ZONES
-        ports = dict(DEFAULT_PORTS)
-        for text in args.port:
-            service, port = parse_port_override(text)
-            ports[service] = port
-        mail_ports = {s: p for s, p in ports.items() if s != "https"}
-        if len(set(mail_ports.values())) < len(mail_ports):
-            clash = sorted({p for p in mail_ports.values() if list(mail_ports.values()).count(p) > 1})
-            raise InputError(f"--port: two services share port {clash[0]}; each mail service needs its own port")
-        submission = tuple(normalize_domain(h, "--submission-host") for h in args.submission_host)
-        mailbox = tuple(normalize_domain(h, "--mailbox-host") for h in args.mailbox_host)
-        account = validate_account(args.account) if args.account is not None else None
-        check_ca_file(args.ca_file)
-        answers = load_answers(args.answers) if args.answers else None
-        postfix_origin = str(Path(args.postfix_config).resolve()) if args.postfix_config else None
-    except InputError as exc:
+        return step(*args, **kwargs)
+    except NoResolverError as exc:
+        raise CannotRun(str(exc)) from None
+    except PrepareError as exc:
         raise UsageError(str(exc)) from None
-    return AuditTarget(domain=domain, server_ips=ips, helo=helo, mx_hosts=mx, dkim_selectors=selectors,
-                       dnsbl_zones=zones, ports=ports, submission_hosts=submission, mailbox_hosts=mailbox,
-                       relay_test=args.relay_test, account=account, ca_file=args.ca_file,
-                       allow_internal=args.allow_internal,
-                       # Hosts typed on this command line are the user's word; discovered ones are not.
-                       trusted_hosts=tuple(dict.fromkeys((*submission, *(normalize_domain(h, "--trust-host")
-                                                                         for h in args.trust_host)))),
-                       services=not args.no_services, answers=answers, postfix_origin=postfix_origin)
+
+
+def terminal_password(domain: str, account: str) -> str | None:
+    """The keyring's password, or asked once on a terminal and stored; only the command line may prompt."""
+    from auditapp.credentials import CredentialError, get_password
+
+    try:
+        return get_password(domain, account)
+    except CredentialError as exc:
+        # The audit still runs; only the logged-in checks are reported as not tested.
+        raise CredentialError(f"{exc}; the checks that need a login are skipped") from None
+
+
+def with_password(prepared: PreparedAudit) -> PreparedAudit:
+    """Look the password up (it may prompt) and print what the user should know as warnings on stderr.
+
+    Hosts outside the audited domain receive it only when the user confirmed them: with
+    ``--trust-host`` on this command line or earlier in the desktop application (remembered
+    in this computer's keyring). Hosts a project file lists are not a confirmation.
+    """
+    done = prepared.with_password()
+    for warning in done.warnings[len(prepared.warnings):]:
+        print(f"auditapp: warning: {warning}", file=sys.stderr)
+    return done
 
 
 def check_output_paths(*paths: str | None) -> None:
@@ -95,59 +113,14 @@ def check_output_paths(*paths: str | None) -> None:
                 raise UsageError(f"cannot write {p}: directory {parent} does not exist")
 
 
-def check_ca_file(path: str | None) -> None:
-    """Load ``--ca-file`` once up front: an unreadable anchor file is an input error, not a finding."""
-    if not path:
-        return
-    from auditapp.project_run import PrepareError
-    from auditapp.project_run import check_ca_file as check
-
-    try:
-        check(path, "--ca-file")
-    except PrepareError as exc:
-        raise InputError(str(exc)) from None
-
-
-def load_postfix(path: str) -> object:
-    """The parsed ``--postfix-config``; a file that cannot be parsed is an input error (exit 2)."""
-    from auditapp.postfix import PostfixConfigError, load_postfix_config
-
-    try:
-        return load_postfix_config(path)
-    except PostfixConfigError as exc:
-        raise UsageError(f"--postfix-config: {exc}") from None
-
-
 def load_answers(path: str) -> dict:
-    """The validated questionnaire answers of ``--answers`` (an input error names the problem)."""
+    """The validated questionnaire answers of ``--answers`` (for a project: imported and saved with the run)."""
     from auditapp.questionnaire import AnswersError, load_answers_file
 
     try:
         return load_answers_file(path)
     except AnswersError as exc:
-        raise InputError(str(exc)) from None
-
-
-def account_password(target: AuditTarget, trust: Sequence[str] = ()) -> tuple[AuditTarget, str | None]:
-    """The test account's password from the keyring (asked once on a terminal) and the hosts it may go to.
-
-    Hosts outside the audited domain receive it only when the user confirmed them: with
-    ``--trust-host`` on this command line or earlier in the desktop application (remembered
-    in this computer's keyring). Hosts a project file lists are not a confirmation.
-    """
-    if not target.account or not target.services:
-        return target, None
-    from auditapp.credentials import CredentialError, get_password, trusted_hosts
-
-    try:
-        password = get_password(target.domain, target.account)
-        confirmed = trusted_hosts(target.domain, target.account)
-    except CredentialError as exc:
-        # The audit still runs; only the logged-in checks are reported as not tested.
-        print(f"auditapp: warning: {exc}; the checks that need a login are skipped", file=sys.stderr)
-        return target, None
-    hosts = (*target.trusted_hosts, *(h.rstrip(".").lower() for h in trust), *confirmed)
-    return replace(target, trusted_hosts=tuple(dict.fromkeys(hosts))), password
+        raise UsageError(str(exc)) from None
 
 
 def write_json(path: str, run: Run, lang: str) -> None:

@@ -13,27 +13,26 @@ import argparse
 import asyncio
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
+from auditapp.audit_request import request_from_project
 from auditapp.cli.errors import CannotRun, UsageError
 from auditapp.cli.inputs import (
-    account_password,
-    check_ca_file,
+    PROJECT_NAMES,
     check_output_paths,
     exit_code,
     load_answers,
-    make_client,
+    prepare_or_exit,
+    terminal_password,
+    with_password,
     write_json,
 )
 from auditapp.cli.summary import print_summary
 from auditapp.core.model import Run
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.project_io import load_project, save_project, size_warning
-from auditapp.core.validation import InputError, normalize_domain
-from auditapp.engine import EngineConfig, audit
+from auditapp.engine import audit
 from auditapp.postfix import PostfixConfigError, read_texts
-from auditapp.project_run import project_postfix
 
 #: Exit code of an interrupted audit, as for Ctrl+C elsewhere in the CLI (128 + SIGINT).
 EXIT_INTERRUPTED = 130
@@ -78,15 +77,10 @@ def audit_project(args: argparse.Namespace) -> int:
     try:
         stamp = _fingerprint(path)
         project = load_project(path)
-        target = project.to_target()
     except ProjectError as exc:
         raise UsageError(str(exc)) from None
     check_output_paths(args.json, getattr(args, "pdf", None))
     _check_writable(path)
-    try:
-        check_ca_file(getattr(args, "ca_file", None))
-    except InputError as exc:
-        raise UsageError(str(exc)) from None
     # --postfix-config / --answers given with --project re-import into the project (saved with the run).
     if getattr(args, "postfix_config", None):
         try:
@@ -95,25 +89,16 @@ def audit_project(args: argparse.Namespace) -> int:
         except PostfixConfigError as exc:
             raise UsageError(f"--postfix-config: {exc}") from None
     if getattr(args, "answers", None):
-        try:
-            project.answers = load_answers(args.answers)
-        except InputError as exc:
-            raise UsageError(str(exc)) from None
-    target = replace(project.to_target(), ca_file=getattr(args, "ca_file", None),
-                     services=project.probe_services and not getattr(args, "no_services", False),
-                     # Like --no-services, a choice for this run; the run's target records it.
-                     allow_internal=project.allow_internal or getattr(args, "allow_internal", False),
-                     postfix_origin=(project.postfix_config or {}).get("origin"))
-    client = make_client(list(args.nameserver) or list(project.nameservers), args.timeout)
-    try:
-        trust = tuple(normalize_domain(h, "--trust-host") for h in getattr(args, "trust_host", ()))
-    except InputError as exc:
-        raise UsageError(str(exc)) from None
-    target, password = account_password(target, trust)
-    postfix = project_postfix(project)
-
-    config = EngineConfig(timeout=args.timeout, account_password=password, postfix=postfix)
-    run = asyncio.run(audit(target, client, config))
+        project.answers = load_answers(args.answers)
+    # --nameserver, --no-services and --allow-internal are choices for this run, never edits of the
+    # project; the run's target records them.
+    request = request_from_project(
+        project, nameservers=args.nameserver, timeout=args.timeout,
+        services=not getattr(args, "no_services", False), allow_internal=getattr(args, "allow_internal", False),
+        ca_file=getattr(args, "ca_file", None), trust_hosts=getattr(args, "trust_host", ()),
+        password_lookup=terminal_password, names=PROJECT_NAMES)
+    prepared = with_password(prepare_or_exit(request))
+    run = asyncio.run(audit(prepared.target, prepared.make_dns(), prepared.config))
     if run.cancelled:
         print(f"auditapp: interrupted; {path} was not changed", file=sys.stderr)
         return EXIT_INTERRUPTED
