@@ -48,13 +48,11 @@ from auditapp.gui.workers import KeyringAnswer
 
 
 def _nameserver(text: str) -> str:
-    from auditapp.dnsclient import parse_nameserver
+    """A resolver by the rule of every front end (core/validation); the text is the duplicate check's key."""
+    from auditapp.core.validation import validate_nameserver
 
-    try:
-        ns = parse_nameserver(text)
-    except ValueError as exc:
-        raise InputError(str(exc), "invalid") from None
-    return f"{ns.address}:{ns.port}"
+    address, port = validate_nameserver(text)
+    return f"{address}:{port}"
 
 
 def _port(text: str) -> str:
