@@ -66,10 +66,6 @@ def run() -> dict[str, float]:
     from auditapp.lab.dnsserver import LabDnsServer
 
     app = QApplication.instance() or QApplication([])
-    from auditapp.gui.gc_guard import GuiThreadCollector
-
-    collector = GuiThreadCollector(app)  # as run_gui does: garbage is collected on this thread
-    collector.start()
     ports = pick_ports()
     print(f"# bench_gui: {DOMAIN}, 3 hosts x 2 addresses (one SILENT), 7 ports, DNS latency {DNS_LATENCY * 1000:g} ms, "
           f"probe timeout {TIMEOUT:g} s, timer {TICK_MS} ms, platform {app.platformName()}")
@@ -152,7 +148,6 @@ def run() -> dict[str, float]:
         print(f"(c) cancel: the cancelled run was recorded {cancel_ms:.0f} ms after pressing Cancel")
         ctx.session.close()
         window.close()
-    collector.stop()
     for name, value in (("gui_max_gap_ms", max_gap), ("cancel_ms", cancel_ms)):
         op, goal = GOALS[name]
         ok = value < goal if op == "<" else value <= goal

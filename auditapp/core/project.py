@@ -17,9 +17,10 @@ this module only knows the ``"project"`` object inside it.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -136,6 +137,17 @@ class Project:
             account=self.test_account,
             answers=dict(self.answers),
         )
+
+    def snapshot(self) -> Project:
+        """A copy another thread may read while this one is edited: settings copied, runs shared.
+
+        Runs are records: appended, deleted or archived whole, never edited after the engine
+        handed them over (findings are frozen), so sharing them is safe. That makes a snapshot
+        of a 200-run project cost microseconds instead of the 0.1 s of ``to_json``, which is
+        what the window's save, recovery copy and report render start from.
+        """
+        copied = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name != "runs"}
+        return replace(self, runs=list(self.runs), **copied)
 
     def to_json(self) -> dict[str, Any]:
         """The ``"project"`` object of the file, in field order (stable diffs between saves)."""

@@ -8,9 +8,9 @@ Never lose work:
 
 * Saves go through :func:`auditapp.core.project_io.save_project` (atomic, keeps ``.bak``).
 * Loading, saving and the recovery copy run as tasks (:mod:`auditapp.gui.tasks`): at 200 runs
-  each costs 0.5 to 1 s, which the window spends painting instead. Only the snapshot of the
-  project (``to_json``, 0.08 s at 200 runs) is taken on the UI thread, so an edit made while a
-  save runs is not half in the file; such an edit keeps the project marked modified.
+  each costs 0.5 to 1 s, which the window spends painting instead. Only a snapshot of the
+  project (:meth:`Project.snapshot`, microseconds) is taken on the UI thread, so an edit made
+  while a save runs is not half in the file; such an edit keeps the project marked modified.
 * While there are unsaved changes, a copy is written to a recovery file every minute (and
   after each finished run). A clean close or a save removes it; after a crash or ``kill -9``
   it is still there, and the next start offers to restore it. The recovery file holds the
@@ -169,7 +169,7 @@ class ProjectSession(QObject):
         from auditapp.gui.workers import save_job
 
         edits = self._edits
-        self._await(self.tasks.submit("save", save_job(self.project.to_json(), target),
+        self._await(self.tasks.submit("save", save_job(self.project.snapshot(), target),
                                       expected=(ProjectError, OSError)))
         moved = target != self.path
         self.path = target
@@ -206,7 +206,7 @@ class ProjectSession(QObject):
             return None
         if self._autosave_task is not None and not self._autosave_task.is_ended:
             return self._autosave_task  # one copy at a time; the running one is recent enough
-        task = self.tasks.submit("recovery", recovery_job(self.project.to_json(), self.path, self.recovery_file),
+        task = self.tasks.submit("recovery", recovery_job(self.project.snapshot(), self.path, self.recovery_file),
                                  expected=(OSError, ProjectError))
         task.done.connect(self._autosaved)
         task.failed.connect(self._autosave_failed)
