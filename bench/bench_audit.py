@@ -37,10 +37,10 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable
 
 import dns.rdatatype
 
+from auditapp.audit.engine import EngineConfig, audit
 from auditapp.cli.main import main as cli_main
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsClient, Nameserver
-from auditapp.engine import EngineConfig, audit
 from auditapp.lab.dnsserver import LabDnsServer, RecordSet
 from auditapp.spf import SpfSyntaxError, parse_record, select_spf_records
 from auditapp.spf.record import Mechanism

@@ -43,10 +43,10 @@ GOALS = {"gui_max_gap_ms": ("<", 100.0), "cancel_ms": ("<=", 1000.0)}
 
 
 def _prepared(server_address: tuple[str, int], ports: dict[str, int], ca_file: str):
+    from auditapp.audit.engine import EngineConfig
+    from auditapp.audit.prepare import PreparedAudit
     from auditapp.core.target import AuditTarget
     from auditapp.dnsclient import Nameserver
-    from auditapp.engine import EngineConfig
-    from auditapp.project_run import PreparedAudit
 
     target = AuditTarget(domain=DOMAIN, dnsbl_zones=(), ports=dict(ports), ca_file=ca_file, services=True)
     return PreparedAudit(target=target, config=EngineConfig(timeout=TIMEOUT, smtp_probe=False),
@@ -57,8 +57,8 @@ def run() -> dict[str, float]:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from auditapp.audit.engine import audit
     from auditapp.core.project import Project
-    from auditapp.engine import audit
     from auditapp.gui.context import AppContext
     from auditapp.gui.main_window import MainWindow
     from auditapp.gui.session import ProjectSession

@@ -35,11 +35,11 @@ GOALS = {"project_max_gap_ms": ("<", 250.0)}
 
 
 def _big_project(folder: Path) -> Path:
+    from auditapp.audit.engine import audit
+    from auditapp.audit.prepare import prepare_project_audit
     from auditapp.core.project_io import save_project
-    from auditapp.engine import audit
     from auditapp.gui.demo_project import demo_nameserver
     from auditapp.lab.demo import demo_project
-    from auditapp.project_run import prepare_project_audit
 
     project = demo_project(demo_nameserver())
     prepared = prepare_project_audit(project, timeout=2.0)

@@ -11,7 +11,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from auditapp.checks.catalog import catalog
+from auditapp.catalog import catalog
 from auditapp.core.model import Finding, Run, Status
 
 GOAL_SECONDS = 3.0

@@ -55,6 +55,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from auditapp.audit.engine import EngineConfig, audit
 from auditapp.collectors import services as services_mod
 from auditapp.collectors.netguard import ENV as LOOPBACK_ENV
 from auditapp.collectors.probes import session as session_mod
@@ -62,7 +63,6 @@ from auditapp.collectors.probes import tcp as tcp_mod
 from auditapp.collectors.service_facts import EndpointProbe, PortState
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsClient, Nameserver
-from auditapp.engine import EngineConfig, audit
 from auditapp.lab.dnsserver import LabDnsServer, RecordSet
 from auditapp.lab.mailresponder import Behaviour, MailResponder
 

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from auditapp.checks.catalog import CATEGORIES, catalog
-from auditapp.checks.registry import registered, verify_registry
+from auditapp.catalog import CATEGORIES, catalog
+from auditapp.checks import registered, verify_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,37 +65,3 @@ def test_checks_do_no_io() -> None:
             if path.name == "catalog.py" and word == "open(":
                 continue
             assert word not in text, f"{path.name} contains {word!r}"
-
-
-def _imports_of(path: Path) -> set[str]:
-    """Every auditapp module ``path`` imports, at the top or inside a function (both run)."""
-    import ast
-
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("auditapp"):
-            found.add(node.module)
-            found.update(f"{node.module}.{a.name}" for a in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith("auditapp"))
-    return found
-
-
-def test_the_command_line_package_has_no_import_cycle() -> None:
-    """Exit codes and errors live in cli/errors.py, shared input handling in cli/inputs.py (issue 13)."""
-    modules = {f"auditapp.cli.{p.stem}": p for p in (ROOT / "auditapp" / "cli").glob("*.py") if p.stem != "__init__"}
-    graph = {name: {m for m in _imports_of(path) if m in modules and m != name} for name, path in modules.items()}
-
-    def cycle_from(start: str) -> list[str] | None:
-        stack = [(start, [start])]
-        while stack:
-            node, trail = stack.pop()
-            for nxt in graph[node]:
-                if nxt == start:
-                    return [*trail, start]
-                if nxt not in trail:
-                    stack.append((nxt, [*trail, nxt]))
-        return None
-
-    cycles = [c for c in (cycle_from(m) for m in sorted(modules)) if c]
-    assert not cycles, " ; ".join(" -> ".join(c) for c in cycles)

@@ -11,12 +11,12 @@ import asyncio
 
 import pytest
 
+from auditapp.audit.engine import EngineConfig, audit
+from auditapp.catalog.wording import render_finding
 from auditapp.core.model import Run, Status
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsClient, Nameserver
-from auditapp.engine import EngineConfig, audit
 from auditapp.lab.dnsserver import Fault, LabDnsServer, RecordSet
-from auditapp.render import render_finding
 
 DOMAIN = "faults.test"
 IP = "192.0.2.10"
@@ -115,7 +115,7 @@ def test_a_crashing_collector_gives_error_results_not_a_dead_audit(monkeypatch: 
 def test_cancelled_audit_reports_unevaluated_checks_as_not_tested() -> None:
     import threading
 
-    from auditapp.engine import Event, Finished, run_audit
+    from auditapp.audit.engine import Event, Finished, run_audit
 
     cancel = threading.Event()
     events: list[Event] = []
@@ -139,7 +139,7 @@ def test_cancelled_audit_reports_unevaluated_checks_as_not_tested() -> None:
 def test_a_cancel_before_the_start_still_ends_with_a_cancelled_run() -> None:
     import threading
 
-    from auditapp.engine import Event, Finished, Started, run_audit
+    from auditapp.audit.engine import Event, Finished, Started, run_audit
 
     cancel = threading.Event()
     cancel.set()
@@ -154,7 +154,7 @@ def test_a_cancel_before_the_start_still_ends_with_a_cancelled_run() -> None:
 
 def test_every_rule_yields_a_result_even_with_a_dead_resolver() -> None:
     """A rule that silently produces nothing would look like "all fine" in a report."""
-    from auditapp.checks.catalog import catalog
+    from auditapp.catalog import catalog
 
     with LabDnsServer(records()) as lab:
         dead = [*lab.records.records, "_dmarc.faults.test", "_dmarc.test", "_mta-sts.faults.test",

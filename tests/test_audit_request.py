@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from auditapp.audit_request import AuditRequest, InputNames, build_target, request_from_project
+from auditapp.audit.prepare import NoResolverError, PreparedAudit, PrepareError, prepare, prepare_project_audit
+from auditapp.audit.request import AuditRequest, InputNames, build_target, request_from_project
 from auditapp.cli.inputs import CLI_NAMES, request_from_args
 from auditapp.cli.main import build_parser, main
 from auditapp.core.project import Project, ProjectError
@@ -27,7 +28,6 @@ from auditapp.core.validation import (
 from auditapp.dnsclient import Nameserver, parse_nameserver
 from auditapp.lab.demo import DEMO_DATA
 from auditapp.postfix import PostfixLoadFailure
-from auditapp.project_run import NoResolverError, PreparedAudit, PrepareError, prepare, prepare_project_audit
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_a_postfix_file_that_cannot_be_read_is_input_but_a_stored_text_is_a_find
 
 def test_no_system_resolver_is_the_environment_and_says_where_to_give_one(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from auditapp import project_run
+    from auditapp.audit import prepare as project_run
 
     def no_resolv_conf(**_kwargs: object) -> None:
         raise OSError("no /etc/resolv.conf")

@@ -141,9 +141,9 @@ def test_demo_runs_offline_as_a_subprocess(tmp_path: Path) -> None:
 
 def test_one_timeout_rule_for_the_command_line_and_projects(capsys: pytest.CaptureFixture[str]) -> None:
     """The CLI allowed 600 s and the project path 300 s; now both use core/validation.validate_timeout."""
+    from auditapp.audit.prepare import PrepareError, prepare_project_audit
     from auditapp.core.project import Project
     from auditapp.core.validation import MAX_TIMEOUT_S, validate_timeout
-    from auditapp.project_run import PrepareError, prepare_project_audit
 
     assert validate_timeout(MAX_TIMEOUT_S) == MAX_TIMEOUT_S == 600
     project = Project(name="t", domain="example.com", nameservers=["127.0.0.1:53"], probe_services=False)

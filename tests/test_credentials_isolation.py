@@ -73,6 +73,7 @@ def test_a_crafted_project_for_another_domain_cannot_read_the_password() -> None
     _need_keyring()
     import keyring
 
+    from auditapp.audit.prepare import prepare_project_audit
     from auditapp.credentials import (
         REPORT_SERVICE,
         SERVICE,
@@ -82,7 +83,6 @@ def test_a_crafted_project_for_another_domain_cannot_read_the_password() -> None
         set_password,
         set_report_password,
     )
-    from auditapp.project_run import prepare_project_audit
 
     victim = f"victim-{uuid.uuid4().hex[:8]}.test"
     account = f"tester@{victim}"

@@ -13,12 +13,12 @@ import asyncio
 
 import pytest
 
+from auditapp.audit.engine import EngineConfig, audit
+from auditapp.catalog.wording import render_finding
 from auditapp.core.model import Finding, Run, Status
 from auditapp.core.target import DEFAULT_PORTS, AuditTarget
 from auditapp.data.providers import providers
 from auditapp.dnsclient import DnsClient, Nameserver
-from auditapp.engine import EngineConfig, audit
-from auditapp.render import render_finding
 
 pytestmark = pytest.mark.lab
 

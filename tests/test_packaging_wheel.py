@@ -35,7 +35,7 @@ def test_wheel_contains_the_data_folders_and_no_screenshots(wheel: Path) -> None
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("auditapp/assets/reports/themes/default.toml", "auditapp/assets/reports/fonts/DejaVuSans.ttf",
                    "auditapp/assets/resources/icons/auditapp-256.png", "auditapp/assets/resources/icons/auditapp.svg",
-                   "auditapp/checks/catalog/_messages.toml", "auditapp/questionnaire/catalog/questions.toml",
+                   "auditapp/catalog/data/_messages.toml", "auditapp/questionnaire/catalog/questions.toml",
                    "auditapp/gui/texts/window.toml", "auditapp/lab/demo_data/postfix/main.cf"):
         assert needed in names, needed
     assert not any("screenshots" in n or n.endswith("make_icons.py") for n in names)

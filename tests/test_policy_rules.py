@@ -11,15 +11,16 @@ from typing import Any
 import pytest
 
 import auditapp.checks.policy  # noqa: F401  (registers the policy rules until auditapp.checks imports it)
-from auditapp.checks.catalog import catalog
+from auditapp.catalog import catalog
+from auditapp.catalog.wording import render_finding
+from auditapp.checks import registered
 from auditapp.checks.policy import ACCESS_PROCESS, RESTORE_RULES
-from auditapp.checks.registry import registered, run_check
+from auditapp.checks.registry import run_check
 from auditapp.collectors.facts import Facts
 from auditapp.core.model import Finding, Status
 from auditapp.core.target import AuditTarget
 from auditapp.questionnaire import load_answers_file, questionnaire
 from auditapp.questionnaire.schema import Question
-from auditapp.render import render_finding
 
 FIXTURES = Path(__file__).parent / "fixtures" / "answers"
 NOTE_DE = "Hinweis: keine Rechtsberatung; die rechtliche Bewertung sollte anwaltlich geprüft werden."

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from auditapp.checks.catalog import catalog
-from auditapp.checks.registry import registered, run_check
+from auditapp.catalog import catalog
+from auditapp.checks import registered
+from auditapp.checks.registry import run_check
 from auditapp.collectors.facts import Facts
 from auditapp.core.model import Finding, Severity, Status
 from auditapp.core.target import AuditTarget

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import auditapp.checks.postfix  # noqa: F401  (registers the PF-* checks)
-from auditapp.checks.catalog import catalog
-from auditapp.checks.registry import registered, run_check
+from auditapp.catalog import catalog
+from auditapp.checks import registered
+from auditapp.checks.registry import run_check
 from auditapp.collectors.facts import Facts
 from auditapp.core.model import Status
 from auditapp.core.target import AuditTarget

@@ -427,8 +427,9 @@ def test_nested_references_are_bounded() -> None:
     assert len(p.expanded) <= MAX_EXPANDED
     assert any("exceeds" in problem for problem in p.problems)
     # A rule that needs the value says it cannot evaluate it.
-    from auditapp.checks.catalog import catalog
-    from auditapp.checks.registry import registered, run_check
+    from auditapp.catalog import catalog
+    from auditapp.checks import registered
+    from auditapp.checks.registry import run_check
     from auditapp.collectors.facts import Facts
     from auditapp.core.model import Status
     from auditapp.core.target import AuditTarget

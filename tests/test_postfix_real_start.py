@@ -19,8 +19,9 @@ from lab.bind import make_lab_root
 from lab.mail_fixtures import require_mail_servers
 from lab.mailservers import PORTS, PostfixInstance, PostfixSpec
 
-from auditapp.checks.catalog import catalog
-from auditapp.checks.registry import registered, run_check
+from auditapp.catalog import catalog
+from auditapp.checks import registered
+from auditapp.checks.registry import run_check
 from auditapp.collectors.facts import Facts
 from auditapp.core.model import Status
 from auditapp.core.target import AuditTarget

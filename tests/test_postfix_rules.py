@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 import auditapp.checks.postfix  # noqa: F401  (registers the PF-* checks; the lead adds it to checks/__init__)
-from auditapp.checks.catalog import catalog
-from auditapp.checks.registry import registered, run_check
+from auditapp.catalog import catalog
+from auditapp.catalog.wording import render_finding
+from auditapp.checks import registered
+from auditapp.checks.registry import run_check
 from auditapp.collectors.facts import Facts
 from auditapp.core.model import Finding, Severity, Status
 from auditapp.core.target import AuditTarget
@@ -25,7 +27,6 @@ from auditapp.postfix import (
     load_postfix_config,
     parse_postfix_text,
 )
-from auditapp.render import render_finding
 
 GOOD_MAIN = """\
 # main.cf of a well-configured server

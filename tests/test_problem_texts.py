@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from auditapp.checks.catalog import _placeholders, catalog
+from auditapp.catalog import catalog
+from auditapp.catalog.text import placeholders as _placeholders
+from auditapp.catalog.wording import render_problem, render_reason
 from auditapp.checks.registry import CheckContext
 from auditapp.collectors.facts import Facts
 from auditapp.collectors.netguard import refusal
@@ -32,7 +34,6 @@ from auditapp.core.model import Finding, Reason, Severity, Status
 from auditapp.core.problem import Problem, joined, labelled
 from auditapp.core.target import AuditTarget
 from auditapp.lab.mailresponder import DEFAULT_ACCOUNTS, Behaviour, MailResponder
-from auditapp.render import render_problem, render_reason
 
 ROOT = Path(__file__).resolve().parent.parent / "auditapp"
 USER, PASSWORD = next(iter(DEFAULT_ACCOUNTS.items()))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import auditapp.checks.policy  # noqa: F401  (registers the policy rules until auditapp.checks imports it)
-from auditapp.checks.catalog import catalog
+from auditapp.catalog import catalog
 from auditapp.questionnaire import (
     ANSWERS_FORMAT,
     AnswersError,

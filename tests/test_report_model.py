@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from auditapp.checks.catalog import CATEGORIES, catalog
+from auditapp.catalog import CATEGORIES, catalog
 from auditapp.core.model import Finding, Reason, Run, Severity, Status
 from auditapp.report import AcceptedRisk, Grade, Light, ReportMeta, Untrusted, build_report
 from auditapp.report.document import SECTION_KEYS, ReportDocument
@@ -80,9 +80,9 @@ def summary(doc: ReportDocument) -> Any:
 @pytest.fixture(scope="module")
 def demo_run() -> Run:
     """The demo audit, run through the engine against the lab DNS server, as ``auditapp demo`` does."""
+    from auditapp.audit.engine import EngineConfig, audit
     from auditapp.core.target import AuditTarget
     from auditapp.dnsclient import DnsClient, Nameserver
-    from auditapp.engine import EngineConfig, audit
     from auditapp.lab.demo import DEMO_DATA, DEMO_DNSBL, DEMO_DOMAIN, DEMO_IPS, DEMO_SELECTOR, DEMO_ZONES
     from auditapp.lab.dnsserver import LabDnsServer, RecordSet
     from auditapp.postfix import load_postfix_config

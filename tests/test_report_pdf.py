@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from auditapp.checks.catalog import catalog
+from auditapp.catalog import catalog
 from auditapp.core.model import Finding, Reason, Run, Severity, Status
 from auditapp.report import AcceptedRisk, ReportMeta, build_report
 from auditapp.report.pdf import render_pdf
@@ -33,9 +33,9 @@ PAGE_RE = {"de": re.compile(r"Seite (\d+) von (\d+)"), "en": re.compile(r"Page (
 @pytest.fixture(scope="module")
 def demo_run() -> Run:
     """The demo audit, run through the engine against the lab DNS server, as ``auditapp demo`` does."""
+    from auditapp.audit.engine import EngineConfig, audit
     from auditapp.core.target import AuditTarget
     from auditapp.dnsclient import DnsClient, Nameserver
-    from auditapp.engine import EngineConfig, audit
     from auditapp.lab.demo import DEMO_DATA, DEMO_DNSBL, DEMO_DOMAIN, DEMO_IPS, DEMO_SELECTOR, DEMO_ZONES
     from auditapp.lab.dnsserver import LabDnsServer, RecordSet
     from auditapp.postfix import load_postfix_config

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from auditapp.checks.catalog import catalog
+from auditapp.audit.engine import EngineConfig, audit
+from auditapp.catalog import catalog
 from auditapp.core.model import Run, Status
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsClient, Nameserver
-from auditapp.engine import EngineConfig, audit
 
 DKIM_SELECTORS = ("sel2048", "ed", "old", "weak", "tiny")
 

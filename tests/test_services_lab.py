@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
-from auditapp.checks.catalog import catalog
+from auditapp.audit.engine import EngineConfig, audit
+from auditapp.catalog import catalog
 from auditapp.core.model import Run, Status
 from auditapp.core.target import DEFAULT_PORTS, AuditTarget
 from auditapp.dnsclient import DnsClient, Nameserver
-from auditapp.engine import EngineConfig, audit
 
 P, F, NA, NT = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE, Status.NOT_TESTED
 
@@ -176,7 +176,7 @@ def test_no_password_reaches_the_results(bind_lab, mail_lab) -> None:
     import base64
     import json
 
-    from auditapp.render import run_to_json
+    from auditapp.catalog.wording import run_to_json
 
     run = run_svc(bind_lab.port, mail_lab, Svc(SVC, G587, account=True))
     texts = [json.dumps(run.to_json()), json.dumps(run_to_json(run, "de")), json.dumps(run_to_json(run, "en"))]

@@ -10,10 +10,10 @@ import asyncio
 
 import pytest
 
+from auditapp.audit.engine import EngineConfig, audit
 from auditapp.core.model import Run, Status
 from auditapp.core.target import DEFAULT_PORTS, AuditTarget
 from auditapp.dnsclient import DnsClient, Nameserver
-from auditapp.engine import EngineConfig, audit
 from auditapp.lab.dnsserver import LabDnsServer, RecordSet
 from auditapp.lab.mailresponder import Behaviour, MailResponder
 

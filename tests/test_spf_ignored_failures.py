@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 
+from auditapp.audit.engine import EngineConfig, audit
+from auditapp.catalog.wording import render_finding
 from auditapp.core.model import Finding, Status
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsClient, Nameserver, Outcome
-from auditapp.engine import EngineConfig, audit
 from auditapp.lab.dnsserver import Fault, LabDnsServer, RecordSet
-from auditapp.render import render_finding
 from auditapp.spf import SpfEvaluation, SpfResult
 from auditapp.spf.evaluate import check_host
 

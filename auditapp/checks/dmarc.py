@@ -17,20 +17,6 @@ POLICIES = ("none", "quarantine", "reject")
 REMOVED_TAGS = ("pct", "rf", "ri")
 
 
-def walk_targets(domain: str) -> list[str]:
-    """The names RFC 9989's DNS tree walk queries, in order: the domain, then shorter and shorter parents.
-
-    More than eight labels are cut to seven at the first step up, as the tree walk specifies.
-    """
-    labels = domain.rstrip(".").split(".")
-    targets = [domain]
-    count = len(labels)
-    start = min(count - 1, 7)
-    for n in range(start, 0, -1):
-        targets.append(".".join(labels[-n:]))
-    return targets
-
-
 @dataclass(frozen=True)
 class DmarcRecord:
     where: str

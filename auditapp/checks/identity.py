@@ -9,12 +9,8 @@ from dataclasses import replace
 
 from auditapp.checks.registry import CheckContext, check
 from auditapp.collectors.facts import ForwardLookup, HeloFact, PtrFact
+from auditapp.core.dnsnames import address_literal, helo_syntax_problem, nonpublic_why
 from auditapp.core.model import Finding, Reason
-
-#: Suffixes that never resolve in the public DNS (RFC 6762 .local, RFC 8375 home.arpa, and
-#: the common private conventions).
-NONPUBLIC_SUFFIXES = ("local", "localdomain", "lan", "internal", "intranet", "home", "corp", "home.arpa", "invalid",
-                      "localhost")
 
 #: Words that mark dial-up, DSL and pool addresses in provider default names (knowledge base R1).
 #: They count only as a whole token ("dyn-1234", "dsl.pool", not "dynamics" or "custom"), and
@@ -37,23 +33,6 @@ def same_ip(a: str, b: str) -> bool:
         return ipaddress.ip_address(a) == ipaddress.ip_address(b)
     except ValueError:
         return False
-
-
-def nonpublic_why(name: str) -> str:
-    """Why ``name`` cannot be a public host name (a ``why.*`` message key, optionally ``|arg``), or ``""``.
-
-    Keys rather than prose, so the German report does not carry English reasons; render.py
-    translates any parameter holding such a key.
-    """
-    n = name.rstrip(".").lower()
-    if n in ("localhost", "localhost.localdomain"):
-        return "why.localhost"
-    if "." not in n:
-        return "why.bare_label"
-    for suffix in NONPUBLIC_SUFFIXES:
-        if n == suffix or n.endswith("." + suffix):
-            return f"why.suffix|{suffix}"
-    return ""
 
 
 def generic_why(name: str, ip: str) -> str:
@@ -168,32 +147,6 @@ def ptr_generic(ctx: CheckContext) -> Iterator[Finding]:
             else:
                 name = next(n for n, w in verdicts if not w)
                 yield ctx.passed(ip, [fact.answer.evidence()], ip=ip, name=name, domain=ctx.domain)
-
-
-def helo_syntax_problem(name: str) -> str:
-    """Why a HELO argument is not a usable FQDN (address literals are handled separately)."""
-    try:
-        ipaddress.ip_address(name)
-        return "why.unbracketed_ip"
-    except ValueError:
-        pass
-    why = nonpublic_why(name)
-    if why:
-        return why
-    if not re.fullmatch(r"(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]"
-                        r"(?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?", name):
-        return "why.invalid_name"
-    return ""
-
-
-def address_literal(name: str) -> str | None:
-    m = re.fullmatch(r"\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]", name)
-    if not m:
-        return None
-    try:
-        return str(ipaddress.ip_address(m.group(1)))
-    except ValueError:
-        return None
 
 
 def _helo_subject(fact: HeloFact) -> str:

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from auditapp.checks.catalog import Text
+from auditapp.catalog import Text
 from auditapp.checks.registry import CheckContext, check
 from auditapp.checks.tags import TagError, parse_tags
 from auditapp.collectors.facts import DnsblFact

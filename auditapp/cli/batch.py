@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from auditapp.audit.engine import EngineConfig, audit
 from auditapp.cli.errors import EXIT_CANNOT_RUN, EXIT_OK, CannotRun, UsageError
 from auditapp.core.atomic import write_atomic
 from auditapp.core.model import Finding, Run, Severity, Status
 from auditapp.core.target import DEFAULT_DNSBL_ZONES, AuditTarget
 from auditapp.core.validation import InputError, display_domain, normalize_domain
 from auditapp.dnsclient import DnsClient
-from auditapp.engine import EngineConfig, audit
 
 CSV_COLUMNS = (
     "domain", "domain_unicode", "failed_critical", "failed_high", "failed_medium", "failed_low",

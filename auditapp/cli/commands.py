@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditapp.audit.engine import audit
 from auditapp.cli.errors import EXIT_OK, CannotRun, UsageError
 from auditapp.cli.inputs import (
     check_output_paths,
@@ -23,7 +24,6 @@ from auditapp.cli.inputs import (
 )
 from auditapp.cli.summary import print_summary
 from auditapp.core.validation import InputError, parse_ip
-from auditapp.engine import audit
 
 if TYPE_CHECKING:
     from auditapp.core.project import Project
@@ -85,7 +85,7 @@ def cmd_spf_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from auditapp.checks.catalog import catalog
+    from auditapp.catalog import catalog
 
     cat = catalog()
     if args.json:
@@ -106,7 +106,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from auditapp.audit_request import request_from_project
+    from auditapp.audit.request import request_from_project
     from auditapp.lab.demo import DEMO_ZONES, demo_project
     from auditapp.lab.dnsserver import LabDnsServer, RecordSet
 

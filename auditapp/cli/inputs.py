@@ -1,8 +1,8 @@
 """What every audit command needs before and after the engine runs: its request, the DNS
 client, the keyring password, writing results and saving projects.
 
-The command line builds an :class:`~auditapp.audit_request.AuditRequest` like every other
-front end and prepares it with :func:`auditapp.project_run.prepare`; what is left here is
+The command line builds an :class:`~auditapp.audit.request.AuditRequest` like every other
+front end and prepares it with :func:`auditapp.audit.prepare.prepare`; what is left here is
 the command line's own part: the names of its options in messages, a password prompt on a
 terminal, and the mapping of errors to exit codes (2 for input, 3 for the environment).
 
@@ -21,13 +21,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from auditapp.audit_request import AuditRequest, InputNames
+from auditapp.audit.prepare import NoResolverError, PreparedAudit, PrepareError, choose_resolvers, prepare
+from auditapp.audit.request import AuditRequest, InputNames
+from auditapp.catalog.wording import run_to_json
 from auditapp.cli.errors import EXIT_FINDINGS, EXIT_OK, CannotRun, UsageError
 from auditapp.core.atomic import write_atomic
 from auditapp.core.model import Run, Severity, Status
 from auditapp.dnsclient import DnsClient
-from auditapp.project_run import NoResolverError, PreparedAudit, PrepareError, choose_resolvers, prepare
-from auditapp.render import run_to_json
 
 if TYPE_CHECKING:
     from auditapp.core.project import Project

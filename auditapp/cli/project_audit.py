@@ -15,7 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from auditapp.audit_request import request_from_project
+from auditapp.audit.engine import audit
+from auditapp.audit.request import request_from_project
 from auditapp.cli.errors import CannotRun, UsageError
 from auditapp.cli.inputs import (
     PROJECT_NAMES,
@@ -31,7 +32,6 @@ from auditapp.cli.summary import print_summary
 from auditapp.core.model import Run
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.project_io import load_project, save_project, size_warning
-from auditapp.engine import audit
 from auditapp.postfix import PostfixConfigError, read_texts
 
 #: Exit code of an interrupted audit, as for Ctrl+C elsewhere in the CLI (128 + SIGINT).

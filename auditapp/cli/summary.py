@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from auditapp.checks.catalog import catalog
+from auditapp.catalog import catalog
+from auditapp.catalog.wording import render_finding, severity_label, status_label, summarize
 from auditapp.core.model import Run, Status
 from auditapp.core.validation import display_domain
-from auditapp.render import render_finding, severity_label, status_label, summarize
 
 HEAD = {
     "de": {"audit": "Audit", "resolver": "Resolver", "ips": "Sende-IPs", "none": "keine", "helo": "HELO",

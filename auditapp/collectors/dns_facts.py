@@ -11,10 +11,9 @@ import asyncio
 
 from dns.reversename import from_address as reverse_name
 
-from auditapp.checks.dmarc import walk_targets
-from auditapp.checks.identity import address_literal, helo_syntax_problem, nonpublic_why
 from auditapp.collectors.facts import DmarcDiscovery, DnsblFact, ForwardLookup, HeloFact, PtrFact
 from auditapp.collectors.smtp_greeting import probe_greeting
+from auditapp.core.dnsnames import address_literal, helo_syntax_problem, nonpublic_why, walk_targets
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsClient
 

@@ -4,7 +4,7 @@ Probes describe what went wrong while it happens ("no reply within 5 s", "connec
 by the server"). That English text is evidence: runs, transcripts and exports keep it as it
 was written, and it is what an admin pastes into a search engine. A German report still must
 not switch language mid-sentence, so a :class:`Problem` also carries the catalog message key
-(``problem.*`` in ``checks/catalog/_messages.toml``) and the parameters the text was made
+(``problem.*`` in ``catalog/data/_messages.toml``) and the parameters the text was made
 from, and the renderer writes it in the report's language from those.
 
 A :class:`Problem` *is* the English text (a ``str`` subclass): every place that stores,

@@ -477,7 +477,7 @@ def _catalog() -> Any:
     Imported here, not at the top: the catalog is data (stable rule IDs and message keys),
     and the core otherwise depends on nothing outside itself.
     """
-    from auditapp.checks.catalog import catalog
+    from auditapp.catalog import catalog
 
     return catalog()
 

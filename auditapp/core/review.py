@@ -41,7 +41,7 @@ def _now() -> str:
 
 
 def _check(rule: str, text: str, by: str, what: str, subject: str = "*") -> tuple[str, str]:
-    from auditapp.checks.catalog import catalog
+    from auditapp.catalog import catalog
 
     if rule not in catalog():
         raise ProjectError(f"unknown rule {rule!r} (see auditapp rules)", "rule")

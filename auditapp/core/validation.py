@@ -1,7 +1,7 @@
 """Input validation for everything a user types: domains, IPs, host names, selectors, resolvers,
 ports, the test account and the trust-anchor file.
 
-Every front end (command line, GUI fields, project files, :mod:`auditapp.audit_request`) checks
+Every front end (command line, GUI fields, project files, :mod:`auditapp.audit.request`) checks
 with these functions and no others, so a value one of them accepts the others accept too
 (issue 13). Input errors are reported before any query is sent (CLI exit code 2, a message
 beside the field in the GUI). A HELO name is the exception: a broken HELO is what a

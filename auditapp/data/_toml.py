@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from auditapp.checks.catalog import Text
+from auditapp.catalog.text import Text, load_text
 
 DATA_DIR = Path(__file__).parent
 
@@ -26,12 +25,7 @@ def read(name: str) -> dict[str, Any]:
 
 def text(value: Any, where: str) -> Text:
     """A ``{ de = ..., en = ... }`` table as a :class:`Text`."""
-    # Imported here: the catalog package registers the checks, which read these data files.
-    from auditapp.checks.catalog import Text
-
-    if not isinstance(value, dict) or not all(isinstance(value.get(k), str) and value[k].strip() for k in ("de", "en")):
-        raise DataError(f"{where}: needs non-empty 'de' and 'en' texts")
-    return Text(de=value["de"].strip(), en=value["en"].strip())
+    return load_text(value, where, DataError, strict_keys=False, format_string=False)
 
 
 def strings(value: Any, where: str, *, allow_empty: bool = True) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from auditapp.core.model import Severity
 from auditapp.data._toml import DataError, read, strings, suffix_match, text
 
 if TYPE_CHECKING:
-    from auditapp.checks.catalog import Text
+    from auditapp.catalog import Text
 
 CLASSES = ("spam_source", "compromised", "policy_enduser", "provider_range", "reputation_low", "refused",
            "not_listed", "other")

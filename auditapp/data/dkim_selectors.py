@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from auditapp.data._toml import DataError, read, strings, text
 
 if TYPE_CHECKING:
-    from auditapp.checks.catalog import Text
+    from auditapp.catalog import Text
 
 
 @dataclass(frozen=True)

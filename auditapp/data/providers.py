@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from auditapp.data._toml import DataError, read, strings, suffix_match, text
 
 if TYPE_CHECKING:
-    from auditapp.checks.catalog import Text
+    from auditapp.catalog import Text
 
 KINDS = ("mailbox", "gateway")
 #: In a client host list, this token stands for the customer's own matched MX host.

@@ -17,30 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QEvent, QLibraryInfo, QLocale, QObject, QTimer, QTranslator
-from PySide6.QtGui import QFileOpenEvent, QIcon
+from PySide6.QtCore import QEvent, QLibraryInfo, QObject, QTimer, QTranslator
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 
 from auditapp.gui import i18n
+from auditapp.gui.i18n import install_translators
+from auditapp.gui.icons import app_icon
 
 log = logging.getLogger("auditapp")
-_translators: list[QTranslator] = []
-
-
-def install_translators(app: QApplication, lang: str) -> None:
-    """Qt's own dialogs (file dialogs, message-box buttons) in ``lang``; English needs none."""
-    for old in _translators:
-        app.removeTranslator(old)
-    _translators.clear()
-    QLocale.setDefault(QLocale(QLocale.Language.German if lang == "de" else QLocale.Language.English))
-    if lang == "en":
-        return
-    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    for name in ("qtbase", "qt"):
-        translator = QTranslator(app)
-        if translator.load(f"{name}_{lang}", folder):
-            app.installTranslator(translator)
-            _translators.append(translator)
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -80,21 +65,6 @@ def install_exception_hook(log_file: Path) -> None:
         ErrorDialog(details, log_file).exec()
 
     sys.excepthook = hook
-
-
-def app_icon() -> QIcon:
-    from auditapp.paths import asset_dir
-
-    icon = QIcon()
-    folder = asset_dir("resources") / "icons"
-    for size in (16, 32, 48, 64, 128, 256):
-        png = folder / f"auditapp-{size}.png"
-        if png.exists():
-            icon.addFile(str(png))
-    svg = folder / "auditapp.svg"
-    if svg.exists():
-        icon.addFile(str(svg))
-    return icon
 
 
 class FileOpenFilter(QObject):

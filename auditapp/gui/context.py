@@ -13,13 +13,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from auditapp.audit.engine import Finished, Progress, ResultEvent, Started
+from auditapp.audit.prepare import PreparedAudit, prepare_project_audit
 from auditapp.core.model import Finding, Run
-from auditapp.engine import Finished, Progress, ResultEvent, Started
 from auditapp.gui.session import ProjectSession
 from auditapp.gui.settings import Settings
 from auditapp.gui.tasks import Task, TaskService
 from auditapp.gui.workers import Warned, audit_job
-from auditapp.project_run import PreparedAudit, prepare_project_audit
 
 
 class RunController(QObject):

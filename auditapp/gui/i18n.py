@@ -20,6 +20,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtWidgets import QApplication
+
 LANGS = ("de", "en")
 _TEXTS_DIR = Path(__file__).with_name("texts")
 _state = {"lang": "de"}
@@ -90,3 +93,22 @@ def system_language() -> str:
     except ValueError:
         code = ""
     return "de" if code.lower().startswith("de") else "en"
+
+
+_translators: list[QTranslator] = []
+
+
+def install_translators(app: QApplication, lang: str) -> None:
+    """Qt's own dialogs (file dialogs, message-box buttons) in ``lang``; English needs none."""
+    for old in _translators:
+        app.removeTranslator(old)
+    _translators.clear()
+    QLocale.setDefault(QLocale(QLocale.Language.German if lang == "de" else QLocale.Language.English))
+    if lang == "en":
+        return
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    for name in ("qtbase", "qt"):
+        translator = QTranslator(app)
+        if translator.load(f"{name}_{lang}", folder):
+            app.installTranslator(translator)
+            _translators.append(translator)

@@ -403,7 +403,7 @@ class MainWindow(QMainWindow):
             self.ctx.status.emit(tr("window.msg.running_lang"))
             return
         self.ctx.settings.gui_language = lang
-        from auditapp.gui.app import install_translators
+        from auditapp.gui.i18n import install_translators
 
         i18n.set_language(lang)
         install_translators(QApplication.instance(), lang)  # type: ignore[arg-type]
@@ -417,7 +417,7 @@ class MainWindow(QMainWindow):
         from PySide6 import __version__ as pyside_version
 
         from auditapp import __version__
-        from auditapp.checks.catalog import catalog
+        from auditapp.catalog import catalog
 
         QMessageBox.about(self, tr("window.msg.about_title"), tr(
             "window.msg.about_text", version=__version__, catalog=catalog().version,

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from auditapp.audit.engine import Finished, Progress, ResultEvent, Started, run_audit
+from auditapp.audit.prepare import PreparedAudit
 from auditapp.core.atomic import write_atomic
 from auditapp.core.project import Project
 from auditapp.core.project_io import load_project, project_to_document, save_project
-from auditapp.engine import Finished, Progress, ResultEvent, Started, run_audit
 from auditapp.gui.tasks import TaskControl
-from auditapp.project_run import PreparedAudit
 
 
 @dataclass(frozen=True)

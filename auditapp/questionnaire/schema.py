@@ -59,7 +59,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-LANGUAGES = ("de", "en")
+from auditapp.catalog.text import Text, load_text
+
 QUESTION_TYPES = ("yesno", "choice", "multichoice", "text", "number")
 CATALOG_FILE = Path(__file__).with_name("catalog") / "questions.toml"
 CATALOG_FORMAT = "auditapp.questionnaire"
@@ -85,17 +86,6 @@ class AnswersError(ValueError):
 
 
 # -- model -------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Text:
-    """One text in every supported language (same interface as the rule catalog's ``Text``)."""
-
-    de: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        return self.de if lang == "de" else self.en
-
 
 @dataclass(frozen=True)
 class Topic:
@@ -282,16 +272,7 @@ _CHOICE_KEYS = {"key", "label", "description"}
 
 
 def _text(value: Any, where: str) -> Text:
-    if not isinstance(value, dict):
-        raise QuestionnaireError(f"{where}: needs a table with 'de' and 'en' texts")
-    unknown = set(value) - set(LANGUAGES)
-    if unknown:
-        raise QuestionnaireError(f"{where}: unknown keys {sorted(unknown)} (only 'de' and 'en')")
-    for lang in LANGUAGES:
-        text = value.get(lang)
-        if not isinstance(text, str) or not text.strip():
-            raise QuestionnaireError(f"{where}: missing or empty '{lang}' text")
-    return Text(de=value["de"].strip(), en=value["en"].strip())
+    return load_text(value, where, QuestionnaireError, format_string=False)
 
 
 def _string_list(value: Any, where: str) -> list[str]:
@@ -419,7 +400,7 @@ def _question(data: Any, index: int, topics: Mapping[str, Topic], earlier: Mappi
 def _known_rule_ids() -> set[str]:
     # Imported here, not at module level: auditapp.checks imports auditapp.checks.policy, which
     # imports this module; a top-level import would be circular.
-    from auditapp.checks.catalog import catalog
+    from auditapp.catalog import catalog
 
     return set(catalog().rules)
 

@@ -33,12 +33,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from auditapp.checks.catalog import CATEGORIES, Catalog, Rule, catalog
+from auditapp.catalog import CATEGORIES, Catalog, Rule, catalog
+from auditapp.catalog.wording import render_finding, severity_label, status_label
 from auditapp.core.compare import ComparedResult, compare_runs
 from auditapp.core.model import Finding, Run, Severity, Status
 from auditapp.core.review_layer import ReviewLayer, open_counts, run_day
 from auditapp.core.validation import display_domain
-from auditapp.render import render_finding, severity_label, status_label
 from auditapp.report.document import (
     BLOCK_EVIDENCE_LINES,
     AcceptedRow,
@@ -236,7 +236,7 @@ class _Filled(dict[str, str]):
 def _meaning(rationale: str, f: Finding) -> str:
     """The rule's rationale with the finding's values filled in (a few name ``{domain}``).
 
-    :func:`auditapp.render.render_finding` returns rationales unformatted; filled-in values come
+    :func:`auditapp.catalog.wording.render_finding` returns rationales unformatted; filled-in values come
     from the network, so a filled text is :class:`Untrusted`.
     """
     if not placeholders(rationale):

@@ -2,7 +2,7 @@
 
 The report is written in a language chosen independently of the GUI, by a renderer that has no
 Qt, so its boilerplate lives in one plain data file, validated like the rule catalog
-(:mod:`auditapp.checks.catalog`): every entry has non-empty German and English texts with the
+(:mod:`auditapp.catalog`): every entry has non-empty German and English texts with the
 same ``{placeholders}``. A broken file fails when it is loaded, not halfway through a client's
 report. Filling a text with a missing parameter raises, so an unfilled ``{name}`` can never
 reach a report.

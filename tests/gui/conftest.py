@@ -99,10 +99,10 @@ def demo_run_project_json() -> dict:
     """One real audit of the demo lab (DNS only), recorded in the demo project; built once."""
     import asyncio
 
-    from auditapp.engine import audit
+    from auditapp.audit.engine import audit
+    from auditapp.audit.prepare import prepare_project_audit
     from auditapp.gui.demo_project import demo_nameserver
     from auditapp.lab.demo import demo_project
-    from auditapp.project_run import prepare_project_audit
 
     project = demo_project(demo_nameserver())
     prepared = prepare_project_audit(project, timeout=2.0)

@@ -10,6 +10,7 @@ from gui_helpers import run_modal
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
+from auditapp.catalog.wording import render_finding
 from auditapp.core.model import Finding, Run, Severity, Status
 from auditapp.core.project import Project
 from auditapp.core.review import accept_risk, add_comment
@@ -17,7 +18,6 @@ from auditapp.gui import i18n
 from auditapp.gui.dialogs.review_dialogs import AcceptRiskDialog, CommentDialog, SeverityDialog
 from auditapp.gui.pages.findings_page import FindingsPage
 from auditapp.gui.qmodels.findings_model import COLUMNS, ROW_ROLE
-from auditapp.render import render_finding
 
 pytestmark = pytest.mark.gui
 

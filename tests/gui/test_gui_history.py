@@ -95,7 +95,7 @@ def test_comparison_defaults_to_previous_versus_latest(ctx, qtbot) -> None:
     assert [(r[0], r[4]) for r in groups["not_retested"]] == [("MTA-STS-MISSING", "Nicht getestet")]
     assert [r[0] for r in groups["unchanged"]] == ["DMARC-MISSING"]
     assert groups["accepted"] == []
-    from auditapp.checks.catalog import catalog
+    from auditapp.catalog import catalog
 
     assert groups["new"][0][1] == catalog()["TLSRPT-MISSING"].title.de
     summary = page.summary.text()

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from auditapp.audit.prepare import project_postfix
 from auditapp.core.project_io import load_project, save_project
 from auditapp.lab.demo import DEMO_DATA
 from auditapp.postfix import config_from_texts, read_texts
 from auditapp.postfix.parser import PASTED
-from auditapp.project_run import project_postfix
 
 pytestmark = pytest.mark.gui
 

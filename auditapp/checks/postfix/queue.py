@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditapp.checks.identity import address_literal, helo_syntax_problem
 from auditapp.checks.postfix.base import (
     DAY,
     NEEDS,
@@ -17,6 +16,7 @@ from auditapp.checks.postfix.base import (
     with_config,
 )
 from auditapp.checks.registry import CheckContext, check
+from auditapp.core.dnsnames import address_literal, helo_syntax_problem
 from auditapp.core.model import Finding
 from auditapp.postfix import Param, PostfixConfig
 from auditapp.postfix.defaults import format_duration, level_text

@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from auditapp.checks.catalog import catalog
+from auditapp.catalog import catalog
+from auditapp.catalog.wording import severity_label
 from auditapp.core.model import Finding, Severity
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.review import MAX_REVIEW_TEXT, accept_risk, add_comment, override_severity
@@ -39,7 +40,6 @@ from auditapp.core.review_layer import ReviewLayer
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
 from auditapp.gui.qmodels import cap, severity_icon
-from auditapp.render import severity_label
 
 
 def _message_label() -> QLabel:

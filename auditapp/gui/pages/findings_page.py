@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from auditapp.checks.catalog import CATEGORIES
+from auditapp.catalog import CATEGORIES
+from auditapp.catalog.wording import severity_label
 from auditapp.core.model import Run, Severity, Status
 from auditapp.core.review import clear_override, withdraw_acceptance
 from auditapp.core.review_layer import AcceptedRisk, ReviewLayer, open_counts, run_day
@@ -55,7 +56,6 @@ from auditapp.gui.qmodels.findings_model import (
 )
 from auditapp.gui.qmodels.runs_model import run_label
 from auditapp.gui.widgets.finding_detail import FindingDetail, review_history
-from auditapp.render import severity_label
 
 SPLITTER_STATE = "findings_splitter"
 HEADER_STATE = "findings_header"

@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from auditapp.checks.catalog import catalog
+from auditapp.catalog import catalog
+from auditapp.catalog.wording import severity_label, status_label
 from auditapp.core.compare import ComparedResult, RunComparison, compare_runs
 from auditapp.core.project import Project
 from auditapp.core.review_layer import ReviewLayer
@@ -38,7 +39,6 @@ from auditapp.gui.i18n import language, tr
 from auditapp.gui.pages.base import Page, page_heading
 from auditapp.gui.qmodels import cap, rich_tip, severity_icon, status_icon
 from auditapp.gui.qmodels.runs_model import COLUMNS, RunsModel, run_label
-from auditapp.render import severity_label, status_label
 
 SPLITTER_STATE = "history_splitter"
 #: Group order on screen and the status mark shown for each group.

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from auditapp.checks.catalog import catalog
+from auditapp.catalog import catalog
+from auditapp.catalog.wording import severity_label, status_label
 from auditapp.core.model import Finding, Run, Status
 from auditapp.gui import i18n
 from auditapp.gui.context import AppContext
@@ -32,7 +33,6 @@ from auditapp.gui.dialogs.error_dialog import ErrorDialog
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages.base import Page, page_heading
 from auditapp.gui.qmodels import cap, rich_tip
-from auditapp.render import severity_label, status_label
 
 #: Status colours that read on light and dark backgrounds alike.
 STATUS_COLOURS = {
@@ -188,7 +188,7 @@ class RunPage(Page):
 
     def start(self) -> None:
         """Start the audit of the open project (Ctrl+R); input problems and setup errors are shown here."""
-        from auditapp.project_run import PrepareError
+        from auditapp.audit.prepare import PrepareError
 
         ctx = self.ctx
         if ctx.session.project is None or ctx.runner.busy:

@@ -445,8 +445,8 @@ class TargetPage(Page):
 
     def discover(self) -> None:
         """Fill MX and client hosts from DNS, in a task."""
+        from auditapp.audit.prepare import PrepareError
         from auditapp.gui.workers import discover_job
-        from auditapp.project_run import PrepareError
 
         project = self.ctx.session.project
         if project is None or self._discover is not None or not self.domain.valid:

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from auditapp.gui.app import app_icon
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
+from auditapp.gui.icons import app_icon
 from auditapp.gui.pages.base import Page
 
 

@@ -13,12 +13,12 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QPalette
 
-from auditapp.checks.catalog import catalog
+from auditapp.catalog import catalog
+from auditapp.catalog.wording import severity_label, status_label
 from auditapp.core.model import Finding, Run, Severity, Status
 from auditapp.core.review_layer import AcceptedRisk, Review, ReviewLayer, run_day
 from auditapp.gui.i18n import tr
 from auditapp.gui.qmodels import cap, rich_tip, severity_icon, status_icon
-from auditapp.render import severity_label, status_label
 
 ACCEPTED = "accepted"
 #: Filter value for "failed and not accepted": what still needs doing.

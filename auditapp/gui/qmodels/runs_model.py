@@ -14,10 +14,10 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
+from auditapp.catalog.wording import severity_label
 from auditapp.core.model import Run, Severity, Status
 from auditapp.gui.i18n import tr
 from auditapp.gui.qmodels import cap, format_duration, format_time, rich_tip, severity_icon, status_icon
-from auditapp.render import severity_label
 
 SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 COLUMNS = ("number", "started", "duration", "results", *(s.value for s in SEVERITIES), "not_tested", "state",

@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from auditapp.catalog.wording import render_finding, severity_label
 from auditapp.core.model import Finding, Status
 from auditapp.core.project import Project
 from auditapp.core.review_layer import ReviewLayer
 from auditapp.gui.i18n import tr
 from auditapp.gui.qmodels import format_time
 from auditapp.gui.qmodels.findings_model import FindingRow, category_label, status_text
-from auditapp.render import render_finding, severity_label
 
 
 def esc(value: object) -> str:

@@ -6,7 +6,7 @@ and the two drifted apart (resolver whitespace, timeouts, the trusted hosts of a
 13). Now every front end only translates what it was given into an :class:`AuditRequest` --
 the command line its arguments (:func:`auditapp.cli.inputs.request_from_args`), the GUI,
 ``audit --project`` and the demo a project (:func:`request_from_project`) -- and one step,
-:func:`auditapp.project_run.prepare`, checks it with the rules of
+:func:`auditapp.audit.prepare.prepare`, checks it with the rules of
 :mod:`auditapp.core.validation` and turns it into a ready-to-run audit.
 
 A request holds texts, not checked values, so that step is the only place a rule can live.

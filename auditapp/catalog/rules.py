@@ -1,6 +1,6 @@
 """The rule catalog: data files beside the code, validated when loaded.
 
-Each family has one TOML file in ``catalog/`` (TOML because the standard library reads it;
+Each family has one TOML file in ``catalog/data/`` (TOML because the standard library reads it;
 no YAML dependency in the core). A rule's ID is its table name and never changes or gets
 reused: consultants cite these IDs across audits and clients. Texts exist in German and
 English, with ``{placeholders}`` filled from the check's parameters; a loader error names
@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-import string
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from auditapp.catalog.text import Text, load_text
 from auditapp.core.model import Severity
 
-LANGUAGES = ("de", "en")
-CATALOG_DIR = Path(__file__).with_name("catalog")
+CATALOG_DIR = Path(__file__).with_name("data")
 RULE_ID = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
 
 #: Report categories, in report order (the management summary shows one traffic light each).
@@ -38,20 +37,6 @@ LIFECYCLES = ("stable", "preview", "deprecated")
 
 class CatalogError(ValueError):
     """The catalog data is inconsistent; the message names file and rule."""
-
-
-@dataclass(frozen=True)
-class Text:
-    """One text in every supported language."""
-
-    de: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        return self.de if lang == "de" else self.en
-
-    def placeholders(self) -> set[str]:
-        return _placeholders(self.de) | _placeholders(self.en)
 
 
 @dataclass(frozen=True)
@@ -104,26 +89,8 @@ class Catalog:
         return self.messages[key]
 
 
-def _placeholders(text: str) -> set[str]:
-    names = set()
-    for _, name, _, _ in string.Formatter().parse(text):
-        if name:
-            names.add(name.split(".")[0].split("[")[0])
-    return names
-
-
 def _text(value: Any, where: str) -> Text:
-    if not isinstance(value, dict) or set(value) - {"de", "en", "severity", "remediation"} or not all(
-        isinstance(value.get(lang), str) and value.get(lang, "").strip() for lang in LANGUAGES
-    ):
-        raise CatalogError(f"{where}: needs non-empty 'de' and 'en' texts")
-    text = Text(de=value["de"].strip(), en=value["en"].strip())
-    if _placeholders(text.de) != _placeholders(text.en):
-        raise CatalogError(
-            f"{where}: placeholders differ between de {sorted(_placeholders(text.de))} "
-            f"and en {sorted(_placeholders(text.en))}"
-        )
-    return text
+    return load_text(value, where, CatalogError, extra_keys=("severity", "remediation"))
 
 
 _RULE_KEYS = {

@@ -1,7 +1,7 @@
 """Turning an audit request into a ready-to-run audit: target, resolvers, engine settings, Postfix config.
 
 Every front end audits through here (issue 13): the command line builds an
-:class:`~auditapp.audit_request.AuditRequest` from its arguments, the GUI and ``audit --project``
+:class:`~auditapp.audit.request.AuditRequest` from its arguments, the GUI and ``audit --project``
 from a project, and :func:`prepare` applies the same rules to all of them: the checks of
 :mod:`auditapp.core.validation`, which resolvers (the request's, else the system's), how Postfix
 input becomes a configuration (a file that cannot be read is an input error; a text a project
@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from auditapp.audit_request import (
+from auditapp.audit.engine import EngineConfig
+from auditapp.audit.request import (
     AuditRequest,
     PasswordLookup,
     TrustLookup,
@@ -32,7 +33,6 @@ from auditapp.core.project import Project
 from auditapp.core.target import AuditTarget
 from auditapp.core.validation import InputError, parse_nameservers, validate_timeout
 from auditapp.dnsclient import DnsClient, Nameserver
-from auditapp.engine import EngineConfig
 from auditapp.postfix import PostfixConfigError, PostfixLoadFailure, config_from_texts
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from auditapp.checks.catalog import Catalog, catalog
+from auditapp.catalog import Catalog, catalog
 from auditapp.core.model import Finding, Reason, Run, Severity, Status
 from auditapp.core.problem import Problem
 

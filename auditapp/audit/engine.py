@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditapp import __version__
-from auditapp.checks.catalog import Catalog, catalog
-from auditapp.checks.registry import RegisteredCheck, registered, run_check, verify_registry
+from auditapp.catalog import Catalog, catalog
+from auditapp.checks import registered, verify_registry
+from auditapp.checks.registry import RegisteredCheck, run_check
 from auditapp.collectors import dns_facts
 from auditapp.collectors.discovery import discover_hosts
 from auditapp.collectors.facts import Facts
