@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditapp.checks.endpoints import (
+from auditapp.checks.registry import CheckContext, check
+from auditapp.checks.services.base import (
     NEEDS,
     NEEDS_HOSTING,
     ROLE_SERVICES,
@@ -20,46 +21,15 @@ from auditapp.checks.endpoints import (
     probe_params,
     probes_of,
     roles_at,
+    unless_hosted,
 )
-from auditapp.checks.registry import CheckContext, check
 from auditapp.collectors.service_facts import EndpointProbe, PortState, Role
 from auditapp.core.model import Finding, Reason
-from auditapp.data.providers import Provider
 
-
-def hosted_by(ctx: CheckContext) -> Provider | None:
-    """The mailbox provider that runs all of the domain's MX hosts, if the user named no own hosts.
-
-    Its endpoints and host layout are the provider's business: nothing the customer could
-    change, so no finding is reported against the customer for them.
-    """
-    hosting = ctx.facts.hosting
-    provider = hosting.provider if hosting is not None else None
-    if provider is None or provider.kind != "mailbox":
-        return None
-    if ctx.target.submission_hosts or ctx.target.mailbox_hosts:
-        return None
-    return provider
-
-
-def hosted_result(ctx: CheckContext, provider: Provider) -> Finding:
-    hosting = ctx.facts.hosting
-    assert hosting is not None
-    endpoints = sorted({*provider.client_hosts("submission", hosting.match.matched),
-                        *provider.client_hosts("mailbox", hosting.match.matched)})
-    return ctx.not_applicable(ctx.domain, [f"MX: {', '.join(hosting.mx_hosts)}", provider.documentation],
-                              outcome="hosted", provider=provider.name, endpoints=", ".join(endpoints) or "-",
-                              documentation=provider.documentation, domain=ctx.domain)
-
-
-# -- layout --------------------------------------------------------------------------------
 
 @check("SERVICE-NAMES", needs=NEEDS_HOSTING)
+@unless_hosted
 def service_names(ctx: CheckContext) -> Iterator[Finding]:
-    provider = hosted_by(ctx)
-    if provider is not None:
-        yield hosted_result(ctx, provider)
-        return
     disc = discovery_of(ctx)
     clients = [h for h in disc.hosts if Role.SUBMISSION in h.roles or Role.MAILBOX in h.roles]
     ev = [a.evidence() for a in disc.srv] + list(disc.notes)
@@ -73,11 +43,8 @@ def service_names(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("SERVICE-SHARED-MX", needs=NEEDS_HOSTING)
+@unless_hosted
 def service_shared_mx(ctx: CheckContext) -> Iterator[Finding]:
-    provider = hosted_by(ctx)
-    if provider is not None:
-        yield hosted_result(ctx, provider)
-        return
     disc = discovery_of(ctx)
     mx_hosts = disc.hosts_with(Role.MX)
     mx_addresses = {a: h.name for h in mx_hosts for a in h.addresses}

@@ -7,9 +7,11 @@ matters that much once MTA-STS in enforce mode covers the MX.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 
-from auditapp.checks.endpoints import (
+from auditapp.checks.registry import CheckContext, CheckFn, check
+from auditapp.checks.services.base import (
     NEEDS,
     NEEDS_STS,
     dialogue_not_tested,
@@ -20,9 +22,8 @@ from auditapp.checks.endpoints import (
     probe_params,
     probes_of,
 )
-from auditapp.checks.registry import CheckContext, check
-from auditapp.checks.tlscert import cert_covers, days_left, parse_time
-from auditapp.collectors.service_facts import CLIENT_SERVICES, EndpointProbe, PortState, Role
+from auditapp.checks.services.tlscert import cert_covers, days_left, parse_time
+from auditapp.collectors.service_facts import CLIENT_SERVICES, CertInfo, EndpointProbe, PortState, Role
 from auditapp.core.model import Finding, Reason
 
 
@@ -82,56 +83,64 @@ def tls_legacy_protocol(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.passed(p.endpoint, probe_evidence(p), **probe_params(p))
 
 
+# -- certificates --------------------------------------------------------------------------
+
+#: How a certificate check judges the certificate one endpoint presented, against the host
+#: names that point at the endpoint in its role (the names clients or senders ask for there).
+CertJudge = Callable[[CheckContext, EndpointProbe, CertInfo, list[str]], Finding]
+
+
+def _nothing_to_judge(ctx: CheckContext, p: EndpointProbe) -> Finding:
+    return ctx.not_applicable(p.endpoint, probe_evidence(p), **probe_params(p))
+
+
+def per_certificate(judge: CertJudge) -> CheckFn:
+    """Make a check of ``judge`` over every TLS endpoint; one whose certificate was not read has nothing to judge."""
+
+    @functools.wraps(judge)
+    def check_each(ctx: CheckContext) -> Iterator[Finding]:
+        disc = discovery_of(ctx)
+        for p, role in tls_endpoints(ctx):
+            cert = p.tls.cert if p.tls else None
+            yield _nothing_to_judge(ctx, p) if cert is None else judge(ctx, p, cert, names_at(disc, p.address, role))
+
+    return check_each
+
+
 @check("TLS-CERT-NAME", needs=NEEDS_STS)
-def tls_cert_name(ctx: CheckContext) -> Iterator[Finding]:
-    disc = discovery_of(ctx)
-    for p, role in tls_endpoints(ctx):
-        cert = p.tls.cert if p.tls else None
-        names = names_at(disc, p.address, role)
-        if cert is None or not names:
-            yield ctx.not_applicable(p.endpoint, probe_evidence(p), **probe_params(p))
-            continue
-        uncovered = [n for n in names if not cert_covers(cert, n)]
-        san = ", ".join(cert.san_dns + cert.san_ip) or cert.subject
-        if uncovered:
-            outcome = _mx_outcome(ctx, p, "mismatch_client", "mismatch_mx")
-            yield ctx.fail(p.endpoint, outcome, probe_evidence(p), **probe_params(p, host=uncovered[0], san=san))
-        else:
-            yield ctx.passed(p.endpoint, probe_evidence(p), **probe_params(p, host=", ".join(names)))
+@per_certificate
+def tls_cert_name(ctx: CheckContext, p: EndpointProbe, cert: CertInfo, names: list[str]) -> Finding:
+    if not names:
+        return _nothing_to_judge(ctx, p)
+    uncovered = [n for n in names if not cert_covers(cert, n)]
+    san = ", ".join(cert.san_dns + cert.san_ip) or cert.subject
+    if uncovered:
+        outcome = _mx_outcome(ctx, p, "mismatch_client", "mismatch_mx")
+        return ctx.fail(p.endpoint, outcome, probe_evidence(p), **probe_params(p, host=uncovered[0], san=san))
+    return ctx.passed(p.endpoint, probe_evidence(p), **probe_params(p, host=", ".join(names)))
 
 
 @check("TLS-CERT-EXPIRED", needs=NEEDS_STS)
-def tls_cert_expired(ctx: CheckContext) -> Iterator[Finding]:
-    disc = discovery_of(ctx)
-    for p, role in tls_endpoints(ctx):
-        cert = p.tls.cert if p.tls else None
-        if cert is None:
-            yield ctx.not_applicable(p.endpoint, probe_evidence(p), **probe_params(p))
-            continue
-        params = probe_params(p, not_after=cert.not_after, not_before=cert.not_before,
-                         host=", ".join(names_at(disc, p.address, role)))
-        if parse_time(cert.not_after) < ctx.now:
-            yield ctx.fail(p.endpoint, _mx_outcome(ctx, p, "expired_client", "expired_mx"), probe_evidence(p), **params)
-        elif parse_time(cert.not_before) > ctx.now:
-            yield ctx.fail(p.endpoint, "not_yet_valid", probe_evidence(p), **params)
-        else:
-            yield ctx.passed(p.endpoint, probe_evidence(p), **params)
+@per_certificate
+def tls_cert_expired(ctx: CheckContext, p: EndpointProbe, cert: CertInfo, names: list[str]) -> Finding:
+    params = probe_params(p, not_after=cert.not_after, not_before=cert.not_before, host=", ".join(names))
+    if parse_time(cert.not_after) < ctx.now:
+        return ctx.fail(p.endpoint, _mx_outcome(ctx, p, "expired_client", "expired_mx"), probe_evidence(p), **params)
+    if parse_time(cert.not_before) > ctx.now:
+        return ctx.fail(p.endpoint, "not_yet_valid", probe_evidence(p), **params)
+    return ctx.passed(p.endpoint, probe_evidence(p), **params)
 
 
 @check("TLS-CERT-EXPIRING", needs=NEEDS)
-def tls_cert_expiring(ctx: CheckContext) -> Iterator[Finding]:
-    disc = discovery_of(ctx)
-    for p, role in tls_endpoints(ctx):
-        cert = p.tls.cert if p.tls else None
-        if cert is None or parse_time(cert.not_after) < ctx.now:
-            yield ctx.not_applicable(p.endpoint, probe_evidence(p), **probe_params(p))
-            continue
-        days = int(days_left(cert, ctx.now))
-        params = probe_params(p, days=days, not_after=cert.not_after, host=", ".join(names_at(disc, p.address, role)))
-        if days < ctx.target.cert_warn_days:
-            yield ctx.fail(p.endpoint, "expiring", probe_evidence(p), **params)
-        else:
-            yield ctx.passed(p.endpoint, probe_evidence(p), **params)
+@per_certificate
+def tls_cert_expiring(ctx: CheckContext, p: EndpointProbe, cert: CertInfo, names: list[str]) -> Finding:
+    if parse_time(cert.not_after) < ctx.now:
+        return _nothing_to_judge(ctx, p)  # expired: TLS-CERT-EXPIRED's finding
+    days = int(days_left(cert, ctx.now))
+    params = probe_params(p, days=days, not_after=cert.not_after, host=", ".join(names))
+    if days < ctx.target.cert_warn_days:
+        return ctx.fail(p.endpoint, "expiring", probe_evidence(p), **params)
+    return ctx.passed(p.endpoint, probe_evidence(p), **params)
 
 
 @check("TLS-CERT-UNTRUSTED", needs=NEEDS_STS)
@@ -141,8 +150,8 @@ def tls_cert_untrusted(ctx: CheckContext) -> Iterator[Finding]:
         assert tls is not None
         issuer = tls.cert.issuer if tls.cert else "-"
         if tls.chain_valid is None:
-            yield dialogue_not_tested(ctx, p) if p.problem else ctx.not_tested(
-                p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": "chain not validated"}))
+            yield dialogue_not_tested(ctx, p) if p.problem else dialogue_not_tested(ctx, p, "chain not validated",
+                                                                                    evidence=())
         elif tls.chain_valid:
             yield ctx.passed(p.endpoint, probe_evidence(p), **probe_params(p, issuer=issuer))
         else:
