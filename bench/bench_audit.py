@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import socket
 import statistics
@@ -155,7 +156,7 @@ def dead_resolver_audit(d: LabDomain, timeout: float) -> tuple[float, dict[str, 
         for ip in d.ips:
             argv += ["--server-ip", ip]
         t0 = time.perf_counter()
-        with contextlib.redirect_stdout(None):
+        with contextlib.redirect_stdout(io.StringIO()):  # the CLI wraps stdout; None cannot be wrapped
             rc = cli_main(argv)
         wall = time.perf_counter() - t0
         if rc != 0:

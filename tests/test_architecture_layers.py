@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent / "auditapp"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("auditapp", "auditapp.paths", "auditapp.core.model", "auditapp.core.problem", "auditapp.core.text",
      "auditapp.core.validation", "auditapp.core.atomic", "auditapp.core.safe_read", "auditapp.core.run_shapes",
-     "auditapp.core.dnsnames"),
+     "auditapp.core.dnsnames", "auditapp.core.times"),
     ("auditapp.catalog", "auditapp.data", "auditapp.questionnaire"),
     ("auditapp.core", "auditapp.dnsclient", "auditapp.credentials", "auditapp.postfix", "auditapp.spf"),
     ("auditapp.collectors",),

@@ -19,10 +19,11 @@ subject of ``"*"`` (or an empty one, from older files) covers every subject of t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import TYPE_CHECKING, Any
 
 from auditapp.core.model import Finding, Run, Severity, Status
+from auditapp.core.times import parse_time
 
 if TYPE_CHECKING:
     from auditapp.core.project import Project
@@ -33,17 +34,6 @@ SEVERITY = "severity"
 REVIEW_KINDS = (COMMENT, SEVERITY)
 #: Subjects that stand for every subject of a rule ("" is what early files wrote).
 EVERY_SUBJECT = ("*", "")
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO 8601 date or time, aware (a time without offset is read as UTC); None if empty or unreadable."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def run_day(run: Run) -> date | None:

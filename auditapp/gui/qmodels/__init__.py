@@ -9,13 +9,14 @@ and dark palettes instead of relying on a text colour the palette might swallow.
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
 
 from auditapp.core.model import Severity
+from auditapp.core.times import parse_time
 
 #: Badge colours: saturated enough to tell apart, each with a text colour of enough contrast.
 SEVERITY_COLOURS = {
@@ -86,14 +87,9 @@ def status_icon(status: str, size: int = 14) -> QIcon:
 
 def local_time(value: str) -> datetime | None:
     """A run's ISO time (stored in UTC) in the computer's time zone, as people read clocks."""
-    if not value:
+    parsed = parse_time(value)
+    if parsed is None:
         return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone()
 
 
