@@ -19,13 +19,11 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -40,7 +38,7 @@ from auditapp.core.review import clear_override, withdraw_acceptance
 from auditapp.core.review_layer import AcceptedRisk, ReviewLayer, open_counts, run_day
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
-from auditapp.gui.pages.base import Page, page_heading
+from auditapp.gui.pages.base import Page, frameless_scroll, tab_chain
 from auditapp.gui.qmodels import cap, severity_icon, status_icon
 from auditapp.gui.qmodels.findings_model import (
     ACCEPTED,
@@ -176,12 +174,8 @@ class FindingsPage(Page):
         })
         for name in _DETAIL_PARTS:  # the pane's widgets, under the names the page and its tests use
             setattr(self, name, getattr(self.detail, name))
-        self.detail_scroll = QScrollArea()
-        self.detail_scroll.setWidgetResizable(True)
-        self.detail_scroll.setWidget(self.detail)
-        self.detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.detail_scroll = frameless_scroll(self.detail, horizontal=False)
         self.detail_scroll.setMinimumHeight(160)
-        self.detail_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.detail_scroll.setAccessibleName(tr("findings.detail.name"))
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -222,19 +216,13 @@ class FindingsPage(Page):
         self.stack = QStackedWidget()
         self.stack.addWidget(empty)
         self.stack.addWidget(main)
-        outer = QVBoxLayout(self)
-        outer.addWidget(page_heading(tr("findings.heading")))
-        outer.addWidget(self.stack, 1)
+        self.page_column("findings.heading").addWidget(self.stack, 1)
 
         find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
         find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         find.activated.connect(self.focus_search)
-        QWidget.setTabOrder(self.run_combo, self.search)
-        QWidget.setTabOrder(self.search, self.severity_filter)
-        QWidget.setTabOrder(self.severity_filter, self.category_filter)
-        QWidget.setTabOrder(self.category_filter, self.status_filter)
-        QWidget.setTabOrder(self.status_filter, self.table)
-        QWidget.setTabOrder(self.table, self.accept_button)
+        tab_chain(self.run_combo, self.search, self.severity_filter, self.category_filter, self.status_filter,
+                  self.table, self.accept_button)
 
         ctx.show_run.connect(self.show_run)
         self.on_replaced()

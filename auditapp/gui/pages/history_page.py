@@ -36,7 +36,7 @@ from auditapp.core.project import Project
 from auditapp.core.review_layer import ReviewLayer
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
-from auditapp.gui.pages.base import Page, page_heading
+from auditapp.gui.pages.base import Page, tab_chain
 from auditapp.gui.qmodels import cap, rich_tip, severity_icon, status_icon
 from auditapp.gui.qmodels.runs_model import COLUMNS, RunsModel, run_label
 
@@ -55,8 +55,6 @@ class HistoryPage(Page):
         self.lang = language()
         self.comparison: RunComparison | None = None
         self._filling = False
-
-        heading = page_heading(tr("history.heading"))
 
         # -- runs ------------------------------------------------------------------------------
         self.model = RunsModel(self)
@@ -158,19 +156,11 @@ class HistoryPage(Page):
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        intro = QLabel(tr("history.intro"))
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
+        layout = self.page_column("history.heading", "history.intro")
         layout.addWidget(self.empty, 1)
         layout.addWidget(self.splitter, 1)
 
-        QWidget.setTabOrder(self.table, self.show_button)
-        QWidget.setTabOrder(self.show_button, self.delete_button)
-        QWidget.setTabOrder(self.delete_button, self.before_combo)
-        QWidget.setTabOrder(self.before_combo, self.after_combo)
-        QWidget.setTabOrder(self.after_combo, self.tree)
+        tab_chain(self.table, self.show_button, self.delete_button, self.before_combo, self.after_combo, self.tree)
         self.on_replaced()
 
     # -- page interface ----------------------------------------------------------------------------

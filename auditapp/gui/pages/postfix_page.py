@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -41,10 +40,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from auditapp.core.project import Project
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
-from auditapp.gui.pages.base import Page, page_heading
+from auditapp.gui.pages.base import PANES_MARGINS, Page, tab_chain
 from auditapp.gui.qmodels import rich_tip
 from auditapp.gui.questionnaire_form import muted
 from auditapp.gui.widgets.banner import WARN, Banner
@@ -85,15 +83,7 @@ class PostfixPage(Page):
         super().__init__(ctx)
         self.config: PostfixConfig | None = None
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.setSpacing(8)
-
-        heading = page_heading(tr("postfix.title"))
-        intro = muted(QLabel(tr("postfix.intro")))
-        intro.setWordWrap(True)
-        layout.addWidget(heading)
-        layout.addWidget(intro)
+        layout = self.page_column("postfix.title", "postfix.intro", margins=PANES_MARGINS, spacing=8, muted=True)
 
         # -- left: ways in --------------------------------------------------------------------
         left = QWidget()
@@ -218,18 +208,11 @@ class PostfixPage(Page):
         self.remove_button.clicked.connect(self.remove_clicked)
         self.search.textChanged.connect(self._filter)
         self.show_defaults.toggled.connect(self._fill_params)
-        for first, second in ((self.dir_button, self.files_button), (self.files_button, self.paste),
-                              (self.paste, self.apply_button), (self.apply_button, self.remove_button),
-                              (self.remove_button, self.tabs), (self.tabs, self.search),
-                              (self.search, self.show_defaults), (self.show_defaults, self.table)):
-            self.setTabOrder(first, second)
+        tab_chain(self.dir_button, self.files_button, self.paste, self.apply_button, self.remove_button, self.tabs,
+                  self.search, self.show_defaults, self.table)
         self.on_replaced()
 
     # -- project -> view -----------------------------------------------------------------------
-
-    @property
-    def project(self) -> Project | None:
-        return self.ctx.session.project
 
     def on_replaced(self) -> None:
         self.banner.clear_message()
@@ -347,20 +330,12 @@ class PostfixPage(Page):
     # -- dialogs (separate methods so tests can answer them) ------------------------------------
 
     def ask_directory(self) -> str:
-        return QFileDialog.getExistingDirectory(self, tr("postfix.import_dir_title"), self._start_dir())
+        return QFileDialog.getExistingDirectory(self, tr("postfix.import_dir_title"), self.start_dir())
 
     def ask_files(self) -> list[str]:
-        paths, _ = QFileDialog.getOpenFileNames(self, tr("postfix.import_files_title"), self._start_dir(),
+        paths, _ = QFileDialog.getOpenFileNames(self, tr("postfix.import_files_title"), self.start_dir(),
                                                 tr("postfix.file_filter"))
         return paths
-
-    def confirm(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _start_dir(self) -> str:
-        return self.ctx.settings.last_dir or str(self.ctx.base_dir or Path.home())
 
     # -- actions -------------------------------------------------------------------------------
 

@@ -21,19 +21,16 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
-    QVBoxLayout,
 )
 
 from auditapp.core.project import Project
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
-from auditapp.gui.pages.base import Page, page_heading
-from auditapp.gui.questionnaire_form import QuestionnaireForm, muted
+from auditapp.gui.pages.base import PANES_MARGINS, Page, frameless_scroll, tab_chain
+from auditapp.gui.questionnaire_form import QuestionnaireForm
 from auditapp.gui.widgets.banner import Banner
 from auditapp.questionnaire import AnswersError, Questionnaire, load_answers_file, questionnaire, save_answers_file
 
@@ -45,15 +42,8 @@ class QuestionnairePage(Page):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.questionnaire: Questionnaire = questionnaire()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.setSpacing(8)
-
-        heading = page_heading(tr("questionnaire.title"))
-        intro = muted(QLabel(tr("questionnaire.intro")))
-        intro.setWordWrap(True)
-        layout.addWidget(heading)
-        layout.addWidget(intro)
+        layout = self.page_column("questionnaire.title", "questionnaire.intro", margins=PANES_MARGINS, spacing=8,
+                                  muted=True)
 
         bar = QHBoxLayout()
         self.progress_label = QLabel()
@@ -85,10 +75,7 @@ class QuestionnairePage(Page):
         self.topics.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.topics.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.form = QuestionnaireForm(self.questionnaire)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.form)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll = frameless_scroll(self.form)
         for tid, topic in self.questionnaire.topics.items():
             item = QListWidgetItem(topic.title.get(language()))
             item.setData(Qt.ItemDataRole.UserRole, tid)
@@ -106,16 +93,10 @@ class QuestionnairePage(Page):
         self.topics.itemClicked.connect(self._jump)
         self.topics.currentItemChanged.connect(lambda item, _prev: item and self._jump(item))
         self.form.answer_edited.connect(self._answer_edited)
-        self.setTabOrder(self.import_button, self.export_button)
-        self.setTabOrder(self.export_button, self.clear_button)
-        self.setTabOrder(self.clear_button, self.topics)
+        tab_chain(self.import_button, self.export_button, self.clear_button, self.topics)
         self.on_replaced()
 
     # -- project <-> form ----------------------------------------------------------------------
-
-    @property
-    def project(self) -> Project | None:
-        return self.ctx.session.project
 
     def answers(self) -> dict[str, Any]:
         return dict(self.project.answers) if self.project is not None else {}
@@ -193,23 +174,15 @@ class QuestionnairePage(Page):
     # -- dialogs (separate methods so tests can answer them) ------------------------------------
 
     def ask_open_path(self) -> str:
-        path, _ = QFileDialog.getOpenFileName(self, tr("questionnaire.import_title"), self._start_dir(),
+        path, _ = QFileDialog.getOpenFileName(self, tr("questionnaire.import_title"), self.start_dir(),
                                               tr("questionnaire.file_filter"))
         return path
 
     def ask_save_path(self) -> str:
         name = f"{self.project.domain if self.project else 'answers'}-answers.json"
         path, _ = QFileDialog.getSaveFileName(self, tr("questionnaire.export_title"),
-                                              str(Path(self._start_dir()) / name), tr("questionnaire.file_filter"))
+                                              str(Path(self.start_dir()) / name), tr("questionnaire.file_filter"))
         return path
-
-    def confirm(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _start_dir(self) -> str:
-        return self.ctx.settings.last_dir or str(self.ctx.base_dir or Path.home())
 
     def _remember_dir(self, path: str) -> None:
         self.ctx.settings.last_dir = str(Path(path).parent)

@@ -20,7 +20,6 @@ import logging
 import shutil
 import tempfile
 import uuid
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +35,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
 from auditapp.core.project import Project
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
-from auditapp.gui.pages.base import Page, page_heading
+from auditapp.gui.pages.base import Page, frameless_scroll, heading_column, tab_chain
 from auditapp.gui.widgets.pdf_preview import PdfPreview
 from auditapp.gui.workers import report_job
 from auditapp.report.theme import available_themes
@@ -142,10 +139,6 @@ class ReportPage(Page):
     # -- building ------------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        title = page_heading(tr("report.title"))
-        intro = QLabel(tr("report.intro"))
-        intro.setWordWrap(True)
-
         self.no_run = QLabel()
         self.no_run.setWordWrap(True)
         self.goto_run = QPushButton(tr("report.no_run.button"))
@@ -210,19 +203,13 @@ class ReportPage(Page):
         self.content_group, self.export_group = content, export
 
         left = QWidget()
-        lay = QVBoxLayout(left)
-        lay.addWidget(title)
-        lay.addWidget(intro)
+        lay = heading_column(left, tr("report.title"), tr("report.intro"))
         lay.addWidget(self.no_run)
         lay.addWidget(self.goto_run, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(content)
         lay.addWidget(export)
         lay.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll = frameless_scroll(left, horizontal=False)
         scroll.setMinimumWidth(320)
 
         self.preview = PdfPreview()
@@ -236,11 +223,9 @@ class ReportPage(Page):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(splitter)
 
-        order = [self.goto_run, self.run_combo, self.lang_combo, self.theme_combo, self.branding_combo,
-                 self.draft_check, self.password, self.store_check, self.export_button, self.open_button,
-                 self.preview.prev_button]
-        for first, second in pairwise(order):
-            self.setTabOrder(first, second)
+        tab_chain(self.goto_run, self.run_combo, self.lang_combo, self.theme_combo, self.branding_combo,
+                  self.draft_check, self.password, self.store_check, self.export_button, self.open_button,
+                  self.preview.prev_button)
 
     def _combo(self, text_key: str, tip_key: str) -> QComboBox:
         combo = QComboBox()

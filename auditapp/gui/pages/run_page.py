@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QTableView,
-    QVBoxLayout,
 )
 
 from auditapp.catalog import catalog
@@ -31,7 +30,7 @@ from auditapp.gui import i18n
 from auditapp.gui.context import AppContext
 from auditapp.gui.dialogs.error_dialog import ErrorDialog
 from auditapp.gui.i18n import tr
-from auditapp.gui.pages.base import Page, page_heading
+from auditapp.gui.pages.base import FORM_MARGINS, Page
 from auditapp.gui.qmodels import cap, rich_tip
 
 #: Status colours that read on light and dark backgrounds alike.
@@ -112,12 +111,7 @@ class RunPage(Page):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self._started_at = 0.0
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 18, 24, 18)
-        layout.addWidget(page_heading(tr("run.heading")))
-        intro = QLabel(tr("run.intro"))
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
+        layout = self.page_column("run.heading", "run.intro", margins=FORM_MARGINS)
         buttons = QHBoxLayout()
         self.start_button = QPushButton(tr("run.start"))
         self.start_button.setToolTip("Ctrl+R")

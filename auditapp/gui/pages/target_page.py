@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -41,7 +40,7 @@ from auditapp.core.validation import (
 )
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
-from auditapp.gui.pages.base import Page, page_heading
+from auditapp.gui.pages.base import FORM_MARGINS, Page
 from auditapp.gui.tasks import Task
 from auditapp.gui.widgets.fields import ValidatedLineEdit, ValidatedListEdit, message_for
 from auditapp.gui.workers import KeyringAnswer
@@ -69,20 +68,7 @@ class TargetPage(Page):
         self._labels: list[QLabel] = []
         self._discover: Task | None = None
         self._discover_for: tuple[Project | None, str] = (None, "")
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        outer.addWidget(scroll)
-        body = QWidget()
-        scroll.setWidget(body)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(24, 18, 24, 18)
-        layout.addWidget(page_heading(tr("target.heading")))
-        intro = QLabel(tr("target.intro"))
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
+        layout = self.page_column("target.heading", "target.intro", scroll=True, margins=FORM_MARGINS)
 
         self.name = QLineEdit()
         self.name.setMaxLength(200)
