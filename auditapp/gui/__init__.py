@@ -1,7 +1,7 @@
 """The desktop application (PySide6): the only package that imports Qt.
 
 Everything it shows comes from the Qt-free core: projects (:mod:`auditapp.core`), audits
-(:func:`auditapp.audit.engine.iter_audit` in a worker thread), the review layer
+(:func:`auditapp.audit.engine.run_audit` on a task thread, :mod:`auditapp.gui.tasks`), the review layer
 (:mod:`auditapp.core.review`) and the report (:mod:`auditapp.report.from_project`). The GUI adds
 windows, threads and persistence of its own state (QSettings), nothing that decides a verdict.
 

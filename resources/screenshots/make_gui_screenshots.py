@@ -104,16 +104,13 @@ def main(lang: str = "de", out: Path = HERE) -> int:
     shot("history")
     window.go("report")
     report = window.pages["report"]
-    for _ in range(120):  # the preview renders in a worker
+    for _ in range(120):  # the preview renders in a task
         wait(500)
         if report.preview.page_count > 0 and not report.preview.is_busy:
             break
     shot("report")
     ctx.session.close()
-    window.close()
-    from auditapp.gui.pages.report_page import wait_for_workers
-
-    wait_for_workers()
+    window.close()  # drains the task service: a render still running finishes first
     return 0
 
 
