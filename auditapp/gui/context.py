@@ -130,8 +130,12 @@ class AppContext(QObject):
     navigate = Signal(str)
     #: A short message for the status bar.
     status = Signal(str)
-    #: Some page holds input that is not valid (so it was not stored): Run is disabled.
+    #: Some page holds input that is not valid (so it was not stored): an audit cannot start.
     input_validity_changed = Signal(bool)
+    #: Which pages hold invalid input changed (the sidebar marks them).
+    input_problems_changed = Signal()
+    #: Someone asked to run with invalid input: the window shows the first invalid field and why.
+    show_input_problem = Signal()
 
     def __init__(self, session: ProjectSession, settings: Settings, home: Path,
                  parent: QObject | None = None) -> None:
@@ -154,11 +158,13 @@ class AppContext(QObject):
         return dict(self._input_problems)
 
     def set_input_problem(self, page: str, problem: str) -> None:
-        before = self.input_ok
+        before, problems = self.input_ok, dict(self._input_problems)
         if problem:
             self._input_problems[page] = problem
         else:
             self._input_problems.pop(page, None)
+        if problems != self._input_problems:
+            self.input_problems_changed.emit()
         if before != self.input_ok:
             self.input_validity_changed.emit(self.input_ok)
 

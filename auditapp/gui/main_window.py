@@ -76,7 +76,8 @@ class MainWindow(QMainWindow):
         ctx.session.autosave_failed.connect(
             lambda reason: self.statusBar().showMessage(tr("window.msg.autosave_failed", reason=reason)))
         ctx.runner.busy_changed.connect(self._on_busy)
-        ctx.input_validity_changed.connect(lambda _ok: self._on_busy(ctx.runner.busy))
+        ctx.input_problems_changed.connect(self._mark_invalid_pages)
+        ctx.show_input_problem.connect(self.show_input_problem)
         self._build()
         geometry = ctx.settings.state("geometry")
         if geometry is not None:
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
         if old is not None:
             old.deleteLater()
         self._on_replaced()
+        self._mark_invalid_pages()
         self.statusBar().showMessage(tr("window.msg.ready"), 3000)
 
     def _action(self, text_key: str, slot, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
@@ -224,7 +226,7 @@ class MainWindow(QMainWindow):
             item.setHidden(page.needs_project and not has)
         for action in (self.act_save, self.act_save_as, self.act_close, self.act_run, self.act_export):
             action.setEnabled(has)
-        self.act_run.setEnabled(has and not self.ctx.runner.busy and self.ctx.input_ok)
+        self.act_run.setEnabled(has and not self.ctx.runner.busy)
         self.act_cancel.setEnabled(self.ctx.runner.busy)
         self._update_title()
         current = self.current_key()
@@ -232,11 +234,31 @@ class MainWindow(QMainWindow):
             self.go("target" if has else "welcome")
 
     def _on_busy(self, busy: bool) -> None:
-        self.act_run.setEnabled(not busy and self.ctx.session.project is not None and self.ctx.input_ok)
+        self.act_run.setEnabled(not busy and self.ctx.session.project is not None)
         self.act_cancel.setEnabled(busy)
         if not busy and self._pending_language:
             lang, self._pending_language = self._pending_language, None
             self.set_language(lang)
+
+    def _mark_invalid_pages(self) -> None:
+        """A warning mark in the sidebar beside every page that holds invalid input, with the reason."""
+        problems = self.ctx.input_problems
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            key = item.data(Qt.ItemDataRole.UserRole)
+            icon = QStyle.StandardPixmap.SP_MessageBoxCritical if key in problems else _NAV_ICONS[key]
+            item.setIcon(self.style().standardIcon(icon))
+            item.setToolTip(problems.get(key, ""))
+
+    def show_input_problem(self) -> None:
+        """Run was asked for with invalid input: go to the first such page and field, and say why."""
+        problems = self.ctx.input_problems
+        first = next((key for key in PAGES if key in problems), None)
+        if first is None:
+            return
+        self.go(first)
+        self.pages[first].focus_first_invalid()
+        self.statusBar().showMessage(tr("window.msg.invalid_input", problems="; ".join(problems.values())), 15000)
 
     def current_key(self) -> str | None:
         item = self.nav.currentItem()

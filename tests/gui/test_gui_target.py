@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from auditapp.core.project import Project
 from auditapp.core.project_io import load_project
@@ -22,16 +24,27 @@ def target_page(window, ctx):
 def test_invalid_input_has_a_message_beside_the_field_and_blocks_run(target_page, window, ctx, qtbot) -> None:
     page = target_page
     run_page = window.pages["run"]
-    assert window.act_run.isEnabled() and run_page.start_button.isEnabled()
     page.server_ips.edit.setPlainText("192.0.2.10\n192.0.2.20:25")
     assert not page.server_ips.valid
     assert page.server_ips.error.isVisibleTo(page) and "Zeile 2" in page.server_ips.error.text()
     assert "Port angehängt" in page.server_ips.error.text()
-    assert not window.act_run.isEnabled() and not run_page.start_button.isEnabled()
     assert "IP-Adressen" in ctx.input_problems["target"]
     assert ctx.session.project.server_ips == []  # the invalid list was not stored
+    # The sidebar marks the page that holds the invalid input, with the reason as its tooltip.
+    item = next(window.nav.item(r) for r in range(window.nav.count())
+                if window.nav.item(r).data(Qt.ItemDataRole.UserRole) == "target")
+    assert "IP-Adressen" in item.toolTip()
+    # Ctrl+R stays available and, instead of running, shows the first invalid field and why.
+    window.go("findings")
+    assert window.act_run.isEnabled() and run_page.start_button.isEnabled()
+    window.act_run.trigger()
+    assert window.current_key() == "target" and not ctx.runner.busy
+    qtbot.waitUntil(lambda: page.server_ips.edit.hasFocus() or page.server_ips.hasFocus()
+                    or page.server_ips.isAncestorOf(QApplication.focusWidget()), timeout=2000)
+    assert "kann nicht starten" in window.statusBar().currentMessage()
+    assert "IP-Adressen" in window.statusBar().currentMessage()
     page.server_ips.edit.setPlainText("192.0.2.10\n192.0.2.20")
-    assert page.server_ips.valid and window.act_run.isEnabled()
+    assert page.server_ips.valid and ctx.input_ok and item.toolTip() == ""
     assert ctx.session.project.server_ips == ["192.0.2.10", "192.0.2.20"]
 
 

@@ -162,3 +162,7 @@ class Page(QWidget):
 
     def shown(self) -> None:
         """The page became visible (refresh things that are expensive to keep current)."""
+
+    def focus_first_invalid(self) -> bool:
+        """Put the keyboard focus on the first field holding invalid input; False when there is none."""
+        return False

@@ -189,6 +189,7 @@ class RunPage(Page):
             return
         if not ctx.input_ok:
             self.state.setText(tr("run.invalid_input", problems="; ".join(ctx.input_problems.values())))
+            ctx.show_input_problem.emit()  # the window shows the first invalid field and why
             return
         try:
             prepared = ctx.runner.prepare()
@@ -278,7 +279,9 @@ class RunPage(Page):
         ctx = self.ctx
         busy = ctx.runner.busy
         has = ctx.session.project is not None
-        self.start_button.setEnabled(has and not busy and ctx.input_ok)
+        # Enabled with invalid input too: pressing it shows the field and the reason (a disabled
+        # button only explains itself in a tooltip nobody finds).
+        self.start_button.setEnabled(has and not busy)
         self.start_button.setToolTip("Ctrl+R" if ctx.input_ok else "; ".join(ctx.input_problems.values()))
         self.cancel_button.setEnabled(busy and not ctx.runner.cancelling)
         self.findings_button.setEnabled(has and not busy and bool(ctx.session.project and ctx.session.project.runs))

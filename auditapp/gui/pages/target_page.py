@@ -251,6 +251,19 @@ class TargetPage(Page):
     def valid(self) -> bool:
         return all(field.valid for field in self._fields().values())
 
+    def focus_first_invalid(self) -> bool:
+        """The first invalid field in reading order gets the focus and is scrolled into view."""
+        from PySide6.QtWidgets import QScrollArea
+
+        for field in self._fields().values():
+            if not field.valid:
+                scroll = self.findChild(QScrollArea)
+                if scroll is not None:
+                    scroll.ensureWidgetVisible(field)
+                field.setFocus(Qt.FocusReason.OtherFocusReason)
+                return True
+        return False
+
     # -- loading --------------------------------------------------------------------------------
 
     def on_replaced(self) -> None:
