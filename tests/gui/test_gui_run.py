@@ -53,7 +53,20 @@ def test_cancel_stops_a_run_against_a_silent_resolver(window, ctx, qtbot) -> Non
     # No verdict from silence:
     assert not any(f.status is Status.FAIL and f.rule.startswith("SPF") for f in run.findings)
     assert "Abgebrochen" in page.state.text()
+    # Not 100 % after a cancel: the bar and the text say how much was evaluated.
+    skipped = sum(1 for f in run.findings if f.reason is not None and f.reason.key == "reason.cancelled")
+    assert skipped > 0 and page.progress.maximum() == len(run.findings)
+    assert page.progress.value() == len(run.findings) - skipped < page.progress.maximum()
+    assert f"{len(run.findings) - skipped} von {len(run.findings)} Prüfungen" in page.state.text()
     assert page.start_button.isEnabled()
+    # A language switch rebuilds the page: the bar still belongs to the table beside it.
+    window.set_language("en")
+    try:
+        rebuilt = window.pages["run"]
+        assert rebuilt.model.rowCount() == len(run.findings)
+        assert rebuilt.progress.value() == len(run.findings) - skipped
+    finally:
+        window.set_language("de")
 
 
 def test_invalid_project_settings_are_explained_not_crashed(window, ctx) -> None:
@@ -122,3 +135,17 @@ def test_the_password_is_looked_up_in_the_worker_and_a_missing_one_is_reported(w
     qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=30000)
     assert asked_in and asked_in[0] != threading.main_thread().name
     assert "kein Passwort" in page.notes.text().lower() or "no password" in page.notes.text().lower()
+
+
+def test_after_a_run_no_page_still_says_there_is_no_audit(window, ctx, qtbot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    ctx.session.new(demo_project(demo_nameserver()))
+    window.go("report")  # seen once without a run: "no audit yet"
+    with qtbot.waitSignal(ctx.runner.finished, timeout=60000):
+        window.run_audit()
+    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10000)
+    for key in ("findings", "history", "report"):
+        window.go(key)
+        shown = [label.text() for label in window.pages[key].findChildren(QLabel) if label.isVisible()]
+        assert not any("noch kein Audit" in text for text in shown), (key, shown)

@@ -326,7 +326,11 @@ class ReportPage(Page):
             self.preview.set_busy(False)
             self.preview.clear(self.no_run.text())
             return
+        if self.preview.page_count == 0:
+            # Still showing "no audit yet" from before the first run: say what is coming instead.
+            self.preview.show_message(tr("report.preview.busy"))
         if self.isVisible():
+            self.preview.set_busy(True)
             self._debounce.start()
 
     def _password_changed(self, *_args: object) -> None:

@@ -242,16 +242,26 @@ class RunPage(Page):
         self._ticker.stop()
         if len(self.model.rows) != len(run.findings):  # a cancelled run adds its "not tested" rows at the end
             self.model.reset(run.findings)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
+        self._show_progress_of(run)
         counts = {s: sum(f.status is s for f in run.findings) for s in Status}
         if run.cancelled:
-            self.state.setText(tr("run.cancelled", elapsed=self._elapsed()))
+            done, total = _evaluated(run)
+            self.state.setText(tr("run.cancelled", elapsed=self._elapsed(), done=done, total=total))
         else:
             self.state.setText(tr("run.finished", elapsed=self._elapsed(), passed=counts[Status.PASS],
                                   failed=counts[Status.FAIL],
                                   untested=counts[Status.NOT_TESTED] + counts[Status.ERROR]))
         self._update_buttons()
+
+    def _show_progress_of(self, run: Run | None) -> None:
+        """The bar for a recorded run: full when it ran to the end, the evaluated share when cancelled."""
+        if run is None:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            return
+        done, total = _evaluated(run)
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done if run.cancelled else max(total, 1))
 
     def _on_failed(self, details: str) -> None:
         self._ticker.stop()
@@ -296,10 +306,16 @@ class RunPage(Page):
 
                 last = format_datetime(project.runs[-1].started, i18n.language()) if project.runs else tr("run.never")
                 self.state.setText(tr("run.idle", last=last))
-            self.progress.setRange(0, 1)
-            self.progress.setValue(0)
+            # The bar belongs to the table beside it: the last run's, not 0 % beside its results.
+            self._show_progress_of(project.runs[-1] if project and project.runs else None)
         self._update_buttons()
 
     def on_changed(self, source: object) -> None:
         if source is not self.ctx.runner:
             self._update_buttons()
+
+
+def _evaluated(run: Run) -> tuple[int, int]:
+    """How many of a run's results were evaluated, of all; a cancel leaves the rest "not tested: cancelled"."""
+    skipped = sum(1 for f in run.findings if f.reason is not None and f.reason.key == "reason.cancelled")
+    return len(run.findings) - skipped, len(run.findings)
