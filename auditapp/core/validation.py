@@ -49,16 +49,12 @@ def normalize_domain(text: str, what: str = "domain") -> str:
     name = text[:-1] if text.endswith(".") else text
     if "@" in name or "/" in name or ":" in name:
         raise InputError(f"{what} {text!r} is not a domain name (did you paste an address or URL?)", "not_domain")
-    for label in name.split("."):
-        if label.isascii() and len(label) > 63:
-            raise InputError(f"{what} {text!r}: label {label[:20]!r}... is {len(label)} octets long (63 allowed)",
-                             "label_too_long", length=len(label))
+    _check_label_lengths(name, what, text)
     try:
         alabel = idna.encode(name, uts46=True, transitional=False).decode("ascii")
-    except idna.IDNAError as exc:
-        raise InputError(f"{what} {text!r} is not a valid domain name: {exc}", "idna", detail=str(exc)) from None
-    except UnicodeError as exc:
-        raise InputError(f"{what} {text!r} is not a valid domain name: {exc}", "idna", detail=str(exc)) from None
+    except UnicodeError as exc:  # idna.IDNAError is one
+        code, params = _idna_code(exc)
+        raise InputError(f"{what} {text!r} is not a valid domain name: {exc}", code, **params) from None
     labels = alabel.split(".")
     for label in labels:
         if len(label) > 63:
@@ -75,6 +71,60 @@ def normalize_domain(text: str, what: str = "domain") -> str:
     if ascii_digits(labels[-1]):
         raise InputError(f"{what} {text!r} looks like an IP address, not a domain", "ip_not_domain")
     return alabel
+
+
+#: idna's error codes (idna 3.11 and newer) mapped to ours, so the window can say in German what
+#: idna only says in English ("Empty Label" reached German forms verbatim, issue 14).
+_IDNA_CODES = {
+    "empty_label": "empty_label", "empty_domain": "empty_label",
+    "hyphen_start_end": "hyphen_edge", "hyphen_3_4": "hyphen_34", "invalid_alabel": "bad_alabel",
+    "non_canonical_alabel": "bad_alabel", "invalid_ascii": "bad_alabel",
+    "disallowed_codepoint": "bad_char", "contextj": "bad_char", "contexto": "bad_char",
+    "leading_combiner": "bad_char",
+}
+
+
+def _check_label_lengths(name: str, what: str, text: str) -> None:
+    """Empty labels, labels over 63 octets and names over 253, counted in the form DNS carries.
+
+    Checked here rather than left to idna, whose English "Empty Label" / "Label too long" had no
+    length and reached German forms verbatim (issue 14). A U-label counts as its ``xn--`` form
+    after UTS 46 mapping (58 times ``ü`` is 64 octets, a fullwidth ``ａ`` counts as ``a``), as
+    the 253-octet limit of the whole name is counted. The CLI's English messages stay as they were.
+    """
+    try:
+        mapped = idna.uts46_remap(name, std3_rules=False, transitional=False)
+    except UnicodeError:
+        return  # idna.encode reports it with its code
+    total = -1
+    for label in mapped.split("."):
+        if not label:
+            raise InputError(f"{what} {text!r} is not a valid domain name: Empty Label", "empty_label")
+        try:
+            octets = len(label) if label.isascii() else len("xn--") + len(label.encode("punycode"))
+        except UnicodeError:
+            return
+        if octets > 63:
+            raise InputError(f"{what} {text!r}: label {label[:20]!r}... is {octets} octets long (63 allowed)",
+                             "label_too_long", length=octets)
+        total += octets + 1
+    if total > 253:
+        raise InputError(f"{what} {text!r} is {total} octets long (253 allowed)", "name_too_long", length=total)
+
+
+def _idna_code(exc: UnicodeError) -> tuple[str, dict[str, object]]:
+    """Our message code and parameters for an idna error (the character and its position where idna names them)."""
+    idna_code = str(getattr(exc, "code", "") or "")
+    if idna_code.startswith("bidi"):
+        return "bidi", {}
+    code = _IDNA_CODES.get(idna_code, "idna")
+    codepoint = getattr(exc, "codepoint", None)
+    if code == "bad_char" and isinstance(codepoint, int):
+        return code, {"char": chr(codepoint), "codepoint": f"U+{codepoint:04X}",
+                      "position": getattr(exc, "position", None) or "?"}
+    if code == "bad_char":
+        return "idna", {}
+    return code, {}
 
 
 def display_domain(alabel: str) -> str:

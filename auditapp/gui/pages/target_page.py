@@ -42,7 +42,7 @@ from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages.base import FORM_MARGINS, Page
 from auditapp.gui.tasks import Task
-from auditapp.gui.widgets.fields import ValidatedLineEdit, ValidatedListEdit, message_for
+from auditapp.gui.widgets.fields import ValidatedLineEdit, ValidatedListEdit, hinted, message_for
 from auditapp.gui.workers import KeyringAnswer
 
 
@@ -50,12 +50,12 @@ def _nameserver(text: str) -> str:
     """A resolver by the rule of every front end (core/validation); the text is the duplicate check's key."""
     from auditapp.core.validation import validate_nameserver
 
-    address, port = validate_nameserver(text)
+    address, port = hinted(validate_nameserver, "widgets.validation.nameserver_format")(text)
     return f"{address}:{port}"
 
 
 def _port(text: str) -> str:
-    return parse_port_override(text)[0]
+    return hinted(parse_port_override, "widgets.validation.port_format")(text)[0]
 
 
 class TargetPage(Page):

@@ -3,7 +3,11 @@
 The checks are the core's own (:mod:`auditapp.core.validation`), the same the CLI and the
 project loader apply, so a value the window accepts is never refused later. Their
 :class:`~auditapp.core.validation.InputError` carries a code; the message shown here is the
-GUI text for that code in the current language.
+GUI text for that code in the current language (``widgets.validation.<code>``), never the
+CLI's English, which is shown only for the code ``invalid`` a caller fills in its own words.
+
+The line under each field is reserved whether or not it holds a message: a message that
+appeared and vanished with every key press made every field below it jump (issue 14).
 """
 
 from __future__ import annotations
@@ -26,11 +30,30 @@ def message_for(exc: InputError) -> str:
     return text if not text.startswith("[") else tr("widgets.validation.invalid", message=str(exc))
 
 
+def hinted[T](check: Callable[[str], T], hint_key: str) -> Callable[[str], T]:
+    """``check``, but an error without a code of its own shows the text ``hint_key`` (in the GUI language).
+
+    A few rules (resolver and port syntax) raise the generic code ``invalid`` with the CLI's
+    English only; a field that offers them shows its format hint instead of that English.
+    """
+    def run(text: str) -> T:
+        try:
+            return check(text)
+        except InputError as exc:
+            if exc.code != "invalid":
+                raise
+            raise InputError(tr(hint_key), "invalid") from None
+
+    return run
+
+
 def _error_label() -> QLabel:
+    """The message line under a field: always there, one line high when empty, so nothing moves."""
     label = QLabel()
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed
-    label.setVisible(False)
+    label.setMinimumHeight(label.fontMetrics().lineSpacing())
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     palette = label.palette()
     # A red that stays readable on light and dark palettes.
     palette.setColor(QPalette.ColorRole.WindowText, QColor(0xD0, 0x36, 0x36))
@@ -53,7 +76,9 @@ class _Validated(QWidget):
 
     def _show(self, message: str) -> None:
         self.error.setText(message)
-        self.error.setVisible(bool(message))
+        edit = getattr(self, "edit", None)
+        if edit is not None:
+            edit.setAccessibleDescription(message)  # a screen reader hears why, not only that
         valid = not message
         if valid != self._valid:
             self._valid = valid
