@@ -70,10 +70,15 @@ def set_language(lang: str) -> None:
 
 def tr(key: str, **params: Any) -> str:
     """The text for ``key`` in the current GUI language, with ``{name}`` placeholders filled."""
+    return tr_in(_state["lang"], key, **params)
+
+
+def tr_in(lang: str, key: str, **params: Any) -> str:
+    """The text for ``key`` in ``lang`` (for a table that renders a run in a chosen language)."""
     entry = texts().get(key)
     if entry is None:
         return f"[{key}]"
-    template = entry[_state["lang"]]
+    template = entry[lang if lang in LANGS else _state["lang"]]
     if not params:
         return template
     return string.Formatter().vformat(template, (), _Params(params))

@@ -62,7 +62,7 @@ def test_table_lists_every_result_and_filters(ctx, qtbot, demo_run_project: Proj
     page.status_filter.setCurrentIndex(page.status_filter.findData("open"))
     expected = sum(f.severity is Severity.MEDIUM and f.status is Status.FAIL for f in run.findings)
     assert page.proxy.rowCount() == expected > 0
-    assert set(_shown(page, "status")) == {"Nicht bestanden"}
+    assert set(_shown(page, "status")) == {"Befund"}
 
     page.clear_filters()
     page.status_filter.setCurrentIndex(page.status_filter.findData("not_tested"))
@@ -148,7 +148,7 @@ def test_detail_pane_in_german_and_english(ctx, qtbot, demo_run_project: Project
     assert english.remediation_block.toPlainText() == en["remediation"]
     assert english.count_label.text().endswith("open")
     assert english.accept_button.text() == "Accept risk…"
-    assert _cell(english, WEAK_KEY, "status") == "Fail"
+    assert _cell(english, WEAK_KEY, "status") == "Finding"
 
 
 def _hostile_project() -> Project:
@@ -221,7 +221,7 @@ def test_accept_risk_through_the_dialog_then_withdraw(ctx, qtbot, demo_run_proje
 
     page.withdraw_button.click()
     assert ctx.session.project.accepted_risks == []
-    assert _cell(page, WEAK_KEY, "status") == "Nicht bestanden"
+    assert _cell(page, WEAK_KEY, "status") == "Befund"
 
 
 def test_accept_dialog_needs_a_justification_and_can_cover_every_subject(ctx, qtbot, demo_run_project) -> None:

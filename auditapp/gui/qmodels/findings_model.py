@@ -17,7 +17,7 @@ from auditapp.catalog import catalog
 from auditapp.catalog.wording import severity_label, status_label
 from auditapp.core.model import Finding, Run, Severity, Status
 from auditapp.core.review_layer import AcceptedRisk, Review, ReviewLayer, run_day
-from auditapp.gui.i18n import tr
+from auditapp.gui.i18n import tr, tr_in
 from auditapp.gui.qmodels import cap, rich_tip, severity_icon, status_icon
 
 ACCEPTED = "accepted"
@@ -61,7 +61,10 @@ def category_label(category: str) -> str:
 
 
 def status_text(status: str, lang: str) -> str:
-    return tr("findings.status.accepted") if status == ACCEPTED else status_label(Status(status), lang)
+    """The status column's word: neutral ("OK" / "Befund" / "nicht getestet") rather than the report's
+    "bestanden" / "nicht bestanden", which beside a title worded as a problem read as a contradiction."""
+    text = tr_in(lang, f"findings.status.{status}")
+    return text if not text.startswith("[") else status_label(Status(status), lang)
 
 
 def build_rows(run: Run, layer: ReviewLayer, lang: str) -> list[FindingRow]:
