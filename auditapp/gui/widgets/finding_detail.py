@@ -119,28 +119,37 @@ class FindingDetail(QWidget):
         body = QVBoxLayout(self.content)
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(4)
-        self.title_label = self._text(body, rich=True)
-        self.meta_label = self._text(body, rich=True)
-        self.subject_label = self._text(body, rich=True)
 
+        # The review actions come first and in a fixed order, so they keep their place whatever
+        # the result: a title that wraps to two lines, or an acceptance that adds "withdraw",
+        # moved every button under the pointer (issue 14). The two that apply only sometimes
+        # (withdraw, reset) sit at the end and keep their space while hidden.
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
         style = self.style()
         self.accept_button = self._button("accept", actions["accept_risk"], style.standardIcon(
             QStyle.StandardPixmap.SP_DialogApplyButton))
-        self.withdraw_button = self._button("withdraw", actions["withdraw"])
         self.comment_button = self._button("comment", actions["comment"])
         self.severity_button = self._button("severity", actions["change_severity"])
+        self.withdraw_button = self._button("withdraw", actions["withdraw"])
         self.reset_button = self._button("reset", actions["reset_severity"])
-        for button in (self.accept_button, self.withdraw_button, self.comment_button, self.severity_button,
+        for button in (self.withdraw_button, self.reset_button):
+            policy = button.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            button.setSizePolicy(policy)
+        for button in (self.accept_button, self.comment_button, self.severity_button, self.withdraw_button,
                        self.reset_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         holder = QWidget()
         wrap = QVBoxLayout(holder)
-        wrap.setContentsMargins(0, 6, 0, 2)
+        wrap.setContentsMargins(0, 4, 0, 4)
         wrap.addLayout(buttons)
         body.addWidget(holder)
+
+        self.title_label = self._text(body, rich=True)
+        self.meta_label = self._text(body, rich=True)
+        self.subject_label = self._text(body, rich=True)
 
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
