@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -41,6 +43,18 @@ MAX_CNAME_HOPS = 8
 #: EDNS payload size recommended by the DNS flag day 2020, so big TXT answers fit in UDP
 #: where they can and fall back to TCP where they cannot.
 EDNS_PAYLOAD = 1232
+
+#: A run is *degraded* (its results say nothing about the domain) when at least this share of
+#: its distinct DNS questions got no usable answer (timeout, SERVFAIL, REFUSED, malformed or
+#: another error: :attr:`Outcome.is_failure`) ...
+DEGRADED_SHARE = 0.8
+#: ... and it asked at least this many. A healthy audit asks 20 to 60 distinct questions and
+#: loses a few of them to causes that belong to the domain or a third party (a lame SPF include,
+#: a blocklist zone that times out, a DNSSEC-broken subzone); those stay ordinary ``not_tested``
+#: results with their own reasons. When four of five questions fail, the common cause is the
+#: resolver (down, firewalled, refusing us), not the domain. Below five questions (a run
+#: cancelled at once) the share says nothing, so such a run is never called degraded.
+DEGRADED_MIN_QUESTIONS = 5
 
 
 class Outcome(StrEnum):
@@ -130,6 +144,55 @@ class DnsAnswer:
         return f"{head}{via}: {self.outcome.value.upper()}" + (f" ({self.detail})" if self.detail else "")
 
 
+@dataclass
+class DnsTally:
+    """What one audit's DNS questions came to: per distinct question, the best outcome it got.
+
+    The engine opens one per run (:func:`tally_questions`); :meth:`DnsClient.query` records into
+    the tally of the asking task's context, so audits that share one client (a batch) each count
+    their own questions, answers from the single-flight cache included.
+    """
+
+    outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+
+    def record(self, key: tuple[str, str], outcome: Outcome) -> None:
+        """Keep a usable answer over a failure: a question re-asked after a timeout and answered counts as answered."""
+        old = self.outcomes.get(key)
+        if old is None or old.is_failure:
+            self.outcomes[key] = outcome
+
+    @property
+    def asked(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return sum(o.is_failure for o in self.outcomes.values())
+
+    def main_failure(self) -> Outcome | None:
+        """The most frequent failure outcome (for the reason: "mostly timeouts"), None without failures."""
+        counts = Counter(o for o in self.outcomes.values() if o.is_failure)
+        return counts.most_common(1)[0][0] if counts else None
+
+    def resolver_failed(self) -> bool:
+        """Whether the run is degraded: :data:`DEGRADED_SHARE` of at least :data:`DEGRADED_MIN_QUESTIONS` failed."""
+        return self.asked >= DEGRADED_MIN_QUESTIONS and self.failed >= DEGRADED_SHARE * self.asked
+
+
+_TALLY: ContextVar[DnsTally | None] = ContextVar("auditapp_dns_tally", default=None)
+
+
+@contextmanager
+def tally_questions() -> Iterator[DnsTally]:
+    """Count the DNS questions asked in this context (and the tasks it starts) until the block ends."""
+    tally = DnsTally()
+    token = _TALLY.set(tally)
+    try:
+        yield tally
+    finally:
+        _TALLY.reset(token)
+
+
 class QueryCounter:
     """Counts questions actually sent; benchmarks and tests read it."""
 
@@ -180,7 +243,17 @@ class DnsClient:
         return ", ".join(str(ns) for ns in self.nameservers)
 
     async def query(self, name: str, rdtype: str) -> DnsAnswer:
-        """Ask once per client; concurrent callers of the same question share the answer."""
+        """Ask once per client; concurrent callers of the same question share the answer.
+
+        The outcome is counted in the asking audit's :class:`DnsTally`, if it keeps one.
+        """
+        answer = await self._query(name, rdtype)
+        tally = _TALLY.get()
+        if tally is not None:
+            tally.record((_normalise(name), rdtype.upper()), answer.outcome)
+        return answer
+
+    async def _query(self, name: str, rdtype: str) -> DnsAnswer:
         key = (_normalise(name), rdtype.upper())
         fut = self._cache.get(key)
         if fut is not None:
@@ -190,7 +263,7 @@ class DnsClient:
             except asyncio.CancelledError:
                 task = asyncio.current_task()
                 if fut.cancelled() and task is not None and not task.cancelling():
-                    return await self.query(name, rdtype)  # the owner was cancelled, not us: ask again
+                    return await self._query(name, rdtype)  # the owner was cancelled, not us: ask again
                 raise
         loop = asyncio.get_running_loop()
         fut = loop.create_future()

@@ -32,7 +32,7 @@ from auditapp.collectors.mta_sts import fetch_policy
 from auditapp.collectors.services import collect_services
 from auditapp.core.model import Finding, Reason, Run, Status
 from auditapp.core.target import AuditTarget
-from auditapp.dnsclient import DnsClient
+from auditapp.dnsclient import DnsClient, DnsTally, tally_questions
 from auditapp.postfix import PostfixConfig
 from auditapp.spf import check_host, walk_spf
 
@@ -145,6 +145,12 @@ class Audit:
         return jobs
 
     async def run(self, emit: Callable[[Event], None]) -> Run:
+        # Every DNS question of this audit (also those of tasks it starts) is counted here, so the
+        # run can say whether its resolver answered at all (:meth:`DnsTally.resolver_failed`).
+        with tally_questions() as tally:
+            return await self._run(emit, tally)
+
+    async def _run(self, emit: Callable[[Event], None], tally: DnsTally) -> Run:
         verify_registry(self.cat)
         started_wall = datetime.now(UTC)
         self._now = started_wall
@@ -235,6 +241,9 @@ class Audit:
             duration_s=round(time.perf_counter() - t0, 3),
             inventory=build_inventory(facts),
         )
+        if tally.resolver_failed():
+            run.degraded = True
+            run.degraded_reason = degraded_reason(tally, run.resolver)
         emit(Finished(run))
         return run
 
@@ -263,6 +272,13 @@ class Audit:
                             "not_applicable", params={"domain": self.target.domain},
                             reason=Reason("reason.nothing_to_check"))]
         return findings
+
+
+def degraded_reason(tally: DnsTally, resolver: str) -> Reason:
+    """Why a run is degraded, as the message ``run.degraded``: which resolver, how many of how many failed."""
+    main = tally.main_failure()
+    return Reason("run.degraded", {"resolver": resolver, "failed": tally.failed, "asked": tally.asked,
+                                   "outcome": main.value if main is not None else "error"})
 
 
 async def audit(target: AuditTarget, dns: DnsClient, config: EngineConfig | None = None,

@@ -94,6 +94,9 @@ def render_reason(reason: Reason, lang: str, cat: Catalog | None = None) -> str:
         params["what"] = cat.message(f"dns.{params.get('outcome', 'error')}").get(lang)
         if params.get("detail"):
             params["what"] += f" ({params['detail']})"
+    if reason.key == "run.degraded":
+        outcome = f"dns.{params.get('outcome', 'error')}"
+        params["what"] = cat.message(outcome if outcome in cat.messages else "dns.error").get(lang)
     if reason.key == "reason.no_helo" and params.get("why", "") == "":
         params["why"] = "-"
     if reason.key == "reason.unanswered":
@@ -147,6 +150,13 @@ def render_finding(f: Finding, lang: str, cat: Catalog | None = None) -> dict[st
     }
 
 
+def _reason_json(reason: Reason | None, lang: str, cat: Catalog) -> dict[str, Any] | None:
+    """A run-level reason for machines (key and parameters) and people (``text`` in ``lang``)."""
+    if reason is None:
+        return None
+    return {**reason.to_json(), "text": render_reason(reason, lang, cat)}
+
+
 def summarize(findings: list[Finding]) -> dict[str, Any]:
     by_status = {s.value: 0 for s in Status}
     failed_by_severity = {s.value: 0 for s in Severity}
@@ -170,6 +180,9 @@ def run_to_json(run: Run, lang: str) -> dict[str, Any]:
         "started": run.started,
         "finished": run.finished,
         "cancelled": run.cancelled,
+        # Added in issue 14 (the schema stays auditapp.result/1: fields are only ever added).
+        "degraded": run.degraded,
+        "degraded_reason": _reason_json(run.degraded_reason, lang, cat),
         "inventory": run.inventory,
         "results": [render_finding(f, lang, cat) for f in run.findings],
         "summary": summarize(run.findings),

@@ -13,6 +13,13 @@ changed severity, and a risk accepted since the earlier run is listed on its own
 as fixed. Acceptances are checked against each run's own day, as the report does, so an
 acceptance that had expired by the later run makes that result count again.
 
+A degraded run (its resolver did not answer, :attr:`~auditapp.core.model.Run.degraded`) can
+never look like an improvement: when the later run is degraded nothing counts as fixed (every
+previously open result that is not failing again is "not re-tested", because the few answers
+the resolver gave do not make the rest trustworthy), and the comparison carries a ``caveat``
+(a message key) that every reader shows instead of presenting the difference as progress. A
+degraded earlier run gets a caveat too: what looks "new" may simply not have been tested then.
+
 This module is Qt-free so the rule can be unit-tested and reused by the CLI.
 """
 
@@ -21,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from auditapp.core.model import Finding, Run, Severity, Status
+from auditapp.core.model import Finding, Reason, Run, Severity, Status
 from auditapp.core.review_layer import ReviewLayer, run_day
 
 #: Statuses after which an earlier failure counts as repaired.
@@ -51,8 +58,17 @@ class RunComparison:
     not_retested: tuple[ComparedResult, ...]
     #: Open before, failed now but covered by an acceptance: neither fixed nor still open.
     accepted: tuple[ComparedResult, ...]
+    #: Why the difference says nothing about the domain (``compare.after_degraded`` or
+    #: ``compare.before_degraded``, rendered with :func:`auditapp.catalog.wording.render_reason`);
+    #: None for a comparison of two healthy runs.
+    caveat: Reason | None = None
 
     GROUPS = ("new", "fixed", "changed", "not_retested", "accepted", "unchanged")
+
+    @property
+    def meaningful(self) -> bool:
+        """False when either run is degraded: show the caveat, never the difference as progress."""
+        return self.caveat is None
 
     def group(self, name: str) -> tuple[ComparedResult, ...]:
         if name not in self.GROUPS:
@@ -95,6 +111,8 @@ def compare_runs(before: Run, after: Run, *, layer: ReviewLayer | None = None,
         current = now.get(key)
         if current is None or current.status in (Status.NOT_TESTED, Status.ERROR):
             not_retested.append(item(current, old))
+        elif current.status in _REPAIRED and after.degraded:
+            not_retested.append(item(current, old))  # a pass among timeouts is no proof of a repair
         elif current.status in _REPAIRED:
             fixed.append(item(current, old))
         elif not is_open(current, day_after):
@@ -107,5 +125,11 @@ def compare_runs(before: Run, after: Run, *, layer: ReviewLayer | None = None,
     def ordered(rows: list[ComparedResult]) -> tuple[ComparedResult, ...]:
         return tuple(sorted(rows, key=lambda r: (-r.severity.rank, order.get(r.rule, len(order)), r.rule, r.subject)))
 
+    caveat = None
+    if after.degraded:
+        caveat = Reason("compare.after_degraded", {"resolver": after.resolver})
+    elif before.degraded:
+        caveat = Reason("compare.before_degraded", {"resolver": before.resolver})
     return RunComparison(new=ordered(new), fixed=ordered(fixed), unchanged=ordered(unchanged),
-                         changed=ordered(changed), not_retested=ordered(not_retested), accepted=ordered(accepted))
+                         changed=ordered(changed), not_retested=ordered(not_retested), accepted=ordered(accepted),
+                         caveat=caveat)

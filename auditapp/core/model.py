@@ -131,6 +131,12 @@ class Run:
     #: What was found and probed (hosts with their sources, endpoints with their state): the
     #: scope of the audit, shown in summaries and the report's method section.
     inventory: dict[str, Any] = field(default_factory=dict)
+    #: The resolver left most of the run's DNS questions without a usable answer (see
+    #: :data:`auditapp.dnsclient.DEGRADED_SHARE`): the results say nothing about the domain, and
+    #: no reader may show them as an improvement. ``degraded_reason`` says which resolver and how
+    #: many of how many questions failed, as a message key (``run.degraded``) rendered per language.
+    degraded: bool = False
+    degraded_reason: Reason | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = {
@@ -147,6 +153,10 @@ class Run:
         }
         if self.inventory:  # runs without service probes keep the compact v1 shape
             data["inventory"] = self.inventory
+        if self.degraded:  # healthy runs keep the shape older versions wrote and read
+            data["degraded"] = True
+            if self.degraded_reason is not None:
+                data["degraded_reason"] = self.degraded_reason.to_json()
         return data
 
     @classmethod
@@ -163,4 +173,6 @@ class Run:
             cancelled=bool(data.get("cancelled", False)),
             duration_s=float(data.get("duration_s", 0.0)),
             inventory=dict(data.get("inventory", {})),
+            degraded=bool(data.get("degraded", False)),
+            degraded_reason=Reason.from_json(data["degraded_reason"]) if data.get("degraded_reason") else None,
         )

@@ -449,7 +449,10 @@ def _json_object(value: object, where: str) -> dict[str, Any]:
 _RUN_FIELDS: dict[str, type] = {
     "id": str, "started": str, "finished": str, "tool_version": str, "catalog_version": str, "resolver": str,
     "target": dict, "findings": list, "cancelled": bool, "duration_s": float, "inventory": dict,
+    "degraded": bool, "degraded_reason": dict,
 }
+#: Run fields older files lack (and healthy runs never write).
+_OPTIONAL_RUN_FIELDS = {"resolver", "target", "cancelled", "duration_s", "inventory", "degraded", "degraded_reason"}
 _FINDING_FIELDS: dict[str, type] = {
     "rule": str, "status": str, "severity": str, "subject": str, "outcome": str, "params": dict,
     "evidence": list, "reason": dict,
@@ -459,7 +462,7 @@ _FINDING_FIELDS: dict[str, type] = {
 def _run(value: object, where: str) -> Run:
     """Type-check a stored run before :meth:`Run.from_json`, which would coerce ``null`` to ``"None"``."""
     data = _typed(value, dict, where)
-    _record(data, _RUN_FIELDS, where, optional={"resolver", "target", "cancelled", "duration_s", "inventory"})
+    _record(data, _RUN_FIELDS, where, optional=_OPTIONAL_RUN_FIELDS)
     for key, shape in (("target", run_shapes.TARGET), ("inventory", run_shapes.INVENTORY)):
         _json_value(data.get(key, {}), f"{where}.{key}")
         problem = run_shapes.shape_problem(data.get(key, {}), shape, f"{where}.{key}")
@@ -468,6 +471,11 @@ def _run(value: object, where: str) -> Run:
     known = _catalog()
     for i, finding in enumerate(data["findings"]):
         _finding(finding, f"{where}.findings[{i}]", known)
+    if data.get("degraded_reason") is not None:
+        field_name = f"{where}.degraded_reason"
+        if not data.get("degraded"):
+            raise ProjectError(f"field {field_name}: only a degraded run has one", field_name)
+        _reason(data["degraded_reason"], field_name, known)
     return Run.from_json(data)
 
 
@@ -495,13 +503,18 @@ def _finding(value: object, where: str, known: Any) -> None:
     _capped(data["subject"], f"{where}.subject", MAX_SUBJECT)
     for j, line in enumerate(data.get("evidence", [])):
         _capped(line, f"{where}.evidence[{j}]", MAX_EVIDENCE_LINE)
-    reason = data.get("reason")
-    if reason is not None:
-        key = _str(reason.get("key"), f"{where}.reason.key")
-        if key not in known.messages:
-            raise ProjectError(f"field {where}.reason.key: unknown reason {key!r} (written by a newer auditapp "
-                               "version, or damaged)", f"{where}.reason.key")
-        _json_value(_typed(reason.get("params", {}), dict, f"{where}.reason.params"), f"{where}.reason.params")
+    if data.get("reason") is not None:
+        _reason(data["reason"], f"{where}.reason", known)
+
+
+def _reason(value: object, where: str, known: Any) -> None:
+    """A stored :class:`~auditapp.core.model.Reason`: a catalogue message key and JSON parameters."""
+    reason = _typed(value, dict, where)
+    key = _str(reason.get("key"), f"{where}.key")
+    if key not in known.messages:
+        raise ProjectError(f"field {where}.key: unknown reason {key!r} (written by a newer auditapp "
+                           "version, or damaged)", f"{where}.key")
+    _json_value(_typed(reason.get("params", {}), dict, f"{where}.params"), f"{where}.params")
 
 
 def _record(data: dict[str, Any], spec: dict[str, type], where: str, optional: set[str]) -> None:
@@ -514,7 +527,7 @@ def _record(data: dict[str, Any], spec: dict[str, type], where: str, optional: s
                 continue
             raise ProjectError(f"field {where}: {key!r} is missing", f"{where}.{key}")
         value = data[key]
-        if key == "reason" and value is None:
+        if key in ("reason", "degraded_reason") and value is None:
             continue
         if typ is float:
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):

@@ -6,6 +6,8 @@ the History page, the report and the CLI all need the same answers from that lay
 entry cover this result, has the acceptance expired on the run's day, which severity counts, is
 the result still open, and how many open results of each severity does a run have. They are
 answered here, once, so the screens and the PDF cannot drift apart; readers only read.
+:func:`run_summary` adds up a whole run (counts per effective severity, accepted, untested,
+category grades) for every reader that shows numbers.
 
 The entries are frozen: an edit (:mod:`auditapp.core.review`) replaces an entry instead of
 changing it, so a row or a report built from an entry never sees it change underneath.
@@ -18,11 +20,13 @@ subject of ``"*"`` (or an empty one, from older files) covers every subject of t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date
 from typing import TYPE_CHECKING, Any
 
-from auditapp.core.model import Finding, Run, Severity, Status
+from auditapp.core.grading import Grade, Light, grade_counts, light_for, overall_grade
+from auditapp.core.model import Finding, Reason, Run, Severity, Status
 from auditapp.core.times import parse_time
 
 if TYPE_CHECKING:
@@ -246,9 +250,151 @@ def open_counts(run: Run, layer: ReviewLayer) -> dict[Severity, int]:
 
     The one count of "what is still open": acceptances in force on the run's day are left out,
     expired ones count again, and a reviewer's override moves a result to its new severity.
+    The same numbers as :attr:`RunSummary.open_by_severity` (which adds everything else).
     """
     counts = dict.fromkeys(Severity, 0)
     for finding in layer.open_findings(run):
         counts[layer.effective_severity(finding)] += 1
     return counts
 
+
+@dataclass(frozen=True)
+class CategorySummary:
+    """One category of a run after the review layer: its grade, light and what its results add up to."""
+
+    category: str
+    grade: Grade
+    light: Light
+    open_by_severity: Mapping[Severity, int]
+    accepted: int
+    passed: int
+    not_applicable: int
+    #: ``not_tested`` and ``error`` together: the state is unknown either way.
+    untested: int
+
+    @property
+    def open(self) -> int:
+        return sum(self.open_by_severity.values())
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Every number a reader shows about one run, after accepted risks, expiries and overrides.
+
+    The Audit page, Findings, History, the report and the CLI all take their counts, grades and
+    "open" numbers from here (:func:`run_summary`), so two screens can never disagree about the
+    same run (issue 14: History said 3 High where the report said 2, because one of them ignored
+    the review). Severities are the effective ones (a reviewer's override wins), "open" means
+    failed and not covered by an acceptance in force on the run's day (an expired one counts
+    again), and the grades follow :mod:`auditapp.core.grading`.
+    """
+
+    #: Open failures per effective severity, every severity present, worst first.
+    open_by_severity: Mapping[Severity, int]
+    #: Failures covered by an acceptance in force on the run's day.
+    accepted: int
+    #: Open failures whose acceptance had expired by the run's day (they are in ``open_by_severity``).
+    expired: int
+    #: Open failures whose severity a reviewer changed (they count under the new severity).
+    overridden: int
+    passed: int
+    not_applicable: int
+    not_tested: int
+    errors: int
+    #: Per category in the catalogue's order (the report's order), every category present.
+    categories: Mapping[str, CategorySummary]
+    #: The overall grade: the worst category's (:func:`auditapp.core.grading.overall_grade`).
+    grade: Grade
+    worst_category: str | None
+    #: Copied from the run so a reader that shows the numbers cannot miss that they mean nothing.
+    degraded: bool
+    degraded_reason: Reason | None
+    cancelled: bool
+
+    @property
+    def open(self) -> int:
+        """All open failures."""
+        return sum(self.open_by_severity.values())
+
+    @property
+    def failed(self) -> int:
+        """Every failed result, open or accepted (what the catalogue calls "fail")."""
+        return self.open + self.accepted
+
+    @property
+    def untested(self) -> int:
+        """``not_tested`` and ``error`` results: the state is unknown."""
+        return self.not_tested + self.errors
+
+    @property
+    def total(self) -> int:
+        return self.failed + self.passed + self.not_applicable + self.untested
+
+    @property
+    def light(self) -> Light:
+        return light_for(self.grade)
+
+    @property
+    def nothing_tested(self) -> bool:
+        """No result passed or failed: the run assessed nothing (the CLI exits 3, the grade is "not assessed")."""
+        return self.passed == 0 and self.failed == 0
+
+    def open_at_least(self, severity: Severity) -> int:
+        """Open failures of at least ``severity`` (``--fail-on``)."""
+        return sum(n for sev, n in self.open_by_severity.items() if sev.rank >= severity.rank)
+
+
+def _bucket() -> dict[str, Any]:
+    """The running counts of one category while :func:`run_summary` walks the results."""
+    return {"open": dict.fromkeys(Severity, 0), "accepted": 0, "passed": 0, "not_applicable": 0, "untested": 0,
+            "assessed": False}
+
+
+def run_summary(run: Run, layer: ReviewLayer | None = None) -> RunSummary:
+    """The numbers of ``run`` with the review ``layer`` applied (an empty layer: the catalogue's view).
+
+    One pass over the results; acceptances are checked against the run's own day, as the
+    report and the comparison do. Results of rules the catalogue no longer has count in the
+    totals but in no category.
+    """
+    from auditapp.catalog import CATEGORIES, catalog
+
+    review = layer or ReviewLayer()
+    cat = catalog()
+    day = run_day(run)
+    totals = {"accepted": 0, "expired": 0, "overridden": 0, "passed": 0, "not_applicable": 0, "not_tested": 0,
+              "errors": 0}
+    open_all = dict.fromkeys(Severity, 0)
+    per = {c: _bucket() for c in CATEGORIES}
+    for f in run.findings:
+        rule = cat.rules.get(f.rule)
+        bucket = per.get(rule.category, _bucket()) if rule is not None else _bucket()
+        if f.status is Status.FAIL:
+            bucket["assessed"] = True
+            if review.acceptance_for(f, day) is not None:
+                totals["accepted"] += 1
+                bucket["accepted"] += 1
+                continue
+            severity = review.effective_severity(f)
+            open_all[severity] += 1
+            bucket["open"][severity] += 1
+            totals["overridden"] += severity is not f.severity
+            totals["expired"] += any(a.expired_on(day) for a in review.acceptances_covering(f))
+        elif f.status is Status.PASS:
+            bucket["assessed"] = True
+            totals["passed"] += 1
+            bucket["passed"] += 1
+        elif f.status is Status.NOT_APPLICABLE:
+            totals["not_applicable"] += 1
+            bucket["not_applicable"] += 1
+        else:
+            totals["not_tested" if f.status is Status.NOT_TESTED else "errors"] += 1
+            bucket["untested"] += 1
+    categories = {}
+    for name, b in per.items():
+        grade = grade_counts(b["assessed"], b["open"])
+        categories[name] = CategorySummary(name, grade, light_for(grade), b["open"], b["accepted"], b["passed"],
+                                           b["not_applicable"], b["untested"])
+    grade, worst = overall_grade({name: c.grade for name, c in categories.items()})
+    return RunSummary(open_by_severity=open_all, categories=categories, grade=grade, worst_category=worst,
+                      degraded=run.degraded, degraded_reason=run.degraded_reason, cancelled=run.cancelled, **totals)
