@@ -106,6 +106,9 @@ class Delta:
     unchanged: tuple[DeltaItem, ...]
     changed: tuple[DeltaItem, ...]
     unverified: tuple[DeltaItem, ...]
+    #: Why the difference says nothing (either run degraded: the resolver did not answer), in the
+    #: report's language; empty for a comparison of two healthy runs. Printed instead of a trend.
+    caveat: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,12 @@ class ManagementSummary:
     top_actions: tuple[TopAction, ...]
     notes: tuple[str, ...]
     delta: Delta | None
+    #: The sentence a degraded run's summary opens with (which resolver, how many questions
+    #: failed, that the numbers mean nothing); empty for a healthy run.
+    degraded_note: str = ""
+    #: What stands where there are no top actions: "no action is needed", or, where the run
+    #: could test (almost) nothing, that nothing can be said.
+    no_actions: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,24 @@ class NotTestedItem:
 
 
 @dataclass(frozen=True)
+class NotTestedGroup:
+    """Results that were not tested for one and the same reason, shown as one row of the scope table.
+
+    Twenty-two service rules "not probed in this run" are one fact, not twenty-two rows
+    (issue 14). ``rules`` are in report order; ``titles`` belong to them (the renderer shows a
+    title where a group has a single rule); ``count_label`` is "22 checks" in the language.
+    """
+
+    rules: tuple[str, ...]
+    titles: tuple[str, ...]
+    subjects: tuple[Untrusted, ...]
+    status: Status
+    status_label: str
+    reason: Untrusted
+    count_label: str
+
+
+@dataclass(frozen=True)
 class GradingRow:
     grade: Grade
     text: str
@@ -164,6 +191,10 @@ class ScopeMethod:
     grading_table: tuple[GradingRow, ...]
     effort_note: str
     not_tested: tuple[NotTestedItem, ...]
+    #: ``not_tested`` merged by reason (what the PDF prints), largest group first.
+    not_tested_groups: tuple[NotTestedGroup, ...] = ()
+    #: The degraded-run sentence again, beside the resolver it names; empty for a healthy run.
+    degraded_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -250,6 +281,8 @@ class ActionPlan:
     intro: str
     effort_note: str
     rows: tuple[ActionRow, ...]
+    #: The sentence for an empty plan (see :attr:`ManagementSummary.no_actions`).
+    none_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -326,6 +359,9 @@ class ReportDocument:
     footer: str = ""
     #: "Page {page} of {pages}" in ``lang``; only the renderer knows the numbers (see :meth:`page_label`).
     page_template: str = ""
+    #: Lines of the diagonal mark on every page of a degraded run ("Ergebnis ohne Aussagekraft" /
+    #: "Resolver antwortete nicht"); empty for a healthy run. The renderer's ``draft`` mark is separate.
+    watermark: tuple[str, ...] = ()
 
     def page_label(self, page: int, pages: int) -> str:
         return self.page_template.format(page=page, pages=pages)

@@ -22,6 +22,9 @@ def project_document(project: Project, run_number: int | None = None, *, lang: s
                      meta: ReportMeta | None = None) -> ReportDocument:
     """The document for run ``run_number`` (1-based; default the latest), compared with the last complete run before it.
 
+    "Complete" means neither cancelled nor degraded; a degraded ``run_number`` itself is still
+    compared (the comparison then carries its caveat and counts nothing as fixed).
+
     Raises ``ValueError`` when the project has no such run.
     """
     if not project.runs:
@@ -30,9 +33,10 @@ def project_document(project: Project, run_number: int | None = None, *, lang: s
     if not 1 <= index <= len(project.runs):
         raise ValueError(f"run {index}: the project has runs 1 to {len(project.runs)}")
     run = project.runs[index - 1]
-    # A cancelled run tested only part of the checks: compared with it, everything it skipped
-    # would look "new". The comparison uses the latest earlier run that completed.
-    previous = next((r for r in reversed(project.runs[:index - 1]) if not r.cancelled), None)
+    # A cancelled run tested only part of the checks, a degraded one (its resolver did not
+    # answer) next to nothing: compared with either, everything they skipped would look "new".
+    # The comparison uses the latest earlier run that completed with a resolver that answered.
+    previous = next((r for r in reversed(project.runs[:index - 1]) if not (r.cancelled or r.degraded)), None)
     return build_report(
         run, lang=lang, project_name=project.name, previous=previous,
         accepted=tuple(project.accepted_risks), reviews=tuple(project.reviews),

@@ -34,10 +34,10 @@ from datetime import date
 from typing import Any
 
 from auditapp.catalog import CATEGORIES, Catalog, Rule, catalog
-from auditapp.catalog.wording import render_finding, severity_label, status_label
+from auditapp.catalog.wording import render_finding, render_reason, severity_label, status_label
 from auditapp.core.compare import ComparedResult, compare_runs
 from auditapp.core.model import Finding, Run, Severity, Status
-from auditapp.core.review_layer import ReviewLayer, open_counts, run_day
+from auditapp.core.review_layer import ReviewLayer, RunSummary, run_day, run_summary
 from auditapp.core.validation import display_domain
 from auditapp.report.document import (
     BLOCK_EVIDENCE_LINES,
@@ -70,14 +70,7 @@ from auditapp.report.document import (
     TopAction,
     Untrusted,
 )
-from auditapp.report.grading import (
-    GRADE_TABLE,
-    Grade,
-    effort_for,
-    grade_findings,
-    light_for,
-    overall_grade,
-)
+from auditapp.report.grading import GRADE_TABLE, Grade, effort_for, light_for
 from auditapp.report.hosting import hosting_label, hosting_sentence
 from auditapp.report.inputs import AcceptedRisk, ReportMeta, ReviewNote
 from auditapp.report.texts import (
@@ -88,6 +81,7 @@ from auditapp.report.texts import (
     placeholders,
     texts,
 )
+from auditapp.report.untested import group_not_tested
 
 #: The categories with their own block in "findings by category"; policy_legal has its own section.
 TECHNICAL_CATEGORIES = tuple(c for c in CATEGORIES if c != "policy_legal")
@@ -254,14 +248,6 @@ def _by_category(items: list[_Item]) -> dict[str, list[_Item]]:
     return grouped
 
 
-def _grades(grouped: dict[str, list[_Item]]) -> dict[str, Grade]:
-    """Grade each category; an accepted failure counts as tested but not open (like a pass)."""
-    return {
-        c: grade_findings(replace(i.finding, status=Status.PASS) if i.accepted else i.finding for i in items)
-        for c, items in grouped.items()
-    }
-
-
 def build_report(
     run: Run,
     *,
@@ -285,19 +271,20 @@ def build_report(
     meta = meta or ReportMeta()
     items = b.items(run)
     grouped = _by_category(items)
-    grades = _grades(grouped)
-    grade, worst = overall_grade(grades)
+    # Every count and grade comes from the core's one summary (the window shows the same numbers).
+    numbers = run_summary(run, b.layer)
+    grades = {c: numbers.categories[c].grade for c in grouped}
 
     cover = _cover(b, run, meta, project_name)
     sections = (
-        Section("summary", b.t("section.summary"), _summary(b, run, items, grouped, grades, grade, worst, previous)),
+        Section("summary", b.t("section.summary"), _summary(b, run, items, numbers, previous)),
         Section("scope", b.t("section.scope"), _scope(b, run, items)),
         Section("findings", b.t("section.findings"), FindingsSection(
             intro=b.t("findings.intro"),
             categories=tuple(b.category_section(c, grouped[c], grades[c]) for c in TECHNICAL_CATEGORIES),
         )),
         Section("policy", b.t("section.policy"), _policy(b, grouped["policy_legal"], grades["policy_legal"])),
-        Section("actions", b.t("section.actions"), _actions(b, items)),
+        Section("actions", b.t("section.actions"), _actions(b, items, _unknown(run, numbers))),
         Section("accepted", b.t("section.accepted"), _accepted(b, items, run_day(run))),
         Section("appendix", b.t("section.appendix"), _appendix(b, items)),
     )
@@ -306,9 +293,18 @@ def build_report(
 
     footer = b.t("page.generated", tool="auditapp", version=run.tool_version or __version__,
                  catalog=run.catalog_version or b.cat.version)
+    watermark = tuple(b.t("watermark.degraded").split(" – ")) if run.degraded else ()
     return ReportDocument(lang=lang, cover=cover, sections=sections, labels=labels,
                           tool_version=run.tool_version, catalog_version=run.catalog_version, footer=footer,
-                          page_template=tx.entries["page.of"][lang])
+                          page_template=tx.entries["page.of"][lang], watermark=watermark)
+
+
+def _degraded_note(b: _Builder, run: Run) -> str:
+    """The sentence that says a degraded run's numbers mean nothing (empty for a healthy run)."""
+    if not run.degraded:
+        return ""
+    reason = render_reason(run.degraded_reason, b.lang, b.cat) if run.degraded_reason else ""
+    return " ".join(b.t("summary.degraded", reason=reason).split())
 
 
 def _unicode_domain(run: Run) -> str:
@@ -330,22 +326,19 @@ def _cover(b: _Builder, run: Run, meta: ReportMeta, project_name: str) -> Cover:
     )
 
 
-def _summary(b: _Builder, run: Run, items: list[_Item], grouped: dict[str, list[_Item]], grades: dict[str, Grade],
-             grade: Grade, worst: str | None, previous: Run | None) -> ManagementSummary:
+def _summary(b: _Builder, run: Run, items: list[_Item], numbers: RunSummary,
+             previous: Run | None) -> ManagementSummary:
     lights = []
     for c in CATEGORIES:
-        cat_items = grouped[c]
+        n = numbers.categories[c]
         lights.append(CategoryLight(
-            category=c, label=b.category_label(c), grade=grades[c], grade_label=b.grade_label(grades[c]),
-            light=light_for(grades[c]), light_label=b.t(f"light.{light_for(grades[c]).value}"),
-            failed=sum(i.is_open for i in cat_items),
-            passed=sum(i.finding.status is Status.PASS for i in cat_items),
-            not_tested=sum(i.finding.status in (Status.NOT_TESTED, Status.ERROR) for i in cat_items),
-            accepted=sum(i.accepted is not None for i in cat_items),
+            category=c, label=b.category_label(c), grade=n.grade, grade_label=b.grade_label(n.grade),
+            light=n.light, light_label=b.t(f"light.{n.light.value}"), failed=n.open, passed=n.passed,
+            not_tested=n.untested, accepted=n.accepted,
         ))
     open_items = [i for i in items if i.is_open]
-    open_by_severity = open_counts(run, b.layer)
-    counts = tuple(SeverityCount(s, severity_label(s, b.lang), open_by_severity[s]) for s in SEVERITY_ORDER)
+    counts = tuple(SeverityCount(s, severity_label(s, b.lang), numbers.open_by_severity[s]) for s in SEVERITY_ORDER)
+    grade, worst = numbers.grade, numbers.worst_category
     if worst is None:
         grade_text = b.t("summary.grade_not_assessed")
     else:
@@ -354,19 +347,23 @@ def _summary(b: _Builder, run: Run, items: list[_Item], grouped: dict[str, list[
     hosting = hosting_sentence(b.t, run)
     if hosting:
         notes.append(hosting)
-    untested = sum(i.finding.status in (Status.NOT_TESTED, Status.ERROR) for i in items)
-    if untested:
-        notes.append(b.t("summary.not_tested_note", count=format_number(untested, b.lang)))
-    n_accepted = sum(i.accepted is not None for i in items)
-    if n_accepted:
-        notes.append(b.t("summary.accepted_note", count=format_number(n_accepted, b.lang)))
+    if numbers.untested:
+        notes.append(b.t("summary.not_tested_note", count=format_number(numbers.untested, b.lang)))
+    if numbers.accepted:
+        notes.append(b.t("summary.accepted_note", count=format_number(numbers.accepted, b.lang)))
     notes.append(b.t("summary.limits", catalog=run.catalog_version or b.cat.version))
     delta = _delta(b, run, previous) if previous is not None else None
     return ManagementSummary(
         grade=grade, grade_label=b.grade_label(grade), grade_text=grade_text, worst_category=worst,
         lights=tuple(lights), severity_counts=counts, top_actions=_top_actions(b, open_items),
-        notes=tuple(notes), delta=delta,
+        notes=tuple(notes), delta=delta, degraded_note=_degraded_note(b, run),
+        no_actions=b.t("summary.no_actions_unknown" if _unknown(run, numbers) else "summary.no_actions"),
     )
+
+
+def _unknown(run: Run, numbers: RunSummary) -> bool:
+    """Whether an empty action list means "nothing could be said" rather than "nothing to do"."""
+    return run.degraded or numbers.nothing_tested
 
 
 def _group_by_rule(b: _Builder, open_items: list[_Item]) -> list[list[_Item]]:
@@ -396,7 +393,7 @@ def _delta(b: _Builder, run: Run, previous: Run) -> Delta:
 
     A result accepted since the previous run is left out here: it is listed in the risk register.
     """
-    prev_grade, _ = overall_grade(_grades(_by_category(b.items(previous))))
+    prev_grade = run_summary(previous, b.layer).grade
     diff = compare_runs(previous, run, layer=b.layer, rule_order=b.order)
 
     def entries(rows: tuple[ComparedResult, ...], *, with_previous: bool = False) -> tuple[DeltaItem, ...]:
@@ -415,6 +412,7 @@ def _delta(b: _Builder, run: Run, previous: Run) -> Delta:
         text=b.t("summary.previous_grade", grade=b.grade_label(prev_grade), date=prev_date),
         new=entries(diff.new), fixed=entries(diff.fixed), unchanged=entries(diff.unchanged, with_previous=True),
         changed=entries(diff.changed, with_previous=True), unverified=entries(diff.not_retested),
+        caveat=render_reason(diff.caveat, b.lang, b.cat) if diff.caveat else "",
     )
 
 
@@ -461,7 +459,9 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
         method=(b.t("method.intro"), b.t("method.grading"), b.t("method.excluded"), b.t("method.overrides"),
                 b.t("method.catalog_note")),
         grading_table=tuple(GradingRow(g, b.t(key)) for g, key in GRADE_TABLE),
-        effort_note=b.t("effort.explain"), not_tested=not_tested,
+        effort_note=b.t("effort.explain"), not_tested=not_tested, not_tested_groups=group_not_tested(
+            not_tested, lambda n: b.t("scope.checks_count", count=format_number(n, b.lang))),
+        degraded_note=_degraded_note(b, run),
     )
 
 
@@ -474,7 +474,7 @@ def _policy(b: _Builder, items: list[_Item], grade: Grade) -> PolicySection:
     )
 
 
-def _actions(b: _Builder, items: list[_Item]) -> ActionPlan:
+def _actions(b: _Builder, items: list[_Item], unknown: bool) -> ActionPlan:
     groups = _group_by_rule(b, [i for i in items if i.is_open])
     groups.sort(key=lambda g: (-g[0].finding.severity.rank, effort_for(g[0].rule.family).rank,
                                b.order[g[0].finding.rule]))
@@ -490,7 +490,8 @@ def _actions(b: _Builder, items: list[_Item]) -> ActionPlan:
             effort_label=b.t(f"effort.{effort.value}"), subjects=subjects,
             subjects_text=b.subjects_text(len(subjects)), remediation=remediation,
         ))
-    return ActionPlan(intro=b.t("actions.intro"), effort_note=b.t("effort.explain"), rows=tuple(rows))
+    return ActionPlan(intro=b.t("actions.intro"), effort_note=b.t("effort.explain"), rows=tuple(rows),
+                      none_text=b.t("actions.none_unknown" if unknown else "actions.none"))
 
 
 def _accepted(b: _Builder, items: list[_Item], day: date | None) -> AcceptedSection:

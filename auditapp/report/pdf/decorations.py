@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -81,16 +83,26 @@ def cover_band(canvas: Canvas, theme: Theme) -> None:
     canvas.restoreState()
 
 
-def watermark(canvas: Canvas, theme: Theme, names: FontNames, text: str) -> None:
-    """A large, light, diagonal "DRAFT" behind the page content."""
+def watermark(canvas: Canvas, theme: Theme, names: FontNames, lines: str | Sequence[str]) -> None:
+    """Large, light, diagonal text behind the page content: "DRAFT", or a degraded run's two lines.
+
+    All lines share one size, the largest at which the longest fits the diagonal band; lines
+    beside the diagonal have less room before the page corners, hence the smaller band for two.
+    """
+    rows = [lines] if isinstance(lines, str) else list(lines)
     width, height = theme.page.size_pt
     canvas.saveState()
     canvas.setFillColor(colors.Color(0.8, 0.1, 0.1, alpha=0.12))
     canvas.translate(width / 2, height / 2)
     canvas.rotate(45)
     size = 110.0
-    while size > 20 and canvas.stringWidth(text, names.bold, size) > height * 0.9:
+    longest = max(rows, key=lambda row: canvas.stringWidth(row, names.bold, 10))
+    band = height * (0.9 if len(rows) == 1 else 0.72)
+    while size > 20 and canvas.stringWidth(longest, names.bold, size) > band:
         size -= 5
     canvas.setFont(names.bold, size)
-    canvas.drawCentredString(0, -size / 3, text)
+    step = size * 1.15
+    top = (len(rows) - 1) * step / 2
+    for i, row in enumerate(rows):
+        canvas.drawCentredString(0, top - i * step - size / 3, row)
     canvas.restoreState()

@@ -25,7 +25,7 @@ class ReportDocTemplate(BaseDocTemplate):
     """
 
     def __init__(self, out: Any, theme: Theme, st: Styles, *, title: str, classification: str, lang: str,
-                 draft: bool, page_label: Any, footer_text: str, **kw: Any) -> None:
+                 draft: bool, page_label: Any, footer_text: str, watermark: tuple[str, ...] = (), **kw: Any) -> None:
         width, height = theme.page.size_pt
         m = theme.page.margins_mm
         super().__init__(out, pagesize=(width, height), title=title, leftMargin=m.left * mm, rightMargin=m.right * mm,
@@ -33,6 +33,8 @@ class ReportDocTemplate(BaseDocTemplate):
                          **kw)
         self.theme, self.st = theme, st
         self.report_title, self.classification, self.lang, self.draft = title, classification, lang, draft
+        #: The diagonal lines on every page: a degraded run's mark, then "DRAFT" when asked for.
+        self.marks = (*watermark, *((decorations.DRAFT.get(lang, "DRAFT"),) if draft else ()))
         self.current_section = ""
         self.page_label, self.footer_text = page_label, footer_text
         self.known_pages = 0
@@ -49,12 +51,12 @@ class ReportDocTemplate(BaseDocTemplate):
 
     def _on_cover(self, canvas: Any, doc: Any) -> None:
         decorations.cover_band(canvas, self.theme)
-        if self.draft:
-            decorations.watermark(canvas, self.theme, self.st.names, decorations.DRAFT.get(self.lang, "DRAFT"))
+        if self.marks:
+            decorations.watermark(canvas, self.theme, self.st.names, self.marks)
 
     def _on_body(self, canvas: Any, doc: Any) -> None:
-        if self.draft:
-            decorations.watermark(canvas, self.theme, self.st.names, decorations.DRAFT.get(self.lang, "DRAFT"))
+        if self.marks:
+            decorations.watermark(canvas, self.theme, self.st.names, self.marks)
 
     def _on_body_end(self, canvas: Any, doc: Any) -> None:
         decorations.header(canvas, self.theme, self.st.names, self.report_title, self.classification,

@@ -34,7 +34,7 @@ def render_bytes(doc: ReportDocument, theme: Theme, *, draft: bool = False) -> b
         page_label=doc.page_label, footer_text=theme.footer.get(doc.lang),
         author=normalize(cover.author or cover.consultant or theme.company.name), subject=subject,
         keywords=KEYWORDS.get(doc.lang, KEYWORDS["en"]), creator=f"auditapp {__version__}",
-        producer=f"auditapp {__version__} (reportlab)",
+        producer=f"auditapp {__version__} (reportlab)", watermark=doc.watermark,
     )
     toc = make_toc(st)
     company = [theme.company.name, *theme.company.address, theme.company.web, theme.company.email]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
@@ -50,6 +49,7 @@ from auditapp.report.pdf.flowables import (
     severity_chart,
     table,
 )
+from auditapp.report.pdf.tables import action_table, not_tested_table
 from auditapp.report.pdf.text import mono_text, para_text
 from auditapp.report.texts import format_date
 from auditapp.report.theme import logo_flowable
@@ -133,7 +133,8 @@ class Builder:
                        [p(self.label("grade.label"), st.h3), p(s.grade_text, st.body)]]],
                      colWidths=[32 * mm, w - 32 * mm], hAlign="LEFT")
         head.setStyle(plain_style(st, [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-        story: list[Flowable] = [head, Spacer(1, 3 * mm), p(self.label("summary.lights"), st.h3)]
+        story: list[Flowable] = [p(s.degraded_note, st.note_box)] if s.degraded_note else []
+        story += [head, Spacer(1, 3 * mm), p(self.label("summary.lights"), st.h3)]
         rows: list[list[object]] = [["", self.label("label.category"), self.label("label.grade"),
                                      self.label("label.detail"), self.label("label.passed"),
                                      self.label("scope.not_tested")]]
@@ -167,10 +168,12 @@ class Builder:
                                    ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
             story.append(t)
         else:
-            story.append(p(self.label("summary.no_actions"), st.body))
+            story.append(p(s.no_actions or self.label("summary.no_actions"), st.body))
         if s.delta is not None:
             d = s.delta
             story.append(p(d.text, st.h3))
+            if d.caveat:
+                story.append(p(d.caveat, st.note_box))
             parts = [(self.label("delta.new"), d.new), (self.label("delta.fixed"), d.fixed),
                      (self.label("delta.unchanged"), d.unchanged), (self.label("delta.changed"), d.changed),
                      (self.label("delta.unverified"), d.unverified)]
@@ -186,6 +189,8 @@ class Builder:
         story: list[Flowable] = [p(s.position, st.body)]
         if s.cancelled_note:
             story.append(p(s.cancelled_note, st.note_box))
+        if s.degraded_note:
+            story.append(p(s.degraded_note, st.note_box))
         story.append(self.h2(self.label("scope.target"), "scope-target"))
         story.append(table(st, [[f.label, f.value] for f in s.facts], [55 * mm, w - 55 * mm], header=False))
         story.append(self.h2(self.label("scope.hosts"), "scope-hosts"))
@@ -206,10 +211,7 @@ class Builder:
         story.append(self.h2(self.label("scope.not_tested"), "scope-not-tested"))
         if s.not_tested:
             story.append(p(self.label("scope.not_tested_intro"), st.body))
-            rows = [[self.label("label.rule"), self.label("label.title"), self.label("label.subject"),
-                     self.label("label.status"), self.label("label.reason")]]
-            rows += [[i.rule, i.title, i.subject, i.status_label, i.reason] for i in s.not_tested]
-            story.append(table(st, rows, [0.2 * w, 0.24 * w, 0.2 * w, 0.11 * w, 0.25 * w]))
+            story.append(not_tested_table(st, w, s.not_tested_groups, dict(self.lb), self.doc.lang))
         else:
             story.append(p(self.label("scope.none_not_tested"), st.body))
         return story
@@ -313,21 +315,9 @@ class Builder:
         st, w = self.st, self.w
         story: list[Flowable] = [p(s.intro, st.body), p(s.effort_note, st.muted), Spacer(1, 2 * mm)]
         if not s.rows:
-            story.append(p(self.label("actions.none"), st.body))
+            story.append(p(s.none_text or self.label("actions.none"), st.body))
             return story
-        rows: list[list[object]] = [[self.label("actions.number"), self.label("actions.action"),
-                                     self.label("label.severity"), self.label("actions.effort"),
-                                     self.label("actions.subjects"), self.label("actions.owner"),
-                                     self.label("actions.due")]]
-        for r in s.rows:
-            action = [p(r.title, st.cell), p(r.rule, _with(st.cell, textColor=st.muted_colour, fontSize=7))]
-            subjects = "\n".join(r.subjects[:6]) + (f"\n… ({r.subjects_text})" if len(r.subjects) > 6 else "")
-            rows.append([str(r.number), action, badge(st, r.severity_label, st.severity_colour(r.severity.value),
-                                                      17 * mm), r.effort_label, subjects, r.owner, r.due])
-        fixed = 8 * mm + 24 * mm + 16 * mm + 27 * mm + 17 * mm
-        widths = [8 * mm, (w - fixed) * 0.52, 24 * mm, 16 * mm, (w - fixed) * 0.48, 27 * mm, 17 * mm]
-        story.append(table(st, rows, widths, extra=[("GRID", (5, 1), (6, -1), 0.4, colors.HexColor("#C9D0D9"))],
-                           split_rows=False))
+        story.append(action_table(st, w, s, dict(self.lb), self.doc.lang))
         return story
 
     def accepted(self, section: Section) -> list[Flowable]:

@@ -11,7 +11,11 @@ treats U+200B as a word separator and would print a space there.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 from xml.sax.saxutils import escape
 
 #: Characters kept as they are; every other control character is shown as ``<0xNN>``.
@@ -53,3 +57,41 @@ def _keep_spaces(line: str) -> str:
     indent = len(line) - len(stripped)
     body = stripped.replace("  ", "\u00a0 ")
     return "\u00a0" * indent + body
+
+
+#: pyphen's dictionaries per report language (LibreOffice's hyphenation patterns).
+_HYPHENATION_LANG = {"de": "de_DE", "en": "en_US"}
+_SOFT_HYPHEN = "\u00ad"
+#: Letters of a word pyphen may hyphenate (a rule ID, a host name or a number is never hyphenated).
+_WORD = re.compile(r"[^\W\d_]{6,}")
+
+
+@cache
+def _hyphenator(lang: str) -> Any:
+    """pyphen's hyphenator for ``lang``, or None where pyphen is missing (reportlab then splits characters)."""
+    try:
+        import pyphen
+    except ImportError:  # pragma: no cover - a dependency; an old bundle without it still renders
+        return None
+    return pyphen.Pyphen(lang=_HYPHENATION_LANG.get(lang, "en_US"))
+
+
+def hyphenate(text: str, lang: str, fits: Callable[[str], bool]) -> str:
+    """``text`` with soft hyphens inside the words that do not fit a line of their own (``fits`` is False).
+
+    Narrow table columns (the action plan's titles) otherwise get reportlab's
+    ``splitLongWords``, which cuts "Betriebsvereinbarung" wherever the line ends and adds no
+    hyphen. Only the words that cannot fit are touched, with the hyphenation points of the
+    report's language (pyphen, LibreOffice's patterns); reportlab breaks at a soft hyphen and
+    prints a hyphen there, and nowhere else. Words shorter than six letters and tokens with
+    digits or punctuation inside (rule IDs, names) are left alone.
+    """
+    hyphenator = _hyphenator(lang)
+    if hyphenator is None:
+        return text
+
+    def word(match: re.Match[str]) -> str:
+        w = match.group(0)
+        return w if fits(w) else hyphenator.inserted(w, hyphen=_SOFT_HYPHEN)
+
+    return " ".join(token if fits(token) else _WORD.sub(word, token) for token in text.split(" "))
