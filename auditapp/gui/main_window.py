@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         ctx.session.modified_changed.connect(self._update_title)
         ctx.session.path_changed.connect(self._update_title)
         ctx.session.replaced.connect(self._on_replaced)
+        ctx.session.changed.connect(self._update_export)
         ctx.navigate.connect(self.go)
         ctx.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         ctx.session.autosave_failed.connect(
@@ -224,8 +225,9 @@ class MainWindow(QMainWindow):
             item = self.nav.item(row)
             page = self.pages[item.data(Qt.ItemDataRole.UserRole)]
             item.setHidden(page.needs_project and not has)
-        for action in (self.act_save, self.act_save_as, self.act_close, self.act_run, self.act_export):
+        for action in (self.act_save, self.act_save_as, self.act_close, self.act_run):
             action.setEnabled(has)
+        self._update_export()
         self.act_run.setEnabled(has and not self.ctx.runner.busy)
         self.act_cancel.setEnabled(self.ctx.runner.busy)
         self._update_title()
@@ -239,6 +241,15 @@ class MainWindow(QMainWindow):
         if not busy and self._pending_language:
             lang, self._pending_language = self._pending_language, None
             self.set_language(lang)
+
+    def _update_export(self, *_args: object) -> None:
+        """Export PDF needs a run; without one the action is off and says why."""
+        project = self.ctx.session.project
+        has_run = project is not None and bool(project.runs)
+        self.act_export.setEnabled(has_run)
+        reason = "" if has_run else tr("report.no_run.text") if project is not None else tr("report.no_project")
+        self.act_export.setToolTip(reason or self.act_export.text())
+        self.act_export.setStatusTip(reason)
 
     def _mark_invalid_pages(self) -> None:
         """A warning mark in the sidebar beside every page that holds invalid input, with the reason."""

@@ -25,12 +25,26 @@ HOSTILE = "<font color=red>&<br/>"
 WEAK_KEY = ("DKIM-WEAK-KEY", "mail._domainkey.beispiel-gmbh.example")
 
 
-def _page(ctx, qtbot, project: Project) -> FindingsPage:
+def _page(ctx, qtbot, project: Project, *, every_status: bool = True) -> FindingsPage:
+    """The page for ``project``; it opens on open findings, and ``every_status`` shows all results."""
     ctx.session.new(project)
     page = FindingsPage(ctx)
     qtbot.addWidget(page)
     page.resize(1100, 760)
+    assert page.status_filter.currentData() == "open"
+    if every_status:
+        page.clear_filters()
     return page
+
+
+def test_the_page_opens_on_open_findings_and_the_rest_is_one_click_away(ctx, qtbot, demo_run_project: Project) -> None:
+    run = demo_run_project.runs[-1]
+    page = _page(ctx, qtbot, demo_run_project, every_status=False)
+    failed = sum(f.status is Status.FAIL for f in run.findings)
+    assert page.proxy.rowCount() == failed < len(run.findings)
+    assert page.current is not None and page.current.finding.status is Status.FAIL
+    page.status_filter.setCurrentIndex(0)
+    assert page.proxy.rowCount() == len(run.findings)
 
 
 def _shown(page: FindingsPage, column: str) -> list[str]:
@@ -271,7 +285,7 @@ def test_comment_and_severity_override_through_the_dialogs(ctx, qtbot, demo_run_
     run_modal(qtbot, page.severity_button.click, override)
     severity = [r for r in ctx.session.project.reviews if r.kind == "severity"]
     assert len(severity) == 1 and severity[0].severity == "critical"
-    assert _cell(page, WEAK_KEY, "severity") == "Kritisch *"
+    assert _cell(page, WEAK_KEY, "severity") == "Kritisch (Katalog: niedrig)"
     tip = _cell(page, WEAK_KEY, "severity", Qt.ItemDataRole.ToolTipRole)
     assert "Katalog: niedrig" in tip and "Schluessel signiert auch Rechnungen" in tip
     assert _rows(page)[0].key == WEAK_KEY  # now sorted among the worst

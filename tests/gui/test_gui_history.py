@@ -107,7 +107,10 @@ def test_comparison_of_any_two_runs_and_acceptance(ctx, qtbot) -> None:
     third = _run("three", "2026-11-25T09:00:00+00:00", [_f("DMARC-MISSING", Status.FAIL)])
     project.runs.append(third)
     page = _page(ctx, qtbot, project)
-    assert (page.before_combo.currentData(), page.after_combo.currentData()) == (2, 3)
+    # The default compares the newest run with the complete run before it: run 2 was cancelled.
+    assert (page.before_combo.currentData(), page.after_combo.currentData()) == (1, 3)
+    assert page.before_combo.currentText().startswith("Lauf 1 – 01.11.2026 ")
+    assert page.before_combo.currentText().count(":") == 2  # the time with seconds
     page.before_combo.setCurrentIndex(page.before_combo.findData(1))
     groups = _groups(page)
     assert sorted(r[0] for r in groups["not_retested"]) == ["DKIM-WEAK-KEY", "MTA-STS-MISSING", "SPF-MISSING"]
@@ -182,3 +185,21 @@ def test_empty_project_and_english(ctx, qtbot) -> None:
     assert "<b>1</b> fixed" in english.summary.text()
     assert _group(english, 2)[0][3] == "Low → High"
     assert english.delete_button.text() == "Delete run…" and english.delete_button.toolTip()
+
+
+def test_the_comparison_follows_the_newest_run_until_the_user_picks_a_pair(ctx, qtbot) -> None:
+    project = _project()
+    project.runs[1] = dataclasses.replace(project.runs[1], cancelled=False)
+    page = _page(ctx, qtbot, project)
+    assert (page.before_combo.currentData(), page.after_combo.currentData()) == (1, 2)
+    third = _run("three", "2026-11-25T09:00:00+00:00", [_f("DMARC-MISSING", Status.FAIL)])
+    ctx.session.edit(lambda p: p.runs.append(third), None)  # as a finished audit does
+    assert (page.before_combo.currentData(), page.after_combo.currentData()) == (2, 3)
+    page.before_combo.setCurrentIndex(page.before_combo.findData(1))  # picked by hand: kept
+    fourth = _run("four", "2026-11-26T09:00:00+00:00", [_f("DMARC-MISSING", Status.PASS)])
+    ctx.session.edit(lambda p: p.runs.append(fourth), None)
+    assert (page.before_combo.currentData(), page.after_combo.currentData()) == (1, 3)
+    degraded = dataclasses.replace(fourth, id="five", degraded=True)
+    ctx.session.new(Project(name="K", domain="example.com", runs=[project.runs[0], degraded, third]))
+    assert (page.before_combo.currentData(), page.after_combo.currentData()) == (1, 3)  # never the degraded run
+    assert "ohne Aussagekraft" in page.after_combo.itemText(page.after_combo.findData(2))

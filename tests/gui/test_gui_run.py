@@ -149,3 +149,30 @@ def test_after_a_run_no_page_still_says_there_is_no_audit(window, ctx, qtbot) ->
         window.go(key)
         shown = [label.text() for label in window.pages[key].findChildren(QLabel) if label.isVisible()]
         assert not any("noch kein Audit" in text for text in shown), (key, shown)
+
+
+def test_a_run_against_a_dead_resolver_is_marked_and_never_reads_as_an_improvement(window, ctx, qtbot) -> None:
+    """The saved demo project of the issue, reopened after the lab had gone: a banner, not a better grade."""
+    with qtbot.waitSignal(ctx.runner.finished, timeout=60000) as healthy:
+        ctx.session.new(demo_project(demo_nameserver()))
+        window.run_audit()
+    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10000)
+    assert not healthy.args[0].degraded
+    with LabDnsServer(RecordSet.from_zone_text(DEMO_ZONES), latency=120.0) as silent:
+        ctx.settings.timeout = 1.0
+        ctx.session.edit(lambda p: setattr(p, "nameservers", [silent.address]))
+        with qtbot.waitSignal(ctx.runner.finished, timeout=60000) as dead:
+            window.run_audit()
+        qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=15000)
+    run = dead.args[0]
+    assert run.degraded and not run.cancelled
+    page = window.pages["run"]
+    assert page.banner.isVisible() and silent.address.split(":")[0] in page.banner.text()
+    assert "ohne aussagekraft" in page.banner.text().lower() and "ohne aussagekraft" in page.state.text().lower()
+    window.go("history")
+    history = window.pages["history"]
+    # The newest (degraded) run against the complete one before it: a caveat, nothing "fixed".
+    assert (history.before_combo.currentData(), history.after_combo.currentData()) == (1, 2)
+    assert history.caveat.isVisible() and "Kein aussagekräftiger Vergleich" in history.caveat.text()
+    assert history.comparison is not None and not history.comparison.group("fixed")
+    assert "ohne Aussagekraft" in history.after_combo.currentText()

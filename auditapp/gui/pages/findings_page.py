@@ -232,6 +232,8 @@ class FindingsPage(Page):
     # -- page interface --------------------------------------------------------------------------
 
     def on_replaced(self) -> None:
+        # A project opens on what needs attention; everything else is one click away.
+        self.status_filter.setCurrentIndex(self.status_filter.findData(OPEN))
         self._fill_runs(keep=False)
 
     def on_changed(self, source: object) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from auditapp.catalog import catalog
 from auditapp.catalog.wording import severity_label, status_label
 from auditapp.core.compare import ComparedResult, RunComparison, compare_runs
+from auditapp.core.model import Run
 from auditapp.core.project import Project
 from auditapp.core.review_layer import ReviewLayer
 from auditapp.gui.context import AppContext
@@ -39,6 +40,7 @@ from auditapp.gui.i18n import language, tr
 from auditapp.gui.pages.base import Page, tab_chain
 from auditapp.gui.qmodels import cap, rich_tip, severity_icon, status_icon
 from auditapp.gui.qmodels.runs_model import COLUMNS, RunsModel, run_label
+from auditapp.gui.widgets.run_banner import DegradedBanner
 
 SPLITTER_STATE = "history_splitter"
 #: Group order on screen and the status mark shown for each group.
@@ -55,6 +57,7 @@ class HistoryPage(Page):
         self.lang = language()
         self.comparison: RunComparison | None = None
         self._filling = False
+        self._user_chose = False  # False: the comparison follows the newest run
 
         # -- runs ------------------------------------------------------------------------------
         self.model = RunsModel(self)
@@ -137,6 +140,8 @@ class HistoryPage(Page):
         compare_box = QGroupBox(tr("history.compare.title"))
         compare_layout = QVBoxLayout(compare_box)
         compare_layout.addLayout(chooser)
+        self.caveat = DegradedBanner()
+        compare_layout.addWidget(self.caveat)
         compare_layout.addWidget(self.summary)
         compare_layout.addWidget(self.tree, 1)
 
@@ -166,6 +171,7 @@ class HistoryPage(Page):
     # -- page interface ----------------------------------------------------------------------------
 
     def on_replaced(self) -> None:
+        self._user_chose = False
         self._reload(keep=False)
 
     def on_changed(self, source: object) -> None:
@@ -187,9 +193,11 @@ class HistoryPage(Page):
             for number in range(count, 0, -1):
                 combo.addItem(run_label(number, runs[number - 1], self.lang), number)
         self._filling = False
-        if not (isinstance(before, int) and isinstance(after, int) and max(before, after) <= count):
-            before, after = max(1, count - 1), count
-        self.set_comparison(before, after)
+        still_there = isinstance(before, int) and isinstance(after, int) and max(before, after) <= count
+        if not (self._user_chose and still_there):
+            before, after = default_comparison(runs)
+            self._user_chose = False
+        self.set_comparison(before, after, chosen=self._user_chose)
         row = (selected if selected and selected <= count else count) - 1
         if row >= 0:
             self.table.selectionModel().setCurrentIndex(
@@ -242,8 +250,9 @@ class HistoryPage(Page):
 
     # -- comparison --------------------------------------------------------------------------------
 
-    def set_comparison(self, before: int, after: int) -> None:
-        """Compare run ``before`` with run ``after`` (1-based numbers)."""
+    def set_comparison(self, before: int, after: int, *, chosen: bool = True) -> None:
+        """Compare run ``before`` with run ``after`` (1-based numbers); a chosen pair stays after new runs."""
+        self._user_chose = chosen
         self._filling = True
         self.before_combo.setCurrentIndex(self.before_combo.findData(before))
         self.after_combo.setCurrentIndex(self.after_combo.findData(after))
@@ -253,17 +262,21 @@ class HistoryPage(Page):
     def _compare(self) -> None:
         if self._filling:
             return
+        if self.sender() in (self.before_combo, self.after_combo):
+            self._user_chose = True  # a pair picked by hand stays until another project opens
         self.tree.clear()
         project = self.ctx.session.project
         before, after = self.before_combo.currentData(), self.after_combo.currentData()
         if project is None or not isinstance(before, int) or not isinstance(after, int):
             self.comparison = None
             self.summary.setText("")
+            self.caveat.show_reason(None)
             return
         cat = catalog()
         order = {rule_id: i for i, rule_id in enumerate(cat.rules)}
         self.comparison = compare_runs(project.runs[before - 1], project.runs[after - 1],
                                        layer=ReviewLayer.of(project), rule_order=order)
+        self.caveat.show_reason(self.comparison.caveat)  # a degraded run: the difference is no progress
         parts = []
         for group in RunComparison.GROUPS:
             rows = self.comparison.group(group)
@@ -303,3 +316,16 @@ class HistoryPage(Page):
         item.setToolTip(1, rich_tip(title))
         item.setToolTip(2, rich_tip(result.subject))
         return item
+
+
+def default_comparison(runs: list[Run]) -> tuple[int, int]:
+    """The pair History compares until the user picks one: the newest run against the complete run before it.
+
+    "Complete" means neither cancelled nor degraded: comparing with a run whose resolver did not
+    answer would show every repair that never happened. With one run, it is compared with itself.
+    """
+    newest = len(runs)
+    for number in range(newest - 1, 0, -1):
+        if not runs[number - 1].cancelled and not runs[number - 1].degraded:
+            return number, newest
+    return max(1, newest - 1), newest

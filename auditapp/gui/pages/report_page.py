@@ -42,8 +42,9 @@ from PySide6.QtWidgets import (
 
 from auditapp.core.project import Project
 from auditapp.gui.context import AppContext
-from auditapp.gui.i18n import tr
+from auditapp.gui.i18n import language, tr
 from auditapp.gui.pages.base import Page, frameless_scroll, heading_column, tab_chain
+from auditapp.gui.qmodels.runs_model import run_label
 from auditapp.gui.widgets.pdf_preview import PdfPreview
 from auditapp.gui.workers import report_job
 from auditapp.report.theme import available_themes
@@ -92,19 +93,6 @@ def _short_reason(message: str) -> str:
     """A traceback's last line (the exception), a ThemeError's single line as it is."""
     lines = [line for line in message.strip().splitlines() if line.strip()]
     return lines[-1] if lines else message
-
-
-def _when(iso: str) -> str:
-    """A run's start as the GUI language writes dates (the stored value is ISO 8601, UTC)."""
-    from datetime import datetime
-
-    from auditapp.gui import i18n
-
-    try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
-    except ValueError:
-        return iso[:16].replace("T", " ")
-    return moment.strftime("%d.%m.%Y %H:%M" if i18n.language() == "de" else "%Y-%m-%d %H:%M")
 
 
 def keyring_account(project: Project) -> str:
@@ -251,9 +239,7 @@ class ReportPage(Page):
             runs = project.runs if project is not None else []
             for number in range(len(runs), 0, -1):
                 run = runs[number - 1]
-                label = tr("report.options.run_item", number=number, when=_when(run.started))
-                if run.cancelled:
-                    label += " " + tr("report.options.run_cancelled")
+                label = run_label(number, run, language())  # as Findings and History name runs
                 if number == len(runs):
                     label += " " + tr("report.options.run_latest")
                 self.run_combo.addItem(label, run.id)

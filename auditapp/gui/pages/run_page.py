@@ -32,6 +32,7 @@ from auditapp.gui.dialogs.error_dialog import ErrorDialog
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages.base import FORM_MARGINS, Page
 from auditapp.gui.qmodels import cap, rich_tip
+from auditapp.gui.widgets.run_banner import DegradedBanner
 
 #: Status colours that read on light and dark backgrounds alike.
 STATUS_COLOURS = {
@@ -139,6 +140,8 @@ class RunPage(Page):
         self.notes.setTextFormat(Qt.TextFormat.PlainText)
         self.notes.setVisible(False)
         layout.addWidget(self.notes)
+        self.banner = DegradedBanner()
+        layout.addWidget(self.banner)
         layout.addWidget(QLabel(f"<b>{tr('run.live')}</b>"))
         self.model = LiveResultsModel()
         self.table = QTableView()
@@ -202,6 +205,7 @@ class RunPage(Page):
         self.notes.setText("\n".join(notes))
         self.notes.setVisible(bool(notes))
         self.model.reset()
+        self.banner.show_run(None)
         self.progress.setRange(0, 0)  # busy until the engine says how many steps there are
         self.state.setText(tr("run.preparing"))
         self._started_at = time.monotonic()
@@ -244,7 +248,10 @@ class RunPage(Page):
             self.model.reset(run.findings)
         self._show_progress_of(run)
         counts = {s: sum(f.status is s for f in run.findings) for s in Status}
-        if run.cancelled:
+        self.banner.show_run(run)
+        if run.degraded:
+            self.state.setText(tr("run.degraded", elapsed=self._elapsed()))
+        elif run.cancelled:
             done, total = _evaluated(run)
             self.state.setText(tr("run.cancelled", elapsed=self._elapsed(), done=done, total=total))
         else:
@@ -308,6 +315,7 @@ class RunPage(Page):
                 self.state.setText(tr("run.idle", last=last))
             # The bar belongs to the table beside it: the last run's, not 0 % beside its results.
             self._show_progress_of(project.runs[-1] if project and project.runs else None)
+            self.banner.show_run(project.runs[-1] if project and project.runs else None)
         self._update_buttons()
 
     def on_changed(self, source: object) -> None:

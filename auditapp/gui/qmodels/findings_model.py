@@ -145,7 +145,10 @@ class FindingsModel(QAbstractTableModel):
     def _display(self, row: FindingRow, column: str) -> str:
         if column == "severity":
             label = cap(severity_label(row.severity, self.lang))
-            return tr("findings.override_marker", label=label) if row.override else label
+            if row.override:  # the effective severity first, the catalogue's beside it
+                catalog_label = severity_label(row.finding.severity, self.lang)
+                return tr("findings.override_marker", label=label, catalog=catalog_label)
+            return label
         if column == "rule":
             return row.finding.rule
         if column == "title":

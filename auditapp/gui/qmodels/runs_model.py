@@ -28,8 +28,14 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 def run_label(number: int, run: Run, lang: str) -> str:
-    """``Lauf 3 – 28.11.2026 14:02`` (and a marker for a cancelled run), for combos and titles."""
-    text = tr("history.run_label", number=number, when=format_time(run.started, lang))
+    """``Lauf 3 – 28.11.2026 14:02:07`` (marked when cancelled or degraded), for combos and titles.
+
+    With seconds: two runs started within the same minute (a re-run after a quick fix) must
+    not carry the same label.
+    """
+    text = tr("history.run_label", number=number, when=format_time(run.started, lang, seconds=True))
+    if run.degraded:
+        return tr("history.run_label_degraded", label=text)
     return tr("history.run_label_cancelled", label=text) if run.cancelled else text
 
 
