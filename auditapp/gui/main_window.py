@@ -396,17 +396,14 @@ class MainWindow(QMainWindow):
 
         Only an explicit "Discard" deletes a backup; closing the question keeps it for next time.
         """
+        from auditapp.gui.dialogs import recovery
+
         for rec in self.ctx.session.find_recoveries():
-            answer = QMessageBox.question(
-                self, tr("window.msg.recover_title"),
-                tr("window.msg.recover_text", name=rec.name or tr("window.msg.recover_unnamed"), when=rec.saved_at,
-                   file=rec.original or "-"),
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Yes)
-            if answer == QMessageBox.StandardButton.Yes:
+            answer = recovery.ask_recovery(rec, self)
+            if answer is recovery.RecoveryChoice.RESTORE:
                 self.ctx.session.restore(rec)
                 return
-            if answer == QMessageBox.StandardButton.Discard:
+            if answer is recovery.RecoveryChoice.DISCARD:
                 self.ctx.session.drop_recovery(rec)
 
     # -- actions --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from auditapp.core.project import Project
 from auditapp.core.project_io import load_project, save_project
+from auditapp.gui.dialogs import recovery
 from auditapp.gui.session import ProjectSession
 
 
@@ -124,13 +126,18 @@ def test_after_kill_9_the_next_start_offers_the_unsaved_work(window, ctx, tmp_pa
     assert [r.name for r in found] == ["Absturz GmbH"] and found[0].original == str(path)
     asked: list[str] = []
 
-    def answer(_parent, _title, text, *args):
-        asked.append(text)
-        return QMessageBox.StandardButton.Yes
+    def answer(rec, parent):
+        box, buttons = recovery.recovery_box(rec, parent)
+        asked.append(box.informativeText())
+        assert [buttons[c].text() for c in recovery.RecoveryChoice] == ["Wiederherstellen", "Verwerfen",
+                                                                         "Später entscheiden"]
+        box.deleteLater()
+        return recovery.RecoveryChoice.RESTORE
 
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(answer))
+    monkeypatch.setattr(recovery, "ask_recovery", answer)
     window.offer_recovery()
     assert asked and "Absturz GmbH" in asked[0]
+    assert re.search(r"Gesichert: \d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d\n", asked[0])  # the time as the window writes times
     assert ctx.session.project.helo == "mail.recovered.example"
     assert ctx.session.path == path and ctx.session.modified
     assert not found[0].file.exists()  # taken over: now recovered under our own pid
