@@ -70,6 +70,7 @@ def full_project() -> Project:
         accepted_risks=[AcceptedRisk("DKIM-WEAK-KEY", "*", "Tausch geplant", "E. Muster",
                                      "2026-11-28T10:00:00+00:00", "2027-03-31")],
         probe_services=False,
+        demo=True,
         reviews=[Review("SPF-MISSING", "*", "comment", "Mit IT besprochen <b>", "E. Muster",
                         "2026-11-28T10:05:00+00:00"),
                  Review("DMARC-POLICY-NONE", "xn--bckerei-mller-bfb28a.example", "severity", "Monitoring-Phase bis Q1",

@@ -14,7 +14,7 @@ thread that will use it, because a DNS client belongs to one event loop.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,44 @@ class PrepareError(ValueError):
 
 class NoResolverError(PrepareError):
     """No resolver was given and the system has none: the environment, not the input (CLI exit code 3)."""
+
+
+@dataclass(frozen=True)
+class LabEndpoints:
+    """Where the running built-in demo lab answers: what a demo project's resolver, ports and CA become.
+
+    The lab's ports are chosen when it starts, so they are a detail of this process, never of
+    the project file: a demo project saved yesterday names yesterday's ports.
+    """
+
+    nameservers: tuple[str, ...]
+    ports: Mapping[str, int]
+    ca_file: str
+
+
+#: How this process reaches the demo lab (starting it on first use). The lab sits above this
+#: layer, so the front end that offers the demo hands it in with :func:`use_demo_lab`.
+_demo_lab: list[Callable[[], LabEndpoints]] = []
+
+
+def use_demo_lab(endpoints: Callable[[], LabEndpoints] | None) -> None:
+    """Register (or with ``None`` forget) the function that returns the running demo lab's endpoints."""
+    _demo_lab[:] = [endpoints] if endpoints is not None else []
+
+
+def _on_demo_lab(request: AuditRequest) -> AuditRequest:
+    """A demo project's request aimed at the running lab; a request of any other project unchanged."""
+    if not request.demo_lab:
+        return request
+    if not _demo_lab:
+        raise PrepareError("this is a demo project: it is audited against the built-in demo lab, which runs "
+                           "only in the window and in 'auditapp demo'")
+    try:
+        lab = _demo_lab[0]()
+    except Exception as exc:  # a port that cannot be bound, a temp folder that cannot be written
+        raise PrepareError(f"the built-in demo lab could not start: {exc}") from None
+    return replace(request, nameservers=lab.nameservers, ca_file=lab.ca_file,
+                   ports=tuple(f"{service}={port}" for service, port in lab.ports.items()))
 
 
 @dataclass(frozen=True)
@@ -141,6 +179,7 @@ def prepare(request: AuditRequest) -> PreparedAudit:
     not looked up here: the keyring can block or prompt, so the caller decides where and when
     (:meth:`PreparedAudit.with_password`: the GUI's worker thread, the CLI after its checks).
     """
+    request = _on_demo_lab(request)
     names = request.names
     try:
         timeout = validate_timeout(request.timeout, names.timeout)

@@ -119,6 +119,9 @@ class AuditRequest:
     postfix_texts: Mapping[str, Any] | None = None
     #: Resolvers as typed; empty: the system's.
     nameservers: tuple[str, ...] = ()
+    #: A demo project: :func:`~auditapp.audit.prepare.prepare` replaces resolvers, ports and CA file
+    #: with the running demo lab's, so a saved demo never runs against a lab that is gone.
+    demo_lab: bool = False
     timeout: float = 5.0
     #: Learn the HELO name from port 25 when none is given (the engine's switch, passed through).
     smtp_probe: bool = True
@@ -161,6 +164,7 @@ def request_from_project(
         trust_hosts=tuple(trust_hosts), ca_file=ca_file, answers=dict(project.answers),
         postfix_texts=dict(stored) if stored is not None else None,
         nameservers=tuple(nameservers) or tuple(project.nameservers) or tuple(default_nameservers),
+        demo_lab=project.demo,
         timeout=timeout, password_lookup=password_lookup, trust_lookup=trust_lookup,
         names=names or InputNames(),
     )

@@ -96,8 +96,11 @@ class Project:
     #: An internal audit: addresses in private ranges found in DNS are probed too (netguard.py).
     allow_internal: bool = False
     #: False: audit DNS only and never connect to the mail servers (a client who has not agreed
-    #: to being probed, or the offline demo).
+    #: to being probed).
     probe_services: bool = True
+    #: The built-in demo: audited against the demo lab running in this process, whatever resolver,
+    #: ports and CA the file names (they are the lab's of the last session; audit/prepare.py).
+    demo: bool = False
     answers: dict[str, Any] = field(default_factory=dict)
     branding: dict[str, Any] = field(default_factory=dict)
     test_account: str | None = None
@@ -165,6 +168,7 @@ class Project:
             "relay_test": self.relay_test,
             **({"allow_internal": True} if self.allow_internal else {}),
             **({"probe_services": False} if not self.probe_services else {}),
+            **({"demo": True} if self.demo else {}),
             "answers": dict(self.answers),
             "branding": dict(self.branding),
             "test_account": self.test_account,
@@ -210,6 +214,7 @@ class Project:
             relay_test=_typed(get("relay_test", False), bool, "relay_test"),
             allow_internal=_typed(get("allow_internal", False), bool, "allow_internal"),
             probe_services=_typed(get("probe_services", True), bool, "probe_services"),
+            demo=_typed(get("demo", False), bool, "demo"),
             answers=_json_object(get("answers", {}), "answers"),
             branding=_json_object(get("branding", {}), "branding"),
             test_account=None if get("test_account") is None else _username(get("test_account")),
