@@ -66,6 +66,11 @@ class MailResponder(BackgroundServer):
     ``enforce_sender``: after login, the SMTP mode refuses senders the login does not own.
     ``inject``: the SMTP mode sends a forged reply in plain text right behind its "220 Ready to
     start TLS" (the response-injection attack of RFC 3207 §6), which a client must discard.
+    ``auth_in_clear``: the SMTP mode also advertises AUTH before STARTTLS (a typical submission
+    misconfiguration, ``smtpd_tls_auth_only = no``); a login in clear is still refused with 538,
+    since the lab has no reason to take a password in clear (and the probe never sends one).
+    ``tls_files``: serve this certificate and key (PEM paths) instead of a throw-away CA of its
+    own, so several responders share one trust anchor (the demo lab).
     """
 
     behaviour: Behaviour
@@ -79,6 +84,8 @@ class MailResponder(BackgroundServer):
     open_relay: bool = False
     enforce_sender: bool = True
     inject: bool = False
+    auth_in_clear: bool = False
+    tls_files: tuple[Path, Path] | None = None
     accounts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACCOUNTS))
 
     thread_name = "mail responder"
@@ -94,6 +101,9 @@ class MailResponder(BackgroundServer):
         self._server_ctx: ssl.SSLContext | None = None
 
     def _before_start(self) -> None:
+        if self.tls_files is not None:
+            self._server_ctx = self._context(*self.tls_files)
+            return
         self._tmp = tempfile.TemporaryDirectory(prefix="mailresponder-")
         self._server_ctx = self._make_tls(Path(self._tmp.name))
 
@@ -157,8 +167,12 @@ class MailResponder(BackgroundServer):
         (directory / "key.pem").write_bytes(key.private_bytes(
             pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         self.ca_file = str(directory / "ca.pem")
+        return self._context(directory / "leaf.pem", directory / "key.pem")
+
+    def _context(self, cert: Path, key: Path) -> ssl.SSLContext:
+        """The server context for ``cert``/``key``, with TLS 1.0/1.1 only when ``legacy_tls`` asks for them."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(directory / "leaf.pem", directory / "key.pem")
+        ctx.load_cert_chain(cert, key)
         if self.legacy_tls:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
@@ -248,6 +262,8 @@ class MailResponder(BackgroundServer):
                 if not minimal:
                     caps += ["SIZE 10240000"]
                     caps += ["AUTH PLAIN LOGIN"] if peer.tls else ([] if self.implicit_tls else ["STARTTLS"])
+                    if self.auth_in_clear and not peer.tls:
+                        caps += ["AUTH PLAIN LOGIN"]
                     caps += ["ENHANCEDSTATUSCODES", "8BITMIME"]
                 await peer.send(*[f"250-{self.hostname}"] + [f"250-{c}" for c in caps[:-1]] + [f"250 {caps[-1]}"])
             elif verb == "HELO":
