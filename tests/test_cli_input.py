@@ -137,6 +137,16 @@ def test_demo_runs_offline_as_a_subprocess(tmp_path: Path) -> None:
     assert ("ADSP-RECORD", "beispiel-gmbh.example") in failed
     assert ("DNSBL-LISTED", "198.51.100.7 @ dnsbl.demo.example") in failed
     assert "demo-audit.json" in proc.stdout
+    assert (tmp_path / "demo-report-en.pdf").stat().st_size > 10_000
+    # The demo lab's mail services are probed too (issue 14): service and TLS results, passes
+    # and failures, and no row saying the services were not probed.
+    service = [r for r in data["results"] if r["rule"].startswith(("SMTP-", "STARTTLS-", "AUTH-", "SUBMISSION-",
+                                                                     "MAILBOX-", "TLS-CERT-", "TLS-LEGACY-"))]
+    assert {"pass", "fail"} <= {r["status"] for r in service}
+    assert {r["rule"] for r in service if r["status"] == "fail"} >= {"AUTH-WITHOUT-TLS", "TLS-CERT-NAME",
+                                                                      "TLS-CERT-EXPIRING"}
+    assert not any(r["status"] == "not_tested" for r in service)
+    assert "not probed" not in proc.stdout and "Mail services:" in proc.stdout
 
 
 def test_one_timeout_rule_for_the_command_line_and_projects(capsys: pytest.CaptureFixture[str]) -> None:

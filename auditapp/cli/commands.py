@@ -106,22 +106,31 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Audit the built-in demo lab (DNS and mail services on loopback) and write its JSON and PDF.
+
+    The demo project is the one the desktop application opens, prepared the same way: the
+    prepare step aims it at the running lab (resolver, service ports, the lab's demo CA). No
+    keyring: the demo has no test account. The HELO name comes from the demo's Postfix
+    configuration (myhostname).
+    """
+    from auditapp.audit.prepare import use_demo_lab
     from auditapp.audit.request import request_from_project
-    from auditapp.lab.demo import DEMO_ZONES, demo_project
-    from auditapp.lab.dnsserver import LabDnsServer, RecordSet
+    from auditapp.lab.demo import demo_project
+    from auditapp.lab.demolab import demo_lab_endpoints, running_demo_lab
 
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CannotRun(f"cannot create {out}: {exc}") from None
-    # The demo project the desktop application opens, prepared the same way (no keyring: DNS only).
-    # The HELO name is not given: it comes from the demo's Postfix configuration (myhostname).
-    with LabDnsServer(RecordSet.from_zone_text(DEMO_ZONES)) as server:
-        request = request_from_project(demo_project(server.address), timeout=2.0, password_lookup=None,
-                                       trust_lookup=None)
-        prepared = prepare_or_exit(request)
-        run = asyncio.run(audit(prepared.target, prepared.make_dns(), prepared.config))
+    try:
+        running_demo_lab()
+    except (OSError, RuntimeError) as exc:  # no loopback port, no temp folder: the machine, not the input
+        raise CannotRun(f"the demo lab could not start: {exc}") from None
+    use_demo_lab(demo_lab_endpoints)
+    request = request_from_project(demo_project(), timeout=2.0, password_lookup=None, trust_lookup=None)
+    prepared = prepare_or_exit(request)
+    run = asyncio.run(audit(prepared.target, prepared.make_dns(), prepared.config))
     print_summary(run, args.lang)
     json_path = out / "demo-audit.json"
     write_json(str(json_path), run, args.lang)
