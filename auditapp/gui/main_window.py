@@ -28,6 +28,7 @@ from auditapp.core.project import ProjectError
 from auditapp.core.project_io import size_warning
 from auditapp.gui import i18n
 from auditapp.gui.context import AppContext
+from auditapp.gui.demo_project import follow_demo_lab
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages import PAGES
 from auditapp.gui.pages.base import Page
@@ -334,6 +335,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, tr("window.msg.open_failed_title"),
                                 tr("window.msg.open_failed", path=str(path), reason=str(exc)))
             return False
+        follow_demo_lab(self.ctx)  # a demo project audits the demo lab of this session, never a stale one
         self.ctx.settings.add_recent(path)
         self.ctx.settings.last_dir = str(Path(path).resolve().parent)
         self.ctx.status.emit(tr("window.msg.opened", path=str(path)))
