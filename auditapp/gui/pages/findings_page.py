@@ -35,7 +35,7 @@ from auditapp.catalog import CATEGORIES
 from auditapp.catalog.wording import severity_label
 from auditapp.core.model import Run, Severity, Status
 from auditapp.core.review import clear_override, withdraw_acceptance
-from auditapp.core.review_layer import AcceptedRisk, ReviewLayer, open_counts, run_day
+from auditapp.core.review_layer import AcceptedRisk, ReviewLayer, run_day, run_summary
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
 from auditapp.gui.pages.base import Page, frameless_scroll, tab_chain
@@ -305,7 +305,7 @@ class FindingsPage(Page):
         else:
             layer = ReviewLayer.of(project)
             self.model.set_rows(build_rows(run, layer, self.lang), self.lang)
-            self._open_count = sum(open_counts(run, layer).values())
+            self._open_count = run_summary(run, layer).open
         self._update_count()
         if selected is not None and self._select(selected):
             return

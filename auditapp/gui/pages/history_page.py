@@ -183,7 +183,7 @@ class HistoryPage(Page):
         selected = self.selected_number() if keep else None
         before = self.before_combo.currentData() if keep else None
         after = self.after_combo.currentData() if keep else None
-        self.model.set_runs(runs, self.lang)
+        self.model.set_runs(runs, self.lang, ReviewLayer.of(project) if project is not None else None)
         self.empty.setVisible(not runs)
         self.splitter.setVisible(bool(runs))
         count = len(runs)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from auditapp.catalog import catalog
 from auditapp.catalog.wording import severity_label, status_label
 from auditapp.core.model import Finding, Run, Status
+from auditapp.core.review_layer import ReviewLayer, run_summary
 from auditapp.gui import i18n
 from auditapp.gui.context import AppContext
 from auditapp.gui.dialogs.error_dialog import ErrorDialog
@@ -56,6 +57,8 @@ class LiveResultsModel(QAbstractTableModel):
         self.rows: list[Finding] = []
         self.lang = i18n.language()
         self.headers = [tr(key) for key in self.COLUMNS]
+        #: The project's review, applied to a recorded run (a live run has none yet).
+        self.layer = ReviewLayer()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
         return 0 if parent.isValid() else len(self.rows)
@@ -77,7 +80,13 @@ class LiveResultsModel(QAbstractTableModel):
             if column == 0:
                 return cap(status_label(f.status, self.lang))
             if column == 1:
-                return cap(severity_label(f.severity, self.lang)) if f.status is Status.FAIL else ""
+                if f.status is not Status.FAIL:
+                    return ""
+                # The severity the report prints: a reviewer's override first, the catalogue's beside it.
+                label = cap(severity_label(self.layer.effective_severity(f), self.lang))
+                if self.layer.effective_severity(f) is f.severity:
+                    return label
+                return tr("findings.override_marker", label=label, catalog=severity_label(f.severity, self.lang))
             if column == 2:
                 return f.rule
             if column == 3:
@@ -99,9 +108,10 @@ class LiveResultsModel(QAbstractTableModel):
         self.rows.extend(findings)
         self.endInsertRows()
 
-    def reset(self, findings: list[Finding] | tuple[Finding, ...] = ()) -> None:
+    def reset(self, findings: list[Finding] | tuple[Finding, ...] = (), layer: ReviewLayer | None = None) -> None:
         self.beginResetModel()
         self.rows = list(findings)
+        self.layer = layer or ReviewLayer()
         self.endResetModel()
 
 
@@ -244,10 +254,10 @@ class RunPage(Page):
 
     def _on_finished(self, run: Run) -> None:
         self._ticker.stop()
-        if len(self.model.rows) != len(run.findings):  # a cancelled run adds its "not tested" rows at the end
-            self.model.reset(run.findings)
         self._show_progress_of(run)
-        counts = {s: sum(f.status is s for f in run.findings) for s in Status}
+        layer = ReviewLayer.of(self.ctx.session.project)
+        self.model.reset(run.findings, layer)
+        summary = run_summary(run, layer)  # the numbers History, Findings and the report show
         self.banner.show_run(run)
         if run.degraded:
             self.state.setText(tr("run.degraded", elapsed=self._elapsed()))
@@ -255,9 +265,8 @@ class RunPage(Page):
             done, total = _evaluated(run)
             self.state.setText(tr("run.cancelled", elapsed=self._elapsed(), done=done, total=total))
         else:
-            self.state.setText(tr("run.finished", elapsed=self._elapsed(), passed=counts[Status.PASS],
-                                  failed=counts[Status.FAIL],
-                                  untested=counts[Status.NOT_TESTED] + counts[Status.ERROR]))
+            self.state.setText(tr("run.finished", elapsed=self._elapsed(), open=summary.open,
+                                  accepted=summary.accepted, passed=summary.passed, untested=summary.untested))
         self._update_buttons()
 
     def _show_progress_of(self, run: Run | None) -> None:
@@ -306,7 +315,7 @@ class RunPage(Page):
     def on_replaced(self) -> None:
         project = self.ctx.session.project
         if not self.ctx.runner.busy:
-            self.model.reset(project.runs[-1].findings if project and project.runs else ())
+            self.model.reset(project.runs[-1].findings if project and project.runs else (), ReviewLayer.of(project))
             self.notes.setVisible(False)
             if project is not None:
                 from auditapp.report.texts import format_datetime

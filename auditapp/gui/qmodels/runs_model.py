@@ -14,8 +14,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
-from auditapp.catalog.wording import severity_label
-from auditapp.core.model import Run, Severity, Status
+from auditapp.catalog.wording import render_reason, severity_label
+from auditapp.core.model import Run, Severity
+from auditapp.core.review_layer import ReviewLayer, run_summary
 from auditapp.gui.i18n import tr
 from auditapp.gui.qmodels import cap, format_duration, format_time, rich_tip, severity_icon, status_icon
 
@@ -46,18 +47,15 @@ class RunsModel(QAbstractTableModel):
         self.lang = "de"
         self._counts: list[dict[str, int]] = []
 
-    def set_runs(self, runs: list[Run], lang: str) -> None:
+    def set_runs(self, runs: list[Run], lang: str, layer: ReviewLayer | None = None) -> None:
+        """Count every run with the project's review ``layer``: the numbers the report prints for it."""
         self.beginResetModel()
         self.runs, self.lang = list(runs), lang
         self._counts = []
         for run in self.runs:
-            counts = {s.value: 0 for s in SEVERITIES}
-            counts["not_tested"] = 0
-            for f in run.findings:
-                if f.status is Status.FAIL:
-                    counts[f.severity.value] += 1
-                elif f.status in (Status.NOT_TESTED, Status.ERROR):
-                    counts["not_tested"] += 1
+            summary = run_summary(run, layer)
+            counts = {severity.value: summary.open_by_severity[severity] for severity in SEVERITIES}
+            counts["not_tested"] = summary.untested
             self._counts.append(counts)
         self.endResetModel()
 
@@ -98,6 +96,8 @@ class RunsModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.DecorationRole and column == "state":
             # A complete run is neutral grey: green means "passed" everywhere else in the window.
+            if run.degraded:
+                return status_icon("error")
             return status_icon("not_tested" if run.cancelled else "not_applicable")
         if role == Qt.ItemDataRole.FontRole and column in counts and counts[column] and column != "not_tested":
             font = QFont()
@@ -107,6 +107,8 @@ class RunsModel(QAbstractTableModel):
             if column == "version":
                 return rich_tip(tr("history.tip.version_full", tool=run.tool_version, catalog=run.catalog_version,
                                    resolver=run.resolver or "–"))
+            if column == "state" and run.degraded and run.degraded_reason is not None:
+                return rich_tip(render_reason(run.degraded_reason, self.lang))
             if column == "state" and run.cancelled:
                 return tr("history.tip.cancelled")
         return None
@@ -123,5 +125,7 @@ class RunsModel(QAbstractTableModel):
         if column in counts:
             return str(counts[column])
         if column == "state":
+            if run.degraded:
+                return tr("history.state.degraded")
             return tr("history.state.cancelled") if run.cancelled else tr("history.state.complete")
         return tr("history.version", tool=run.tool_version, catalog=run.catalog_version)
