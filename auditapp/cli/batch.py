@@ -32,13 +32,16 @@ from auditapp.audit.engine import EngineConfig, audit
 from auditapp.cli.errors import EXIT_CANNOT_RUN, EXIT_OK, CannotRun, UsageError
 from auditapp.core.atomic import write_atomic
 from auditapp.core.model import Finding, Run, Severity, Status
+from auditapp.core.review_layer import run_summary
 from auditapp.core.target import DEFAULT_DNSBL_ZONES, AuditTarget
 from auditapp.core.validation import InputError, display_domain, normalize_domain
 from auditapp.dnsclient import DnsClient
 
+#: Columns are only ever added at the end (``degraded``, ``nothing_tested``: issue 14), so a
+#: spreadsheet that reads them by position keeps working.
 CSV_COLUMNS = (
     "domain", "domain_unicode", "failed_critical", "failed_high", "failed_medium", "failed_low",
-    "failed_info", "not_tested", "passed", "worst_failed_rule", "duration_s",
+    "failed_info", "not_tested", "passed", "worst_failed_rule", "duration_s", "degraded", "nothing_tested",
 )
 
 #: Upper bound for the questions one batch keeps in flight against the resolver. The engine
@@ -99,28 +102,29 @@ def read_domains(path: str) -> list[BatchEntry]:
 
 
 def csv_row(run: Run) -> dict[str, object]:
-    """The summary line of one run; the worst failure is the most severe, then catalog order."""
-    failed = {s: 0 for s in Severity}
-    not_tested = passed = 0
+    """The summary line of one run; the worst failure is the most severe, then catalog order.
+
+    The counts are :func:`~auditapp.core.review_layer.run_summary`'s, the numbers every other
+    reader shows; a batch has no project, so no review layer applies (every failure is open at
+    the catalogue's severity). ``not_tested`` counts ``not_tested`` and ``error`` results, as
+    the terminal summary groups them.
+    """
+    numbers = run_summary(run)
     worst: Finding | None = None
     for f in run.findings:  # the engine sorted them in catalog order
-        if f.status is Status.FAIL:
-            failed[f.severity] += 1
-            if worst is None or f.severity.rank > worst.severity.rank:
-                worst = f
-        elif f.status in (Status.NOT_TESTED, Status.ERROR):  # as the terminal summary groups them
-            not_tested += 1
-        elif f.status is Status.PASS:
-            passed += 1
+        if f.status is Status.FAIL and (worst is None or f.severity.rank > worst.severity.rank):
+            worst = f
     domain = str(run.target.get("domain", ""))
     return {
         "domain": domain,
         "domain_unicode": display_domain(domain),
-        **{f"failed_{s.value}": failed[s] for s in Severity},
-        "not_tested": not_tested,
-        "passed": passed,
+        **{f"failed_{s.value}": numbers.open_by_severity[s] for s in Severity},
+        "not_tested": numbers.untested,
+        "passed": numbers.passed,
         "worst_failed_rule": worst.rule if worst else "",
         "duration_s": f"{run.duration_s:.3f}",
+        "degraded": "yes" if run.degraded else "no",
+        "nothing_tested": "yes" if numbers.nothing_tested else "no",
     }
 
 
@@ -231,7 +235,7 @@ async def audit_all(entries: list[BatchEntry], client: DnsClient, out: Path, lan
 
 
 def run_batch(args: argparse.Namespace) -> int:
-    """Validate everything, then audit; exit 0, 2 (input) or 3 (output dir / domains that failed)."""
+    """Validate everything, then audit; exit 0, 2 (input) or 3 (output dir, domains that failed, nothing tested)."""
     from auditapp.cli.inputs import make_client
 
     if args.concurrency < 1:
@@ -265,10 +269,18 @@ def run_batch(args: argparse.Namespace) -> int:
     t = _TEXT.get(args.lang, _TEXT["en"])
     for line in errors:
         print(f"auditapp: {line}", file=sys.stderr)
+    degraded = sum(row["degraded"] == "yes" for row in rows)
+    if degraded:
+        print(f"auditapp: warning: {degraded} of {len(rows)} domains are degraded runs: the resolver left most DNS "
+              "questions unanswered; their results say nothing about the domains (column 'degraded')", file=sys.stderr)
     print(f"{t['json']}: {out}{'/' if not str(out).endswith('/') else ''}<domain>.json "
           f"({len(rows)} {t['domains']}, {elapsed:.1f} s, {client.counter.sent} {t['queries']})")
     print(f"{t['csv']}: {csv_path}")
     if errors:
         print(f"auditapp: {len(errors)} {t['domains']} {t['failed']}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    if rows and all(row["nothing_tested"] == "yes" for row in rows):
+        print("auditapp: nothing could be tested for any domain (no check passed or failed); exit code 3",
+              file=sys.stderr)
         return EXIT_CANNOT_RUN
     return EXIT_OK

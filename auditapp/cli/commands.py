@@ -19,6 +19,7 @@ from auditapp.cli.inputs import (
     prepare_or_exit,
     request_from_args,
     save_project_or_exit,
+    warn_about_run,
     with_password,
     write_json,
 )
@@ -48,6 +49,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"PDF written to {args.pdf}")
     if not args.json and not args.pdf:
         print_summary(run, args.lang, verbose=args.verbose)
+    warn_about_run(run, args.lang)
     return exit_code(run, args.fail_on)
 
 

@@ -6,8 +6,9 @@ raise them without importing the module that imports them: no import cycle in ``
 
 from __future__ import annotations
 
-#: 0 done, 1 a result at or above ``--fail-on`` failed, 2 invalid input (one line on stderr,
-#: nothing written), 3 could not run (resolver, files, disk, environment).
+#: 0 done, 1 an open result at or above ``--fail-on`` failed, 2 invalid input (one line on stderr,
+#: nothing written), 3 could not run (resolver, files, disk, environment) or the audit ran but
+#: could test nothing at all (no result passed or failed, e.g. a resolver that never answered).
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_CANNOT_RUN = 0, 1, 2, 3
 
 

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 from auditapp.audit.prepare import NoResolverError, PreparedAudit, PrepareError, choose_resolvers, prepare
 from auditapp.audit.request import AuditRequest, InputNames
 from auditapp.catalog.wording import run_to_json
-from auditapp.cli.errors import EXIT_FINDINGS, EXIT_OK, CannotRun, UsageError
+from auditapp.cli.errors import EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, CannotRun, UsageError
 from auditapp.core.atomic import write_atomic
-from auditapp.core.model import Run, Severity, Status
+from auditapp.core.model import Run, Severity
+from auditapp.core.review_layer import ReviewLayer, run_summary
 from auditapp.dnsclient import DnsClient
 
 if TYPE_CHECKING:
@@ -128,12 +129,33 @@ def write_json(path: str, run: Run, lang: str) -> None:
     write_atomic(Path(path), data + b"\n")
 
 
-def exit_code(run: Run, fail_on: str | None) -> int:
+def exit_code(run: Run, fail_on: str | None, layer: ReviewLayer | None = None) -> int:
+    """3 when the run assessed nothing (no result passed or failed), else 1 for ``--fail-on``, else 0.
+
+    ``--fail-on`` counts the *open* failures at their effective severity (:func:`run_summary`):
+    with a project's review layer (``audit --project``) an accepted risk in force does not fail
+    the build and an override moves a result to its new severity, as in the report; ``audit
+    DOMAIN`` has no layer, so there every failure counts at the catalogue's severity.
+    A run that tested nothing (a dead resolver and no Postfix file) is exit 3 whatever
+    ``--fail-on`` says: "no finding" would be a lie a script cannot tell from a clean domain.
+    """
+    summary = run_summary(run, layer)
+    if summary.nothing_tested:
+        return EXIT_CANNOT_RUN
     if not fail_on:
         return EXIT_OK
-    threshold = Severity(fail_on).rank
-    failed = any(f.status is Status.FAIL and f.severity.rank >= threshold for f in run.findings)
-    return EXIT_FINDINGS if failed else EXIT_OK
+    return EXIT_FINDINGS if summary.open_at_least(Severity(fail_on)) else EXIT_OK
+
+
+def warn_about_run(run: Run, lang: str) -> None:
+    """Say on stderr what a script must not miss: the resolver did not answer, nothing could be tested."""
+    from auditapp.catalog.wording import render_reason
+
+    if run.degraded:
+        why = render_reason(run.degraded_reason, lang) if run.degraded_reason else "the resolver did not answer"
+        print(f"auditapp: warning: degraded run: {why}", file=sys.stderr)
+    if run_summary(run).nothing_tested:
+        print("auditapp: nothing could be tested (no check passed or failed); exit code 3", file=sys.stderr)
 
 
 def save_project_or_exit(project: Project, path: Path) -> None:

@@ -1,7 +1,7 @@
 """Command line: the contract other tools and the tests rely on.
 
-Exit codes: 0 done, 1 a result at or above ``--fail-on`` failed, 2 invalid input (one line
-on stderr, nothing written), 3 could not run.
+Exit codes: 0 done, 1 an open result at or above ``--fail-on`` failed, 2 invalid input (one line
+on stderr, nothing written), 3 could not run or could test nothing (see :mod:`auditapp.cli.errors`).
 """
 
 from __future__ import annotations

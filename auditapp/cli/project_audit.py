@@ -25,6 +25,7 @@ from auditapp.cli.inputs import (
     load_answers,
     prepare_or_exit,
     terminal_password,
+    warn_about_run,
     with_password,
     write_json,
 )
@@ -32,6 +33,7 @@ from auditapp.cli.summary import print_summary
 from auditapp.core.model import Run
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.project_io import load_project, save_project, size_warning
+from auditapp.core.review_layer import ReviewLayer
 from auditapp.postfix import PostfixConfigError, read_texts
 
 #: Exit code of an interrupted audit, as for Ctrl+C elsewhere in the CLI (128 + SIGINT).
@@ -124,10 +126,13 @@ def audit_project(args: argparse.Namespace) -> int:
 
         write_project_pdf(project, path, args.pdf, lang=args.lang)
         print(f"PDF written to {args.pdf}")
+    # The project's review applies to the summary and --fail-on, as it does to the report.
+    layer = ReviewLayer.of(project)
     if not args.json and not getattr(args, "pdf", None):
-        print_summary(run, args.lang, verbose=getattr(args, "verbose", False))
+        print_summary(run, args.lang, verbose=getattr(args, "verbose", False), layer=layer)
     print(f"Run {run.id} recorded in {path} ({len(project.runs)} runs)")
-    return exit_code(run, args.fail_on)
+    warn_about_run(run, args.lang)
+    return exit_code(run, args.fail_on, layer)
 
 
 def _record(project: Project, run: Run, path: Path) -> None:
