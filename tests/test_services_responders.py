@@ -118,3 +118,26 @@ def test_mta_sts_host_that_never_answers_is_not_tested() -> None:
     assert f.reason is not None and "no answer within" in f.reason.params["problem"]
     refused = finding(_audit_sts(1, timeout=0.6), "MTA-STS-POLICY")
     assert refused.status is Status.FAIL and refused.outcome == "unreachable"
+
+
+def test_progress_moves_per_endpoint_and_ends_at_its_total() -> None:
+    """The service probes count one step per endpoint (issue 14: not 95 % for the length of a probe)."""
+    from auditapp.audit.engine import Event, Progress, Started
+
+    events: list[Event] = []
+    with MailResponder(Behaviour.SMTP) as responder:
+        rs = RecordSet()
+        rs.add(DOMAIN, "MX", "10 mx.resp.test.")
+        rs.add("mx.resp.test", "A", responder.host)
+        with LabDnsServer(rs) as dns:
+            ports = {**DEFAULT_PORTS, **{s: 1 for s in DEFAULT_PORTS}, "smtp": responder.port}
+            target = AuditTarget(domain=DOMAIN, dkim_selectors=(), dnsbl_zones=(), ports=ports)
+            client = DnsClient([Nameserver(dns.host, dns.port)], timeout=2.0)
+            asyncio.run(audit(target, client, EngineConfig(timeout=2.0, smtp_probe=False), events.append))
+    started = next(e for e in events if isinstance(e, Started))
+    progress = [e for e in events if isinstance(e, Progress)]
+    endpoints = [e for e in progress if e.label.startswith("smtp ") or ":1" in e.label]
+    assert endpoints and any(e.label == f"smtp {responder.host}:{responder.port}" for e in endpoints)
+    assert progress[-1].total > started.total  # the endpoints joined the plan once discovery found them
+    assert progress[-1].done == progress[-1].total == len(progress)
+    assert [e.done for e in progress] == list(range(1, len(progress) + 1))

@@ -89,6 +89,30 @@ class _Job:
     make: Callable[[], Awaitable[Any]]
 
 
+class _Steps:
+    """The run's progress in steps: one per collector job, plus one per endpoint once they are known.
+
+    The number of service endpoints is only known after discovery, so the total grows then
+    (and the bar steps back a little) rather than the service probes counting as one step
+    that holds the bar still for the length of the slowest probe.
+    """
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.total = 0
+        self._emit: Callable[[Event], None] = lambda _e: None
+
+    def reset(self, total: int, emit: Callable[[Event], None]) -> None:
+        self.done, self.total, self._emit = 0, total, emit
+
+    def plan(self, more: int) -> None:
+        self.total += more
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        self._emit(Progress(self.done, self.total, label))
+
+
 @dataclass
 class Audit:
     """One audit of one target; ``run`` may be awaited once."""
@@ -97,6 +121,7 @@ class Audit:
     dns: DnsClient
     config: EngineConfig = field(default_factory=EngineConfig)
     cat: Catalog = field(default_factory=catalog)
+    _steps: _Steps = field(default_factory=_Steps, repr=False)
 
     def _jobs(self) -> list[_Job]:
         t, dns, timeout, probe = self.target, self.dns, self.config.timeout, self.config.smtp_probe
@@ -118,7 +143,10 @@ class Audit:
                 return discovery["task"]
 
             async def services() -> Any:
-                return await collect_services(await discover(), t, timeout, self.config.account_password)
+                # One step per endpoint, so the bar moves while the probes run instead of
+                # standing at 95 % for the length of the slowest one.
+                return await collect_services(await discover(), t, timeout, self.config.account_password,
+                                              planned=self._steps.plan, probed=self._steps.step)
 
             async def policy() -> Any:
                 txt = await dns.query(f"_mta-sts.{t.domain}", "TXT")
@@ -185,9 +213,10 @@ class Audit:
                         findings.append(finding)
                         emit(ResultEvent(finding))
 
+        steps = self._steps
+        steps.reset(len(jobs), emit)
         emit(Started(len(jobs), self.target))
         run_ready()  # checks whose facts are all per-IP and there are no IPs
-        done = 0
         cancelled = False
 
         async def one(job: _Job) -> tuple[_Job, Any]:
@@ -214,8 +243,7 @@ class Audit:
                 remaining[job.fact] -= 1
                 if remaining[job.fact] == 0:
                     facts.done.add(job.fact)
-                done += 1
-                emit(Progress(done, len(jobs), job.label))
+                steps.step(job.label)
                 run_ready()
         except asyncio.CancelledError:
             cancelled = True

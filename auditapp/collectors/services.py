@@ -8,6 +8,7 @@ address (a client-facing name on client ports, the MX name on port 25).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from auditapp.collectors.netguard import blocked
@@ -62,7 +63,8 @@ def login_addresses(discovery: Discovery, target: AuditTarget) -> set[str]:
 
 
 async def collect_services(discovery: Discovery, target: AuditTarget, timeout: float,
-                           password: str | None = None) -> dict[tuple[str, int, str], EndpointProbe]:
+                           password: str | None = None, *, planned: Callable[[int], None] | None = None,
+                           probed: Callable[[str], None] | None = None) -> dict[tuple[str, int, str], EndpointProbe]:
     addresses = sorted({a for h in discovery.hosts for a in h.addresses})
     account = (target.account, password) if target.account and password else None
     login_ok = login_names(discovery, target)
@@ -84,7 +86,16 @@ async def collect_services(discovery: Discovery, target: AuditTarget, timeout: f
                 ca_file=target.ca_file, domain=target.domain, relay_test=target.relay_test,
                 account=account if login else None,
             ))
-    results = list(await asyncio.gather(*jobs))
+    if planned is not None:
+        planned(len(jobs))  # the caller's progress grows by one step per endpoint
+
+    async def counted(job: Awaitable[EndpointProbe]) -> EndpointProbe:
+        probe = await job
+        if probed is not None:
+            probed(f"{probe.service} {probe.address}:{probe.port}")
+        return probe
+
+    results = list(await asyncio.gather(*(counted(job) for job in jobs)))
     if account is not None:
         withheld = AuthProbe(username=account[0], login_ok=None, problem=Problem(
             "problem.credentials_host_not_confirmed",
