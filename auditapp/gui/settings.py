@@ -108,7 +108,8 @@ class Settings:
     """The application's settings; construct with a QSettings (tests pass their own file)."""
 
     gui_language = _Value("gui/language", "")  # "" = follow the desktop on first start
-    report_language = _Value("report/language", "de")
+    #: "" = the interface's language (a German consultant gets German reports without setting anything).
+    report_language = _Value("report/language", "")
     report_theme = _Value("report/theme", "default")
     reviewer = _Value("review/author", "")
     timeout = _Value("engine/timeout", 5.0)

@@ -136,6 +136,23 @@ def test_report_language_is_independent_of_the_gui_language(qtbot, page, monkeyp
     assert page.export_button.text() == "PDF exportieren …"
 
 
+def test_the_report_language_follows_the_interface_unless_set(ctx, qtbot, demo_run_project: Project) -> None:
+    from auditapp.gui import i18n
+    from auditapp.gui.pages.report_page import ReportPage
+
+    assert ctx.settings.report_language == ""  # nothing set: like the interface
+    ctx.session.new(demo_run_project)
+    for lang in ("de", "en"):
+        i18n.set_language(lang)
+        built = ReportPage(ctx)
+        qtbot.addWidget(built)
+        assert built.lang_combo.currentData() == lang
+    ctx.settings.report_language = "de"  # set in the preferences: wins over the interface
+    built = ReportPage(ctx)
+    qtbot.addWidget(built)
+    assert built.lang_combo.currentData() == "de"
+
+
 def test_store_password_in_the_real_keyring(qtbot, page, ctx, monkeypatch: pytest.MonkeyPatch,
                                             tmp_path: Path) -> None:
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):

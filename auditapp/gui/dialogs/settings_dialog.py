@@ -130,6 +130,7 @@ class SettingsDialog(QDialog):
         self.gui_lang.setCurrentIndex(max(self.gui_lang.findData(i18n.language()), 0))
         self._describe(self.gui_lang, "settings.general.gui_language", "settings.general.gui_language_tip")
         self.report_lang = QComboBox()
+        self.report_lang.addItem(tr("settings.lang.like_gui"), "")
         for code in REPORT_LANGS:
             self.report_lang.addItem(tr(f"settings.lang.{code}"), code)
         self.report_lang.setCurrentIndex(max(self.report_lang.findData(settings.report_language), 0))

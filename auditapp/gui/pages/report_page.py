@@ -263,7 +263,7 @@ class ReportPage(Page):
                 wanted = "project"  # branding just given to the project (settings dialog): show it
             self._select(self.branding_combo, wanted)
 
-            self._select(self.lang_combo, previous.get("lang") or settings.report_language)
+            self._select(self.lang_combo, previous.get("lang") or settings.report_language or language())
         finally:
             self._filling = False
 
