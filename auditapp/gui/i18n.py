@@ -21,9 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
 LANGS = ("de", "en")
+#: Widget property: the language a widget's content is in whatever the GUI language (the English
+#: footer of a branding profile). The test that looks for English on German screens skips them.
+CONTENT_LANGUAGE = "auditapp_content_language"
 _TEXTS_DIR = Path(__file__).with_name("texts")
 _state = {"lang": "de"}
 
@@ -82,6 +86,11 @@ def tr_in(lang: str, key: str, **params: Any) -> str:
     if not params:
         return template
     return string.Formatter().vformat(template, (), _Params(params))
+
+
+def shortcut_text(keys: str) -> str:
+    """A key sequence as the user's keyboard labels it ("Strg+R" under German Qt translations)."""
+    return QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText)
 
 
 def system_language() -> str:

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from auditapp.gui.context import AppContext
-from auditapp.gui.i18n import tr
+from auditapp.gui.i18n import texts, tr
 from auditapp.gui.pages.base import PANES_MARGINS, Page, tab_chain
 from auditapp.gui.qmodels import rich_tip
 from auditapp.gui.questionnaire_form import muted
@@ -56,10 +56,17 @@ _FILE_NAMES = ("main.cf", "master.cf")
 def source_text(source: Source) -> str:
     """Provenance in the GUI language: ``main.cf:12`` stays as it is, defaults say so in words."""
     if source.kind == "default":
-        return tr("postfix.source.default_note", note=source.note) if source.note else tr("postfix.source.default")
+        return tr("postfix.source.default_note", note=note_text(source.note)) if source.note \
+            else tr("postfix.source.default")
     if source.kind == "unset":
         return tr("postfix.source.unset")
     return str(source)
+
+
+def note_text(note: str) -> str:
+    """A default's note in the GUI language: the Postfix module writes it in English (postfix.note.*)."""
+    key = next((k for k, entry in texts().items() if k.startswith("postfix.note.") and entry["en"] == note), None)
+    return tr(key) if key else note  # "Postfix 3.11, compatibility_level 3.6" needs no words
 
 
 def _item(text: str, tooltip: str = "") -> QTableWidgetItem:

@@ -30,7 +30,7 @@ from auditapp.core.review_layer import ReviewLayer, run_summary
 from auditapp.gui import i18n
 from auditapp.gui.context import AppContext
 from auditapp.gui.dialogs.error_dialog import ErrorDialog
-from auditapp.gui.i18n import tr
+from auditapp.gui.i18n import shortcut_text, tr
 from auditapp.gui.pages.base import FORM_MARGINS, Page
 from auditapp.gui.qmodels import cap, rich_tip
 from auditapp.gui.widgets.run_banner import DegradedBanner
@@ -125,7 +125,7 @@ class RunPage(Page):
         layout = self.page_column("run.heading", "run.intro", margins=FORM_MARGINS)
         buttons = QHBoxLayout()
         self.start_button = QPushButton(tr("run.start"))
-        self.start_button.setToolTip("Ctrl+R")
+        self.start_button.setToolTip(shortcut_text("Ctrl+R"))
         self.start_button.setMinimumHeight(34)
         self.cancel_button = QPushButton(tr("run.cancel"))
         self.cancel_button.setMinimumHeight(34)
@@ -308,7 +308,8 @@ class RunPage(Page):
         # Enabled with invalid input too: pressing it shows the field and the reason (a disabled
         # button only explains itself in a tooltip nobody finds).
         self.start_button.setEnabled(has and not busy)
-        self.start_button.setToolTip("Ctrl+R" if ctx.input_ok else "; ".join(ctx.input_problems.values()))
+        self.start_button.setToolTip(shortcut_text("Ctrl+R") if ctx.input_ok
+                                     else "; ".join(ctx.input_problems.values()))
         self.cancel_button.setEnabled(busy and not ctx.runner.cancelling)
         self.findings_button.setEnabled(has and not busy and bool(ctx.session.project and ctx.session.project.runs))
 

@@ -72,14 +72,15 @@ class TargetPage(Page):
 
         self.name = QLineEdit()
         self.name.setMaxLength(200)
-        self.domain = ValidatedLineEdit(normalize_domain, required=True, placeholder="beispiel.de",
+        self.domain = ValidatedLineEdit(normalize_domain, required=True, placeholder=tr("target.placeholder.domain"),
                                         accessible=tr("target.domain"))
-        self.server_ips = ValidatedListEdit(parse_ip, placeholder="192.0.2.10\n2001:db8::10",
+        self.server_ips = ValidatedListEdit(parse_ip, placeholder=tr("target.placeholder.server_ips"),
                                             accessible=tr("target.server_ips"))
-        self.helo = ValidatedLineEdit(validate_helo, placeholder="mail.beispiel.de", accessible=tr("target.helo"))
-        self.mx_hosts = ValidatedListEdit(normalize_domain, placeholder="mx1.beispiel.de",
+        self.helo = ValidatedLineEdit(validate_helo, placeholder=tr("target.placeholder.helo"),
+                                      accessible=tr("target.helo"))
+        self.mx_hosts = ValidatedListEdit(normalize_domain, placeholder=tr("target.placeholder.mx_hosts"),
                                           accessible=tr("target.mx_hosts"))
-        self.client_hosts = ValidatedListEdit(normalize_domain, placeholder="mail.beispiel.de",
+        self.client_hosts = ValidatedListEdit(normalize_domain, placeholder=tr("target.placeholder.client_hosts"),
                                               accessible=tr("target.client_hosts"))
         self.discover_button = QPushButton(tr("target.discover"))
         self.discover_button.setToolTip(tr("target.discover_tip"))
@@ -87,16 +88,19 @@ class TargetPage(Page):
         self.discover_note.setWordWrap(True)
         self.discover_note.setTextFormat(Qt.TextFormat.PlainText)  # host names come from DNS
         self.discover_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.dkim_selectors = ValidatedListEdit(validate_selector, placeholder="mail\nselector1",
+        self.dkim_selectors = ValidatedListEdit(validate_selector,
+                                                placeholder=tr("target.placeholder.dkim_selectors"),
                                                 accessible=tr("target.dkim_selectors"), lines=2)
-        self.dnsbl_zones = ValidatedListEdit(normalize_domain, accessible=tr("target.dnsbl_zones"))
-        self.nameservers = ValidatedListEdit(_nameserver, placeholder="192.0.2.53\n127.0.0.1:5353",
+        self.dnsbl_zones = ValidatedListEdit(normalize_domain, placeholder=tr("target.placeholder.dnsbl_zones"),
+                                             accessible=tr("target.dnsbl_zones"))
+        self.nameservers = ValidatedListEdit(_nameserver, placeholder=tr("target.placeholder.nameservers"),
                                              accessible=tr("target.nameservers"), lines=2)
-        self.ports = ValidatedListEdit(_port, placeholder="smtp=2525", accessible=tr("target.ports"), lines=2)
+        self.ports = ValidatedListEdit(_port, placeholder=tr("target.placeholder.ports"), accessible=tr("target.ports"),
+                                       lines=2)
         self.probe_services = QCheckBox(tr("target.probe_services"))
         self.relay_test = QCheckBox(tr("target.relay_test"))
         self.allow_internal = QCheckBox(tr("target.allow_internal"))
-        self.account = ValidatedLineEdit(validate_account, placeholder="audit-test@beispiel.de",
+        self.account = ValidatedLineEdit(validate_account, placeholder=tr("target.placeholder.account"),
                                          accessible=tr("target.account"))
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)

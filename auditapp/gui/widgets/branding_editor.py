@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from auditapp.gui.i18n import tr
+from auditapp.gui.i18n import CONTENT_LANGUAGE, tr
 from auditapp.report.theme import (
     Theme,
     ThemeError,
@@ -145,9 +145,12 @@ class BrandingEditor(QWidget):
         self.email = self._line("settings.branding.email", "settings.branding.email_tip")
         self.footer_de = self._line("settings.branding.footer_de", "settings.branding.footer_tip")
         self.footer_en = self._line("settings.branding.footer_en", "settings.branding.footer_tip")
-        self.footer_de.setPlaceholderText(base.footer.de)
-        self.footer_en.setPlaceholderText(base.footer.en)
-        self.company.setPlaceholderText(base.company.name)
+        # The theme's values as what an empty field means, marked as such: a bare "auditapp" in
+        # the company field read as if it had been typed (issue 14).
+        self.footer_de.setPlaceholderText(tr("settings.branding.theme_placeholder", value=base.footer.de))
+        self.footer_en.setPlaceholderText(tr("settings.branding.theme_placeholder", value=base.footer.en))
+        self.footer_en.setProperty(CONTENT_LANGUAGE, "en")  # the English footer is English in every GUI language
+        self.company.setPlaceholderText(tr("settings.branding.theme_placeholder", value=base.company.name))
 
         self.error = QLabel()
         self.error.setWordWrap(True)

@@ -31,7 +31,7 @@ from auditapp.catalog.wording import render_finding, severity_label
 from auditapp.core.model import Finding, Status
 from auditapp.core.project import Project
 from auditapp.core.review_layer import ReviewLayer
-from auditapp.gui.i18n import tr
+from auditapp.gui.i18n import CONTENT_LANGUAGE, tr
 from auditapp.gui.qmodels import format_time
 from auditapp.gui.qmodels.findings_model import FindingRow, category_label, status_text
 
@@ -205,6 +205,8 @@ class FindingDetail(QWidget):
 
         head = self._section(right, "references")
         self.references_label = self._text(right, rich=True)
+        # Sources are cited as published (an English RFC or guideline title stays English).
+        self.references_label.setProperty(CONTENT_LANGUAGE, "original")
         self.sections["references"] = [head, self.references_label]
         head = self._section(right, "evidence")
         self.evidence_block = _mono_block(tr("findings.detail.evidence"))
