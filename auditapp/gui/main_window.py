@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from auditapp.core.model import Run
 from auditapp.core.project import ProjectError
 from auditapp.core.project_io import size_warning
+from auditapp.core.review_layer import ReviewLayer, run_summary
 from auditapp.gui import i18n
 from auditapp.gui.context import AppContext
 from auditapp.gui.demo_project import follow_demo_lab
@@ -33,6 +35,7 @@ from auditapp.gui.i18n import tr
 from auditapp.gui.pages import PAGES
 from auditapp.gui.pages.base import Page
 from auditapp.gui.session import PROJECT_SUFFIX
+from auditapp.gui.widgets import typed_input
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,7 @@ class MainWindow(QMainWindow):
         ctx.session.autosave_failed.connect(
             lambda reason: self.statusBar().showMessage(tr("window.msg.autosave_failed", reason=reason)))
         ctx.runner.busy_changed.connect(self._on_busy)
+        ctx.runner.finished.connect(self._run_recorded)
         ctx.input_problems_changed.connect(self._mark_invalid_pages)
         ctx.show_input_problem.connect(self.show_input_problem)
         self._build()
@@ -242,6 +246,19 @@ class MainWindow(QMainWindow):
         if not busy and self._pending_language:
             lang, self._pending_language = self._pending_language, None
             self.set_language(lang)
+
+    def _run_recorded(self, run: Run) -> None:
+        """The status bar says what just happened, with the numbers every page shows for the run."""
+        project = self.ctx.session.project
+        number = len(project.runs) if project is not None else 0
+        if run.degraded:
+            text = tr("window.msg.run_degraded", number=number)
+        elif run.cancelled:
+            text = tr("window.msg.run_cancelled", number=number)
+        else:
+            summary = run_summary(run, ReviewLayer.of(project))
+            text = tr("window.msg.run_recorded", number=number, open=summary.open, untested=summary.untested)
+        self.statusBar().showMessage(text)
 
     def _update_export(self, *_args: object) -> None:
         """Export PDF needs a run; without one the action is off and says why."""
@@ -441,9 +458,11 @@ class MainWindow(QMainWindow):
         install_translators(QApplication.instance(), lang)  # type: ignore[arg-type]
         current = self.current_key()
         self._save_layout()
+        typed = typed_input.capture(self.pages)  # what is typed but not stored survives the rebuild
         self._build()
         if current:
             self.go(current)
+        typed_input.restore(self.pages, typed)
 
     def about(self) -> None:
         from PySide6 import __version__ as pyside_version

@@ -32,6 +32,7 @@ def test_demo_run_streams_results_and_is_recorded(window, ctx, qtbot) -> None:
     assert "Fertig" in page.state.text() and page.findings_button.isEnabled()
     assert any(f.status is Status.FAIL for f in run.findings)
     assert page.notes.isVisible() and "Nur DNS" in page.notes.text()
+    assert window.statusBar().currentMessage().startswith("Lauf 1 gespeichert:")
 
 
 def test_cancel_stops_a_run_against_a_silent_resolver(window, ctx, qtbot) -> None:
