@@ -347,10 +347,9 @@ def _summary(b: _Builder, run: Run, items: list[_Item], numbers: RunSummary,
     hosting = hosting_sentence(b.t, run)
     if hosting:
         notes.append(hosting)
-    if numbers.untested:
-        notes.append(b.t("summary.not_tested_note", count=format_number(numbers.untested, b.lang)))
-    if numbers.accepted:
-        notes.append(b.t("summary.accepted_note", count=format_number(numbers.accepted, b.lang)))
+    for key, count in (("summary.not_tested_note", numbers.untested), ("summary.accepted_note", numbers.accepted)):
+        if count:
+            notes.append(b.t(f"{key}_one") if count == 1 else b.t(key, count=format_number(count, b.lang)))
     notes.append(b.t("summary.limits", catalog=run.catalog_version or b.cat.version))
     delta = _delta(b, run, previous) if previous is not None else None
     return ManagementSummary(
@@ -460,7 +459,8 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
                 b.t("method.catalog_note")),
         grading_table=tuple(GradingRow(g, b.t(key)) for g, key in GRADE_TABLE),
         effort_note=b.t("effort.explain"), not_tested=not_tested, not_tested_groups=group_not_tested(
-            not_tested, lambda n: b.t("scope.checks_count", count=format_number(n, b.lang))),
+            not_tested, lambda n: b.t("scope.checks_count_one") if n == 1 else
+            b.t("scope.checks_count", count=format_number(n, b.lang))),
         degraded_note=_degraded_note(b, run),
     )
 
