@@ -32,6 +32,7 @@ from auditapp.gui import i18n
 from auditapp.gui.context import AppContext
 from auditapp.gui.demo_project import follow_demo_lab
 from auditapp.gui.i18n import tr
+from auditapp.gui.icons import nav_icon, ui_icon
 from auditapp.gui.pages import PAGES
 from auditapp.gui.pages.base import Page
 from auditapp.gui.session import PROJECT_SUFFIX
@@ -39,16 +40,6 @@ from auditapp.gui.widgets import typed_input
 
 log = logging.getLogger(__name__)
 
-_NAV_ICONS = {
-    "welcome": QStyle.StandardPixmap.SP_DirHomeIcon,
-    "target": QStyle.StandardPixmap.SP_ComputerIcon,
-    "questionnaire": QStyle.StandardPixmap.SP_FileDialogDetailedView,
-    "postfix": QStyle.StandardPixmap.SP_FileDialogContentsView,
-    "run": QStyle.StandardPixmap.SP_MediaPlay,
-    "findings": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "history": QStyle.StandardPixmap.SP_FileDialogListView,
-    "report": QStyle.StandardPixmap.SP_DialogSaveButton,
-}
 
 
 def _page_class(key: str) -> type[Page] | None:
@@ -118,7 +109,7 @@ class MainWindow(QMainWindow):
             page = cls(self.ctx)
             self.pages[key] = page
             self.stack.addWidget(page)
-            item = QListWidgetItem(self.style().standardIcon(_NAV_ICONS[key]), tr(cls.nav_text_key))
+            item = QListWidgetItem(nav_icon(key), tr(cls.nav_text_key))
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._on_nav)
@@ -144,28 +135,27 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(tr("window.msg.ready"), 3000)
 
     def _action(self, text_key: str, slot, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-                icon: QStyle.StandardPixmap | None = None) -> QAction:
+                icon: str | None = None) -> QAction:
         action = QAction(tr(text_key), self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         if icon is not None:
-            action.setIcon(self.style().standardIcon(icon))
+            action.setIcon(ui_icon(icon))  # own icons: Save, Export and Report no longer look alike
         action.triggered.connect(slot)
         return action
 
     def _actions(self) -> None:
-        sp = QStyle.StandardPixmap
         k = QKeySequence.StandardKey
-        self.act_new = self._action("window.menu.new", self.new_project, k.New, sp.SP_FileIcon)
-        self.act_open = self._action("window.menu.open", self.open_dialog, k.Open, sp.SP_DialogOpenButton)
+        self.act_new = self._action("window.menu.new", self.new_project, k.New, "new")
+        self.act_open = self._action("window.menu.open", self.open_dialog, k.Open, "open")
         self.act_demo = self._action("window.menu.demo", self.open_demo)
-        self.act_save = self._action("window.menu.save", self.save, k.Save, sp.SP_DialogSaveButton)
+        self.act_save = self._action("window.menu.save", self.save, k.Save, "save")
         self.act_save_as = self._action("window.menu.save_as", self.save_as, k.SaveAs)
         self.act_close = self._action("window.menu.close", self.close_project, k.Close)
         self.act_quit = self._action("window.menu.quit", self.close, k.Quit)
-        self.act_run = self._action("window.menu.run", self.run_audit, "Ctrl+R", sp.SP_MediaPlay)
-        self.act_cancel = self._action("window.menu.cancel", self.ctx.runner.cancel, "Ctrl+.", sp.SP_MediaStop)
-        self.act_export = self._action("window.menu.export", self.export_pdf, "Ctrl+E", sp.SP_DialogSaveButton)
+        self.act_run = self._action("window.menu.run", self.run_audit, "Ctrl+R", "run")
+        self.act_cancel = self._action("window.menu.cancel", self.ctx.runner.cancel, "Ctrl+.", "stop")
+        self.act_export = self._action("window.menu.export", self.export_pdf, "Ctrl+E", "export")
         self.act_prefs = self._action("window.menu.preferences", self.preferences, k.Preferences)
         self.act_about = self._action("window.menu.about", self.about)
         self.act_logs = self._action("window.menu.logs", self.open_logs)
@@ -275,8 +265,8 @@ class MainWindow(QMainWindow):
         for row in range(self.nav.count()):
             item = self.nav.item(row)
             key = item.data(Qt.ItemDataRole.UserRole)
-            icon = QStyle.StandardPixmap.SP_MessageBoxCritical if key in problems else _NAV_ICONS[key]
-            item.setIcon(self.style().standardIcon(icon))
+            item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical)
+                         if key in problems else nav_icon(key))
             item.setToolTip(problems.get(key, ""))
 
     def show_input_problem(self) -> None:

@@ -57,3 +57,13 @@ def test_save_export_and_report_look_different(qapp) -> None:
     images = {name: _image(ui_icon(name, LIGHT)) for name in ("save", "export", "report", "new")}
     assert len({bytes(image.constBits()) for image in images.values()}) == len(images)
 
+
+
+def test_the_window_uses_them(window) -> None:
+    def key(icon: QIcon) -> bytes:
+        return bytes(_image(icon).constBits())
+
+    assert key(window.act_save.icon()) != key(window.act_export.icon())
+    items = {window.nav.item(r).data(0x0100): window.nav.item(r) for r in range(window.nav.count())}
+    assert key(items["report"].icon()) not in (key(window.act_save.icon()), key(window.act_export.icon()))
+    assert all(not window.nav.item(r).icon().isNull() for r in range(window.nav.count()))
