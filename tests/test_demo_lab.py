@@ -179,3 +179,27 @@ def test_the_demo_certificates_say_demo_only_and_expire_as_planned() -> None:
     expiring = x509.load_pem_x509_certificate(certs.expiring.cert.read_bytes())
     left = expiring.not_valid_after_utc - expiring.not_valid_before_utc
     assert left.days == EXPIRING_DAYS + 1  # valid from yesterday
+
+
+def test_the_command_line_audits_a_saved_demo_project_against_its_own_lab(tmp_path: Path) -> None:
+    """``auditapp audit --project`` on a demo file written by an earlier session (stale addresses)."""
+    import json
+
+    from auditapp.cli.main import main as cli_main
+
+    project = demo_project()
+    project.nameservers = ["127.0.0.1:9"]
+    path = tmp_path / "demo.auditproj"
+    save_project(project, path)
+    previous = list(prepare_module._demo_lab)
+    use_demo_lab(None)  # as in a fresh CLI process: nothing registered yet
+    try:
+        rc = cli_main(["audit", "--project", str(path), "--json", str(tmp_path / "out.json"), "--lang", "en"])
+    finally:
+        prepare_module._demo_lab[:] = previous
+    assert rc in (0, 1)  # 1: findings above the default --fail-on threshold; not 2 (refused) or 3
+    results = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert results["degraded"] is False
+    statuses = {r["rule"]: r["status"] for r in results["results"]}
+    assert statuses["SMTP-UNREACHABLE"] == "pass"
+    assert load_project(path).runs[-1].resolver == demo_lab_endpoints().nameservers[0]

@@ -94,6 +94,11 @@ def audit_project(args: argparse.Namespace) -> int:
         project.answers = load_answers(args.answers)
     # --nameserver, --no-services and --allow-internal are choices for this run, never edits of the
     # project; the run's target records them.
+    if project.demo:  # a demo project audits this process's demo lab, as in the window
+        from auditapp.audit.prepare import use_demo_lab
+        from auditapp.lab.demolab import demo_lab_endpoints
+
+        use_demo_lab(demo_lab_endpoints)
     request = request_from_project(
         project, nameservers=args.nameserver, timeout=args.timeout,
         services=not getattr(args, "no_services", False), allow_internal=getattr(args, "allow_internal", False),
