@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QUrl
+from PySide6.QtCore import QByteArray, QEvent, Qt, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         if icon is not None:
             action.setIcon(ui_icon(icon))  # own icons: Save, Export and Report no longer look alike
+            action.setProperty("ui_icon", icon)
         action.triggered.connect(slot)
         return action
 
@@ -466,6 +467,15 @@ class MainWindow(QMainWindow):
 
     def open_logs(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.ctx.home / "logs")))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        """The desktop switched between light and dark: draw the own icons again in the new colours."""
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "nav"):
+            for action in self.findChildren(QAction):
+                if action.property("ui_icon"):
+                    action.setIcon(ui_icon(action.property("ui_icon")))
+            self._mark_invalid_pages()  # the sidebar's icons, with their error marks
+        super().changeEvent(event)
 
     # -- drag and drop --------------------------------------------------------------------------
 

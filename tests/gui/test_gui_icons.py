@@ -67,3 +67,17 @@ def test_the_window_uses_them(window) -> None:
     items = {window.nav.item(r).data(0x0100): window.nav.item(r) for r in range(window.nav.count())}
     assert key(items["report"].icon()) not in (key(window.act_save.icon()), key(window.act_export.icon()))
     assert all(not window.nav.item(r).icon().isNull() for r in range(window.nav.count()))
+
+
+def test_a_palette_change_redraws_the_icons(window, qapp) -> None:
+    before = window.act_export.icon().pixmap(24, 24).toImage()
+    old = qapp.palette()
+    try:
+        qapp.setPalette(DARK)
+        qapp.processEvents()
+        after = window.act_export.icon().pixmap(24, 24).toImage()
+        nav = window.nav.item(0).icon().pixmap(24, 24).toImage()
+    finally:
+        qapp.setPalette(old)
+    assert after != before
+    assert sum(_ink(after)) / len(_ink(after)) > 0.7 and sum(_ink(nav)) / len(_ink(nav)) > 0.7

@@ -32,6 +32,7 @@ from auditapp.core.model import Finding, Status
 from auditapp.core.project import Project
 from auditapp.core.review_layer import ReviewLayer
 from auditapp.gui.i18n import CONTENT_LANGUAGE, tr
+from auditapp.gui.icons import ui_icon
 from auditapp.gui.qmodels import format_time
 from auditapp.gui.qmodels.findings_model import FindingRow, category_label, status_text
 
@@ -188,7 +189,7 @@ class FindingDetail(QWidget):
         font.setBold(True)
         rem_title.setFont(font)
         self.copy_button = QPushButton(tr("findings.detail.copy"))
-        self.copy_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView))
+        self.copy_button.setIcon(ui_icon("copy"))
         self.copy_button.setToolTip(tr("findings.detail.copy_tip"))
         self.copy_button.setAccessibleName(tr("findings.detail.copy_tip"))
         self.copy_button.clicked.connect(actions["copy_remediation"])
