@@ -99,8 +99,12 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setAccessibleName(tr("window.nav.welcome"))
         self.nav.setIconSize(self.nav.iconSize() * 1.3)
-        self.nav.setMinimumWidth(170)
-        self.nav.setMaximumWidth(240)
+        # One width in every language: the splitter gave the sidebar 170 or 190 pixels depending
+        # on what it had saved, so a language switch moved every page (issue 14).
+        metrics = self.nav.fontMetrics()
+        longest = max(metrics.horizontalAdvance(i18n.tr_in(lang, f"window.nav.{key}"))
+                      for key in PAGES for lang in i18n.LANGS)
+        self.nav.setFixedWidth(max(170, longest + self.nav.iconSize().width() + 48))
         self.stack = QStackedWidget()
         for key in PAGES:
             cls = _page_class(key)

@@ -36,13 +36,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QStyle,
     QWidget,
 )
 
 from auditapp.core.project import Project
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
+from auditapp.gui.icons import ui_icon
 from auditapp.gui.pages.base import Page, frameless_scroll, heading_column, tab_chain
 from auditapp.gui.qmodels.runs_model import run_label
 from auditapp.gui.widgets.pdf_preview import PdfPreview
@@ -166,8 +166,7 @@ class ReportPage(Page):
         self.store_check.setToolTip(tr("report.export.store_tip"))
         self.store_check.setAccessibleName(tr("report.export.store"))
         self.password.textChanged.connect(self._password_changed)
-        self.export_button = QPushButton(self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton),
-                                         tr("report.export.button"))
+        self.export_button = QPushButton(ui_icon("export"), tr("report.export.button"))  # the toolbar's Export icon
         self.export_button.setToolTip(tr("report.export.button_tip"))
         self.export_button.setAccessibleName(tr("report.export.button"))
         self.export_button.clicked.connect(self.export)

@@ -121,10 +121,10 @@ class FindingDetail(QWidget):
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(4)
 
-        # The review actions come first and in a fixed order, so they keep their place whatever
-        # the result: a title that wraps to two lines, or an acceptance that adds "withdraw",
-        # moved every button under the pointer (issue 14). The two that apply only sometimes
-        # (withdraw, reset) sit at the end and keep their space while hidden.
+        # The review actions come first, always the same three, so they keep their place whatever
+        # the result: a title that wraps to two lines, or an acceptance that added "withdraw"
+        # among them, moved every button under the pointer (issue 14). Undoing a review entry
+        # (withdraw an acceptance, reset a severity) sits with the entries, under "Prüfvermerke".
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
         style = self.style()
@@ -132,16 +132,11 @@ class FindingDetail(QWidget):
             QStyle.StandardPixmap.SP_DialogApplyButton))
         self.comment_button = self._button("comment", actions["comment"])
         self.severity_button = self._button("severity", actions["change_severity"])
-        self.withdraw_button = self._button("withdraw", actions["withdraw"])
-        self.reset_button = self._button("reset", actions["reset_severity"])
-        for button in (self.withdraw_button, self.reset_button):
-            policy = button.sizePolicy()
-            policy.setRetainSizeWhenHidden(True)
-            button.setSizePolicy(policy)
-        for button in (self.accept_button, self.comment_button, self.severity_button, self.withdraw_button,
-                       self.reset_button):
+        for button in (self.accept_button, self.comment_button, self.severity_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        self.withdraw_button = self._button("withdraw", actions["withdraw"])
+        self.reset_button = self._button("reset", actions["reset_severity"])
         holder = QWidget()
         wrap = QVBoxLayout(holder)
         wrap.setContentsMargins(0, 4, 0, 4)
@@ -180,6 +175,13 @@ class FindingDetail(QWidget):
         self.sections["explanation"] = [head, self.explanation_label]
         head = self._section(left, "review")
         self.review_label = self._text(left, rich=True)
+        undo = QHBoxLayout()
+        undo.setContentsMargins(0, 2, 0, 0)
+        undo.setSpacing(6)
+        undo.addWidget(self.withdraw_button)
+        undo.addWidget(self.reset_button)
+        undo.addStretch(1)
+        left.addLayout(undo)
         self.sections["review"] = [head, self.review_label]
         left.addStretch(1)
 

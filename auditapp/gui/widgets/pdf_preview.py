@@ -11,10 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMargins, QPointF, Qt
-from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette, QResizeEvent
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -57,7 +58,7 @@ class PdfPreview(QWidget):
         self.prev_button = self._tool(style.standardIcon(sp.SP_ArrowUp), "report.preview.prev", self.previous_page)
         self.next_button = self._tool(style.standardIcon(sp.SP_ArrowDown), "report.preview.next", self.next_page)
         self.page_label = QLabel()
-        self.page_label.setMinimumWidth(70)
+        self.page_label.setMinimumWidth(60)
         self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.page_label.setAccessibleName(tr("report.preview.page_of"))
         self.fit_width_button = self._tool(None, "report.preview.fit_width", self.fit_width, text=True)
@@ -70,26 +71,15 @@ class PdfPreview(QWidget):
         self.zoom_in_button = self._tool(None, "report.preview.zoom_in", lambda: self.zoom_by(ZOOM_STEP), label="+")
         self.zoom_label = QLabel()
         self.zoom_label.setMinimumWidth(48)
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)  # indeterminate: reportlab reports no progress
-        self.busy.setMaximumWidth(140)
-        self.busy.setTextVisible(False)
-        self.busy.setAccessibleName(tr("report.preview.busy"))
-        self.busy_label = QLabel(tr("report.preview.busy"))
-        self.busy.setVisible(False)
-        self.busy_label.setVisible(False)
-
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         for widget in (self.prev_button, self.page_label, self.next_button):
             bar.addWidget(widget)
-        bar.addSpacing(16)
+        bar.addSpacing(12)
         for widget in (self.fit_width_button, self.fit_page_button, self.zoom_out_button, self.zoom_label,
                        self.zoom_in_button):
             bar.addWidget(widget)
         bar.addStretch(1)
-        bar.addWidget(self.busy_label)
-        bar.addWidget(self.busy)
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -100,6 +90,26 @@ class PdfPreview(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message)
         self.stack.addWidget(self.view)
+
+        # "Rendering" floats over the page's top right corner instead of sitting in the toolbar:
+        # there it squeezed the zoom buttons to "Ga…te" in a narrow window (issue 14), and a row
+        # of its own would move the pages each time a render starts.
+        self.busy_box = QFrame(self.stack)
+        self.busy_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self.busy_box.setAutoFillBackground(True)
+        self.busy_label = QLabel(tr("report.preview.busy"))
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # indeterminate: reportlab reports no progress
+        self.busy.setFixedWidth(90)
+        self.busy.setTextVisible(False)
+        self.busy.setAccessibleName(tr("report.preview.busy"))
+        busy_row = QHBoxLayout(self.busy_box)
+        busy_row.setContentsMargins(8, 4, 8, 4)
+        busy_row.addWidget(self.busy_label)
+        busy_row.addWidget(self.busy)
+        self.busy.setVisible(False)
+        self.busy_label.setVisible(False)
+        self.busy_box.setVisible(False)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -173,6 +183,23 @@ class PdfPreview(QWidget):
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
         self.busy_label.setVisible(busy)
+        self._show_busy_box()
+
+    def _show_busy_box(self) -> None:
+        """Over a page only: a message in place of the pages says it itself."""
+        shown = not self.busy.isHidden() and self.stack.currentWidget() is self.view
+        self.busy_box.setVisible(shown)
+        if shown:
+            self._place_busy()
+            self.busy_box.raise_()
+
+    def _place_busy(self) -> None:
+        self.busy_box.adjustSize()
+        self.busy_box.move(max(0, self.stack.width() - self.busy_box.width() - 10), 10)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._place_busy()
 
     @property
     def is_busy(self) -> bool:
@@ -227,6 +254,7 @@ class PdfPreview(QWidget):
         return self.page_label.text()
 
     def _update_controls(self, *_args: object) -> None:
+        self._show_busy_box()
         has = self.stack.currentWidget() is self.view and self.page_count > 0
         page = self.current_page
         self.page_label.setText(tr("report.preview.page", page=page + 1, pages=self.page_count) if has else "–")
