@@ -42,7 +42,10 @@ test: venv-check $(STAMP) lab-servers
 demo: venv-check $(STAMP)
 	$(VENV)/bin/auditapp demo --out demo-output
 
+# The preflight names a missing system library and its apt package (Linux/X11 only) instead of
+# Qt's "could not load the Qt platform plugin xcb".
 run: venv-check $(STAMP)
+	@$(PY) -m auditapp.gui.preflight
 	$(VENV)/bin/auditapp
 
 lint: venv-check $(STAMP)
