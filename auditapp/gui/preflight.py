@@ -167,8 +167,10 @@ def problems(env: Mapping[str, str] | None = None, load: Loader = ctypes.CDLL, q
         lines.append("no display: DISPLAY is not set (start auditapp in a desktop session, or ssh -X)")
     for soname, why in missing_libraries(system_libraries(qt), load).items():
         package = DEBIAN_PACKAGES.get(soname)
-        hint = f" (apt install {package})" if package else ""
-        lines.append(f"missing: {soname}{hint}" if why == "not installed" else f"unusable: {soname}: {why}")
+        if why == "not installed":
+            lines.append(f"missing: {soname}" + (f" (apt install {package})" if package else ""))
+        else:  # there but broken: a truncated file, a wrong architecture, a too old libstdc++
+            lines.append(f"unusable: {soname}: {why}" + (f" (apt install --reinstall {package})" if package else ""))
     if not fonts():
         lines.append("missing: fonts, Qt would draw no text (apt install fonts-dejavu-core)")
     return lines
@@ -180,9 +182,11 @@ def main() -> int:
         return 0
     for line in found:
         print(line, file=sys.stderr)
-    packages = sorted({m.group(1) for line in found if (m := re.search(r"\(apt install ([\w.+-]+)\)", line))})
-    if packages:
-        print(f"The window needs them; on Debian or Ubuntu: sudo apt install {' '.join(packages)}", file=sys.stderr)
+    for flag in ("", "--reinstall "):
+        packages = sorted({m.group(1) for line in found if (m := re.search(rf"\(apt install {flag}([\w.+-]+)\)", line))})
+        if packages:
+            print(f"The window needs them; on Debian or Ubuntu: sudo apt install {flag}{' '.join(packages)}",
+                  file=sys.stderr)
     return 1
 
 
