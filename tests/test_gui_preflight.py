@@ -86,3 +86,18 @@ def test_the_module_imports_no_qt() -> None:
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not [name for name in imported if name.startswith(("PySide6", "auditapp"))]
+
+
+def test_a_broken_library_is_reinstalled_not_installed(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    def load(soname: str) -> object:
+        if soname == "libxcb-cursor.so.0":
+            raise OSError("/lib/x86_64-linux-gnu/libxcb-cursor.so.0: file too short")
+        return object()
+
+    found = preflight.problems(X11, load, fonts=lambda: True, platform="linux")
+    assert found == ["unusable: libxcb-cursor.so.0: /lib/x86_64-linux-gnu/libxcb-cursor.so.0: file too short "
+                     "(apt install --reinstall libxcb-cursor0)"]
+    monkeypatch.setattr(preflight, "problems", lambda: found)
+    assert preflight.main() == 1
+    assert capsys.readouterr().err.splitlines()[-1].endswith("sudo apt install --reinstall libxcb-cursor0")

@@ -183,7 +183,8 @@ def main() -> int:
     for line in found:
         print(line, file=sys.stderr)
     for flag in ("", "--reinstall "):
-        packages = sorted({m.group(1) for line in found if (m := re.search(rf"\(apt install {flag}([\w.+-]+)\)", line))})
+        wanted = re.compile(rf"\(apt install {flag}([\w.+-]+)\)")
+        packages = sorted({m.group(1) for line in found if (m := wanted.search(line))})
         if packages:
             print(f"The window needs them; on Debian or Ubuntu: sudo apt install {flag}{' '.join(packages)}",
                   file=sys.stderr)
