@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from auditapp.catalog import catalog
-from auditapp.catalog.wording import severity_label, status_label
+from auditapp.catalog.wording import severity_label
 from auditapp.core.model import Finding, Run, Status
 from auditapp.core.review_layer import ReviewLayer, run_summary
 from auditapp.gui import i18n
@@ -33,6 +33,7 @@ from auditapp.gui.dialogs.error_dialog import ErrorDialog
 from auditapp.gui.i18n import shortcut_text, tr
 from auditapp.gui.pages.base import FORM_MARGINS, Page
 from auditapp.gui.qmodels import cap, rich_tip
+from auditapp.gui.qmodels.findings_model import status_text
 from auditapp.gui.widgets.run_banner import DegradedBanner
 
 #: Status colours that read on light and dark backgrounds alike.
@@ -78,7 +79,7 @@ class LiveResultsModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                return cap(status_label(f.status, self.lang))
+                return cap(status_text(f.status.value, self.lang))  # the words Findings uses: OK, Befund, …
             if column == 1:
                 if f.status is not Status.FAIL:
                     return ""
