@@ -122,11 +122,10 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
-        state = self.ctx.settings.state("main_splitter")
-        if state is not None:
-            self.splitter.restoreState(state)
-        else:
-            self.splitter.setSizes([190, 1090])
+        # The sidebar's width is fixed above; a saved or default splitter size larger than it left a
+        # gap between sidebar and page, so the sizes only say "the page takes the rest".
+        self.splitter.setSizes([self.nav.width(), 100000])
+        self.splitter.handle(1).setEnabled(False)
         holder = QWidget()
         layout = QHBoxLayout(holder)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -501,7 +500,6 @@ class MainWindow(QMainWindow):
 
     def _save_layout(self) -> None:
         self.ctx.settings.set_state("geometry", QByteArray(self.saveGeometry()))
-        self.ctx.settings.set_state("main_splitter", QByteArray(self.splitter.saveState()))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         runner = self.ctx.runner

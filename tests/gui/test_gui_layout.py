@@ -88,6 +88,9 @@ def test_the_sidebar_keeps_its_width(ctx, window, qtbot, demo_run_project: Proje
     window.resize(1600, 900)
     qtbot.wait(20)
     assert window.nav.width() == width  # a wider window widens the page, not the sidebar
+    # and no gap between sidebar and page (a splitter pane wider than the fixed sidebar left one)
+    assert window.stack.mapTo(window, window.stack.rect().topLeft()).x() - \
+        window.nav.mapTo(window, window.nav.rect().topRight()).x() <= window.splitter.handleWidth() + 1
 
 
 def _clipped(window, qtbot) -> list[str]:
