@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QStackedWidget,
-    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from auditapp.gui.i18n import tr
+from auditapp.gui.icons import ui_icon
 
 ZOOM_STEP = 1.25
 ZOOM_MIN, ZOOM_MAX = 0.25, 5.0
@@ -53,10 +53,9 @@ class PdfPreview(QWidget):
         self.view.viewport().setPalette(palette)
         self.view.viewport().setBackgroundRole(QPalette.ColorRole.Dark)
 
-        style = self.style()
-        sp = QStyle.StandardPixmap
-        self.prev_button = self._tool(style.standardIcon(sp.SP_ArrowUp), "report.preview.prev", self.previous_page)
-        self.next_button = self._tool(style.standardIcon(sp.SP_ArrowDown), "report.preview.next", self.next_page)
+        # Own arrows: the style's were black on a dark palette.
+        self.prev_button = self._tool(ui_icon("up"), "report.preview.prev", self.previous_page)
+        self.next_button = self._tool(ui_icon("down"), "report.preview.next", self.next_page)
         self.page_label = QLabel()
         self.page_label.setMinimumWidth(60)
         self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
