@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QStyle,
     QTableView,
     QTreeWidget,
     QTreeWidgetItem,
@@ -37,6 +36,7 @@ from auditapp.core.project import Project
 from auditapp.core.review_layer import ReviewLayer
 from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import language, tr
+from auditapp.gui.icons import ui_icon
 from auditapp.gui.pages.base import Page, tab_chain
 from auditapp.gui.qmodels import cap, rich_tip, severity_icon, status_icon
 from auditapp.gui.qmodels.runs_model import COLUMNS, RunsModel, run_label
@@ -77,12 +77,11 @@ class HistoryPage(Page):
         self.table.doubleClicked.connect(lambda _i: self.show_in_findings())
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
 
-        style = self.style()
-        self.show_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_ArrowRight),
-                                       tr("history.show"))
+        # Own icons: the style's arrow was black on a dark palette.
+        self.show_button = QPushButton(ui_icon("show"), tr("history.show"))
         self.show_button.setToolTip(tr("history.show_tip"))
         self.show_button.clicked.connect(self.show_in_findings)
-        self.delete_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_TrashIcon), tr("history.delete"))
+        self.delete_button = QPushButton(ui_icon("delete"), tr("history.delete"))
         self.delete_button.setToolTip(tr("history.delete_tip"))
         self.delete_button.clicked.connect(self.delete_run)
         buttons = QHBoxLayout()
