@@ -46,6 +46,10 @@ def main(lang: str = "de", out: Path = HERE) -> int:
             dark.setColor(role, QColor(colour))
         dark.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#7a7a7a"))
         dark.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#7a7a7a"))
+        # What a desktop's dark scheme (Breeze Dark, Adwaita dark) sets too: greyed disabled
+        # labels and placeholders that stay readable on the dark field.
+        dark.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText, QColor("#7a7a7a"))
+        dark.setColor(QPalette.ColorRole.PlaceholderText, QColor("#8c8c8c"))
         app.setPalette(dark)
         lang_suffix = "-dark"
     else:
