@@ -403,7 +403,7 @@ def test_table_matches_the_statutes_and_the_questionnaire() -> None:
 def test_no_placeholder_is_printed_as_a_statute() -> None:
     """Issue 11: "§ 125a HGB a.F. / OHG-Regelung nach MoPeG" was printed as if it were a statute."""
     rule = catalog()["POL-SIGNATURE-MANDATORY-DETAILS"]
-    texts = [rule.rationale.de, rule.rationale.en, *rule.references,
+    texts = [rule.rationale.de, rule.rationale.en, *(r.de for r in rule.references), *(r.en for r in rule.references),
              *(t for o in rule.outcomes.values() for t in (o.text.de, o.text.en)),
              *(row[k] for row in TABLE.values() for k in ("statute", "enforcement"))]
     for text in texts:
@@ -414,8 +414,8 @@ def test_no_placeholder_is_printed_as_a_statute() -> None:
     for text in (rule.rationale.de, rule.rationale.en):
         for m in re.finditer(r"§ 125a HGB", text):
             assert re.search(r"bis dahin|until then", text[m.start() - 120:m.end() + 20]), text[m.start() - 120:]
-    assert any("gesetze-im-internet.de/hgb/__125.html" in r for r in rule.references)
-    assert any("§ 7 Abs. 3" in r and "PartGG" in r for r in rule.references)
+    assert any("gesetze-im-internet.de/hgb/__125.html" in r.de for r in rule.references)
+    assert any("§ 7 Abs. 3" in r.de and "PartGG" in r.de for r in rule.references)
 
 
 def form_answers(form: str, details: list[str], conditions: bool) -> dict[str, Any]:
@@ -564,7 +564,7 @@ def test_exactly_the_rules_with_legal_background_carry_the_note(rule_id: str) ->
 
 def test_unverified_items_are_hedged() -> None:
     """Knowledge base §4: items marked U appear only with a hedge, never as plain fact."""
-    texts = {r.id: (r.rationale.de, r.rationale.en, r.references) for r in catalog().rules.values()
+    texts = {r.id: (r.rationale.de, r.rationale.en, [ref.de for ref in r.references]) for r in catalog().rules.values()
              if r.family == "policy"}
     de, en, refs = texts["POL-SIGNATURE-ON-PRIVATE-MAIL"]
     assert "Nach unserem Kenntnisstand" in de and "To our knowledge" in en
@@ -618,7 +618,7 @@ def test_german_wording(wrong: str, right: str) -> None:
 def test_works_council_texts_follow_the_objective_suitability_test() -> None:
     rule = catalog()["POL-WORKS-AGREEMENT-MISSING"]
     assert "objektiv geeignet" in rule.rationale.de and "objectively suitable" in rule.rationale.en
-    assert "1 ABR 7/15" in rule.rationale.de and any("1 ABR 7/15" in r for r in rule.references)
+    assert "1 ABR 7/15" in rule.rationale.de and any("1 ABR 7/15" in r.de for r in rule.references)
     assert "Nach der Rechtsprechung des EGMR" in rule.rationale.de
     q = questionnaire()["private_use.monitoring_systems"]
     assert q.type == "multichoice" and "server_logs" in q.choice_keys and "archive" in q.choice_keys
@@ -700,7 +700,7 @@ def test_disclaimer_is_not_called_legally_void_and_links_to_encryption() -> None
     assert "§ 2 Nr. 1 lit. b GeschGehG" in rule.rationale.de and "NDA" in rule.rationale.de
     assert "ersetzt weder Verschlüsselung" in rule.rationale.de
     assert "POL-SENSITIVE-MAIL-UNENCRYPTED" in rule.rationale.de + rule.remediation.de
-    assert "POL-SENSITIVE-MAIL-UNENCRYPTED" in rule.references
+    assert "POL-SENSITIVE-MAIL-UNENCRYPTED" in [r.de for r in rule.references]
     assert "legally neutral" not in rule.outcomes["pass"].text.en
 
 
@@ -712,7 +712,7 @@ def test_outbound_filter_remediation_agrees_with_the_postfix_rule() -> None:
     assert "nicht entfernen" in rule.remediation.de and "Do not remove" in rule.remediation.en
     assert "smtpd_proxy_filter" in rule.remediation.de and "PF-PREQUEUE-FOR-AUTH" in rule.remediation.de
     assert "post-queue" not in rule.rationale.de + rule.rationale.en
-    assert "PF-PREQUEUE-FOR-AUTH" in rule.references
+    assert "PF-PREQUEUE-FOR-AUTH" in [r.de for r in rule.references]
 
 
 def test_own_domain_rule_names_the_broken_flows_and_the_alternative() -> None:

@@ -58,7 +58,9 @@ class Rule:
     title: Text
     rationale: Text
     remediation: Text
-    references: tuple[str, ...]
+    #: Sources in both languages: a citation is language-neutral (``Text(s, s)``) unless the file
+    #: gives ``{ de = ..., en = ... }`` for a reference with an explanation in words.
+    references: tuple[Text, ...]
     outcomes: dict[str, OutcomeSpec]
     lifecycle: str = "stable"
     source: str = ""
@@ -93,6 +95,15 @@ def _text(value: Any, where: str) -> Text:
     return load_text(value, where, CatalogError, extra_keys=("severity", "remediation"))
 
 
+def _reference(value: Any, where: str) -> Text:
+    """A plain citation ("RFC 7208 §4.6.4") reads the same in both languages; words need both."""
+    if isinstance(value, str) and value.strip():
+        return Text(de=value.strip(), en=value.strip())
+    if isinstance(value, dict):
+        return load_text(value, where, CatalogError, format_string=False)
+    raise CatalogError(f"{where}: a reference is a non-empty string or a {{ de, en }} table")
+
+
 _RULE_KEYS = {
     "family", "category", "severity", "title", "rationale", "remediation", "references", "outcomes",
     "lifecycle", "extra",
@@ -119,8 +130,9 @@ def _rule(rule_id: str, data: dict[str, Any], source: str) -> Rule:
     if lifecycle not in LIFECYCLES:
         raise CatalogError(f"{where}: lifecycle must be one of {LIFECYCLES}")
     refs = data["references"]
-    if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r for r in refs):
-        raise CatalogError(f"{where}: 'references' must be a non-empty list of strings")
+    if not isinstance(refs, list) or not refs:
+        raise CatalogError(f"{where}: 'references' must be a non-empty list")
+    references = tuple(_reference(ref, f"{where}.references[{i}]") for i, ref in enumerate(refs))
     outcomes: dict[str, OutcomeSpec] = {}
     if not isinstance(data["outcomes"], dict) or "pass" not in data["outcomes"]:
         raise CatalogError(f"{where}: outcomes must include 'pass'")
@@ -146,7 +158,7 @@ def _rule(rule_id: str, data: dict[str, Any], source: str) -> Rule:
         title=_text(data["title"], where + ".title"),
         rationale=_text(data["rationale"], where + ".rationale"),
         remediation=_text(data["remediation"], where + ".remediation"),
-        references=tuple(refs),
+        references=references,
         outcomes=outcomes,
         lifecycle=lifecycle,
         source=source,

@@ -143,7 +143,7 @@ def render_finding(f: Finding, lang: str, cat: Catalog | None = None) -> dict[st
         "detail": detail,
         "explanation": _fmt(rule.rationale.get(lang), params),
         "remediation": remediation,
-        "references": list(rule.references),
+        "references": [ref.get(lang) for ref in rule.references],
         "evidence": list(f.evidence),
         "reason": reason,
         "category": rule.category,

@@ -94,7 +94,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         out = [
             {"id": r.id, "family": r.family, "category": r.category, "severity": r.severity.value,
              "lifecycle": r.lifecycle, "title": {"de": r.title.de, "en": r.title.en},
-             "references": list(r.references)}
+             "references": [ref.en for ref in r.references]}
             for r in cat.rules.values()
         ]
         print(json.dumps({"schema": "auditapp.rules/1", "catalog_version": cat.version, "rules": out},
@@ -103,7 +103,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     width = max(len(r) for r in cat.rules)
     for r in cat.rules.values():
         print(f"{r.id:<{width}}  {r.family:<9} {r.severity.value:<8} {r.title.get(args.lang)}")
-        print(f"{'':<{width}}  {'':<9} {'':<8} {'; '.join(r.references)}")
+        print(f"{'':<{width}}  {'':<9} {'':<8} {'; '.join(ref.get(args.lang) for ref in r.references)}")
     return EXIT_OK
 
 
