@@ -37,7 +37,20 @@ from auditapp.postfix import PostfixConfigError, PostfixLoadFailure, config_from
 
 
 class PrepareError(ValueError):
-    """The request cannot be audited as it stands; one line that says why (CLI exit code 2)."""
+    """The request cannot be audited as it stands; one line that says why (CLI exit code 2).
+
+    The message is the command line's English. A window shows its own words: ``input_error``
+    is the input rule that failed (its code and parameters give the German text), ``key`` names
+    the other reasons (``no_resolver``, ``demo_lab_missing``, ``demo_lab_failed``), and
+    ``detail`` carries a system's own message (an OS error) that stays as it was.
+    """
+
+    def __init__(self, message: str, *, input_error: InputError | None = None, key: str = "",
+                 detail: str = "") -> None:
+        super().__init__(message)
+        self.input_error = input_error
+        self.key = key
+        self.detail = detail
 
 
 class NoResolverError(PrepareError):
@@ -73,11 +86,12 @@ def _on_demo_lab(request: AuditRequest) -> AuditRequest:
         return request
     if not _demo_lab:
         raise PrepareError("this is a demo project: it is audited against the built-in demo lab, which runs "
-                           "only in the window and in 'auditapp demo'")
+                           "only in the window and in 'auditapp demo'", key="demo_lab_missing")
     try:
         lab = _demo_lab[0]()
     except Exception as exc:  # a port that cannot be bound, a temp folder that cannot be written
-        raise PrepareError(f"the built-in demo lab could not start: {exc}") from None
+        raise PrepareError(f"the built-in demo lab could not start: {exc}", key="demo_lab_failed",
+                           detail=str(exc)) from None
     return replace(request, nameservers=lab.nameservers, ca_file=lab.ca_file,
                    ports=tuple(f"{service}={port}" for service, port in lab.ports.items()))
 
@@ -163,12 +177,13 @@ def choose_resolvers(texts: Sequence[str], timeout: float,
     try:
         servers = tuple(Nameserver(*parsed) for parsed in parse_nameservers(texts))
     except InputError as exc:
-        raise PrepareError(str(exc)) from None
+        raise PrepareError(str(exc), input_error=exc) from None
     if not servers:
         try:
             DnsClient.from_system(timeout=timeout)
         except Exception as exc:  # no resolv.conf, unreadable registry, ...
-            raise NoResolverError(f"no system resolver configured ({exc}); {hint}") from None
+            raise NoResolverError(f"no system resolver configured ({exc}); {hint}", key="no_resolver",
+                                  detail=str(exc)) from None
     return servers
 
 
@@ -186,7 +201,7 @@ def prepare(request: AuditRequest) -> PreparedAudit:
         target = build_target(request)
         origin, postfix = _postfix(request)
     except InputError as exc:
-        raise PrepareError(str(exc)) from None
+        raise PrepareError(str(exc), input_error=exc) from None
     servers = choose_resolvers(request.nameservers, timeout, names.resolver_hint)
     return PreparedAudit(target=replace(target, postfix_origin=origin),
                          config=EngineConfig(timeout=timeout, postfix=postfix, smtp_probe=request.smtp_probe),

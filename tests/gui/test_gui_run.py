@@ -76,7 +76,8 @@ def test_invalid_project_settings_are_explained_not_crashed(window, ctx) -> None
     ctx.settings.timeout = 0.0
     window.pages["run"].start()
     assert not ctx.runner.busy
-    assert "timeout" in window.pages["run"].state.text()
+    # The reason in the window's language, not the command line's English ("timeout must be ...").
+    assert "Zahl von Sekunden über 0" in window.pages["run"].state.text()
 
 
 def test_language_switch_rebuilds_the_window_and_keeps_the_project(window, ctx) -> None:

@@ -34,6 +34,7 @@ from auditapp.gui.i18n import shortcut_text, tr
 from auditapp.gui.pages.base import FORM_MARGINS, Page
 from auditapp.gui.qmodels import cap, rich_tip
 from auditapp.gui.qmodels.findings_model import status_text
+from auditapp.gui.widgets.fields import prepare_message
 from auditapp.gui.widgets.run_banner import DegradedBanner
 
 #: Status colours that read on light and dark backgrounds alike.
@@ -208,7 +209,7 @@ class RunPage(Page):
         try:
             prepared = ctx.runner.prepare()
         except PrepareError as exc:
-            self.state.setText(tr("run.cannot_start", reason=str(exc)))
+            self.state.setText(tr("run.cannot_start", reason=prepare_message(exc)))
             return
         notes = [tr("run.warning", text=w) for w in prepared.warnings]
         if not prepared.target.services:

@@ -42,7 +42,7 @@ from auditapp.gui.context import AppContext
 from auditapp.gui.i18n import tr
 from auditapp.gui.pages.base import FORM_MARGINS, Page
 from auditapp.gui.tasks import Task
-from auditapp.gui.widgets.fields import ValidatedLineEdit, ValidatedListEdit, hinted, message_for
+from auditapp.gui.widgets.fields import ValidatedLineEdit, ValidatedListEdit, hinted, message_for, prepare_message
 from auditapp.gui.workers import KeyringAnswer
 
 
@@ -457,7 +457,7 @@ class TargetPage(Page):
         try:
             prepared = self.ctx.runner.prepare(services=False)  # DNS only: no keyring lookup
         except PrepareError as exc:
-            self.discover_note.setText(tr("target.discover_failed", reason=str(exc)))
+            self.discover_note.setText(tr("target.discover_failed", reason=prepare_message(exc)))
             return
         task = self.ctx.tasks.submit("discover", discover_job(prepared))
         # Bound methods: when a language switch rebuilds this page, Qt drops these connections

@@ -13,6 +13,7 @@ appeared and vanished with every key press made every field below it jump (issue
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
@@ -21,6 +22,9 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QW
 from auditapp.core.validation import InputError
 from auditapp.gui.i18n import tr
 
+if TYPE_CHECKING:
+    from auditapp.audit.prepare import PrepareError
+
 Check = Callable[[str], object]
 
 
@@ -28,6 +32,15 @@ def message_for(exc: InputError) -> str:
     """The user-facing text for an input error, in the GUI language."""
     text = tr(f"widgets.validation.{exc.code}", **exc.params, message=str(exc))
     return text if not text.startswith("[") else tr("widgets.validation.invalid", message=str(exc))
+
+
+def prepare_message(exc: PrepareError) -> str:
+    """Why an audit cannot start, in the GUI language (the error's text is the command line's English)."""
+    if exc.input_error is not None:
+        return message_for(exc.input_error)
+    if exc.key:
+        return tr(f"run.prepare.{exc.key}", detail=exc.detail)
+    return str(exc)
 
 
 def hinted[T](check: Callable[[str], T], hint_key: str) -> Callable[[str], T]:
