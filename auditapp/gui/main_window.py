@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
             lambda reason: self.statusBar().showMessage(tr("window.msg.autosave_failed", reason=reason)))
         ctx.runner.busy_changed.connect(self._on_busy)
         ctx.runner.finished.connect(self._run_recorded)
+        self._run_message = ""
+        ctx.session.changed.connect(self._drop_stale_run_message)
         ctx.input_problems_changed.connect(self._mark_invalid_pages)
         ctx.show_input_problem.connect(self.show_input_problem)
         self._build()
@@ -252,7 +254,13 @@ class MainWindow(QMainWindow):
         else:
             summary = run_summary(run, ReviewLayer.of(project))
             text = tr("window.msg.run_recorded", number=number, open=summary.open, untested=summary.untested)
+        self._run_message = text
         self.statusBar().showMessage(text)
+
+    def _drop_stale_run_message(self, source: object) -> None:
+        """An edit after the run (an accepted risk, an override) changes its numbers: the line goes."""
+        if source is not self.ctx.runner and self.statusBar().currentMessage() == self._run_message:
+            self.statusBar().clearMessage()
 
     def _update_export(self, *_args: object) -> None:
         """Export PDF needs a run; without one the action is off and says why."""

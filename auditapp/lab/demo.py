@@ -109,7 +109,7 @@ def demo_project(nameserver: str | None = None) -> Project:
         name="Beispiel GmbH", domain=DEMO_DOMAIN, server_ips=list(DEMO_IPS), dkim_selectors=[DEMO_SELECTOR],
         dnsbl_zones=[DEMO_DNSBL], nameservers=[nameserver] if nameserver else [], probe_services=False,
         answers=load_answers_file(DEMO_DATA / "answers.json"),
-        postfix_config={"origin": "demo: main.cf + master.cf of Beispiel GmbH",
+        postfix_config={"origin": "Demo: main.cf + master.cf (Beispiel GmbH)",
                         "files": read_texts(DEMO_DATA / "postfix")},
     )
     return project if nameserver else as_demo(project)

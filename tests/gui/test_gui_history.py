@@ -91,7 +91,7 @@ def test_comparison_defaults_to_previous_versus_latest(ctx, qtbot) -> None:
     assert [(r[0], r[2]) for r in groups["new"]] == [("TLSRPT-MISSING", "example.com")]
     assert [r[0] for r in groups["fixed"]] == ["SPF-MISSING"]
     assert groups["changed"] == [("DKIM-WEAK-KEY", "DKIM-Schlüssel zu kurz", "mail._domainkey.example.com",
-                                  "Niedrig → Hoch", "Nicht bestanden")]
+                                  "Niedrig → Hoch", "Befund")]
     assert [(r[0], r[4]) for r in groups["not_retested"]] == [("MTA-STS-MISSING", "Nicht getestet")]
     assert [r[0] for r in groups["unchanged"]] == ["DMARC-MISSING"]
     assert groups["accepted"] == []

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from auditapp.catalog import catalog
-from auditapp.catalog.wording import severity_label, status_label
+from auditapp.catalog.wording import severity_label
 from auditapp.core.compare import ComparedResult, RunComparison, compare_runs
 from auditapp.core.model import Run
 from auditapp.core.project import Project
@@ -39,6 +39,7 @@ from auditapp.gui.i18n import language, tr
 from auditapp.gui.icons import ui_icon
 from auditapp.gui.pages.base import Page, tab_chain
 from auditapp.gui.qmodels import cap, rich_tip, severity_icon, status_icon
+from auditapp.gui.qmodels.findings_model import status_text
 from auditapp.gui.qmodels.runs_model import COLUMNS, RunsModel, run_label
 from auditapp.gui.widgets.run_banner import DegradedBanner
 
@@ -307,7 +308,9 @@ class HistoryPage(Page):
         if group == "changed" and result.previous_severity is not None:
             severity = tr("history.compare.severity_change",
                           before=cap(severity_label(result.previous_severity, self.lang)), after=severity)
-        now = cap(status_label(result.after, self.lang) if result.after is not None else tr("history.compare.missing"))
+        # The neutral words of Findings and the Audit page (OK / Befund / nicht getestet).
+        now = cap(status_text(result.after.value, self.lang) if result.after is not None
+                  else tr("history.compare.missing"))
         if group == "accepted":
             now = cap(tr("findings.status.accepted"))
         item = QTreeWidgetItem([result.rule, title, result.subject, severity, now])
