@@ -146,6 +146,9 @@ class ReportPage(Page):
         content = QGroupBox(tr("report.options.group"))
         form = QFormLayout(content)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # Labels above their fields: the run's full label ("Lauf 3 – 06.12.2026 14:18:28 – neuester")
+        # needs the panel's whole width, also at the window's smallest size.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         form.addRow(tr("report.options.run"), self.run_combo)
         form.addRow(tr("report.options.language"), self.lang_combo)
         form.addRow(tr("report.options.theme"), self.theme_combo)
