@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditapp.core.problem import Problem
 from auditapp.core.safe_read import UnsafeFileError, read_regular_file
 from auditapp.postfix.config import MasterService, Param, PostfixConfig
 from auditapp.postfix.defaults import parse_time
@@ -91,7 +92,8 @@ def load_postfix_config(path: str | Path) -> PostfixConfig:
         if master_path.is_file():
             return PostfixConfig(_merge(main, parse_master_cf(_read(master_path), "master.cf")), str(p),
                                  has_master=True)
-        main.warnings.append(f"{p}: no master.cf; checks of the individual services are not possible")
+        main.warnings.append(Problem("problem.postfix.no_master", "{where}: no master.cf; checks of the individual "
+                                     "services are not possible", where=str(p)))
         return PostfixConfig(main, str(p), has_master=False)
     if not p.exists():
         raise PostfixConfigError(str(p), None, "no such file or directory")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from auditapp.core.problem import Problem
 from auditapp.postfix.defaults import Version, default_for, level_text, parse_level, parse_time
 from auditapp.postfix.expand import Lookup, Resolver, expand
 from auditapp.postfix.parser import ParsedText, RawService, Setting, Source
@@ -163,7 +164,8 @@ class PostfixConfig:
         text = expand(setting.value, self._resolver(None), stack=("compatibility_level",)).text
         level = parse_level(text)
         if level is None:
-            self.warnings.append(f"{setting.source}: compatibility_level {text!r} is not a level; taken as 0")
+            self.warnings.append(Problem("problem.postfix.bad_level", "{where}: compatibility_level {value} is not a "
+                                         "level; taken as 0", where=str(setting.source), value=repr(text)))
             return (0,)
         return level
 
@@ -258,8 +260,9 @@ class PostfixConfig:
                 svc = MasterService(po.service, po.type, "-", "-", "-", "-", "-", "", (), {},
                                     po.setting.source, self)
                 self.services.append(svc)
-                self.warnings.append(f"{po.setting.source}: service {svc.key} is known only from postconf -P; "
-                                     f"add the postconf -M output for its command")
+                self.warnings.append(Problem(
+                    "problem.postfix.service_only_from_p", "{where}: service {service} is known only from postconf "
+                    "-P; add the postconf -M output for its command", where=str(po.setting.source), service=svc.key))
             s = po.setting
             svc.overrides[s.name] = Param(s.name, s.value, s.value, s.source)
             touched.append(svc)

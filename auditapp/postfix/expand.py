@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from auditapp.core.problem import Problem
 from auditapp.postfix.defaults import parse_level
 
 #: Postfix parameter names in macros: letters, digits, underscore.
@@ -68,8 +69,9 @@ class _Budget:
             return True
         if not self.exceeded:
             self.exceeded = True
-            out.problems.append(f"expansion exceeds {MAX_EXPANDED // 1024} KiB or {MAX_STEPS} steps; "
-                                "the value is cut off and cannot be evaluated")
+            out.problems.append(Problem("problem.postfix.expansion_too_big", "expansion exceeds {kib} KiB or {steps} "
+                                        "steps; the value is cut off and cannot be evaluated",
+                                        kib=str(MAX_EXPANDED // 1024), steps=str(MAX_STEPS)))
         return False
 
 
@@ -91,7 +93,8 @@ def expand(value: str, resolve: Resolver, *, stack: tuple[str, ...] = (), budget
         elif i + 1 < n and value[i + 1] in "{(":
             close = _matching(value, i + 1)
             if close < 0:
-                out.problems.append(f"truncated macro reference {value[i:i + 40]!r}")
+                out.problems.append(Problem("problem.postfix.truncated_macro", "truncated macro reference {text}",
+                                            text=repr(value[i:i + 40])))
                 parts.append(value[i:])
                 break
             piece = _braced(value[i + 2:close], value[i:close + 1], resolve, stack, out, budget)
@@ -99,7 +102,8 @@ def expand(value: str, resolve: Resolver, *, stack: tuple[str, ...] = (), budget
         else:
             m = _NAME.match(value, i + 1)
             if not m:
-                out.problems.append(f"empty macro name at {value[i:i + 20]!r}")
+                out.problems.append(Problem("problem.postfix.empty_macro", "empty macro name at {text}",
+                                            text=repr(value[i:i + 20])))
                 piece, i = "$", i + 1
             else:
                 piece = _lookup(m.group(0), value[i:m.end()], resolve, stack, out, budget)
@@ -133,7 +137,8 @@ def _lookup(name: str, literal: str, resolve: Resolver, stack: tuple[str, ...], 
             budget: _Budget) -> str:
     """The recursively expanded value of parameter ``name``."""
     if name in stack or len(stack) >= _MAX_DEPTH:
-        out.problems.append(f"${name} refers to itself ({' -> '.join((*stack, name))})")
+        out.problems.append(Problem("problem.postfix.self_reference", "${name} refers to itself ({chain})", name=name,
+                                    chain=" -> ".join((*stack, name))))
         return literal
     sub = budget.memo.get(name)
     if sub is None:
@@ -164,13 +169,15 @@ def _braced(inner: str, literal: str, resolve: Resolver, stack: tuple[str, ...],
         return _conditional(stripped, literal, resolve, stack, out, budget)
     m = _NAME.match(inner)
     if not m:
-        out.problems.append(f"invalid macro name in {literal[:40]!r}")
+        out.problems.append(Problem("problem.postfix.bad_macro_name", "invalid macro name in {text}",
+                                    text=repr(literal[:40])))
         return literal
     name, rest = m.group(0), inner[m.end():]
     if not rest:
         return _lookup(name, literal, resolve, stack, out, budget)
     if rest[0] not in "?:":
-        out.problems.append(f"invalid macro syntax in {literal[:40]!r}")
+        out.problems.append(Problem("problem.postfix.bad_macro_syntax", "invalid macro syntax in {text}",
+                                    text=repr(literal[:40])))
         return literal
     probe = Expansion()
     current = _lookup(name, "$" + name, resolve, stack, probe, budget)
@@ -237,7 +244,8 @@ def _conditional(text: str, literal: str, resolve: Resolver, stack: tuple[str, .
     items = _groups(text)
     if (items is None or len(items) not in (5, 7) or items[1] not in _OPS or items[3] != "?"
             or (len(items) == 7 and items[5] != ":")):
-        out.problems.append(f"unsupported macro expression {literal[:60]!r}")
+        out.problems.append(Problem("problem.postfix.unsupported_expression", "unsupported macro expression {text}",
+                                    text=repr(literal[:60])))
         return literal
     left = expand(items[0], resolve, stack=stack, budget=budget)
     right = expand(items[2], resolve, stack=stack, budget=budget)
@@ -247,7 +255,8 @@ def _conditional(text: str, literal: str, resolve: Resolver, stack: tuple[str, .
         return literal
     verdict = _compare(left.text, items[1], right.text)
     if verdict is None:
-        out.problems.append(f"cannot compare {left.text!r} {items[1]} {right.text!r}")
+        out.problems.append(Problem("problem.postfix.cannot_compare", "cannot compare {left} {op} {right}",
+                                    left=repr(left.text), op=items[1], right=repr(right.text)))
         return literal
     chosen = items[4] if verdict else (items[6] if len(items) == 7 else "")
     sub = expand(chosen, resolve, stack=stack, budget=budget)

@@ -24,6 +24,8 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from auditapp.core.problem import Problem
+
 #: Service types master(5) knows.
 SERVICE_TYPES = ("inet", "unix", "unix-dgram", "fifo", "pass")
 #: Daemon options (Postfix mail_server getopt string "cdDi:lm:n:o:s:St:uvVz") that take an argument.
@@ -43,6 +45,11 @@ _MAXPROC = re.compile(r"^(?:-|\d+)$", re.ASCII)
 PASTED = "pasted text"
 #: Upper bound for one configuration text; real main.cf/master.cf files are a few KB.
 MAX_TEXT = 8 * 1024 * 1024
+
+
+def at_line(origin: str, line: int) -> Problem:
+    """``master.cf, line 12`` for a warning, in the reader's language (``master.cf, Zeile 12``)."""
+    return Problem("problem.postfix.at_line", "{origin}, line {line}", origin=origin, line=str(line))
 
 
 class PostfixConfigError(ValueError):
@@ -184,8 +191,8 @@ def logical_lines(text: str, origin: str, warnings: list[str]) -> Iterator[Logic
             continue
         if raw[0] in WS:
             if not current:
-                warnings.append(f"{origin}, line {number}: a logical line must not start with whitespace; ignored "
-                                f"(as Postfix does)")
+                warnings.append(Problem("problem.postfix.leading_whitespace", "{where}: a logical line must not start "
+                                        "with whitespace; ignored (as Postfix does)", where=at_line(origin, number)))
                 continue
             piece = raw.strip(WS)
             pieces.append((length + 1, number))
@@ -243,7 +250,7 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def unbrace(token: str, where: str, warnings: list[str]) -> str:
+def unbrace(token: str, where: str, warnings: list[str]) -> str:  # where: at_line(...) or a plain text
     """Postfix's extpar(): ``{ text }`` -> ``text``; what Postfix only warns about stays a warning."""
     if not token.startswith("{"):
         return token
@@ -255,9 +262,11 @@ def unbrace(token: str, where: str, warnings: list[str]) -> str:
             depth -= 1
             if depth == 0:
                 if i != len(token) - 1:
-                    warnings.append(f"{where}: text after '}}' in {_clip(token)!r} ignored (as Postfix does)")
+                    warnings.append(Problem("problem.postfix.text_after_brace", "{where}: text after '}}' in {token} "
+                                            "ignored (as Postfix does)", where=where, token=repr(_clip(token))))
                 return token[1:i].strip(WS)
-    warnings.append(f"{where}: missing '}}' in {_clip(token)!r}; read up to the end of the line (as Postfix does)")
+    warnings.append(Problem("problem.postfix.missing_brace", "{where}: missing '}}' in {token}; read up to the end "
+                            "of the line (as Postfix does)", where=where, token=repr(_clip(token))))
     return token[1:].strip(WS)
 
 
@@ -294,7 +303,7 @@ def parse_master_line(ll: LogicalLine, origin: str, kind: str, warnings: list[st
     options_done = False
     while i < len(rest):
         tok = rest[i]
-        where = f"{origin}, line {ll.line_at(tok.offset)}"
+        where = at_line(origin, ll.line_at(tok.offset))
         word = unbrace(tok.text, where, warnings)
         args.append(word)
         i += 1
@@ -313,18 +322,20 @@ def parse_master_line(ll: LogicalLine, origin: str, kind: str, warnings: list[st
                 value, value_tok = word[pos + 1:], tok
             elif i < len(rest):
                 value_tok = rest[i]
-                value = unbrace(value_tok.text, f"{origin}, line {ll.line_at(value_tok.offset)}", warnings)
+                value = unbrace(value_tok.text, at_line(origin, ll.line_at(value_tok.offset)), warnings)
                 args.append(value)
                 i += 1
             else:
-                warnings.append(f"{where}: option -{letter} without a value ignored")
+                warnings.append(Problem("problem.postfix.option_without_value", "{where}: option -{letter} without a "
+                                        "value ignored", where=where, letter=letter))
                 break
             if letter == "o":
                 pair = split_nameval(value)
                 vline = ll.line_at(value_tok.offset)
                 if pair is None:
-                    warnings.append(f"{origin}, line {vline}: '-o {_clip(value)}' is not name=value; ignored "
-                                    f"(as Postfix does)")
+                    warnings.append(Problem("problem.postfix.override_not_pair", "{where}: '-o {value}' is not "
+                                            "name=value; ignored (as Postfix does)", where=at_line(origin, vline),
+                                            value=_clip(value)))
                 else:
                     src = Source(kind, vline, origin, override=True)
                     overrides.append(Setting(pair[0], pair[1], src))
@@ -376,7 +387,8 @@ def parse_auto(text: str, origin: str = PASTED) -> ParsedText:
     main_kind, master_kind = ("postconf -n", "postconf -M") if output else ("main.cf", "master.cf")
     for ll in lines:
         if _PROMPT.match(ll.text):
-            out.warnings.append(f"{origin}, line {ll.line}: not configuration, skipped: {_clip(ll.text)!r}")
+            out.warnings.append(Problem("problem.postfix.not_configuration", "{where}: not configuration, skipped: "
+                                        "{text}", where=at_line(origin, ll.line), text=repr(_clip(ll.text))))
             continue
         p = _P_LINE.match(ll.text)
         if p:

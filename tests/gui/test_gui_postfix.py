@@ -223,3 +223,17 @@ def test_english_texts(page) -> None:
     page.show_defaults.setChecked(True)
     assert table_rows(page)["maximal_queue_lifetime"][2].startswith("default")
     assert page.tabs.tabText(0) == "Parameters"
+
+
+def test_import_warnings_and_expansion_problems_read_german(page) -> None:
+    """The parser's warnings keep their English as evidence; the window writes them in its language."""
+    text = "  leading = whitespace\nmyhostname = mail.example.com\nmydomain = $mydomain\n"
+    page.paste.setPlainText(text)
+    assert page.apply_paste()
+    shown = [page.warnings.item(i).text() for i in range(page.warnings.count())]
+    assert any("Zeile 1" in w and "Leerraum" in w for w in shown), shown
+    assert not any("line 1" in w or "whitespace" in w for w in shown)
+    rows = table_rows(page)
+    assert "mydomain" in rows
+    stored = page.config.warnings
+    assert any("must not start with whitespace" in w for w in stored)  # the evidence stays English

@@ -40,8 +40,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from auditapp.catalog.wording import render_problem
 from auditapp.gui.context import AppContext
-from auditapp.gui.i18n import texts, tr
+from auditapp.gui.i18n import language, texts, tr
 from auditapp.gui.pages.base import PANES_MARGINS, Page, tab_chain
 from auditapp.gui.qmodels import rich_tip
 from auditapp.gui.questionnaire_form import muted
@@ -283,7 +284,7 @@ class PostfixPage(Page):
                 row = self.table.rowCount()
                 self.table.insertRow(row)
                 written = param.value if param.value != param.expanded or param.unknown else ""
-                problems = "\n".join(param.problems)
+                problems = "\n".join(render_problem(p, language()) for p in param.problems)
                 self.table.setItem(row, 0, _item(name))
                 value = _item(_shown_value(param), "\n".join(filter(None, [param.expanded, problems])))
                 if param.unknown or param.problems:
@@ -328,8 +329,8 @@ class PostfixPage(Page):
     def _fill_warnings(self) -> None:
         self.warnings.clear()
         items = list(self.config.warnings) if self.config is not None else []
-        for text in items:
-            self.warnings.addItem(text)
+        for text in items:  # English evidence with a message key: written in the window's language
+            self.warnings.addItem(render_problem(text, language()))
         index = self.tabs.indexOf(self.warnings)
         self.tabs.setTabText(index, tr("postfix.tab_warnings_count", count=len(items)) if items
                              else tr("postfix.tab_warnings"))
