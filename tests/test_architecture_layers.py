@@ -6,7 +6,8 @@ Layers, lowest first (a module belongs to the layer of the longest prefix that n
 1. catalog: the rule catalog, every two-language text, the questionnaire, the data files;
 2. core services: projects and reviews, the DNS client, credentials, Postfix, SPF;
 3. collectors: network I/O that gathers facts;
-4. checks: pure verdicts over facts;
+4. checks: pure verdicts over facts; and the message package (a received message: its headers and hops,
+   and its verification, which asks DNS and reuses the DMARC parser of the checks);
 5. audit (request, prepare, engine) and report (document model, PDF);
 6. lab: the loopback servers for the demo and the tests;
 7. front ends: the command line and the window.
@@ -30,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("auditapp.catalog", "auditapp.data", "auditapp.questionnaire"),
     ("auditapp.core", "auditapp.dnsclient", "auditapp.credentials", "auditapp.postfix", "auditapp.spf"),
     ("auditapp.collectors",),
-    ("auditapp.checks",),
+    ("auditapp.checks", "auditapp.message"),
     ("auditapp.audit", "auditapp.report"),
     ("auditapp.lab",),
     ("auditapp.cli", "auditapp.gui", "auditapp.__main__"),
