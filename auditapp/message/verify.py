@@ -210,9 +210,8 @@ def _verify_one(raw: bytes, idx: int, name: str, tags: dict[bytes, bytes], answe
         return result("fail", f"key too short: {bits}-bit RSA, RFC 8301 requires at least {MIN_RSA_BITS}", bits)
     if algorithm == "rsa-sha1":
         return result("fail", "rsa-sha1 is not accepted (RFC 8301)", bits)
-    verifier = dkim.DKIM(raw, minkey=0, timeout=1)
     try:
-        ok = verifier.verify(idx, dnsfunc=dnsfunc)
+        ok = dkim.DKIM(raw, minkey=0, timeout=1).verify(idx, dnsfunc=dnsfunc)
     except dkim.ValidationError as exc:
         text = str(exc)
         if text.startswith("body hash mismatch"):
