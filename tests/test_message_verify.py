@@ -55,6 +55,8 @@ def records() -> RecordSet:
     rs.add("test", "SOA", "ns. h. 1 2 3 4 5")
     rs.add(f"sel._domainkey.{DOMAIN}", "TXT", _public_record(_KEY.public_key()))
     rs.add(f"short._domainkey.{DOMAIN}", "TXT", _public_record(_short_public_key()))
+    rs.add(f"ed._domainkey.{DOMAIN}", "TXT", "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+    rs.add(f"bad._domainkey.{DOMAIN}", "TXT", "v=DKIM1; k=rsa; p=bm90IGEga2V5")
     rs.add("sel._domainkey.other.test", "TXT", _public_record(_KEY.public_key()))
     rs.add("sel._domainkey.strict.test", "TXT", _public_record(_KEY.public_key()))
     rs.add(DOMAIN, "TXT", f"v=spf1 ip4:{GOOD_IP} -all")
@@ -131,6 +133,21 @@ def test_a_512_bit_key_fails_as_too_short(lab: LabDnsServer) -> None:
     assert result.result == "fail" and "too short" in result.reason and result.key_bits == 512
 
 
+def test_an_unusable_key_record_is_permerror(lab: LabDnsServer) -> None:
+    [result] = dkim_of(signed(message(), selector="bad"), client(lab))
+    assert result.result == "permerror" and "bad key record" in result.reason
+
+
+def test_an_ed25519_signature_is_judged_or_set_aside_never_a_crash(lab: LabDnsServer) -> None:
+    # The key of RFC 8463's example; the b= is not a real signature over this message.
+    sig = (b"DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed; d=example.test; s=ed;"
+           b" h=from:subject; bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;"
+           b" b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==\r\n")
+    [result] = dkim_of(sig + message(), client(lab))
+    assert (result.algorithm, result.key_bits) == ("ed25519-sha256", 256)
+    assert result.result in ("neutral", "fail")  # neutral without PyNaCl, fail (body hash) with it
+
+
 def test_an_expired_signature_fails(lab: LabDnsServer) -> None:
     # dkimpy signs without x=, so x= is added by hand (which also breaks b=): the expiry is
     # judged from the tags before any hash, and must be the reason given.
@@ -167,6 +184,13 @@ def test_an_arc_seal_verifies_and_a_broken_one_fails(lab: LabDnsServer) -> None:
     broken = asyncio.run(verify_arc(raw.replace(b"quarterly", b"monthly"), client(lab)))
     assert broken.result == "fail"
     assert asyncio.run(verify_arc(message(), client(lab))).result == "none"
+
+
+def test_an_arc_key_timeout_is_temperror() -> None:
+    raw = sealed(message())
+    with LabDnsServer(records(), faults={f"sel._domainkey.{DOMAIN}": Fault.TIMEOUT}) as server:
+        result = asyncio.run(verify_arc(raw, client(server, timeout=0.4)))
+    assert result.result == "temperror" and "key lookup failed" in result.reason
 
 
 # --- SPF and DMARC ------------------------------------------------------------------------------

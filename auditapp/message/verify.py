@@ -204,7 +204,10 @@ def _verify_one(raw: bytes, idx: int, name: str, tags: dict[bytes, bytes], answe
         return result("permerror", f"key missing: no key record at {name}")
     try:
         _pk, bits, ktag, _tlsrpt = dkim.evaluate_pk(name.encode(), key_text.encode())
-    except (dkim.KeyFormatError, ValueError) as exc:
+    except dkim.NaClNotFoundError:
+        # Not the sender's fault: this installation cannot check Ed25519 (RFC 8463) without PyNaCl.
+        return result("neutral", "ed25519 signatures cannot be checked here (PyNaCl is not installed)", 256)
+    except (dkim.DKIMException, ValueError) as exc:
         return result("permerror", f"bad key record at {name}: {exc}")
     if ktag == b"rsa" and bits < MIN_RSA_BITS:
         return result("fail", f"key too short: {bits}-bit RSA, RFC 8301 requires at least {MIN_RSA_BITS}", bits)
