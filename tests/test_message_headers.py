@@ -7,6 +7,7 @@ with documentation addresses (RFC 5737, RFC 3849) and example names (RFC 2606): 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -94,10 +95,9 @@ def test_reads_the_facts_and_keeps_only_the_header_block() -> None:
     assert len(found.received) == 2 and found.received[0].startswith("from mx.example.net by imap")
     assert "\r" not in found.received[1] and "  " not in found.received[1]
     assert found.authentication_results[0].startswith("mx.example.net; dkim=pass")
-    assert found.dkim_signatures[0].startswith(" v=1; a=rsa-sha256") or found.dkim_signatures[0].startswith("v=1")
+    assert found.dkim_signatures[0].lstrip().startswith("v=1; a=rsa-sha256")
     assert "\r\n\th=from" in found.dkim_signatures[0]  # raw: folding kept for the verifier
     assert len(found.arc_seals) == len(found.arc_message_signatures) == len(found.arc_authentication_results) == 1
-    import hashlib
     assert found.body_sha256 == hashlib.sha256(body).hexdigest() and found.body_bytes == len(body)
     assert b"Hello Bob" not in found.header_block and found.header_block.endswith(b"MIME-Version: 1.0\r\n")
     assert "Hello" not in repr(found)
@@ -108,6 +108,10 @@ def test_pasted_headers_without_a_body() -> None:
     found = read_text(text)
     assert found.body_sha256 is None and found.body_bytes is None
     assert found.from_domain == "example.com" and len(found.received) == 1
+
+
+def test_pasted_text_with_a_lone_surrogate() -> None:
+    assert read_text("From: a@example.com\nSubject: \ud800\n").from_domain == "example.com"
 
 
 def test_mbox_line_bom_and_lf_only() -> None:

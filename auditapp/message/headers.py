@@ -96,7 +96,11 @@ def read_file(path: str | Path) -> MessageHeaders:
 
 def read_text(text: str) -> MessageHeaders:
     """Read headers pasted as text (with or without a body after an empty line)."""
-    return read_message(text.encode("utf-8", "surrogateescape"))
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate from a clipboard: keep the rest readable
+        data = text.encode("utf-8", "replace")
+    return read_message(data)
 
 
 def read_message(data: bytes) -> MessageHeaders:
