@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--helo", metavar="NAME", default="")
     _resolver_args(s)
 
+    from auditapp.cli.message_command import add_parser as add_message_parser
+
+    add_message_parser(sub, _resolver_args)
+
     b = sub.add_parser("batch", help="audit every domain listed in a file (DNS checks)")
     b.add_argument("file")
     b.add_argument("--out", required=True, metavar="DIR")
@@ -167,6 +171,10 @@ def _main(argv: Sequence[str] | None) -> int:
             raise UsageError(str(exc)) from None
         from auditapp.cli import commands
 
+        if args.command == "message":
+            from auditapp.cli.message_command import cmd_message
+
+            return cmd_message(args)
         return int(getattr(commands, "cmd_" + args.command.replace("-", "_"))(args))
     except UsageError as exc:
         print(f"auditapp: error: {exc}", file=sys.stderr)
