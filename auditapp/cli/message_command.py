@@ -117,25 +117,40 @@ def _print(entry: dict[str, Any]) -> None:
         print(f"  receiver {r['authserv_id'] or '?'}: {r['method']}={r['result']}")
 
 
-def cmd_message(args: argparse.Namespace) -> int:
-    client = make_client(args.nameserver, args.timeout)
-    messages: list[dict[str, Any]] = []
-    failed = 0
-    for name in args.files:
+def read_messages(names: list[str]) -> tuple[list[tuple[str, bytes, MessageHeaders]], list[str]]:
+    """The messages that could be read, and one line for each that could not."""
+    read: list[tuple[str, bytes, MessageHeaders]] = []
+    problems: list[str] = []
+    for name in names:
         try:
             data = read_regular_file(Path(name), MAX_MESSAGE_BYTES)
-            headers = read_message(data)
+            read.append((name, data, read_message(data)))
         except (MessageError, OSError, ValueError) as exc:
-            print(f"auditapp: {name}: {exc}", file=sys.stderr)
-            failed += 1
-            continue
+            problems.append(f"{name}: {exc}")
+    return read, problems
+
+
+async def verify_messages(read: list[tuple[str, bytes, MessageHeaders]], dns: DnsClient) -> list[dict[str, Any]]:
+    """Every message at once: one client, so a key or policy several messages need is asked once."""
+
+    async def one(name: str, data: bytes, headers: MessageHeaders) -> dict[str, Any]:
         hops = parse_hops(headers.received)
         hop = sending_hop(hops)
-        checked = asyncio.run(_verify(data, headers, hop, client))
-        del data  # the body is not kept beyond DKIM verification
-        entry = _message_json(name, headers, hops, hop, checked,
-                              parse_authentication_results(headers.authentication_results))
-        messages.append(entry)
+        checked = await _verify(data, headers, hop, dns)
+        return _message_json(name, headers, hops, hop, checked,
+                             parse_authentication_results(headers.authentication_results))
+
+    return list(await asyncio.gather(*(one(*item) for item in read)))
+
+
+def cmd_message(args: argparse.Namespace) -> int:
+    client = make_client(args.nameserver, args.timeout)
+    read, problems = read_messages(args.files)
+    for line in problems:
+        print(f"auditapp: {line}", file=sys.stderr)
+    messages = asyncio.run(verify_messages(read, client))
+    del read  # the bodies are not kept beyond DKIM verification
+    for entry in messages:
         _print(entry)
     if args.json:
         text = json.dumps({"format": FORMAT, "messages": messages}, ensure_ascii=False, indent=2) + "\n"
@@ -144,6 +159,6 @@ def cmd_message(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"auditapp: cannot write {args.json}: {exc}", file=sys.stderr)
             return EXIT_CANNOT_RUN
-    if failed and not messages:
+    if problems and not messages:
         return EXIT_INPUT
     return EXIT_OK
