@@ -202,8 +202,8 @@ class ProjectSession(QObject):
         """Start writing the recovery copy (the minute timer, after each run); None when not needed."""
         from auditapp.gui.workers import recovery_job
 
-        if self.project is None or not self._modified:
-            return None
+        if self.project is None or not self._modified or self.tasks.closed:
+            return None  # (closed: the window is closing; its own close discards or saves the work)
         if self._autosave_task is not None and not self._autosave_task.is_ended:
             return self._autosave_task  # one copy at a time; the running one is recent enough
         task = self.tasks.submit("recovery", recovery_job(self.project.snapshot(), self.path, self.recovery_file),

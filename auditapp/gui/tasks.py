@@ -174,6 +174,11 @@ class TaskService(QObject):
         task._thread.start()
         return task
 
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`shutdown`: the window is going away and takes no new work."""
+        return self._closed
+
     def running(self, name: str | None = None) -> list[Task]:
         return [t for t in self._running if name is None or t.name == name]
 

@@ -103,3 +103,11 @@ def test_a_project_snapshot_shares_runs_and_copies_everything_editable() -> None
     assert snap.answers == {"q": {"nested": [1]}} and snap.mx_hosts == ["mx.example.com"]
     assert len(snap.runs) == 1 and snap.runs[0] is project.runs[0]
     assert snap.to_json() != project.to_json()
+
+
+def test_a_recovery_copy_after_shutdown_is_not_started(ctx) -> None:
+    """The minute timer may tick between the window's close and the program's end: no new task then."""
+    ctx.session.new(Project(name="Late", domain="example.com"))
+    ctx.tasks.shutdown(5.0)
+    assert ctx.tasks.closed
+    assert ctx.session.autosave_in_background() is None
