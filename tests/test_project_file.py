@@ -22,6 +22,7 @@ from auditapp.core.model import Finding, Reason, Run, Severity, Status
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.project_io import FORMAT, MIGRATIONS, SCHEMA_VERSION, load_project, save_project
 from auditapp.core.review_layer import AcceptedRisk, Review
+from auditapp.core.stored_message import StoredMessage, message_id_of
 from auditapp.core.target import DEFAULT_PORTS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "projects"
@@ -75,7 +76,33 @@ def full_project() -> Project:
                         "2026-11-28T10:05:00+00:00"),
                  Review("DMARC-POLICY-NONE", "xn--bckerei-mller-bfb28a.example", "severity", "Monitoring-Phase bis Q1",
                         "E. Muster", "2026-11-28T10:06:00+00:00", Severity.LOW)],
+        messages=[sample_message()],
     )
+
+
+SAMPLE_HEADERS = ("Received: from mail.xn--bckerei-mller-bfb28a.example (mail.xn--bckerei-mller-bfb28a.example "
+                  "[192.0.2.10])\r\n\tby mx.receiver.example (Postfix) with ESMTPS id R1; "
+                  "Sun, 06 Dec 2026 10:00:03 +0000\r\n"
+                  "From: Anna M\u00fcller <anna@xn--bckerei-mller-bfb28a.example>\r\n"
+                  "Message-ID: <1@xn--bckerei-mller-bfb28a.example>\r\n")
+
+
+def sample_message() -> StoredMessage:
+    """A stored message as an import writes it (header block only, verdicts of the import)."""
+    verified = {"verified_at": "2026-12-06T10:05:00+00:00", "resolver": "127.0.0.1:53", "sending_index": 0,
+                "dkim": [{"domain": "xn--bckerei-mller-bfb28a.example", "selector": "s1", "algorithm": "rsa-sha256",
+                          "key_bits": 2048, "result": "pass", "reason": ""}],
+                "arc": {"result": "none", "instances": 0, "reason": ""},
+                "spf": {"ip": "192.0.2.10", "sender": "anna@xn--bckerei-mller-bfb28a.example", "result": "pass",
+                        "domain": "xn--bckerei-mller-bfb28a.example", "problem": ""},
+                "dmarc": {"result": "pass", "policy": "reject", "spf_aligned": True, "dkim_aligned": True,
+                          "record_name": "_dmarc.xn--bckerei-mller-bfb28a.example",
+                          "org_domain": "xn--bckerei-mller-bfb28a.example", "reason": ""},
+                "names": {"helo": "mail.xn--bckerei-mller-bfb28a.example", "helo_addresses": ["192.0.2.10"],
+                          "helo_outcome": "ok", "ptr_names": [], "ptr_outcome": "nxdomain"}}
+    return StoredMessage(id=message_id_of(SAMPLE_HEADERS.encode()), name="test.eml", added="2026-12-06T10:05:00+00:00",
+                         headers=SAMPLE_HEADERS, encoding="utf-8", body_sha256="0" * 64, body_bytes=120,
+                         verified=verified)
 
 
 def listing(directory: Path) -> dict[str, bytes]:

@@ -53,6 +53,9 @@ class EngineConfig:
     #: Learn the HELO name from port 25 when none is given (off in tests and batch runs,
     #: which must not open connections to the audited servers).
     smtp_probe: bool = True
+    #: Received messages examined on import (auditapp.message.evidence.MessageEvidence); the
+    #: MSG-* rules judge them, and prepare() has already added what they taught to the target.
+    messages: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,8 @@ class Audit:
         # "not part of this run", which the policy checks report as not tested).
         facts.answers = self.target.answers
         facts.postfix = self.config.postfix
-        facts.done.update(("answers", "postfix"))
+        facts.messages = tuple(self.config.messages)
+        facts.done.update(("answers", "postfix", "messages"))
         helo = self.config.postfix.helo_name() if isinstance(self.config.postfix, PostfixConfig) else None
         if self.target.helo is None and helo:
             # The Postfix configuration is the second HELO source, after --helo (issue #2).

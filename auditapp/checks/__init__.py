@@ -5,6 +5,7 @@ from auditapp.checks import (  # noqa: F401
     dkim,
     dmarc,
     identity,
+    message,
     policy,
     postfix,
     services,

@@ -120,6 +120,8 @@ class Facts:
     mta_sts_policy: MtaStsPolicy | None = None
     #: The imported Postfix configuration (auditapp.postfix.PostfixConfig), None if none was given.
     postfix: Any = None
+    #: Received messages examined on import (auditapp.message.evidence.MessageEvidence); empty: none.
+    messages: tuple[Any, ...] | None = None
     #: Questionnaire answers by question id; a missing id means "not answered".
     answers: dict[str, Any] | None = None
     done: set[str] = field(default_factory=set)

@@ -27,6 +27,7 @@ from typing import Any
 from auditapp.core import run_shapes
 from auditapp.core.model import Run, Severity, Status
 from auditapp.core.review_layer import REVIEW_KINDS, AcceptedRisk, Review
+from auditapp.core.stored_message import MAX_MESSAGES, StoredMessage, StoredMessageError
 from auditapp.core.target import DEFAULT_DNSBL_ZONES, DEFAULT_PORTS, AuditTarget
 from auditapp.core.validation import (
     InputError,
@@ -114,6 +115,9 @@ class Project:
     #: Reviewer comments and severity overrides (:mod:`auditapp.core.review`), stored as
     #: ``{"rule", "subject", "kind": "comment"|"severity", "text", "author", "at", "severity"?}``.
     reviews: list[Review] = field(default_factory=list)
+    #: Received messages imported as evidence (header block and import verdicts, never a body;
+    #: :mod:`auditapp.core.stored_message`). The user may remove any of them.
+    messages: list[StoredMessage] = field(default_factory=list)
 
     @property
     def display_domain(self) -> str:
@@ -176,6 +180,7 @@ class Project:
             **({"postfix_config": self.postfix_config} if self.postfix_config is not None else {}),
             **({"accepted_risks": [r.to_json() for r in self.accepted_risks]} if self.accepted_risks else {}),
             **({"reviews": [r.to_json() for r in self.reviews]} if self.reviews else {}),
+            **({"messages": [m.to_json() for m in self.messages]} if self.messages else {}),
         }
 
     @classmethod
@@ -222,6 +227,7 @@ class Project:
             postfix_config=None if get("postfix_config") is None else _postfix_config(get("postfix_config")),
             accepted_risks=_list(get("accepted_risks", []), "accepted_risks", _accepted_risk),
             reviews=_list(get("reviews", []), "reviews", _review),
+            messages=_messages(get("messages", [])),
         )
 
 
@@ -288,6 +294,25 @@ def _review(value: object, where: str) -> Review:
     elif "severity" in data:
         raise ProjectError(f"field {where}: only severity overrides carry a severity", f"{where}.severity")
     return Review.from_json(out)
+
+
+def _messages(value: object) -> list[StoredMessage]:
+    items = _typed(value, list, "messages")
+    if len(items) > MAX_MESSAGES:
+        raise ProjectError(f"field messages: more than {MAX_MESSAGES} messages", "messages")
+    out: list[StoredMessage] = []
+    seen: set[str] = set()
+    for n, item in enumerate(items):
+        try:
+            message = StoredMessage.from_json(item)
+        except StoredMessageError as exc:
+            where = f"messages[{n}]" + (f".{exc.field}" if exc.field else "")
+            raise ProjectError(f"field {where}: {exc}", where) from exc
+        if message.id in seen:
+            raise ProjectError(f"field messages[{n}]: the same message is stored twice", f"messages[{n}]")
+        seen.add(message.id)
+        out.append(message)
+    return out
 
 
 def _postfix_config(value: object) -> dict[str, Any]:

@@ -294,7 +294,8 @@ def _within(host: str | None, domains: set[str]) -> bool:
     return bool(name) and any(name == d or name.endswith("." + d) for d in domains)
 
 
-def sending_hop(hops: Sequence[Hop], receiver_domains: Iterable[str] | None = None) -> Hop | None:
+def sending_hop(hops: Sequence[Hop], receiver_domains: Iterable[str] | None = None,
+                allow_internal: bool = False) -> Hop | None:
     """The hop a receiving MX judged: who handed the message to the first receiver outside the
     sender's organisation; its ``from_ip`` is issue 15's ``sending_ip``.
 
@@ -310,20 +311,24 @@ def sending_hop(hops: Sequence[Hop], receiver_domains: Iterable[str] | None = No
 
     Hops inside the receiver (LMTP to the mailbox, private addresses, one provider's internal
     relays) are passed over by rule 2 because both ends share an organisation or the address is
-    private.
+    private. ``allow_internal`` (an internal audit, the lab) lets private and loopback addresses
+    count as well, since there every server has one.
     """
+    def eligible(address: str | None) -> bool:
+        return _valid_ip(address or "") is not None if allow_internal else is_public(address)
+
     newest_first = list(reversed(hops))
     wanted = {d.strip().rstrip(".").lower() for d in receiver_domains or () if d and d.strip()}
     if wanted:
         for hop in newest_first:
-            if is_public(hop.from_ip) and _within(hop.by, wanted) and not (
+            if eligible(hop.from_ip) and _within(hop.by, wanted) and not (
                     _within(hop.from_name, wanted) or _within(hop.helo, wanted)):
                 return hop
     for hop in newest_first:
-        if not is_public(hop.from_ip):
+        if not eligible(hop.from_ip):
             continue
         receiver = organisation(hop.by)
         sender = organisation(hop.from_name) or organisation(hop.helo)
         if sender is None or receiver is None or sender != receiver:
             return hop
-    return next((hop for hop in hops if is_public(hop.from_ip)), None)
+    return next((hop for hop in hops if eligible(hop.from_ip)), None)

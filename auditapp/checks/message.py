@@ -1,0 +1,320 @@
+"""Rules over received messages (issue 15): what the receivers of real mail saw.
+
+Each rule gives one result per imported message, its subject the message's label
+(Message-ID). A message of another domain than the audited one is ``not_applicable`` for the
+sender rules; an audit without messages reports every rule ``not_tested`` (``reason.no_message``),
+since nothing about them is known. The verdicts are those of the import
+(:mod:`auditapp.message.evidence`): the message is evidence of the day it was received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditapp.checks.registry import CheckContext, check
+from auditapp.core.model import Finding, Reason
+from auditapp.message.evidence import MessageEvidence, aligned, dkim_problem, leaks, private_name
+from auditapp.message.hops import Hop
+
+NEEDS = ("messages",)
+#: Protocol words that say the hop used TLS (RFC 3848: the trailing S), and authentication (A).
+_TLS_PROTOCOLS = frozenset({"esmtps", "esmtpsa", "utf8smtps", "utf8smtpsa", "lmtps", "lmtpsa"})
+_AUTH_PROTOCOLS = frozenset({"esmtpa", "esmtpsa", "utf8smtpa", "utf8smtpsa", "lmtpa", "lmtpsa"})
+
+
+def _messages(ctx: CheckContext) -> Iterator[MessageEvidence]:
+    return iter(ctx.facts.messages or ())
+
+
+def _subject(ev: MessageEvidence) -> str:
+    return ev.label
+
+
+def _ours(ctx: CheckContext, ev: MessageEvidence) -> Finding | None:
+    """``not_applicable`` for a message of another domain, else None (the rule judges it)."""
+    if ev.concerns(ctx.domain):
+        return None
+    return ctx.not_applicable(_subject(ev), outcome="other_domain", from_domain=ev.headers.from_domain or "-")
+
+
+def _no_messages(ctx: CheckContext) -> Iterator[Finding]:
+    if not ctx.facts.messages:
+        yield ctx.not_tested(ctx.domain, Reason("reason.no_message"))
+
+
+def _no_hop(ctx: CheckContext, ev: MessageEvidence) -> Finding:
+    return ctx.not_tested(_subject(ev), Reason("reason.message_no_sending_hop", {"message": ev.label}),
+                          _hop_lines(ev))
+
+
+def _hop_lines(ev: MessageEvidence) -> tuple[str, ...]:
+    return tuple(f"hop {h.index + 1}: {h.from_name or '?'} [{h.from_ip or '?'}] helo={h.helo or '-'} -> "
+                 f"{h.by or '?'} {h.protocol or '-'} {h.tls or 'no TLS recorded'}" for h in ev.hops)
+
+
+def _own_signatures(ctx: CheckContext, ev: MessageEvidence) -> list:
+    org = ev.dmarc.org_domain if ev.dmarc is not None else ""
+    from_domain = ev.headers.from_domain or ctx.domain
+    return [s for s in ev.dkim if aligned(s.domain, from_domain, org)]
+
+
+def _dkim_lines(ev: MessageEvidence) -> tuple[str, ...]:
+    return tuple(f"DKIM d={s.domain} s={s.selector} {s.algorithm}"
+                 + (f" {s.key_bits} bits" if s.key_bits else "") + f": {s.result}"
+                 + (f" ({s.reason})" if s.reason else "") for s in ev.dkim) or ("no DKIM-Signature header",)
+
+
+@check("MSG-DKIM-MISSING", needs=NEEDS)
+def dkim_missing(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _no_messages(ctx)
+    for ev in _messages(ctx):
+        if (na := _ours(ctx, ev)) is not None:
+            yield na
+            continue
+        own = _own_signatures(ctx, ev)
+        evidence = _dkim_lines(ev)
+        if own:
+            yield ctx.passed(_subject(ev), evidence, signers=", ".join(sorted({s.domain for s in own})))
+        elif ev.dkim:
+            yield ctx.fail(_subject(ev), "foreign_only", evidence,
+                           signers=", ".join(sorted({s.domain or "?" for s in ev.dkim})),
+                           from_domain=ev.headers.from_domain or ctx.domain)
+        else:
+            yield ctx.fail(_subject(ev), "missing", evidence)
+
+
+@check("MSG-DKIM-INVALID", needs=NEEDS)
+def dkim_invalid(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _no_messages(ctx)
+    for ev in _messages(ctx):
+        if (na := _ours(ctx, ev)) is not None:
+            yield na
+            continue
+        own = _own_signatures(ctx, ev)
+        evidence = _dkim_lines(ev)
+        if not own:
+            yield ctx.not_applicable(_subject(ev), evidence, outcome="unsigned")
+            continue
+        passing = [s for s in own if s.result == "pass"]
+        broken = [s for s in own if s.result != "pass"]
+        verifiable = [s for s in broken if dkim_problem(s) not in ("lookup_failed", "unsupported", "headers_only")]
+        if verifiable:
+            sig = verifiable[0]
+            problem = dkim_problem(sig)
+            outcome = problem if problem in ctx.rule.outcomes and problem != "pass" else "other"
+            yield ctx.fail(_subject(ev), outcome, evidence, signer=sig.domain, selector=sig.selector,
+                           bits=sig.key_bits, detail=sig.reason)
+        elif passing:
+            sig = passing[0]
+            yield ctx.passed(_subject(ev), evidence, signer=sig.domain, selector=sig.selector)
+        else:
+            sig = broken[0]
+            problem = dkim_problem(sig)
+            if problem == "headers_only":
+                reason = Reason("reason.message_headers_only", {"message": ev.label})
+            elif problem == "lookup_failed":
+                reason = Reason("reason.message_lookup_failed", {"message": ev.label, "detail": sig.reason})
+            else:
+                reason = Reason("reason.message_unverifiable",
+                                {"message": ev.label, "signer": sig.domain, "detail": sig.reason})
+            yield ctx.not_tested(_subject(ev), reason, evidence)
+
+
+@check("MSG-DMARC-FAIL", needs=NEEDS)
+def dmarc_fail(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _no_messages(ctx)
+    for ev in _messages(ctx):
+        if (na := _ours(ctx, ev)) is not None:
+            yield na
+            continue
+        d = ev.dmarc
+        from_domain = ev.headers.from_domain or ctx.domain
+        if d is None:
+            yield ctx.not_tested(_subject(ev), Reason("reason.message_no_sending_hop", {"message": ev.label}))
+            continue
+        evidence = (f"DMARC {d.result}: policy p={d.policy or '-'} ({d.record_name or 'no record'}), "
+                    f"SPF aligned {d.spf_aligned}, DKIM aligned {d.dkim_aligned}"
+                    + (f"; {d.reason}" if d.reason else ""),
+                    *_dkim_lines(ev))
+        if d.result == "pass":
+            yield ctx.passed(_subject(ev), evidence, policy=d.policy or "none",
+                             spf_aligned=_yes(d.spf_aligned), dkim_aligned=_yes(d.dkim_aligned))
+        elif d.result == "fail":
+            yield ctx.fail(_subject(ev), "fail", evidence, policy=d.policy or "none", from_domain=from_domain)
+        elif d.result == "none":
+            yield ctx.not_applicable(_subject(ev), evidence, outcome="no_record", from_domain=from_domain)
+        else:
+            yield ctx.not_tested(_subject(ev), Reason("reason.message_lookup_failed",
+                                                      {"message": ev.label, "detail": d.reason or d.result}),
+                                 evidence)
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+@check("MSG-SPF-FAIL", needs=NEEDS)
+def spf_fail(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _no_messages(ctx)
+    for ev in _messages(ctx):
+        if (na := _ours(ctx, ev)) is not None:
+            yield na
+            continue
+        spf = ev.spf
+        if spf is None:
+            yield _no_hop(ctx, ev)
+            continue
+        evidence = (f"check_host({spf.ip}, {spf.domain or '-'}, {spf.sender or '<>'}) = {spf.result}"
+                    + (f" ({spf.problem})" if spf.problem else ""),)
+        params = {"ip": spf.ip, "spf_domain": spf.domain or "-", "sender": spf.sender or "<>",
+                  "problem": spf.problem}
+        if spf.result == "pass":
+            yield ctx.passed(_subject(ev), evidence, **params)
+        elif spf.result in ("fail", "softfail", "neutral", "permerror"):
+            yield ctx.fail(_subject(ev), spf.result, evidence, **params)
+        elif spf.result == "none":
+            yield ctx.not_applicable(_subject(ev), evidence, outcome="no_record", **params)
+        else:
+            yield ctx.not_tested(_subject(ev), Reason("reason.message_lookup_failed",
+                                                      {"message": ev.label, "detail": spf.problem or spf.result}),
+                                 evidence)
+
+
+@check("MSG-HELO-MISMATCH", needs=NEEDS)
+def helo_mismatch(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _no_messages(ctx)
+    for ev in _messages(ctx):
+        if (na := _ours(ctx, ev)) is not None:
+            yield na
+            continue
+        hop = ev.sending
+        if hop is None or not hop.from_ip:
+            yield _no_hop(ctx, ev)
+            continue
+        yield _judge_helo(ctx, ev, hop)
+
+
+def _judge_helo(ctx: CheckContext, ev: MessageEvidence, hop: Hop) -> Finding:
+    n = ev.names
+    helo = (hop.helo or "").rstrip(".")
+    ip = hop.from_ip or ""
+    evidence = (f"hop {hop.index + 1}: {hop.raw}",
+                f"HELO {helo or '-'}: A/AAAA {', '.join(n.helo_addresses) or n.helo_outcome or 'not asked'}",
+                f"PTR {ip}: {', '.join(n.ptr_names) or n.ptr_outcome or 'not asked'}")
+    params = {"helo": helo or "-", "ip": ip}
+    if not helo:
+        return ctx.not_tested(_subject(ev), Reason("reason.message_no_sending_hop", {"message": ev.label}), evidence)
+    if helo.startswith("["):
+        return ctx.fail(_subject(ev), "literal", evidence, **params)
+    lowered = helo.lower()
+    if "." not in lowered or lowered in ("localhost", "localhost.localdomain") or private_name(lowered) \
+            or lowered.replace(".", "").isdigit() or ":" in lowered:
+        return ctx.fail(_subject(ev), "not_fqdn", evidence, **params)
+    if n.helo_outcome not in ("ok", "nxdomain", "nodata"):
+        return ctx.not_tested(_subject(ev), Reason("reason.message_lookup_failed",
+                                                   {"message": ev.label, "detail": f"A/AAAA {helo}: {n.helo_outcome}"}),
+                              evidence)
+    if not n.helo_addresses:
+        return ctx.fail(_subject(ev), "unresolvable", evidence, answer=n.helo_outcome.upper(), **params)
+    if ip not in n.helo_addresses:
+        return ctx.fail(_subject(ev), "other_address", evidence, addresses=", ".join(n.helo_addresses), **params)
+    if lowered not in n.ptr_names:
+        return ctx.fail(_subject(ev), "ptr_differs", evidence, ptr=", ".join(n.ptr_names) or n.ptr_outcome.upper(),
+                        **params)
+    return ctx.passed(_subject(ev), evidence, **params)
+
+
+@check("MSG-INTERNAL-LEAK", needs=NEEDS)
+def internal_leak(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _no_messages(ctx)
+    for ev in _messages(ctx):
+        if (na := _ours(ctx, ev)) is not None:
+            yield na
+            continue
+        if ev.sending is None:
+            yield _no_hop(ctx, ev)
+            continue
+        found = leaks(ev)
+        lines = tuple(f"hop {h.index + 1}: {h.raw}" for h in ev.sender_hops)
+        if found:
+            items = "; ".join(f"hop {n} {what} {value}" for n, what, value in found)
+            yield ctx.fail(_subject(ev), "leaked", lines, items=items)
+        else:
+            yield ctx.passed(_subject(ev), lines)
+
+
+@check("MSG-NO-TLS-HOP", needs=NEEDS)
+def no_tls_hop(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _no_messages(ctx)
+    for ev in _messages(ctx):
+        if (na := _ours(ctx, ev)) is not None:
+            yield na
+            continue
+        hop = ev.sending
+        if hop is None:
+            yield _no_hop(ctx, ev)
+            continue
+        protocol = (hop.protocol or "").lower()
+        evidence = (f"hop {hop.index + 1}: {hop.raw}",)
+        params = {"by": hop.by or "?", "sender": hop.from_name or hop.from_ip or "?", "protocol": hop.protocol or "-"}
+        if hop.tls:
+            yield ctx.passed(_subject(ev), evidence, tls=hop.tls if hop.tls != "tls" else "TLS", **params)
+        elif protocol in ("smtp", "esmtp", "esmtpa", "utf8smtp", "utf8smtpa"):
+            yield ctx.fail(_subject(ev), "plain", evidence, **params)
+        else:
+            yield ctx.not_tested(_subject(ev), Reason("reason.message_protocol_unknown",
+                                                      {"message": ev.label, "hop": hop.index + 1}), evidence)
+
+
+@check("MSG-ARC-BROKEN", needs=NEEDS)
+def arc_broken(ctx: CheckContext) -> Iterator[Finding]:
+    # ARC is about whoever forwarded the message, so it is judged whatever the From domain.
+    yield from _no_messages(ctx)
+    for ev in _messages(ctx):
+        arc = ev.arc
+        evidence = (f"ARC {arc.result}: {arc.instances} instance(s)" + (f"; {arc.reason}" if arc.reason else ""),)
+        if arc.result == "pass":
+            yield ctx.passed(_subject(ev), evidence, instances=arc.instances)
+        elif arc.result == "fail":
+            yield ctx.fail(_subject(ev), "fail", evidence, instances=arc.instances, detail=arc.reason or "-")
+        elif arc.result == "none":
+            yield ctx.not_applicable(_subject(ev), evidence, outcome="none")
+        else:
+            yield ctx.not_tested(_subject(ev), Reason("reason.message_lookup_failed",
+                                                      {"message": ev.label, "detail": arc.reason or arc.result}),
+                                 evidence)
+
+
+@check("MSG-SUBMISSION-PLAIN", needs=NEEDS)
+def submission_plain(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _no_messages(ctx)
+    for ev in _messages(ctx):
+        if (na := _ours(ctx, ev)) is not None:
+            yield na
+            continue
+        if not ev.hops:
+            yield _no_hop(ctx, ev)
+            continue
+        first = ev.hops[0]
+        protocol = (first.protocol or "").lower()
+        evidence = (f"hop 1: {first.raw}",)
+        params = {"by": first.by or "?", "protocol": first.protocol or "-"}
+        if (not first.from_ip and not first.from_name and not first.helo) or _loopback(first.from_ip):
+            yield ctx.not_applicable(_subject(ev), evidence, outcome="local", **params)
+        elif ev.sending_index == 0:
+            yield ctx.not_applicable(_subject(ev), evidence, outcome="direct", **params)
+        elif protocol in _TLS_PROTOCOLS and protocol in _AUTH_PROTOCOLS:
+            yield ctx.passed(_subject(ev), evidence, **params)
+        elif protocol in _AUTH_PROTOCOLS:
+            yield ctx.fail(_subject(ev), "no_tls", evidence, **params)
+        elif protocol in _TLS_PROTOCOLS or first.tls:
+            yield ctx.fail(_subject(ev), "no_auth", evidence, **params)
+        elif protocol in ("smtp", "esmtp", "utf8smtp"):
+            yield ctx.fail(_subject(ev), "plain", evidence, **params)
+        else:
+            yield ctx.not_tested(_subject(ev), Reason("reason.message_protocol_unknown",
+                                                      {"message": ev.label, "hop": 1}), evidence)
+
+
+def _loopback(address: str | None) -> bool:
+    return bool(address) and (address.startswith("127.") or address == "::1")

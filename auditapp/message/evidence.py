@@ -1,0 +1,363 @@
+"""A received message examined once: its hops, the verdicts, and what an audit may learn from it.
+
+:func:`examine` is the one place that verifies a message (the ``message`` command, ``audit
+--message`` and the window all call it), so all three agree on every verdict. The result,
+:class:`MessageEvidence`, is what the MSG-* checks read, what the report draws, and what a project
+stores (:func:`to_stored`, :func:`from_stored`: the header block plus the import's verdicts).
+
+Why the verdicts are kept from the import rather than re-verified at each audit: DKIM needs the
+body, which is never stored. A message is evidence of one moment (the day it was received); the
+audit's own rules judge today's DNS for the addresses and names learned from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from auditapp.core.stored_message import StoredMessage, header_text, message_id_of
+from auditapp.dnsclient import DnsAnswer, DnsClient
+from auditapp.message.headers import MessageHeaders, read_message
+from auditapp.message.hops import Hop, is_public, parse_hops, sending_hop
+from auditapp.message.verify import (
+    ArcResult,
+    DkimResult,
+    DmarcMessageResult,
+    ReceiverResult,
+    SpfMessageResult,
+    check_dmarc,
+    check_spf,
+    parse_authentication_results,
+    verify_arc,
+    verify_dkim,
+)
+
+#: Top-level names that are not on the Internet (RFC 6762 .local, RFC 8375 home.arpa, ICANN's
+#: .internal, the names ICANN will not delegate (.corp, .home, .mail) and the suffixes of Windows
+#: domains and home routers that end up in HELO names). Not .test or .example: labs use them.
+PRIVATE_SUFFIXES = ("local", "localdomain", "lan", "internal", "intranet", "corp", "home", "mail", "home.arpa",
+                    "private", "localnet", "domain", "invalid")
+#: Names that are harmless to show: the host talking to itself.
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+HEADERS_ONLY = "not verified: only the header block was given (DKIM needs the body)"
+
+
+@dataclass(frozen=True)
+class NameCheck:
+    """The sending hop's HELO name and the sending IP's reverse name, as DNS answers them now.
+
+    ``*_outcome`` is ``ok``, ``nxdomain``, ``nodata``, a failure word (``timeout``...) or ``""``
+    when the question was not asked (no HELO recorded, an address literal, no sending IP).
+    """
+
+    helo: str = ""
+    helo_addresses: tuple[str, ...] = ()
+    helo_outcome: str = ""
+    ptr_names: tuple[str, ...] = ()
+    ptr_outcome: str = ""
+    answers: tuple[DnsAnswer, ...] = ()
+
+
+@dataclass(frozen=True)
+class MessageEvidence:
+    """One message's header facts and verdicts (body never included)."""
+
+    id: str
+    name: str
+    added: str
+    headers: MessageHeaders
+    hops: tuple[Hop, ...]
+    #: Index into :attr:`hops` of the hop a receiving MX judged (issue 15's ``sending_ip``).
+    sending_index: int | None
+    dkim: tuple[DkimResult, ...]
+    arc: ArcResult
+    spf: SpfMessageResult | None
+    dmarc: DmarcMessageResult | None
+    receiver: tuple[ReceiverResult, ...]
+    names: NameCheck
+    resolver: str = ""
+
+    @property
+    def sending(self) -> Hop | None:
+        return self.hops[self.sending_index] if self.sending_index is not None else None
+
+    @property
+    def sender_hops(self) -> tuple[Hop, ...]:
+        """The hops the sender's own servers made, up to and including the hand-over to the receiver.
+
+        Without a known sending hop, none: the split between sender and receiver is unknown.
+        """
+        return self.hops[: self.sending_index + 1] if self.sending_index is not None else ()
+
+    @property
+    def label(self) -> str:
+        """How the message is named to people: its Message-ID, else the file name."""
+        return self.headers.message_id or self.name
+
+    @property
+    def headers_only(self) -> bool:
+        return self.headers.body_sha256 is None
+
+    def concerns(self, domain: str) -> bool:
+        """Whether the message was sent by ``domain`` (its From domain is the domain or below it)."""
+        d = domain.rstrip(".").lower()
+        return any(f == d or f.endswith("." + d) for f in self.headers.from_domains or ()) or (
+            (self.headers.from_domain or "") == d)
+
+
+# --- examining ----------------------------------------------------------------------------------
+
+
+async def examine(name: str, raw: bytes, dns: DnsClient, *, receiver_domains: Iterable[str] | None = None,
+                  allow_internal: bool = False, now: datetime | None = None) -> MessageEvidence:
+    """Read and verify one message; raises :class:`~auditapp.message.headers.MessageError` for non-messages.
+
+    ``raw`` may be a whole message or only its header block (pasted headers): DKIM then keeps the
+    signatures' key facts but says it could not check the body, never "body changed".
+    """
+    headers = read_message(raw)
+    hops = parse_hops(headers.received)
+    hop = sending_hop(hops, receiver_domains, allow_internal)
+    dkim_results, arc, names = await asyncio.gather(
+        verify_dkim(raw, dns), verify_arc(raw, dns), _check_names(hop, dns))
+    if headers.body_sha256 is None:
+        dkim_results = [_headers_only(r) for r in dkim_results]
+    sender = headers.envelope_sender or ""
+    spf = None
+    if hop is not None and hop.from_ip:
+        spf = await check_spf(hop.from_ip, sender, hop.helo or hop.from_name or "", dns)
+    dmarc = await check_dmarc(headers.from_domain, spf, dkim_results, dns) if headers.from_domain else None
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    return MessageEvidence(
+        id=message_id_of(headers.header_block), name=name, added=stamp, headers=headers, hops=hops,
+        sending_index=hop.index if hop is not None else None, dkim=tuple(dkim_results), arc=arc, spf=spf,
+        dmarc=dmarc, receiver=tuple(parse_authentication_results(headers.authentication_results)),
+        names=names, resolver=dns.describe())
+
+
+def _headers_only(result: DkimResult) -> DkimResult:
+    """Without the body only the key facts hold; anything about the signature itself is unknown."""
+    if result.result in ("temperror", "permerror") or result.reason.startswith(("key too short", "rsa-sha1",
+                                                                                 "signature expired")):
+        return result
+    return replace(result, result="neutral", reason=HEADERS_ONLY)
+
+
+async def _check_names(hop: Hop | None, dns: DnsClient) -> NameCheck:
+    if hop is None or not hop.from_ip:
+        return NameCheck(helo=(hop.helo or "") if hop else "")
+    helo = (hop.helo or "").rstrip(".").lower()
+    ask_helo = bool(helo) and "." in helo and not helo.startswith("[") and _ip(helo) is None
+    ptr = await dns.reverse(hop.from_ip)
+    answers = [ptr]
+    addresses: tuple[str, ...] = ()
+    helo_outcome = ""
+    if ask_helo:
+        a, aaaa = await dns.addresses(helo)
+        answers += [a, aaaa]
+        addresses = a.records + aaaa.records
+        asked = aaaa if ":" in hop.from_ip else a
+        helo_outcome = "ok" if addresses else asked.outcome.value
+        if not addresses and (a.outcome.is_failure or aaaa.outcome.is_failure):
+            helo_outcome = (a if a.outcome.is_failure else aaaa).outcome.value
+    return NameCheck(helo=helo, helo_addresses=tuple(_canonical(x) for x in addresses), helo_outcome=helo_outcome,
+                     ptr_names=tuple(r.rstrip(".").lower() for r in ptr.records), ptr_outcome=ptr.outcome.value,
+                     answers=tuple(answers))
+
+
+def _ip(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text.strip("[]").removeprefix("IPv6:")))
+    except ValueError:
+        return None
+
+
+def _canonical(text: str) -> str:
+    return _ip(text) or text
+
+
+# --- what the headers give away ----------------------------------------------------------------
+
+
+def private_name(name: str | None) -> bool:
+    """A name that is not on the Internet: a private suffix (``firma.local``) or a single label."""
+    n = (name or "").rstrip(".").lower()
+    if not n or n in _LOOPBACK_NAMES or n.startswith("[") or _ip(n) is not None or n == "unknown":
+        return False
+    if "." not in n:
+        return True
+    return any(n == s or n.endswith("." + s) for s in PRIVATE_SUFFIXES)
+
+
+def private_address(address: str | None) -> bool:
+    """An internal address worth hiding (RFC 1918, ULA, CGNAT, link-local); loopback is harmless."""
+    ip = _ip(address or "")
+    if ip is None:
+        return False
+    parsed = ipaddress.ip_address(ip)
+    return not parsed.is_loopback and not parsed.is_unspecified and not is_public(ip)
+
+
+def leaks(evidence: MessageEvidence) -> list[tuple[int, str, str]]:
+    """``(hop number, what, value)`` for every internal name or address the sender's servers wrote."""
+    found: list[tuple[int, str, str]] = []
+    for hop in evidence.sender_hops:
+        number = hop.index + 1
+        for what, value in (("from", hop.from_name), ("helo", hop.helo), ("by", hop.by)):
+            if private_name(value):
+                found.append((number, what, str(value)))
+        for what, value in (("from_ip", hop.from_ip), ("by_ip", hop.by_ip)):
+            if private_address(value):
+                found.append((number, what, str(value)))
+    return list(dict.fromkeys(found))
+
+
+# --- the DKIM problem behind a result ------------------------------------------------------------
+
+#: The reason prefixes :mod:`auditapp.message.verify` writes, and the problem each one names.
+_DKIM_PROBLEMS = (
+    ("body hash mismatch", "body_changed"),
+    ("key missing", "key_missing"),
+    ("key too short", "key_too_short"),
+    ("signature expired", "expired"),
+    ("rsa-sha1", "sha1"),
+    ("signature mismatch", "signature_mismatch"),
+    ("bad key record", "bad_key"),
+    ("malformed signature", "malformed"),
+    ("key lookup failed", "lookup_failed"),
+    ("ed25519 signatures cannot be checked", "unsupported"),
+    (HEADERS_ONLY, "headers_only"),
+    ("the message cannot be parsed", "unparsable"),
+)
+
+
+def dkim_problem(result: DkimResult) -> str:
+    """One word for what became of a signature: ``pass``, or the problem (``body_changed``, ...)."""
+    if result.result == "pass":
+        return "pass"
+    for prefix, problem in _DKIM_PROBLEMS:
+        if result.reason.startswith(prefix):
+            return problem
+    return "other"
+
+
+def aligned(domain: str, from_domain: str, org_domain: str = "") -> bool:
+    """Relaxed alignment of a signing domain with the From domain (RFC 9989), by the organisational domain."""
+    d, f = domain.rstrip(".").lower(), from_domain.rstrip(".").lower()
+    if not d or not f:
+        return False
+    if d == f:
+        return True
+    org = org_domain.rstrip(".").lower()
+    return bool(org) and (d == org or d.endswith("." + org))
+
+
+# --- storing -------------------------------------------------------------------------------------
+
+
+def to_stored(evidence: MessageEvidence) -> StoredMessage:
+    """The project's record: header block and import verdicts (no DNS evidence, no body)."""
+    text, encoding = header_text(evidence.headers.header_block)
+    spf, dmarc, n = evidence.spf, evidence.dmarc, evidence.names
+    verified: dict[str, Any] = {
+        "verified_at": evidence.added,
+        "resolver": evidence.resolver,
+        "sending_index": evidence.sending_index,
+        "dkim": [{"domain": r.domain, "selector": r.selector, "algorithm": r.algorithm, "key_bits": r.key_bits,
+                  "result": r.result, "reason": r.reason} for r in evidence.dkim],
+        "arc": {"result": evidence.arc.result, "instances": evidence.arc.instances, "reason": evidence.arc.reason},
+        "spf": None if spf is None else {"ip": spf.ip, "sender": spf.sender, "result": spf.result,
+                                         "domain": spf.domain, "problem": spf.problem},
+        "dmarc": None if dmarc is None else {
+            "result": dmarc.result, "policy": dmarc.policy, "spf_aligned": dmarc.spf_aligned,
+            "dkim_aligned": dmarc.dkim_aligned, "record_name": dmarc.record_name, "org_domain": dmarc.org_domain,
+            "reason": dmarc.reason},
+        "names": {"helo": n.helo, "helo_addresses": list(n.helo_addresses), "helo_outcome": n.helo_outcome,
+                  "ptr_names": list(n.ptr_names), "ptr_outcome": n.ptr_outcome},
+    }
+    return StoredMessage(id=evidence.id, name=evidence.name, added=evidence.added, headers=text, encoding=encoding,
+                         body_sha256=evidence.headers.body_sha256, body_bytes=evidence.headers.body_bytes,
+                         verified=verified)
+
+
+def from_stored(stored: StoredMessage) -> MessageEvidence:
+    """A stored message as evidence again: the header block re-parsed, the verdicts as imported.
+
+    Raises :class:`~auditapp.message.headers.MessageError` when the stored block is no longer a
+    message (a file edited by hand); the shape of ``verified`` was checked when the project loaded.
+    """
+    headers = read_message(stored.header_bytes + b"\r\n")
+    headers = replace(headers, body_sha256=stored.body_sha256, body_bytes=stored.body_bytes)
+    hops = parse_hops(headers.received)
+    v = stored.verified
+    index = v.get("sending_index")
+    if index is not None and index >= len(hops):
+        index = None
+    spf, dmarc, names = v.get("spf"), v.get("dmarc"), v.get("names") or {}
+    arc = v["arc"]
+    return MessageEvidence(
+        id=stored.id, name=stored.name, added=stored.added, headers=headers, hops=hops, sending_index=index,
+        dkim=tuple(DkimResult(d.get("domain", ""), d.get("selector", ""), d.get("algorithm", ""),
+                              d.get("key_bits", 0), d["result"], d.get("reason", "")) for d in v["dkim"]),
+        arc=ArcResult(arc["result"], arc.get("instances", 0), arc.get("reason", "")),
+        spf=None if spf is None else SpfMessageResult(spf.get("ip", ""), spf.get("sender", ""), spf["result"],
+                                                      spf.get("domain", ""), spf.get("problem", "")),
+        dmarc=None if dmarc is None else DmarcMessageResult(
+            dmarc["result"], dmarc.get("policy") or "", dmarc["spf_aligned"], dmarc["dkim_aligned"],
+            dmarc.get("record_name") or "", dmarc.get("org_domain") or "", dmarc.get("reason") or ""),
+        receiver=tuple(parse_authentication_results(headers.authentication_results)),
+        names=NameCheck(names.get("helo") or "", tuple(names.get("helo_addresses", [])),
+                        names.get("helo_outcome") or "", tuple(names.get("ptr_names", [])),
+                        names.get("ptr_outcome") or ""),
+        resolver=v.get("resolver", ""))
+
+
+# --- what an audit learns ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Learned:
+    """One value an audit learned from a message, and where (issue 15: "learned from message <id>, hop 2")."""
+
+    field: str  # "server_ips", "helo" or "dkim_selectors"
+    value: str
+    message: str
+    hop: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "value": self.value, "message": self.message, "hop": self.hop}
+
+
+def learn(evidence: Sequence[MessageEvidence], domain: str) -> list[Learned]:
+    """The sending IPs, HELO names and DKIM selectors the domain's own messages show.
+
+    Only messages whose From domain is the audited domain count, only their sending hop (the
+    address a receiver judged, not an internal relay), and only signatures of the domain itself.
+    """
+    found: list[Learned] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(item: Learned) -> None:
+        if (item.field, item.value) not in seen:
+            seen.add((item.field, item.value))
+            found.append(item)
+
+    for ev in evidence:
+        if not ev.concerns(domain):
+            continue
+        hop = ev.sending
+        if hop is not None and hop.from_ip:
+            add(Learned("server_ips", hop.from_ip, ev.label, hop.index + 1))
+            helo = (hop.helo or "").rstrip(".").lower()
+            if helo and not helo.startswith("[") and _ip(helo) is None:
+                add(Learned("helo", helo, ev.label, hop.index + 1))
+        org = ev.dmarc.org_domain if ev.dmarc is not None else ""
+        for sig in ev.dkim:
+            if sig.selector and aligned(sig.domain, domain, org):
+                add(Learned("dkim_selectors", sig.selector, ev.label))
+    return found
