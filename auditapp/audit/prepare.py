@@ -30,9 +30,12 @@ from auditapp.audit.request import (
     request_from_project,
 )
 from auditapp.core.project import Project
+from auditapp.core.stored_message import StoredMessage
 from auditapp.core.target import AuditTarget
 from auditapp.core.validation import InputError, parse_nameservers, validate_timeout
 from auditapp.dnsclient import DnsClient, Nameserver
+from auditapp.message.evidence import MessageEvidence, apply_learned, from_stored
+from auditapp.message.headers import MessageError
 from auditapp.postfix import PostfixConfigError, PostfixLoadFailure, config_from_texts
 
 
@@ -130,6 +133,13 @@ class PreparedAudit:
         return replace(self, target=target, config=replace(self.config, account_password=password),
                        warnings=self.warnings + warnings, password_lookup=None, trust_lookup=None)
 
+    def with_messages(self, evidence: Sequence[MessageEvidence]) -> PreparedAudit:
+        """Judge ``evidence`` in this audit and take from it what the user did not give (given values win)."""
+        if not evidence:
+            return self
+        return replace(self, target=apply_learned(self.target, evidence),
+                       config=replace(self.config, messages=(*self.config.messages, *evidence)))
+
     def make_dns(self) -> DnsClient:
         if self.nameservers:
             return DnsClient(list(self.nameservers), timeout=self.timeout)
@@ -202,11 +212,25 @@ def prepare(request: AuditRequest) -> PreparedAudit:
         origin, postfix = _postfix(request)
     except InputError as exc:
         raise PrepareError(str(exc), input_error=exc) from None
+    evidence = stored_evidence(request.messages)
     servers = choose_resolvers(request.nameservers, timeout, names.resolver_hint)
-    return PreparedAudit(target=replace(target, postfix_origin=origin),
-                         config=EngineConfig(timeout=timeout, postfix=postfix, smtp_probe=request.smtp_probe),
-                         nameservers=servers, timeout=timeout,
-                         password_lookup=request.password_lookup, trust_lookup=request.trust_lookup)
+    prepared = PreparedAudit(target=replace(target, postfix_origin=origin),
+                             config=EngineConfig(timeout=timeout, postfix=postfix, smtp_probe=request.smtp_probe),
+                             nameservers=servers, timeout=timeout,
+                             password_lookup=request.password_lookup, trust_lookup=request.trust_lookup)
+    return prepared.with_messages(evidence)
+
+
+def stored_evidence(stored: Sequence[StoredMessage]) -> list[MessageEvidence]:
+    """A project's messages as evidence; one that no longer reads as a message is an input error."""
+    out = []
+    for message in stored:
+        try:
+            out.append(from_stored(message))
+        except MessageError as exc:
+            raise PrepareError(f"stored message {message.name} ({message.id}) cannot be read: {exc}",
+                               key="stored_message", detail=str(exc)) from None
+    return out
 
 
 def prepare_project_audit(

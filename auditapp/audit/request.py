@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from auditapp.core.stored_message import StoredMessage
 from auditapp.core.target import DEFAULT_DNSBL_ZONES, DEFAULT_PORTS, AuditTarget
 from auditapp.core.validation import (
     InputError,
@@ -117,6 +118,9 @@ class AuditRequest:
     #: the texts a project stored (``{"origin", "files"}``: unparsable is a ``not_tested`` reason).
     postfix_path: str | None = None
     postfix_texts: Mapping[str, Any] | None = None
+    #: Received messages a project stored (header block and import verdicts): the MSG-* rules judge
+    #: them and the target learns from them what was not given.
+    messages: tuple[StoredMessage, ...] = ()
     #: Resolvers as typed; empty: the system's.
     nameservers: tuple[str, ...] = ()
     #: A demo project: :func:`~auditapp.audit.prepare.prepare` replaces resolvers, ports and CA file
@@ -162,7 +166,7 @@ def request_from_project(
         relay_test=project.relay_test, allow_internal=project.allow_internal or allow_internal,
         services=services and project.probe_services, account=project.test_account,
         trust_hosts=tuple(trust_hosts), ca_file=ca_file, answers=dict(project.answers),
-        postfix_texts=dict(stored) if stored is not None else None,
+        postfix_texts=dict(stored) if stored is not None else None, messages=tuple(project.messages),
         nameservers=tuple(nameservers) or tuple(project.nameservers) or tuple(default_nameservers),
         demo_lab=project.demo,
         timeout=timeout, password_lookup=password_lookup, trust_lookup=trust_lookup,

@@ -19,6 +19,23 @@ DEFAULT_CERT_WARN_DAYS = 21
 
 
 @dataclass(frozen=True)
+class LearnedValue:
+    """A target value learned from a received message, and where: issue 15's "learned from message <id>, hop 2".
+
+    ``field`` is the target field it went into (``server_ips``, ``helo``, ``dkim_selectors``);
+    ``hop`` the 1-based ``Received:`` hop it was read from (None for a DKIM signature).
+    """
+
+    field: str
+    value: str
+    message: str
+    hop: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"field": self.field, "value": self.value, "message": self.message, "hop": self.hop}
+
+
+@dataclass(frozen=True)
 class AuditTarget:
     """Validated input of one audit; domains are A-labels, IPs canonical text."""
 
@@ -50,6 +67,12 @@ class AuditTarget:
     answers: dict[str, Any] | None = None
     #: Where the imported Postfix configuration came from (the parsed config travels separately).
     postfix_origin: str | None = None
+    #: Values the audit took from imported messages because none were given (given ones win).
+    learned: tuple[LearnedValue, ...] = ()
+
+    def learned_from(self, field: str, value: str) -> LearnedValue | None:
+        """Where ``value`` of ``field`` came from, if a message taught it."""
+        return next((x for x in self.learned if x.field == field and x.value == value), None)
 
     @property
     def all_selectors(self) -> tuple[str, ...]:
@@ -90,4 +113,5 @@ class AuditTarget:
             "services": self.services,
             "answers": dict(self.answers) if self.answers is not None else None,
             "postfix_origin": self.postfix_origin,
+            **({"learned": [x.to_json() for x in self.learned]} if self.learned else {}),
         }

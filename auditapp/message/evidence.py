@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditapp.core.stored_message import StoredMessage, header_text, message_id_of
+from auditapp.core.target import AuditTarget, LearnedValue
 from auditapp.dnsclient import DnsAnswer, DnsClient
 from auditapp.message.headers import MessageHeaders, read_message
 from auditapp.message.hops import Hop, is_public, parse_hops, sending_hop
@@ -320,29 +321,16 @@ def from_stored(stored: StoredMessage) -> MessageEvidence:
 # --- what an audit learns ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Learned:
-    """One value an audit learned from a message, and where (issue 15: "learned from message <id>, hop 2")."""
-
-    field: str  # "server_ips", "helo" or "dkim_selectors"
-    value: str
-    message: str
-    hop: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"field": self.field, "value": self.value, "message": self.message, "hop": self.hop}
-
-
-def learn(evidence: Sequence[MessageEvidence], domain: str) -> list[Learned]:
+def learn(evidence: Sequence[MessageEvidence], domain: str) -> list[LearnedValue]:
     """The sending IPs, HELO names and DKIM selectors the domain's own messages show.
 
     Only messages whose From domain is the audited domain count, only their sending hop (the
     address a receiver judged, not an internal relay), and only signatures of the domain itself.
     """
-    found: list[Learned] = []
+    found: list[LearnedValue] = []
     seen: set[tuple[str, str]] = set()
 
-    def add(item: Learned) -> None:
+    def add(item: LearnedValue) -> None:
         if (item.field, item.value) not in seen:
             seen.add((item.field, item.value))
             found.append(item)
@@ -352,12 +340,36 @@ def learn(evidence: Sequence[MessageEvidence], domain: str) -> list[Learned]:
             continue
         hop = ev.sending
         if hop is not None and hop.from_ip:
-            add(Learned("server_ips", hop.from_ip, ev.label, hop.index + 1))
+            add(LearnedValue("server_ips", hop.from_ip, ev.label, hop.index + 1))
             helo = (hop.helo or "").rstrip(".").lower()
             if helo and not helo.startswith("[") and _ip(helo) is None:
-                add(Learned("helo", helo, ev.label, hop.index + 1))
+                add(LearnedValue("helo", helo, ev.label, hop.index + 1))
         org = ev.dmarc.org_domain if ev.dmarc is not None else ""
         for sig in ev.dkim:
             if sig.selector and aligned(sig.domain, domain, org):
-                add(Learned("dkim_selectors", sig.selector, ev.label))
+                add(LearnedValue("dkim_selectors", sig.selector, ev.label))
     return found
+
+
+def apply_learned(target: AuditTarget, evidence: Sequence[MessageEvidence]) -> AuditTarget:
+    """``target`` with what the messages taught, where the user gave nothing: given values win.
+
+    Sending IPs, the HELO name and the DKIM selectors each come from the messages only when the
+    target has none of its own, so a typed ``--server-ip`` is never mixed with guesses.
+    """
+    learned = learn(evidence, target.domain)
+    used: list[LearnedValue] = []
+    changes: dict[str, Any] = {}
+    ips = [x for x in learned if x.field == "server_ips"]
+    if ips and not target.server_ips:
+        changes["server_ips"] = tuple(x.value for x in ips)
+        used += ips
+    helos = [x for x in learned if x.field == "helo"]
+    if helos and target.helo is None:
+        changes["helo"], changes["helo_source"] = helos[0].value, "message"
+        used.append(helos[0])
+    selectors = [x for x in learned if x.field == "dkim_selectors"]
+    if selectors and not target.dkim_selectors:
+        changes["dkim_selectors"] = tuple(x.value for x in selectors)
+        used += selectors
+    return replace(target, learned=(*target.learned, *used), **changes) if used else target
