@@ -213,6 +213,10 @@ def _verify_one(raw: bytes, idx: int, name: str, tags: dict[bytes, bytes], answe
         return result("fail", f"key too short: {bits}-bit RSA, RFC 8301 requires at least {MIN_RSA_BITS}", bits)
     if algorithm == "rsa-sha1":
         return result("fail", "rsa-sha1 is not accepted (RFC 8301)", bits)
+    if (ktag == b"ed25519") != (algorithm == "ed25519-sha256"):
+        # RFC 6376 §6.1.2: a key unfit for a= is a permanent failure. dkimpy picks the check by
+        # the key's k= alone, so an "rsa-sha256" signature made with an Ed25519 key would pass.
+        return result("permerror", f"bad key record at {name}: a k={_text(ktag)} key cannot check a={algorithm}", bits)
     try:
         ok = dkim.DKIM(raw, minkey=0, timeout=1).verify(idx, dnsfunc=dnsfunc)
     except dkim.ValidationError as exc:
@@ -222,6 +226,8 @@ def _verify_one(raw: bytes, idx: int, name: str, tags: dict[bytes, bytes], answe
         return result("neutral", f"malformed signature: {text}", bits)
     except dkim.DKIMException as exc:
         return result("permerror", str(exc), bits)
+    except ValueError as exc:  # PyNaCl's, for an Ed25519 b= that is not 64 bytes; dkimpy lets it through
+        return result("neutral", f"malformed signature: {exc}", bits)
     if ok:
         return result("pass", "", bits)
     return result("fail", "signature mismatch: the signed header fields were changed or the key does not match", bits)
@@ -240,8 +246,8 @@ async def verify_arc(raw_message: bytes, dns: DnsClient) -> ArcResult:
         return ArcResult("none", 0, "the message has no ARC sets")
     try:
         cv, _data, reason = dkim.arc_verify(raw_message, dnsfunc=_dnsfunc(answers), minkey=MIN_RSA_BITS)
-    except dkim.DKIMException as exc:  # arc_verify catches most; be sure for hostile input
-        cv, reason = dkim.CV_Fail, str(exc)
+    except (dkim.DKIMException, ValueError) as exc:  # arc_verify catches most; not PyNaCl's ValueError
+        cv, reason = dkim.CV_Fail, str(exc)  # (an Ed25519 key under a seal whose b= is not 64 bytes)
     if cv == dkim.CV_Pass:
         return ArcResult("pass", instances, "", evidence)
     failed = [a for a in evidence if a.outcome.is_failure]
