@@ -8,6 +8,9 @@ need=()
 command -v named >/dev/null || need+=(bind9 bind9-dnsutils)
 command -v postfix >/dev/null || [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd dovecot-pop3d)
+# DKIM signer of the mail-flow lab (tests/lab/mailflow.py): the milter, and opendkim-genkey from -tools.
+{ command -v opendkim >/dev/null || [ -x /usr/sbin/opendkim ]; } &&
+  { command -v opendkim-genkey >/dev/null || [ -x /usr/sbin/opendkim-genkey ]; } || need+=(opendkim opendkim-tools)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v Xvfb >/dev/null || need+=(xvfb xauth)
 command -v dbus-run-session >/dev/null || need+=(dbus)
