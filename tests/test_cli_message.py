@@ -59,11 +59,12 @@ def _message(body: str = "Guten Tag,\r\n\r\nanbei die Zahlen.\r\n") -> bytes:
     return received + signature + raw
 
 
-def _run(lab: LabDnsServer, tmp_path: Path, data: bytes) -> tuple[int, dict]:
+def _run(lab: LabDnsServer, tmp_path: Path, data: bytes, lang: str = "en") -> tuple[int, dict]:
     eml = tmp_path / "m.eml"
     eml.write_bytes(data)
     out = tmp_path / "out.json"
-    rc = cli_main(["message", str(eml), "--nameserver", lab.address, "--timeout", "2", "--json", str(out)])
+    rc = cli_main(["message", str(eml), "--nameserver", lab.address, "--timeout", "2", "--json", str(out),
+                   "--lang", lang])
     return rc, json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -77,13 +78,33 @@ def test_a_signed_message_verifies_with_the_sending_hop_and_the_receivers_view(l
     assert m["sending_ip"] == SENDING_IP and m["helo"] == "mail.firma.test"
     assert m["dkim"] == [{"domain": DOMAIN, "selector": "mail", "algorithm": "rsa-sha256", "key_bits": 2048,
                           "result": "pass", "reason": m["dkim"][0]["reason"]}]
-    assert m["spf"] == {"ip": SENDING_IP, "sender": f"anna@{DOMAIN}", "result": "pass"}
+    assert {k: m["spf"][k] for k in ("ip", "sender", "result")} == {
+        "ip": SENDING_IP, "sender": f"anna@{DOMAIN}", "result": "pass"}
     assert m["dmarc"]["result"] == "pass" and m["dmarc"]["policy"] == "reject"
     assert m["dmarc"]["spf_aligned"] and m["dmarc"]["dkim_aligned"]
     assert {(r["method"], r["result"]) for r in m["receiver_results"]} >= {("dkim", "pass"), ("dmarc", "pass")}
     assert "Kunde" not in json.dumps(doc) and "anbei" not in json.dumps(doc)  # no body text in the output
     printed = capsys.readouterr().out
     assert f"sending IP (judged by the first receiver outside the sender): {SENDING_IP}" in printed
+    # The MSG-* rules' results, as auditapp.result/1 objects: the client's private address and
+    # .local name in hop 1 leak; the HELO has no address record in this zone.
+    results = {r["rule"]: r for r in m["results"]}
+    assert set(results) == {r for r in results if r.startswith("MSG-")} and len(results) == 9
+    assert results["MSG-DKIM-MISSING"]["status"] == "pass"
+    assert results["MSG-INTERNAL-LEAK"]["status"] == "fail" and "pc17.firma.local" in results["MSG-INTERNAL-LEAK"][
+        "detail"]
+    assert results["MSG-HELO-MISMATCH"]["status"] == "fail" and results["MSG-HELO-MISMATCH"]["remediation"]
+    assert results["MSG-ARC-BROKEN"]["status"] == "not_applicable"
+
+
+def test_lang_de_prints_and_writes_german(lab, tmp_path: Path, capsys) -> None:
+    _rc, doc = _run(lab, tmp_path, _message(), lang="de")
+    (m,) = doc["messages"]
+    results = {r["rule"]: r for r in m["results"]}
+    assert results["MSG-DKIM-MISSING"]["detail"] == "Signiert von firma.test."
+    printed = capsys.readouterr().out
+    assert "Sende-IP (vom ersten Empfänger außerhalb des Absenders geprüft): 192.0.2.25" in printed
+    assert "DMARC: pass (Richtlinie reject, SPF passend ja, DKIM passend ja)" in printed
 
 
 def test_a_changed_body_fails_dkim_and_dmarc_still_passes_on_spf(lab, tmp_path: Path) -> None:
@@ -100,3 +121,77 @@ def test_not_a_message_is_a_clear_error_and_exit_2(lab, tmp_path: Path, capsys) 
     rc = cli_main(["message", str(bad), "--nameserver", lab.address])
     assert rc == 2
     assert "x.eml" in capsys.readouterr().err
+
+
+def _audit(lab: LabDnsServer, tmp_path: Path, *extra: str) -> tuple[int, dict]:
+    out = tmp_path / "audit.json"
+    rc = cli_main(["audit", *extra, "--nameserver", lab.address, "--timeout", "2", "--no-services",
+                   "--dnsbl", "dnsbl.test", "--json", str(out), "--lang", "en"])
+    return rc, json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+
+
+def test_audit_with_a_message_learns_the_sending_ip_helo_and_selector(lab, tmp_path: Path) -> None:
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(_message())
+    _rc, doc = _audit(lab, tmp_path, DOMAIN, "--message", str(eml))
+    target = doc["target"]
+    assert target["server_ips"] == [SENDING_IP] and target["helo"] == "mail.firma.test"
+    assert target["dkim_selectors"] == ["mail"] and target["helo_source"] == "message"
+    learned = {(x["field"], x["value"]): x for x in target["learned"]}
+    assert learned[("server_ips", SENDING_IP)] == {"field": "server_ips", "value": SENDING_IP,
+                                                    "message": f"<42@{DOMAIN}>", "hop": 2}
+    by_rule = {(r["rule"], r["subject"]): r for r in doc["results"]}
+    # The usual rules run on the learned values, the MSG-* rules on the message.
+    assert by_rule[("SPF-SENDER-NOT-AUTHORIZED", SENDING_IP)]["status"] == "pass"
+    assert by_rule[("PTR-MISSING", SENDING_IP)]["status"] == "fail"  # the lab zone has no reverse zone
+    assert by_rule[("MSG-DKIM-MISSING", f"<42@{DOMAIN}>")]["status"] == "pass"
+    assert by_rule[("DKIM-NO-KEY", DOMAIN)]["status"] == "pass"
+
+
+def test_given_values_win_over_learned_ones(lab, tmp_path: Path) -> None:
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(_message())
+    _rc, doc = _audit(lab, tmp_path, DOMAIN, "--message", str(eml), "--server-ip", "192.0.2.99",
+                      "--helo", "mx.firma.test")
+    target = doc["target"]
+    assert target["server_ips"] == ["192.0.2.99"] and target["helo"] == "mx.firma.test"
+    assert {x["field"] for x in target["learned"]} == {"dkim_selectors"}
+
+
+def test_audit_without_a_message_reports_the_msg_rules_not_tested(lab, tmp_path: Path) -> None:
+    _rc, doc = _audit(lab, tmp_path, DOMAIN)
+    msg = [r for r in doc["results"] if r["rule"].startswith("MSG-")]
+    assert len(msg) == 9 and {r["status"] for r in msg} == {"not_tested"}
+    assert "No received message was imported" in msg[0]["reason"]
+
+
+def test_a_bad_message_file_is_exit_2_before_the_audit(lab, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "x.eml"
+    bad.write_bytes(b"\x00\x01 not mail")
+    rc, doc = _audit(lab, tmp_path, DOMAIN, "--message", str(bad))
+    assert rc == 2 and doc == {}
+    assert "--message" in capsys.readouterr().err
+
+
+def test_audit_project_with_a_message_stores_its_headers_only_once(lab, tmp_path: Path) -> None:
+    from auditapp.core.project import Project
+    from auditapp.core.project_io import load_project, save_project
+
+    path = tmp_path / "p.auditproj"
+    save_project(Project(name="Firma", domain=DOMAIN, dnsbl_zones=[]), path)
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(_message())
+    for _ in range(2):
+        rc = cli_main(["audit", "--project", str(path), "--message", str(eml), "--nameserver", lab.address,
+                       "--timeout", "2", "--no-services"])
+        assert rc in (0, 1)
+    project = load_project(path)
+    assert len(project.messages) == 1 and len(project.runs) == 2
+    text = path.read_text(encoding="utf-8")
+    assert "anbei die Zahlen" not in text and "Message-ID: <42@firma.test>" in text
+    assert project.runs[-1].target["server_ips"] == [SENDING_IP]
+    # A re-run without --message still judges and learns from the stored message.
+    rc = cli_main(["audit", "--project", str(path), "--nameserver", lab.address, "--timeout", "2", "--no-services"])
+    run = load_project(path).runs[-1]
+    assert run.target["learned"] and any(f.rule == "MSG-DKIM-MISSING" and f.status.value == "pass"
+                                         for f in run.findings)

@@ -10,11 +10,15 @@ since nothing about them is known. The verdicts are those of the import
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from auditapp.checks.registry import CheckContext, check
 from auditapp.core.model import Finding, Reason
-from auditapp.message.evidence import MessageEvidence, aligned, dkim_problem, leaks, private_name
-from auditapp.message.hops import Hop
+from auditapp.message.traits import aligned, dkim_problem, leaks, private_name
+
+if TYPE_CHECKING:
+    from auditapp.message.evidence import MessageEvidence
+    from auditapp.message.hops import Hop
 
 NEEDS = ("messages",)
 #: Protocol words that say the hop used TLS (RFC 3848: the trailing S), and authentication (A).

@@ -23,6 +23,7 @@ from auditapp.cli.inputs import (
     with_password,
     write_json,
 )
+from auditapp.cli.message_command import examine_message_files
 from auditapp.cli.summary import print_summary
 from auditapp.core.validation import InputError, parse_ip
 
@@ -37,7 +38,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return audit_project(args)
     request = request_from_args(args)
     check_output_paths(args.json, args.pdf)
-    prepared = with_password(prepare_or_exit(request))
+    prepared = prepare_or_exit(request)
+    if args.message:
+        prepared = prepared.with_messages(examine_message_files(args.message, prepared))
+    prepared = with_password(prepared)
     run = asyncio.run(audit(prepared.target, prepared.make_dns(), prepared.config))
     if args.json:
         write_json(args.json, run, args.lang)

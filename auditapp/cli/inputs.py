@@ -175,3 +175,4 @@ def save_project_or_exit(project: Project, path: Path) -> None:
     warning = size_warning(path)
     if warning:
         print(f"auditapp: warning: {warning}", file=sys.stderr)
+

@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Postfix configuration to audit: a directory with main.cf/master.cf, a main.cf, "
                         "or a file with postconf -n/-M/-P output")
     a.add_argument("--answers", metavar="FILE", help="questionnaire answers (JSON, format auditapp.answers)")
+    a.add_argument("--message", action="append", default=[], metavar="FILE.eml",
+                   help="a received message of the domain: judged by the MSG-* rules; its sending IP, HELO and "
+                        "DKIM selectors are used where none are given (with --project: stored in the project, "
+                        "header block only)")
     a.add_argument("--lang", choices=("de", "en"), default=None)
     a.add_argument("--json", metavar="FILE", help="write the results as JSON (auditapp.result/1)")
     a.add_argument("--pdf", metavar="FILE", help="write the PDF report")

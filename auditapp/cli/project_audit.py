@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from auditapp.audit.engine import audit
-from auditapp.audit.request import request_from_project
+from auditapp.audit.request import AuditRequest, request_from_project
 from auditapp.cli.errors import CannotRun, UsageError
 from auditapp.cli.inputs import (
     PROJECT_NAMES,
@@ -29,11 +29,14 @@ from auditapp.cli.inputs import (
     with_password,
     write_json,
 )
+from auditapp.cli.message_command import examine_message_files
 from auditapp.cli.summary import print_summary
 from auditapp.core.model import Run
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.project_io import load_project, save_project, size_warning
 from auditapp.core.review_layer import ReviewLayer
+from auditapp.core.stored_message import MAX_MESSAGES, StoredMessage
+from auditapp.message.evidence import to_stored
 from auditapp.postfix import PostfixConfigError, read_texts
 
 #: Exit code of an interrupted audit, as for Ctrl+C elsewhere in the CLI (128 + SIGINT).
@@ -99,12 +102,22 @@ def audit_project(args: argparse.Namespace) -> int:
         from auditapp.lab.demolab import demo_lab_endpoints
 
         use_demo_lab(demo_lab_endpoints)
-    request = request_from_project(
-        project, nameservers=args.nameserver, timeout=args.timeout,
-        services=not getattr(args, "no_services", False), allow_internal=getattr(args, "allow_internal", False),
-        ca_file=getattr(args, "ca_file", None), trust_hosts=getattr(args, "trust_host", ()),
-        password_lookup=terminal_password, names=PROJECT_NAMES)
-    prepared = with_password(prepare_or_exit(request))
+    def request() -> AuditRequest:
+        return request_from_project(
+            project, nameservers=args.nameserver, timeout=args.timeout,
+            services=not getattr(args, "no_services", False), allow_internal=getattr(args, "allow_internal", False),
+            ca_file=getattr(args, "ca_file", None), trust_hosts=getattr(args, "trust_host", ()),
+            password_lookup=terminal_password, names=PROJECT_NAMES)
+
+    prepared = prepare_or_exit(request())
+    imported = []
+    if getattr(args, "message", None):
+        # Stored in the project (header block and verdicts) and saved with the run; the audit
+        # then learns from all of the project's messages at once, as the window's audit does.
+        imported = [to_stored(ev) for ev in examine_message_files(args.message, prepared)]
+        _add_messages(project, imported)
+        prepared = prepare_or_exit(request())
+    prepared = with_password(prepared)
     run = asyncio.run(audit(prepared.target, prepared.make_dns(), prepared.config))
     if run.cancelled:
         print(f"auditapp: interrupted; {path} was not changed", file=sys.stderr)
@@ -118,6 +131,7 @@ def audit_project(args: argparse.Namespace) -> int:
         except ProjectError as exc:
             raise CannotRun(f"the project changed during the audit and can no longer be read; "
                             f"the run was not recorded ({exc})") from None
+        _add_messages(project, imported)
     _record(project, run, path)
     if args.json:
         try:
@@ -138,6 +152,16 @@ def audit_project(args: argparse.Namespace) -> int:
     print(f"Run {run.id} recorded in {path} ({len(project.runs)} runs)")
     warn_about_run(run, args.lang)
     return exit_code(run, args.fail_on, layer)
+
+
+def _add_messages(project: Project, messages: list[StoredMessage]) -> None:
+    """Add imported messages the project does not hold yet (the same header block is one message)."""
+    known = {m.id for m in project.messages}
+    new = [m for m in messages if m.id not in known and not known.add(m.id)]  # type: ignore[func-returns-value]
+    if len(project.messages) + len(new) > MAX_MESSAGES:
+        raise UsageError(f"--message: a project keeps at most {MAX_MESSAGES} messages "
+                         f"({len(project.messages)} stored, {len(new)} new); remove some in the window first")
+    project.messages.extend(new)
 
 
 def _record(project: Project, run: Run, path: Path) -> None:
