@@ -6,6 +6,12 @@ IMAP is what the auditapp.message functions read here (harness: ``tests/lab/mail
 The assertions state what those servers wrote, so a parser or verifier change that misreads
 a real Postfix ``Received:`` line or disagrees with a real DKIM signer fails here.
 
+Every message test runs twice: on the copies the servers deliver now (``[lab]``) and on the
+copies saved in ``tests/fixtures/messages/lab`` with the zones that publish their keys
+(``[saved]``, served by the Python lab DNS server), so the import of real server output is
+also tested on machines that cannot run the servers. Regenerate the copies with
+``cd tests && python -m lab.mailflow`` (as root).
+
 The lab's addresses are all loopback, so ``sending_hop()`` (which looks for a public IP)
 does not apply; the tests read ``parse_hops()`` directly and name the relay hop themselves.
 """
@@ -42,6 +48,7 @@ from lab.mailflow import (
     configured_addresses,
     deliver_variants,
     listeners,
+    load_fixtures,
     mail_flow_available,
     start_mail_flow,
 )
@@ -51,6 +58,7 @@ from lab.mailservers import lab_listeners
 # verify -> checks.dmarc -> checks/__init__ -> checks.message -> message.evidence -> verify.
 import auditapp.checks  # noqa: F401
 from auditapp.dnsclient import DnsClient, Nameserver
+from auditapp.lab.dnsserver import LabDnsServer, RecordSet
 from auditapp.message.headers import MessageHeaders, read_message
 from auditapp.message.hops import Hop, parse_hops
 from auditapp.message.verify import (
@@ -100,10 +108,15 @@ def flow() -> Iterator[MailFlow]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def delivered(flow: MailFlow) -> Delivered:
-    """Every variant, sent through the servers and read back over IMAP (about 0.5 s)."""
-    return deliver_variants(flow)
+@pytest.fixture(scope="session", params=["lab", "saved"])
+def delivered(request: pytest.FixtureRequest) -> Iterator[Delivered]:
+    """Every variant: sent through the servers and read back over IMAP (about 0.5 s), or the saved copies."""
+    if request.param == "lab":
+        yield deliver_variants(request.getfixturevalue("flow"))
+        return
+    messages, zones = load_fixtures()
+    with LabDnsServer(RecordSet.from_zone_text(zones)) as server:
+        yield Delivered(messages, (server.host, server.port), 0.0)
 
 
 def resolver(delivered: Delivered) -> DnsClient:

@@ -46,6 +46,7 @@ import shutil
 import smtplib
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -839,3 +840,53 @@ def configured_addresses(paths: Iterable[Path]) -> dict[str, set[str]]:
                 continue
         found[str(path)] = addresses
     return found
+
+
+# -- saved copies ----------------------------------------------------------------------------------
+
+#: Where the saved copies live: one ``VARIANT.eml`` per variant and the zone files that publish their keys.
+FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "messages" / "lab"
+
+
+def save_fixtures(flow: MailFlow, delivered: Delivered, directory: Path = FIXTURE_DIR) -> list[Path]:
+    """Write the delivered messages and BIND's zone files, for tests on machines without the servers.
+
+    The zones are the only thing verification needs besides the messages: the signatures carry
+    no expiry (``x=``), so the copies verify as long as their keys are served.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for variant, raw in delivered.messages.items():
+        written.append(directory / f"{variant}.eml")
+        written[-1].write_bytes(raw)
+    for origin, path in flow.bind.zones:
+        written.append(directory / f"{origin}.zone")
+        shutil.copyfile(path, written[-1])
+    return written
+
+
+def load_fixtures(directory: Path = FIXTURE_DIR) -> tuple[dict[str, bytes], list[tuple[str, str]]]:
+    """The saved messages by variant and the saved zones as ``(origin, text)`` pairs."""
+    messages = {v: (directory / f"{v}.eml").read_bytes() for v in VARIANTS}
+    zones = [(p.name.removesuffix(".zone"), p.read_text("ascii")) for p in sorted(directory.glob("*.zone"))]
+    return messages, zones
+
+
+def main(argv: list[str]) -> int:
+    """Regenerate the saved copies: ``cd tests && python -m lab.mailflow [DIR]`` (as root)."""
+    directory = Path(argv[0]) if argv else FIXTURE_DIR
+    root = make_lab_root()
+    try:
+        flow = start_mail_flow(root)
+        try:
+            for path in save_fixtures(flow, deliver_variants(flow), directory):
+                print(path)
+        finally:
+            flow.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
