@@ -54,9 +54,6 @@ from lab.mailflow import (
 )
 from lab.mailservers import lab_listeners
 
-# auditapp.checks first: importing auditapp.message.verify on its own runs into the import cycle
-# verify -> checks.dmarc -> checks/__init__ -> checks.message -> message.evidence -> verify.
-import auditapp.checks  # noqa: F401
 from auditapp.dnsclient import DnsClient, Nameserver
 from auditapp.lab.dnsserver import LabDnsServer, RecordSet
 from auditapp.message.headers import MessageHeaders, read_message
