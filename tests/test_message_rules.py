@@ -274,3 +274,29 @@ def test_a_damaged_stored_message_is_refused_with_its_field(lab: LabDnsServer, p
     with pytest.raises(ProjectError) as info:
         Project.from_json(data)
     assert info.value.field == field
+
+
+def test_hostile_messages_give_results_never_a_crash(lab: LabDnsServer) -> None:
+    """500 hops, malformed dates, encoded and folded fields, garbage Received values: every rule answers."""
+    hops = "".join(f"Received: from h{i}.relay.test (h{i}.relay.test [192.0.2.{i % 250 + 1}])\r\n"
+                   f"\tby h{i + 1}.relay.test with ESMTP id X{i}; not a date {i}\r\n" for i in range(500))
+    garbage = "Received: ((((( [[[ ;;; by by by from\r\nReceived: =?utf-8?q?=E2=80=AE?= from\r\n"
+    raw = (hops + garbage + "From: =?utf-8?b?w4Rsw7Z0?= <a@firma.test>\r\nSubject: x\r\n"
+           "DKIM-Signature: v=1; a=rsa-sha256; d=firma.test; s=sel; b=!!!; bh=???\r\n"
+           "Message-ID: <h@firma.test>\r\n\r\nbody\r\n").encode()
+    ev = asyncio.run(examine("hostile.eml", raw, client(lab)))
+    assert len(ev.hops) == 502
+    findings = judge_message(ev, DOMAIN)
+    assert {f.rule for f in findings} == set(message_rules())
+    assert not [f for f in findings if f.status is Status.ERROR]
+    stored = to_stored(ev)
+    assert Project.from_json(Project(name="p", domain=DOMAIN, messages=[stored]).to_json()).messages == [stored]
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00\x01\x02", b"%PDF-1.7\n", b"just some text without fields\r\n"])
+def test_not_a_message_is_a_clear_error(lab: LabDnsServer, data: bytes) -> None:
+    from auditapp.message.headers import MessageError
+
+    with pytest.raises(MessageError) as info:
+        asyncio.run(examine("x.eml", data, client(lab)))
+    assert "\n" not in str(info.value) and str(info.value)
