@@ -1,4 +1,4 @@
-"""A real mail flow on loopback: messages signed by OpenDKIM, relayed by Postfix, delivered by Dovecot.
+"""A real mail flow on loopback: signed by OpenDKIM, relayed by Postfix, read back from Dovecot.
 
 Why (issue 15): the message import must be tested on what real servers write, not on headers
 we typed ourselves. Postfix's ``Received:`` lines (TLS comment, ``ESMTPSA``, ``unknown [ip]``),
