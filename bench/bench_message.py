@@ -1,8 +1,9 @@
 """How fast received messages are verified: 100 signed messages, every DNS answer delayed 20 ms.
 
 ``python -m bench.bench_message``. Loopback only, a few seconds. 100 messages from 20 sending
-domains (five messages each, as a mailbox export has them) are read and verified (DKIM, ARC, SPF
-for the sending hop, DMARC) the way ``auditapp message`` does: all at once through one
+domains (five messages each, as a mailbox export has them) are read, verified (DKIM, ARC, SPF
+for the sending hop, DMARC, HELO and PTR) and judged by the MSG-* rules the way ``auditapp message``
+does: all at once through one
 resolver client, so a key or policy several messages need is asked once. Printed:
 
 * ``message_seconds_100``: wall time for the 100 (goal from issue 15: under 5 s);
@@ -26,7 +27,8 @@ import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auditapp.cli.message_command import read_messages, verify_messages
+from auditapp.audit.messages import judge_message
+from auditapp.cli.message_command import examine_all, read_messages
 from auditapp.dnsclient import DnsClient, Nameserver
 from auditapp.lab.dnsserver import LabDnsServer, RecordSet
 
@@ -76,14 +78,17 @@ def run() -> dict[str, float]:
 
         t0 = time.perf_counter()
         read, problems = read_messages(names)
-        together = asyncio.run(verify_messages(read, client()))
+        together, bad = asyncio.run(examine_all(read, client()))
+        judged = [judge_message(ev) for _name, ev in together]
         concurrent = time.perf_counter() - t0
-        assert not problems and all(m["dkim"][0]["result"] == "pass" for m in together)
-        assert all(m["dmarc"]["result"] == "pass" for m in together)
+        assert not problems and not bad and all(ev.dkim[0].result == "pass" for _n, ev in together)
+        assert all(ev.dmarc is not None and ev.dmarc.result == "pass" for _n, ev in together)
+        assert all(len(findings) == 9 for findings in judged)
 
         t0 = time.perf_counter()
         for item in read_messages(names)[0]:
-            asyncio.run(verify_messages([item], client()))
+            for _name, ev in asyncio.run(examine_all([item], client()))[0]:
+                judge_message(ev)
         sequential = time.perf_counter() - t0
     speedup = sequential / concurrent
     print(f"# bench_message: {len(names)} messages from {DOMAINS} domains, {LATENCY * 1000:g} ms per DNS answer")
