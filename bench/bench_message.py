@@ -2,9 +2,9 @@
 
 ``python -m bench.bench_message``. Loopback only, a few seconds. 100 messages from 20 sending
 domains (five messages each, as a mailbox export has them) are read, verified (DKIM, ARC, SPF
-for the sending hop, DMARC, HELO and PTR) and judged by the MSG-* rules the way ``auditapp message``
-does: all at once through one
-resolver client, so a key or policy several messages need is asked once. Printed:
+for the sending hop, DMARC, HELO and PTR) and judged by the MSG-* rules the way ``auditapp
+message`` does: all at once through one resolver client, so a key or policy several messages need
+is asked once. Printed:
 
 * ``message_seconds_100``: wall time for the 100 (goal from issue 15: under 5 s);
 * ``message_speedup_vs_seq``: the same messages verified one after another, each with a fresh
