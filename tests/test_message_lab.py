@@ -344,3 +344,34 @@ def test_arc_forwarded_dmarc_passes_on_dkim_alone(delivered: Delivered) -> None:
     spf, dmarc = spf_and_dmarc(delivered, "arc_forwarded", hops[-1])
     assert (spf.result, spf.domain) == ("pass", FORWARDER_DOMAIN)
     assert (dmarc.result, dmarc.spf_aligned, dmarc.dkim_aligned) == ("pass", False, True)
+
+
+# -- the MSG-* rules on what the servers delivered ------------------------------------------------
+
+#: variant -> the rules' (status, outcome) where it differs from "pass". Every variant's hand-over is
+#: mail.firma.test's hop (for arc_forwarded too: the forwarder's hop is newer), whose HELO resolves
+#: to its address and is its PTR name (the lab's reverse zone).
+EXPECTED_RULES: dict[str, dict[str, tuple[str, str]]] = {
+    "signed": {},
+    "body_rewritten": {"MSG-DKIM-INVALID": ("fail", "body_changed")},
+    "plain_submission": {"MSG-SUBMISSION-PLAIN": ("fail", "plain")},
+    "local_helo": {"MSG-HELO-MISMATCH": ("fail", "not_fqdn"), "MSG-INTERNAL-LEAK": ("fail", "leaked")},
+    "arc_forwarded": {"MSG-ARC-BROKEN": ("pass", "pass"),
+                      # The Return-Path is the forwarder's (SRS): the hand-over's envelope is unknown.
+                      "MSG-SPF-FAIL": ("not_tested", "not_tested")},
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_msg_rules_on_the_delivered_message(delivered: Delivered, variant: str) -> None:
+    from auditapp.audit.messages import judge_message
+    from auditapp.message.evidence import examine
+
+    ev = asyncio.run(examine(f"{variant}.eml", delivered.messages[variant], resolver(delivered),
+                             allow_internal=True))
+    assert ev.sending is not None and ev.sending.from_ip == "127.0.0.61"
+    got = {f.rule: (f.status.value, f.outcome) for f in judge_message(ev, SENDER_DOMAIN, allow_internal=True)}
+    expected = {rule: ("pass", "pass") for rule in got}
+    expected["MSG-ARC-BROKEN"] = ("not_applicable", "none")
+    expected.update(EXPECTED_RULES[variant])
+    assert got == expected

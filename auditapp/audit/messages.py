@@ -28,11 +28,16 @@ def message_rules(cat: Catalog | None = None) -> list[str]:
 
 
 def judge_message(evidence: MessageEvidence, domain: str | None = None, cat: Catalog | None = None,
-                  now: datetime | None = None) -> list[Finding]:
-    """Every MSG-* result for one message, judged as ``domain``'s (default: its From domain)."""
+                  now: datetime | None = None, allow_internal: bool = False) -> list[Finding]:
+    """Every MSG-* result for one message, judged as ``domain``'s (default: its From domain).
+
+    ``allow_internal``: the messages went through internal servers only (a lab), so a client on a
+    loopback or private address submitted over the network rather than on the server itself.
+    """
     cat = cat or catalog()
     facts = Facts(messages=(evidence,), done={"messages"})
-    target = AuditTarget(domain=domain or evidence.headers.from_domain or "invalid", services=False)
+    target = AuditTarget(domain=domain or evidence.headers.from_domain or "invalid", services=False,
+                         allow_internal=allow_internal)
     regs = registered()
     findings: list[Finding] = []
     for rule_id in message_rules(cat):
@@ -40,7 +45,8 @@ def judge_message(evidence: MessageEvidence, domain: str | None = None, cat: Cat
     return findings
 
 
-def judge_messages(evidence: Sequence[MessageEvidence], cat: Catalog | None = None) -> list[list[Finding]]:
+def judge_messages(evidence: Sequence[MessageEvidence], cat: Catalog | None = None,
+                   allow_internal: bool = False) -> list[list[Finding]]:
     """:func:`judge_message` for each message, in order."""
     cat = cat or catalog()
-    return [judge_message(ev, cat=cat) for ev in evidence]
+    return [judge_message(ev, cat=cat, allow_internal=allow_internal) for ev in evidence]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from auditapp.checks.registry import CheckContext, check
 from auditapp.core.model import Finding, Reason
-from auditapp.message.traits import aligned, dkim_problem, leaks, private_name
+from auditapp.message.traits import ENVELOPE_UNKNOWN, aligned, dkim_problem, leaks, private_name
 
 if TYPE_CHECKING:
     from auditapp.message.evidence import MessageEvidence
@@ -168,6 +168,11 @@ def spf_fail(ctx: CheckContext) -> Iterator[Finding]:
         if spf is None:
             yield _no_hop(ctx, ev)
             continue
+        if spf.problem == ENVELOPE_UNKNOWN:
+            envelope = ev.headers.envelope_sender or "-"
+            yield ctx.not_tested(_subject(ev), Reason("reason.message_envelope_unknown",
+                                                      {"message": ev.label, "envelope": envelope}))
+            continue
         evidence = (f"check_host({spf.ip}, {spf.domain or '-'}, {spf.sender or '<>'}) = {spf.result}"
                     + (f" ({spf.problem})" if spf.problem else ""),)
         params = {"ip": spf.ip, "spf_domain": spf.domain or "-", "sender": spf.sender or "<>",
@@ -199,6 +204,8 @@ def helo_mismatch(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _judge_helo(ctx: CheckContext, ev: MessageEvidence, hop: Hop) -> Finding:
+    """RFC 5321 and knowledge base R2: unresolvable or not a name (medium), another address (low),
+    not the PTR name (info). Names are judged as DNS answers them at import."""
     n = ev.names
     helo = (hop.helo or "").rstrip(".")
     ip = hop.from_ip or ""
@@ -222,6 +229,10 @@ def _judge_helo(ctx: CheckContext, ev: MessageEvidence, hop: Hop) -> Finding:
         return ctx.fail(_subject(ev), "unresolvable", evidence, answer=n.helo_outcome.upper(), **params)
     if ip not in n.helo_addresses:
         return ctx.fail(_subject(ev), "other_address", evidence, addresses=", ".join(n.helo_addresses), **params)
+    if n.ptr_outcome not in ("ok", "nxdomain", "nodata"):
+        return ctx.not_tested(_subject(ev), Reason("reason.message_lookup_failed",
+                                                   {"message": ev.label, "detail": f"PTR {ip}: {n.ptr_outcome}"}),
+                              evidence)
     if lowered not in n.ptr_names:
         return ctx.fail(_subject(ev), "ptr_differs", evidence, ptr=", ".join(n.ptr_names) or n.ptr_outcome.upper(),
                         **params)
@@ -303,7 +314,10 @@ def submission_plain(ctx: CheckContext) -> Iterator[Finding]:
         protocol = (first.protocol or "").lower()
         evidence = (f"hop 1: {first.raw}",)
         params = {"by": first.by or "?", "protocol": first.protocol or "-"}
-        if (not first.from_ip and not first.from_name and not first.helo) or _loopback(first.from_ip):
+        # A client on loopback is a program on the server itself, except in an internal audit (a
+        # lab), where every machine has a loopback or private address.
+        local_client = _loopback(first.from_ip) and not ctx.target.allow_internal
+        if (not first.from_ip and not first.from_name and not first.helo) or local_client:
             yield ctx.not_applicable(_subject(ev), evidence, outcome="local", **params)
         elif ev.sending_index == 0:
             yield ctx.not_applicable(_subject(ev), evidence, outcome="direct", **params)

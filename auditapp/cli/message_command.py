@@ -173,7 +173,8 @@ def cmd_message(args: argparse.Namespace) -> int:
     del read  # the bodies are not kept beyond DKIM verification
     for line in (*problems, *more):
         print(f"auditapp: {line}", file=sys.stderr)
-    messages = [message_json(name, ev, judge_message(ev), args.lang) for name, ev in examined]
+    messages = [message_json(name, ev, judge_message(ev, allow_internal=args.allow_internal), args.lang)
+                for name, ev in examined]
     for entry in messages:
         _print(entry, args.lang)
     if args.json:

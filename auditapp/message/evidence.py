@@ -22,8 +22,8 @@ from auditapp.core.stored_message import StoredMessage, header_text, message_id_
 from auditapp.core.target import AuditTarget, LearnedValue
 from auditapp.dnsclient import DnsAnswer, DnsClient
 from auditapp.message.headers import MessageHeaders, read_message
-from auditapp.message.hops import Hop, parse_hops, sending_hop
-from auditapp.message.traits import HEADERS_ONLY, aligned, literal_ip
+from auditapp.message.hops import Hop, organisation, parse_hops, sending_hop
+from auditapp.message.traits import ENVELOPE_UNKNOWN, HEADERS_ONLY, aligned, literal_ip
 from auditapp.message.verify import (
     ArcResult,
     DkimResult,
@@ -113,22 +113,52 @@ async def examine(name: str, raw: bytes, dns: DnsClient, *, receiver_domains: It
     """
     headers = read_message(raw)
     hops = parse_hops(headers.received)
-    hop = sending_hop(hops, receiver_domains, allow_internal)
+    senders = [d for d in (headers.from_domain, headers.envelope_domain) if d]
+    hop = sending_hop(hops, receiver_domains, allow_internal, senders)
     dkim_results, arc, names = await asyncio.gather(
         verify_dkim(raw, dns), verify_arc(raw, dns), _check_names(hop, dns))
     if headers.body_sha256 is None:
         dkim_results = [_headers_only(r) for r in dkim_results]
-    sender = headers.envelope_sender or ""
+    receiver = tuple(parse_authentication_results(headers.authentication_results))
     spf = None
     if hop is not None and hop.from_ip:
-        spf = await check_spf(hop.from_ip, sender, hop.helo or hop.from_name or "", dns)
+        sender = hand_over_sender(headers, hop, receiver)
+        if sender is None:
+            spf = SpfMessageResult(hop.from_ip, "", "none", "", ENVELOPE_UNKNOWN)
+        else:
+            spf = await check_spf(hop.from_ip, sender, hop.helo or hop.from_name or "", dns)
     dmarc = await check_dmarc(headers.from_domain, spf, dkim_results, dns) if headers.from_domain else None
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     return MessageEvidence(
         id=message_id_of(headers.header_block), name=name, added=stamp, headers=headers, hops=hops,
         sending_index=hop.index if hop is not None else None, dkim=tuple(dkim_results), arc=arc, spf=spf,
-        dmarc=dmarc, receiver=tuple(parse_authentication_results(headers.authentication_results)),
-        names=names, resolver=dns.describe())
+        dmarc=dmarc, receiver=receiver, names=names, resolver=dns.describe())
+
+
+def hand_over_sender(headers: MessageHeaders, hop: Hop, receiver: Sequence[ReceiverResult]) -> str | None:
+    """The MAIL FROM of the sending hop, or None when the headers do not tell it.
+
+    ``Return-Path`` is the envelope of the *last* delivery. A message forwarded after it left the
+    sender carries the forwarder's envelope there (SRS: ``fwd+alice=kunde.test@weiter.test``), and
+    checking the sender's IP against the forwarder's SPF would accuse the sender of a failure
+    nobody saw. So when the envelope belongs neither to the From domain's nor to the sending host's
+    organisation, the ``smtp.mailfrom`` a receiver recorded for the From organisation is used, and
+    without one the envelope is unknown.
+    """
+    envelope = headers.envelope_sender or ""
+    domain = headers.envelope_domain
+    if not domain:
+        return envelope
+    env_org = organisation(domain)
+    own = {organisation(headers.from_domain), organisation(hop.from_name), organisation(hop.helo)} - {None}
+    if env_org in own:
+        return envelope
+    for result in receiver:
+        if result.method == "spf":
+            for key, value in result.properties:
+                if key == "smtp.mailfrom" and organisation(value.rpartition("@")[2]) in own:
+                    return value if "@" in value else f"postmaster@{value}"
+    return None
 
 
 def _headers_only(result: DkimResult) -> DkimResult:

@@ -295,11 +295,19 @@ def _within(host: str | None, domains: set[str]) -> bool:
 
 
 def sending_hop(hops: Sequence[Hop], receiver_domains: Iterable[str] | None = None,
-                allow_internal: bool = False) -> Hop | None:
+                allow_internal: bool = False, sender_domains: Iterable[str] | None = None) -> Hop | None:
     """The hop a receiving MX judged: who handed the message to the first receiver outside the
     sender's organisation; its ``from_ip`` is issue 15's ``sending_ip``.
 
-    Heuristic, walking from the newest hop backwards (``hops`` in transport order):
+    Heuristic:
+
+    0. with ``sender_domains`` (the From and envelope domains): walking from the oldest hop, the
+       first hop whose sending host (reverse name or HELO) belongs to the sender's organisation and
+       whose receiving host does not. This is the definition itself, and it stays right for a
+       message forwarded later (the forwarder's hop to the final mailbox is newer, and not the
+       sender's hand-over);
+
+    then, walking from the newest hop backwards (``hops`` in transport order):
 
     1. with ``receiver_domains`` (the receiving organisation's domains, e.g. the mailbox's): the
        first hop whose ``from_ip`` is public, whose ``by`` host is within those domains and whose
@@ -317,6 +325,12 @@ def sending_hop(hops: Sequence[Hop], receiver_domains: Iterable[str] | None = No
     def eligible(address: str | None) -> bool:
         return _valid_ip(address or "") is not None if allow_internal else is_public(address)
 
+    senders = {org for d in sender_domains or () if (org := organisation(d))}
+    if senders:
+        for hop in hops:
+            if eligible(hop.from_ip) and not _within(hop.by, senders) and (
+                    _within(hop.from_name, senders) or _within(hop.helo, senders)):
+                return hop
     newest_first = list(reversed(hops))
     wanted = {d.strip().rstrip(".").lower() for d in receiver_domains or () if d and d.strip()}
     if wanted:

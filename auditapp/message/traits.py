@@ -23,6 +23,8 @@ PRIVATE_SUFFIXES = ("local", "localdomain", "lan", "internal", "intranet", "corp
 #: Names that are harmless to show: the host talking to itself.
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
+#: SpfMessageResult.problem when the sending hop's envelope sender is not in the headers.
+ENVELOPE_UNKNOWN = "envelope sender at the hand-over unknown (forwarded after it left the sender)"
 HEADERS_ONLY = "not verified: only the header block was given (DKIM needs the body)"
 
 

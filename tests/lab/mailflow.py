@@ -245,6 +245,13 @@ def zone_texts(dkim_key: DkimKey, arc_key: DkimKey) -> dict[str, str]:
         + f"mx IN A {a['mx']}\nimap IN A {a['imap']}\ngw IN A {a['gateway']}\n",
         FORWARDER_DOMAIN: apex(FORWARDER_DOMAIN, a["forwarder"], "fwd")
         + f"fwd IN A {a['forwarder']}\n" + arc_key.record,
+        # Reverse names, so the HELO of the hand-over can equal its PTR name (MSG-HELO-MISMATCH).
+        "0.0.127.in-addr.arpa": "$TTL 300\n@ IN SOA ns1.test. hostmaster.test. ( 2026120601 3600 600 86400 300 )\n"
+        "@ IN NS ns1.test.\n" + "".join(
+            f"{a[role].rsplit('.', 1)[1]} IN PTR {host}.\n" for role, host in (
+                ("signer", f"mail.{SENDER_DOMAIN}"), ("client", f"pc.{SENDER_DOMAIN}"),
+                ("gateway", f"gw.{RECIPIENT_DOMAIN}"), ("mx", f"mx.{RECIPIENT_DOMAIN}"),
+                ("forwarder", f"fwd.{FORWARDER_DOMAIN}"))),
     }
 
 
