@@ -50,6 +50,8 @@ FAMILY_EFFORT: dict[str, Effort] = {
     "services": Effort.MEDIUM,
     "transport": Effort.MEDIUM,
     "layout": Effort.MEDIUM,
+    # A message's problem is fixed where the mail flows: the signer, a content filter, the HELO.
+    "message": Effort.MEDIUM,
     "policy": Effort.HIGH,
 }
 
