@@ -143,3 +143,63 @@ def recovery_job(project: Project, original: Path | None, file: Path) -> Callabl
         return file
 
     return job
+
+
+@dataclass(frozen=True)
+class MessageImport:
+    """One file or pasted text examined for the target page: the stored record, or why not.
+
+    ``stored`` holds the header block and the import's verdicts only; the body was dropped
+    in the worker once DKIM had seen it, so it never reaches the window or the project.
+    """
+
+    name: str
+    stored: Any = None  # auditapp.core.stored_message.StoredMessage
+    error: str = ""
+
+
+def message_import_job(sources: list[tuple[str, Path | bytes]], prepared: PreparedAudit, *,
+                       allow_internal: bool) -> Callable[[TaskControl], tuple[MessageImport, ...]]:
+    """Read and examine received messages (files or pasted header text) with the project's resolvers.
+
+    ``sources`` pairs a display name with a path (read here, in the worker: a file on a slow
+    share or a FIFO must not hang the window) or the bytes of pasted text. All messages are
+    verified at once through one resolver client, so a key several of them need is asked once.
+    A file that cannot be read or is not a message is reported by name; the others go on.
+    """
+
+    def job(control: TaskControl) -> tuple[MessageImport, ...]:
+        from auditapp.core.safe_read import read_regular_file
+        from auditapp.message.evidence import examine, to_stored
+        from auditapp.message.headers import MAX_FILE_BYTES, MessageError
+
+        raws: list[tuple[str, bytes | None, str]] = []
+        for name, source in sources:
+            if isinstance(source, bytes):
+                raws.append((name, source, ""))
+                continue
+            try:
+                raws.append((name, read_regular_file(source, MAX_FILE_BYTES), ""))
+            except OSError as exc:  # UnsafeFileError (too big, a FIFO, a folder) or the OS's refusal
+                raws.append((name, None, str(exc) or type(exc).__name__))
+        if control.cancelled:
+            return ()
+        dns = prepared.make_dns()
+
+        async def one(name: str, raw: bytes) -> MessageImport:
+            try:
+                evidence = await examine(name, raw, dns, allow_internal=allow_internal)
+            except MessageError as exc:
+                return MessageImport(name, error=str(exc))
+            return MessageImport(name, stored=to_stored(evidence))
+
+        async def every() -> list[MessageImport]:
+            pending = [one(name, raw) for name, raw, _ in raws if raw is not None]
+            return list(await asyncio.gather(*pending))
+
+        examined = iter(asyncio.run(every()))
+        # Back in the order the user chose, read failures in their place; the bytes go with ``raws``.
+        return tuple(next(examined) if raw is not None else MessageImport(name, error=error)
+                     for name, raw, error in raws)
+
+    return job

@@ -79,6 +79,25 @@ def main(lang: str = "de", out: Path = HERE) -> int:
     window.open_demo()
     window.go("target")
     shot("target")
+    target = window.pages["target"]
+    if target.message_list.count():  # the demo's received messages (issue 15)
+        from PySide6.QtWidgets import QScrollArea
+
+        from auditapp.gui.dialogs.message_dialogs import MessageEvidenceDialog
+
+        wait(100)  # the form's layout settles before it is scrolled to its end (the messages)
+        bar = target.findChild(QScrollArea).verticalScrollBar()
+        bar.setValue(bar.maximum())
+        target.message_list.setCurrentRow(target.message_list.count() - 1)
+        shot("target-messages")
+        dialog = MessageEvidenceDialog(target.selected_evidence(), window)
+        dialog.show()
+        wait(300)
+        path = out / f"gui-message-evidence-{lang}{lang_suffix}.png"
+        dialog.grab().save(str(path))
+        print(path)
+        dialog.close()
+        dialog.deleteLater()
     window.go("questionnaire")
     shot("questionnaire")
     window.go("postfix")
