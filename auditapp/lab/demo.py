@@ -15,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditapp.lab.demo_messages import DKIM_RECORD, examined_demo_messages
+
 if TYPE_CHECKING:
     from auditapp.core.project import Project
 
@@ -56,6 +58,7 @@ _imaps._tcp       IN SRV 0 1 993 imap
 _dmarc   IN TXT "v=DMARC1; p=quarantine; rua=mailto:dmarc@{DEMO_DOMAIN}"
 _adsp._domainkey IN TXT "dkim=discardable"
 {DEMO_SELECTOR}._domainkey IN TXT ( "v=DKIM1; k=rsa; " "p={_KEY_1024[:200]}" "{_KEY_1024[200:]}" )
+{DKIM_RECORD}
 """),
     ("provider.example", """
 $TTL 300
@@ -100,6 +103,10 @@ def demo_project(nameserver: str | None = None) -> Project:
     With ``nameserver`` (``host:port`` of a :class:`~auditapp.lab.dnsserver.LabDnsServer` serving
     :data:`DEMO_ZONES`): the same client audited DNS only against that resolver and not marked
     as the demo (tests and benchmarks that bring their own, e.g. a silent one).
+
+    Either way the project holds two received messages (:mod:`auditapp.lab.demo_messages`),
+    signed and examined against a DNS server of its own serving :data:`DEMO_ZONES`, so their
+    import verdicts never depend on ``nameserver`` (which may be a silent one on purpose).
     """
     from auditapp.core.project import Project
     from auditapp.postfix import read_texts
@@ -111,6 +118,7 @@ def demo_project(nameserver: str | None = None) -> Project:
         answers=load_answers_file(DEMO_DATA / "answers.json"),
         postfix_config={"origin": "Demo: main.cf + master.cf (Beispiel GmbH)",
                         "files": read_texts(DEMO_DATA / "postfix")},
+        messages=examined_demo_messages(DEMO_DOMAIN, DEMO_ZONES),
     )
     return project if nameserver else as_demo(project)
 

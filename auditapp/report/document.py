@@ -336,12 +336,92 @@ class Appendix:
     rule_index: tuple[RuleIndexRow, ...]
 
 
-Body = ManagementSummary | ScopeMethod | FindingsSection | PolicySection | ActionPlan | AcceptedSection | Appendix
+@dataclass(frozen=True)
+class HostNode:
+    """One server of a message's route as the diagram draws it (built by :mod:`auditapp.report.messages`).
+
+    ``side`` is ``sender`` (the sender's own servers, up to the one that handed the message
+    over), ``receiver``, or ``unknown`` when the hand-over hop is not known.
+    """
+
+    name: Untrusted
+    ip: Untrusted
+    helo: Untrusted
+    side: str
+
+
+@dataclass(frozen=True)
+class HopLink:
+    """One ``Received:`` hop between two neighbouring :class:`HostNode` s of the route."""
+
+    number: int  # 1-based, oldest first (the hop table uses the same numbers)
+    protocol: Untrusted
+    tls: Untrusted  # "TLSv1.3", "TLS", or the words for "no TLS"
+    no_tls: bool
+    delay: str  # "2 s", "" when unknown
+    handover: bool  # the hop the receiver judged (``MessageEvidence.sending_index``)
+    sender: bool  # made by the sender's own servers
+
+
+@dataclass(frozen=True)
+class HopRow:
+    """A hop of the table under the diagram: the full names the diagram may have shortened."""
+
+    number: int
+    from_text: Untrusted  # name, [IP], HELO
+    by: Untrusted
+    transport: Untrusted
+    delay: str
+    handover: bool
+    sender: bool
+    no_tls: bool
+
+
+@dataclass(frozen=True)
+class VerdictRow:
+    """One line of a message's verification table: our verdict (of the import) beside the receiver's."""
+
+    method: str  # DKIM, ARC, SPF, DMARC
+    detail: Untrusted
+    result: str  # RFC 8601 word
+    reason: Untrusted
+    receiver: Untrusted  # the receiver's word (and reason), or "not reported"
+    differs: bool
+    note: Untrusted  # the sentence on a difference, else ""
+
+
+@dataclass(frozen=True)
+class MessageEntry:
+    """One message: heading facts, the route (``links[i]`` joins ``nodes[i]`` and ``nodes[i+1]``; None is a gap)."""
+
+    anchor: str
+    message_id: Untrusted
+    from_text: Untrusted  # the full address only for the audited domain, else "…@domain"
+    envelope: Untrusted
+    received: str
+    verified: Untrusted
+    nodes: tuple[HostNode, ...]
+    links: tuple[HopLink | None, ...]
+    hops: tuple[HopRow, ...]
+    verdicts: tuple[VerdictRow, ...]
+    notes: tuple[str, ...] = ()
+    #: The run's failed MSG-* results for this message, "rule – title", in catalog order.
+    findings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MessageSection:
+    intro: str
+    messages: tuple[MessageEntry, ...]
+
+
+Body = (ManagementSummary | ScopeMethod | FindingsSection | PolicySection | ActionPlan | AcceptedSection
+        | MessageSection | Appendix)
 
 
 @dataclass(frozen=True)
 class Section:
-    key: str  # summary, scope, findings, policy, actions, accepted, appendix
+    key: str  # summary, scope, findings, policy, actions, accepted, messages (only with messages), appendix
     title: str
     body: Body
 

@@ -40,7 +40,7 @@ def project_document(project: Project, run_number: int | None = None, *, lang: s
     return build_report(
         run, lang=lang, project_name=project.name, previous=previous,
         accepted=tuple(project.accepted_risks), reviews=tuple(project.reviews),
-        meta=meta,
+        meta=meta, messages=tuple(project.messages),
     )
 
 

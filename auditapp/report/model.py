@@ -73,6 +73,8 @@ from auditapp.report.document import (
 from auditapp.report.grading import GRADE_TABLE, Grade, effort_for, light_for
 from auditapp.report.hosting import hosting_label, hosting_sentence
 from auditapp.report.inputs import AcceptedRisk, ReportMeta, ReviewNote
+from auditapp.report.message_texts import with_message_texts
+from auditapp.report.messages import judged, learned_values, message_section
 from auditapp.report.texts import (
     ReportTexts,
     format_date,
@@ -257,14 +259,17 @@ def build_report(
     accepted: Sequence[AcceptedRisk] = (),
     reviews: Sequence[ReviewNote] = (),
     meta: ReportMeta | None = None,
+    messages: Sequence[Any] = (),
 ) -> ReportDocument:
     """Turn one run into the report's content in ``lang`` ("de" or "en").
 
     ``previous`` adds the comparison to the management summary; ``accepted`` is the project's
     accepted-risk register and ``reviews`` the reviewer's comments and severity overrides (both
     applied to both runs, so an override does not show up as a "changed severity"); ``meta`` fills the cover.
+    ``messages`` (the project's stored messages, or examined ones) add the "Message evidence"
+    section for those the run judged (:func:`auditapp.report.messages.judged`).
     """
-    tx = texts()
+    tx = with_message_texts(texts())
     if lang not in ("de", "en"):
         raise ValueError(f"unsupported report language {lang!r}")
     b = _Builder(lang, catalog(), tx, ReviewLayer(tuple(accepted), tuple(reviews)))
@@ -276,7 +281,7 @@ def build_report(
     grades = {c: numbers.categories[c].grade for c in grouped}
 
     cover = _cover(b, run, meta, project_name)
-    sections = (
+    sections = [
         Section("summary", b.t("section.summary"), _summary(b, run, items, numbers, previous)),
         Section("scope", b.t("section.scope"), _scope(b, run, items)),
         Section("findings", b.t("section.findings"), FindingsSection(
@@ -286,15 +291,25 @@ def build_report(
         Section("policy", b.t("section.policy"), _policy(b, grouped["policy_legal"], grades["policy_legal"])),
         Section("actions", b.t("section.actions"), _actions(b, items, _unknown(run, numbers))),
         Section("accepted", b.t("section.accepted"), _accepted(b, items, run_day(run))),
-        Section("appendix", b.t("section.appendix"), _appendix(b, items)),
-    )
+    ]
+    # Evidence for the admin who checks the MSG-* findings: after everything a manager reads
+    # (summary to accepted risks), before the appendix, which it resembles (see messages.py).
+    evidence = judged(run, messages)
+    if evidence:
+        failed: dict[str, list[str]] = defaultdict(list)
+        for i in sorted(items, key=b.report_order):
+            if i.finding.rule.startswith("MSG-") and i.finding.status is Status.FAIL:
+                failed[i.finding.subject].append(f"{i.finding.rule} – {i.text['title']}")
+        section = message_section(b.t, lang, str(run.target.get("domain", "")), evidence, failed)
+        sections.append(Section("messages", b.t("messages.section"), section))
+    sections.append(Section("appendix", b.t("section.appendix"), _appendix(b, items)))
     labels = {k: v[lang] for k, v in tx.entries.items() if "{" not in v[lang]}
     from auditapp import __version__
 
     footer = b.t("page.generated", tool="auditapp", version=run.tool_version or __version__,
                  catalog=run.catalog_version or b.cat.version)
     watermark = tuple(b.t("watermark.degraded").split(" – ")) if run.degraded else ()
-    return ReportDocument(lang=lang, cover=cover, sections=sections, labels=labels,
+    return ReportDocument(lang=lang, cover=cover, sections=tuple(sections), labels=labels,
                           tool_version=run.tool_version, catalog_version=run.catalog_version, footer=footer,
                           page_template=tx.entries["page.of"][lang], watermark=watermark)
 
@@ -417,12 +432,13 @@ def _delta(b: _Builder, run: Run, previous: Run) -> Delta:
 
 def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
     target = run.target
-    ips = ", ".join(str(ip) for ip in target.get("server_ips", ()) or ())
+    ips = learned_values(b.t, target, "server_ips", [str(ip) for ip in target.get("server_ips", ()) or ()])
+    helo = learned_values(b.t, target, "helo", [str(target["helo"])]) if target.get("helo") else ""
     facts = [
         Fact(b.t("scope.domain"), _u(target.get("domain", ""))),
         Fact(b.t("scope.domain_unicode"), _u(_unicode_domain(run))),
         Fact(b.t("scope.server_ips"), _u(ips or "-")),
-        Fact(b.t("scope.helo"), _u(target.get("helo") or "-")),
+        Fact(b.t("scope.helo"), _u(helo or "-")),
         Fact(b.t("scope.hosting"), _u(hosting_label(b.t, run))),
         Fact(b.t("scope.resolver"), _u(run.resolver or "-")),
         Fact(b.t("scope.tool_version"), f"auditapp {run.tool_version}"),
@@ -435,6 +451,12 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
         # Only where it applied: runs with service probes, recorded since the rule exists.
         facts.insert(6, Fact(b.t("scope.internal"), b.t(
             "scope.internal_allowed" if target.get("allow_internal") else "scope.internal_refused")))
+    selectors = [str(s) for s in target.get("dkim_selectors", ()) or ()]
+    if any(x.get("field") == "dkim_selectors" for x in target.get("learned", ()) or () if isinstance(x, dict)):
+        # Only where messages taught them (the reader should see where they came from); a list
+        # the user gave is the project's own input and was not shown before issue 15 either.
+        facts.insert(4, Fact(b.t("messages.dkim_selectors"),
+                             _u(learned_values(b.t, target, "dkim_selectors", selectors))))
     hosts = tuple(
         HostRow(
             name=_u(h.get("name", "")), roles=tuple(str(r) for r in h.get("roles", ())),

@@ -29,6 +29,7 @@ from auditapp.report.document import (
     FindingBlock,
     FindingsSection,
     ManagementSummary,
+    MessageSection,
     PolicySection,
     ReportDocument,
     ScopeMethod,
@@ -49,6 +50,7 @@ from auditapp.report.pdf.flowables import (
     severity_chart,
     table,
 )
+from auditapp.report.pdf.messages import message_story
 from auditapp.report.pdf.tables import action_table, not_tested_table
 from auditapp.report.pdf.text import mono_text, para_text
 from auditapp.report.texts import format_date
@@ -121,7 +123,7 @@ class Builder:
         render: dict[type, Callable[[Section], list[Flowable]]] = {
             ManagementSummary: self.summary, ScopeMethod: self.scope, FindingsSection: self.findings,
             PolicySection: self.policy, ActionPlan: self.actions, AcceptedSection: self.accepted,
-            Appendix: self.appendix,
+            MessageSection: lambda s: message_story(self, s), Appendix: self.appendix,
         }
         return [PageBreak(), self.h1(section), *render[type(section.body)](section)]
 
