@@ -335,3 +335,40 @@ def test_the_evidence_and_paste_dialogs_speak_german(page, ctx, qtbot, qapp, tmp
         install_translators(qapp, "en")
     assert [f for f in found if f[1]] == []
     assert any("Inhalt nach dem Signieren verändert" in text for text, _ in found)
+
+
+def test_over_the_limit_a_message_is_refused_with_the_reason(page, ctx, qtbot, tmp_path: Path, monkeypatch) -> None:
+    import auditapp.gui.pages.target_page as target_page
+
+    monkeypatch.setattr(target_page, "MAX_MESSAGES", 2)
+    paths = []
+    for n in (7, 8, 9):
+        paths.append(tmp_path / f"m{n}.eml")
+        paths[-1].write_bytes(signed_message(n))
+    _import(page, qtbot, paths)
+    assert [m.name for m in ctx.session.project.messages] == ["m7.eml", "m8.eml"]
+    assert "m9.eml: nicht gespeichert, ein Projekt hält höchstens 2 Mails" in page.message_note.text()
+
+
+def _drag_enter(mime: QMimeData):
+    import warnings
+
+    from PySide6.QtGui import QDragEnterEvent
+
+    with warnings.catch_warnings():  # PySide marks Qt 6's only constructor deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                               Qt.KeyboardModifier.NoModifier)
+
+
+def test_files_dragged_over_the_page_are_accepted(page, tmp_path: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "a.eml"))])
+    enter = _drag_enter(mime)
+    page.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    text = QMimeData()
+    text.setText("just text")
+    enter = _drag_enter(text)
+    page.dragEnterEvent(enter)
+    assert not enter.isAccepted()
