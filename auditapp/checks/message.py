@@ -325,7 +325,9 @@ def submission_plain(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.passed(_subject(ev), evidence, **params)
         elif protocol in _AUTH_PROTOCOLS:
             yield ctx.fail(_subject(ev), "no_tls", evidence, **params)
-        elif protocol in _TLS_PROTOCOLS or first.tls:
+        elif protocol in _TLS_PROTOCOLS:
+            # Only the RFC 3848 words say whether the client logged in; "Microsoft SMTP Server"
+            # with a TLS version says nothing about it (below: not tested).
             yield ctx.fail(_subject(ev), "no_auth", evidence, **params)
         elif protocol in ("smtp", "esmtp", "utf8smtp"):
             yield ctx.fail(_subject(ev), "plain", evidence, **params)

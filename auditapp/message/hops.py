@@ -30,6 +30,10 @@ _CLAUSES = frozenset({"from", "by", "via", "with", "id", "for"})
 _BRACKET_IP = re.compile(r"\[(?:IPv6:)?([0-9A-Fa-f:.]+)\](?::\d+)?")
 _BARE_IP = re.compile(r"^(?:IPv6:)?([0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*)$")
 _HELO = re.compile(r"\bhelo=([^\s()\[\]]+)", re.IGNORECASE)
+#: qmail: ``from RDNS (HELO name) (ip)``; upper case, a comment of its own.
+_QMAIL_HELO = re.compile(r"^(?:HELO|EHLO) ([^\s()]+)$")
+#: IronPort/Cisco: ``with ESMTP/TLS/ECDHE-RSA-AES128-GCM-SHA256``.
+_SLASH_TLS = re.compile(r"^[A-Za-z0-9]+/TLS(?:/([A-Za-z0-9_-]+))?$", re.IGNORECASE)
 #: Upper case only, and not followed by a label: ``tls1.example.com`` is a host, not TLS 1.
 _TLS_VERSION = re.compile(r"\b(TLS|SSL)v?([1-3])(?:[._](\d))?(?![.-]?[A-Za-z0-9])")
 _CIPHER = re.compile(r"\bcipher[= ]\s*([A-Za-z0-9_-]+)|\btls\s+([A-Z0-9][A-Za-z0-9_-]+)")
@@ -102,10 +106,14 @@ def _parse(value: str) -> tuple[Hop, datetime | None]:
     by_words, by_comments = clauses.get("by", ([], []))
     with_words, _ = clauses.get("with", ([], []))
     first = from_words[0] if from_words else None
-    literal = first is not None and _literal_ip(first) is not None
+    literal = first is not None and (_literal_ip(first) is not None or _valid_ip(first) is not None)
     rdns, from_ip = _reverse_and_ip(first, from_comments)
-    helo_match = next((m for m in map(_HELO.search, from_comments) if m), None)
-    if helo_match:  # Exim: "from rdns ([ip] helo=x)" or "from [ip] (helo=x)"
+    if from_ip is None:
+        # ZoneMTA "from foo [127.0.0.1]": the address as a word of its own after the name.
+        from_ip = next((ip for w in from_words[1:] if (ip := _literal_ip(w))), None)
+    helo_match = next((m for m in map(_HELO.search, from_comments) if m), None) or next(
+        (m for m in (_QMAIL_HELO.match(c.strip()) for c in from_comments) if m), None)
+    if helo_match:  # Exim: "from rdns ([ip] helo=x)" or "from [ip] (helo=x)"; qmail "(HELO x)"
         helo = helo_match.group(1)
         if rdns is None and not literal:
             rdns = first
@@ -115,13 +123,15 @@ def _parse(value: str) -> tuple[Hop, datetime | None]:
     protocol = _protocol(with_words)
     body = raw[:len(raw) - len(date_text) - 1] if date_text is not None else raw
     tls = _tls_version(body)
-    if tls is None and protocol and protocol.upper().startswith(("ESMTPS", "ESMTPSA", "SMTPS", "LMTPS")):
+    slash = _SLASH_TLS.match(protocol or "")
+    if tls is None and protocol and (protocol.upper().startswith(("ESMTPS", "ESMTPSA", "SMTPS", "LMTPS"))
+                                     or slash):
         tls = "tls"
     when = _date(date_text)
     hop = Hop(
         from_name=_name(from_name), from_ip=from_ip, helo=helo, by=_name(by_words[0]) if by_words else None,
         protocol=protocol, tls=tls, time=when.isoformat() if when else None, raw=raw,
-        by_ip=_reverse_and_ip(None, by_comments)[1], cipher=_cipher(body))
+        by_ip=_reverse_and_ip(None, by_comments)[1], cipher=_cipher(body) or (slash.group(1) if slash else None))
     return hop, when
 
 
@@ -187,8 +197,8 @@ def _reverse_and_ip(first: str | None, comments: list[str]) -> tuple[str | None,
             bare = _BARE_IP.match(words[0])
             if bare and _valid_ip(bare.group(1)):
                 return None, _valid_ip(bare.group(1))
-    if first:
-        return None, _literal_ip(first)
+    if first:  # "from [ip]", or qmail's "from 223.152.177.168 by ..."
+        return None, _literal_ip(first) or _valid_ip(first)
     return None, None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
-from auditapp.message.hops import is_public
+from auditapp.message.hops import is_public, organisation
 
 if TYPE_CHECKING:
     from auditapp.message.evidence import MessageEvidence
@@ -94,13 +94,19 @@ def dkim_problem(result: DkimResult) -> str:
 
 
 def aligned(domain: str, from_domain: str, org_domain: str = "") -> bool:
-    """Relaxed alignment of a signing domain with the From domain (RFC 9989), by the organisational domain."""
+    """Relaxed alignment of a signing domain with the From domain (RFC 9989), by the organisational domain.
+
+    ``org_domain`` is the DMARC tree walk's answer. Without one (no DMARC record, or the lookup
+    failed) the simple rule of :func:`auditapp.message.hops.organisation` stands in, so a signature
+    of ``mail.example.com`` still belongs to ``example.com``: a failed lookup must not turn the
+    sender's own signature into a foreign one.
+    """
     d, f = domain.rstrip(".").lower(), from_domain.rstrip(".").lower()
     if not d or not f:
         return False
     if d == f:
         return True
-    org = org_domain.rstrip(".").lower()
+    org = org_domain.rstrip(".").lower() or (organisation(f) or "")
     return bool(org) and (d == org or d.endswith("." + org))
 
 

@@ -366,7 +366,8 @@ def parse_authentication_results(headers: Iterable[str] | email.message.Message)
 
     Takes the field values (or whole ``Authentication-Results: ...`` lines), or a parsed message.
     Microsoft 365 writes the field without an authserv-id (``spf=pass ...; dkim=...``), which
-    RFC 8601 does not allow; such a field is read with an empty authserv-id rather than dropped.
+    RFC 8601 does not allow, and with a trailing ``;``; such a field is read with an empty
+    authserv-id rather than dropped.
     A field that cannot be parsed at all is skipped: the receiver's verdicts are a comparison,
     not evidence our verdicts depend on.
     """
@@ -378,6 +379,9 @@ def parse_authentication_results(headers: Iterable[str] | email.message.Message)
     for value in values:
         text = re.sub(r"\r?\n[ \t]+", " ", str(value)).strip()
         text = re.sub(r"^Authentication-Results:\s*", "", text, flags=re.I)
+        # Microsoft 365 ends the field with ";" (``...header.from=example.com;``), which authres
+        # refuses as a whole; an empty last result says nothing, so it is dropped.
+        text = text.rstrip().rstrip(";").rstrip()
         anonymous = bool(_METHOD_FIRST.match(text))
         try:
             parsed = authres.AuthenticationResultsHeader.parse_value(f"unknown.invalid; {text}" if anonymous else text)
