@@ -135,9 +135,11 @@ def test_audit_with_a_message_learns_the_sending_ip_helo_and_selector(lab, tmp_p
     eml.write_bytes(_message())
     _rc, doc = _audit(lab, tmp_path, DOMAIN, "--message", str(eml))
     target = doc["target"]
-    assert target["server_ips"] == [SENDING_IP] and target["helo"] == "mail.firma.test"
-    assert target["dkim_selectors"] == ["mail"] and target["helo_source"] == "message"
+    assert target["server_ips"] == [SENDING_IP] and target["dkim_selectors"] == ["mail"]
+    # The HELO belongs to the address that announced it; no HELO is set for all addresses.
+    assert target["helo"] is None
     learned = {(x["field"], x["value"]): x for x in target["learned"]}
+    assert learned[("helo", "mail.firma.test")]["ip"] == SENDING_IP
     assert learned[("server_ips", SENDING_IP)] == {"field": "server_ips", "value": SENDING_IP,
                                                     "message": f"<42@{DOMAIN}>", "hop": 2}
     by_rule = {(r["rule"], r["subject"]): r for r in doc["results"]}
@@ -146,6 +148,8 @@ def test_audit_with_a_message_learns_the_sending_ip_helo_and_selector(lab, tmp_p
     assert by_rule[("PTR-MISSING", SENDING_IP)]["status"] == "fail"  # the lab zone has no reverse zone
     assert by_rule[("MSG-DKIM-MISSING", f"<42@{DOMAIN}>")]["status"] == "pass"
     assert by_rule[("DKIM-NO-KEY", DOMAIN)]["status"] == "pass"
+    helo = by_rule[("HELO-INVALID", SENDING_IP)]
+    assert helo["status"] == "fail" and "mail.firma.test" in " ".join(helo["evidence"])  # no A record here
 
 
 def test_given_values_win_over_learned_ones(lab, tmp_path: Path) -> None:

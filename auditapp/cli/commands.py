@@ -26,6 +26,7 @@ from auditapp.cli.inputs import (
 from auditapp.cli.message_command import examine_message_files
 from auditapp.cli.summary import print_summary
 from auditapp.core.validation import InputError, parse_ip
+from auditapp.message.evidence import to_stored
 
 if TYPE_CHECKING:
     from auditapp.core.project import Project
@@ -39,9 +40,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     request = request_from_args(args)
     check_output_paths(args.json, args.pdf)
     prepared = prepare_or_exit(request)
-    if args.message:
-        prepared = prepared.with_messages(examine_message_files(args.message, prepared))
-    prepared = with_password(prepared)
+    examined = examine_message_files(args.message, prepared) if args.message else []
+    prepared = with_password(prepared.with_messages(examined))
     run = asyncio.run(audit(prepared.target, prepared.make_dns(), prepared.config))
     if args.json:
         write_json(args.json, run, args.lang)
@@ -49,7 +49,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.pdf:
         from auditapp.cli.report_output import write_pdf
 
-        write_pdf(run, args.pdf, lang=args.lang)
+        write_pdf(run, args.pdf, lang=args.lang, messages=[to_stored(ev) for ev in examined])
         print(f"PDF written to {args.pdf}")
     if not args.json and not args.pdf:
         print_summary(run, args.lang, verbose=args.verbose)
@@ -134,7 +134,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except (OSError, RuntimeError) as exc:  # no loopback port, no temp folder: the machine, not the input
         raise CannotRun(f"the demo lab could not start: {exc}") from None
     use_demo_lab(demo_lab_endpoints)
-    request = request_from_project(demo_project(), timeout=2.0, password_lookup=None, trust_lookup=None)
+    project = demo_project()
+    request = request_from_project(project, timeout=2.0, password_lookup=None, trust_lookup=None)
     prepared = prepare_or_exit(request)
     run = asyncio.run(audit(prepared.target, prepared.make_dns(), prepared.config))
     print_summary(run, args.lang)
@@ -144,7 +145,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from auditapp.cli.report_output import write_pdf
 
     pdf_path = out / f"demo-report-{args.lang}.pdf"
-    write_pdf(run, str(pdf_path), lang=args.lang, project_name="Beispiel GmbH")
+    write_pdf(run, str(pdf_path), lang=args.lang, project_name="Beispiel GmbH", messages=project.messages)
     print(f"PDF:  {pdf_path}")
     return EXIT_OK
 

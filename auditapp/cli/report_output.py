@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from auditapp.cli.errors import CannotRun, UsageError
 from auditapp.core.model import Run
 from auditapp.core.project import Project
+from auditapp.core.stored_message import StoredMessage
 from auditapp.report.document import ReportDocument
 from auditapp.report.theme import Theme
 
 
-def write_pdf(run: Run, path: str, *, lang: str, project_name: str = "", theme: str | None = None) -> None:
-    """The report of a run that belongs to no project (``audit --pdf``, ``demo``)."""
+def write_pdf(run: Run, path: str, *, lang: str, project_name: str = "", theme: str | None = None,
+              messages: Sequence[StoredMessage] = ()) -> None:
+    """The report of a run that belongs to no project (``audit --pdf``, ``demo``); ``messages`` as the run used them."""
     from auditapp.report import build_report
     from auditapp.report.theme import ThemeError, load_theme
 
@@ -20,7 +23,7 @@ def write_pdf(run: Run, path: str, *, lang: str, project_name: str = "", theme: 
         chosen = load_theme(theme or "default")
     except ThemeError as exc:
         raise UsageError(str(exc)) from None
-    _render(build_report(run, lang=lang, project_name=project_name), chosen, path, None, False)
+    _render(build_report(run, lang=lang, project_name=project_name, messages=messages), chosen, path, None, False)
 
 
 def write_project_pdf(project: Project, project_path: Path, path: str, *, lang: str, run_number: int | None = None,

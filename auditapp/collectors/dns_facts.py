@@ -33,7 +33,12 @@ async def collect_ptr(dns: DnsClient, ip: str) -> PtrFact:
 
 async def collect_helo(dns: DnsClient, target: AuditTarget, ip: str, timeout: float, probe: bool = True) -> HeloFact:
     name, source, why = target.helo, target.helo_source, ""
+    learned = target.learned_helo(ip) if name is None else None
+    if learned is not None:
+        name, source = learned.value, "message"
     transcript: tuple[str, ...] = (f"HELO name {name} ({source})",) if name else ()
+    if learned is not None:
+        transcript += (f"learned from message {learned.message}, hop {learned.hop}",)
     if not name and not probe:
         return HeloFact(ip=ip, name=None, source="smtp", unknown_why="the port-25 probe is switched off")
     if not name:

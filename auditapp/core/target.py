@@ -23,16 +23,19 @@ class LearnedValue:
     """A target value learned from a received message, and where: issue 15's "learned from message <id>, hop 2".
 
     ``field`` is the target field it went into (``server_ips``, ``helo``, ``dkim_selectors``);
-    ``hop`` the 1-based ``Received:`` hop it was read from (None for a DKIM signature).
+    ``hop`` the 1-based ``Received:`` hop it was read from (None for a DKIM signature); ``ip`` for
+    a HELO name, the sending address that announced it (a HELO belongs to one server, not to all).
     """
 
     field: str
     value: str
     message: str
     hop: int | None = None
+    ip: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {"field": self.field, "value": self.value, "message": self.message, "hop": self.hop}
+        return {"field": self.field, "value": self.value, "message": self.message, "hop": self.hop,
+                **({"ip": self.ip} if self.ip else {})}
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,10 @@ class AuditTarget:
     def learned_from(self, field: str, value: str) -> LearnedValue | None:
         """Where ``value`` of ``field`` came from, if a message taught it."""
         return next((x for x in self.learned if x.field == field and x.value == value), None)
+
+    def learned_helo(self, ip: str) -> LearnedValue | None:
+        """The HELO name a message showed ``ip`` announcing, if any (used when no HELO was given)."""
+        return next((x for x in self.learned if x.field == "helo" and x.ip == ip), None)
 
     @property
     def all_selectors(self) -> tuple[str, ...]:

@@ -265,11 +265,13 @@ def learn(evidence: Sequence[MessageEvidence], domain: str) -> list[LearnedValue
     address a receiver judged, not an internal relay), and only signatures of the domain itself.
     """
     found: list[LearnedValue] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str | None]] = set()
 
     def add(item: LearnedValue) -> None:
-        if (item.field, item.value) not in seen:
-            seen.add((item.field, item.value))
+        key = (item.field, item.value, item.ip)
+        if key not in seen and not (item.field == "helo" and any(
+                x.field == "helo" and x.ip == item.ip for x in found)):
+            seen.add(key)
             found.append(item)
 
     for ev in evidence:
@@ -280,7 +282,7 @@ def learn(evidence: Sequence[MessageEvidence], domain: str) -> list[LearnedValue
             add(LearnedValue("server_ips", hop.from_ip, ev.label, hop.index + 1))
             helo = (hop.helo or "").rstrip(".").lower()
             if helo and not helo.startswith("[") and literal_ip(helo) is None:
-                add(LearnedValue("helo", helo, ev.label, hop.index + 1))
+                add(LearnedValue("helo", helo, ev.label, hop.index + 1, ip=hop.from_ip))
         org = ev.dmarc.org_domain if ev.dmarc is not None else ""
         for sig in ev.dkim:
             if sig.selector and aligned(sig.domain, domain, org):
@@ -291,8 +293,8 @@ def learn(evidence: Sequence[MessageEvidence], domain: str) -> list[LearnedValue
 def apply_learned(target: AuditTarget, evidence: Sequence[MessageEvidence]) -> AuditTarget:
     """``target`` with what the messages taught, where the user gave nothing: given values win.
 
-    Sending IPs, the HELO name and the DKIM selectors each come from the messages only when the
-    target has none of its own, so a typed ``--server-ip`` is never mixed with guesses.
+    Sending IPs, HELO names and DKIM selectors each come from the messages only when the target
+    has none of its own, so a typed ``--server-ip`` is never mixed with guesses.
     """
     learned = learn(evidence, target.domain)
     used: list[LearnedValue] = []
@@ -301,10 +303,11 @@ def apply_learned(target: AuditTarget, evidence: Sequence[MessageEvidence]) -> A
     if ips and not target.server_ips:
         changes["server_ips"] = tuple(x.value for x in ips)
         used += ips
-    helos = [x for x in learned if x.field == "helo"]
-    if helos and target.helo is None:
-        changes["helo"], changes["helo_source"] = helos[0].value, "message"
-        used.append(helos[0])
+    # A HELO belongs to the server that announced it: each is used for its own sending address
+    # (the port-25 probe still asks the others), and only while no HELO was given for all.
+    ip_set = set(changes.get("server_ips", target.server_ips))
+    if target.helo is None:
+        used += [x for x in learned if x.field == "helo" and x.ip in ip_set]
     selectors = [x for x in learned if x.field == "dkim_selectors"]
     if selectors and not target.dkim_selectors:
         changes["dkim_selectors"] = tuple(x.value for x in selectors)

@@ -433,7 +433,10 @@ def _delta(b: _Builder, run: Run, previous: Run) -> Delta:
 def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
     target = run.target
     ips = learned_values(b.t, target, "server_ips", [str(ip) for ip in target.get("server_ips", ()) or ()])
-    helo = learned_values(b.t, target, "helo", [str(target["helo"])]) if target.get("helo") else ""
+    # A HELO learned from a message belongs to one sending address (the others were asked on port 25).
+    helos = [str(target["helo"])] if target.get("helo") else list(dict.fromkeys(
+        str(x.get("value")) for x in target.get("learned") or () if isinstance(x, dict) and x.get("field") == "helo"))
+    helo = learned_values(b.t, target, "helo", helos)
     facts = [
         Fact(b.t("scope.domain"), _u(target.get("domain", ""))),
         Fact(b.t("scope.domain_unicode"), _u(_unicode_domain(run))),
