@@ -300,3 +300,13 @@ def test_not_a_message_is_a_clear_error(lab: LabDnsServer, data: bytes) -> None:
     with pytest.raises(MessageError) as info:
         asyncio.run(examine("x.eml", data, client(lab)))
     assert "\n" not in str(info.value) and str(info.value)
+
+
+def test_results_show_only_the_audited_domains_addresses(lab: LabDnsServer) -> None:
+    """Recipients in Received lines and a foreign envelope appear as …@domain in every result."""
+    ev = evidence_of(lab, Msg(submission=PLAIN_SUBMISSION))
+    findings = judge_message(ev, DOMAIN)
+    text = " ".join([*(line for f in findings for line in f.evidence),
+                     *(str(v) for f in findings for v in f.params.values())])
+    assert "bob@receiver.test" not in text and "…@receiver.test" in text
+    assert f"bounce@{DOMAIN}" in text  # the audited domain's own envelope stays readable

@@ -9,12 +9,13 @@ since nothing about them is known. The verdicts are those of the import
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from auditapp.checks.registry import CheckContext, check
 from auditapp.core.model import Finding, Reason
-from auditapp.message.traits import ENVELOPE_UNKNOWN, aligned, dkim_problem, leaks, private_name
+from auditapp.message.traits import ENVELOPE_UNKNOWN, aligned, dkim_problem, leaks, mask_addresses, private_name
 
 if TYPE_CHECKING:
     from auditapp.message.evidence import MessageEvidence
@@ -24,6 +25,30 @@ NEEDS = ("messages",)
 #: Protocol words that say the hop used TLS (RFC 3848: the trailing S), and authentication (A).
 _TLS_PROTOCOLS = frozenset({"esmtps", "esmtpsa", "utf8smtps", "utf8smtpsa", "lmtps", "lmtpsa"})
 _AUTH_PROTOCOLS = frozenset({"esmtpa", "esmtpsa", "utf8smtpa", "utf8smtpsa", "lmtpa", "lmtpsa"})
+
+
+def _private(check_fn: Callable[[CheckContext], Iterator[Finding]]) -> Callable[[CheckContext], Iterator[Finding]]:
+    """Every address outside the audited domain in a result (evidence, texts, reason) becomes ``…@domain``.
+
+    Messages carry people's addresses (recipients in ``for <...>``, a forwarder's envelope); the
+    results go into reports and JSON for the audited organisation, which sees only its own.
+    """
+
+    def mask(value: Any, domain: str) -> Any:
+        # Exactly str: a Problem (a str subclass) keeps its message key.
+        return mask_addresses(value, domain) if type(value) is str else value
+
+    def wrapped(ctx: CheckContext) -> Iterator[Finding]:
+        for f in check_fn(ctx):
+            reason = f.reason
+            if reason is not None:
+                reason = Reason(reason.key, {k: mask(v, ctx.domain) for k, v in reason.params.items()})
+            yield replace(f, evidence=tuple(mask(line, ctx.domain) for line in f.evidence),
+                          params={k: mask(v, ctx.domain) for k, v in f.params.items()}, reason=reason)
+
+    wrapped.__name__ = check_fn.__name__
+    wrapped.__doc__ = check_fn.__doc__
+    return wrapped
 
 
 def _messages(ctx: CheckContext) -> Iterator[MessageEvidence]:
@@ -69,6 +94,7 @@ def _dkim_lines(ev: MessageEvidence) -> tuple[str, ...]:
 
 
 @check("MSG-DKIM-MISSING", needs=NEEDS)
+@_private
 def dkim_missing(ctx: CheckContext) -> Iterator[Finding]:
     yield from _no_messages(ctx)
     for ev in _messages(ctx):
@@ -88,6 +114,7 @@ def dkim_missing(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("MSG-DKIM-INVALID", needs=NEEDS)
+@_private
 def dkim_invalid(ctx: CheckContext) -> Iterator[Finding]:
     yield from _no_messages(ctx)
     for ev in _messages(ctx):
@@ -125,6 +152,7 @@ def dkim_invalid(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("MSG-DMARC-FAIL", needs=NEEDS)
+@_private
 def dmarc_fail(ctx: CheckContext) -> Iterator[Finding]:
     yield from _no_messages(ctx)
     for ev in _messages(ctx):
@@ -158,6 +186,7 @@ def _yes(value: bool) -> str:
 
 
 @check("MSG-SPF-FAIL", needs=NEEDS)
+@_private
 def spf_fail(ctx: CheckContext) -> Iterator[Finding]:
     yield from _no_messages(ctx)
     for ev in _messages(ctx):
@@ -190,6 +219,7 @@ def spf_fail(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("MSG-HELO-MISMATCH", needs=NEEDS)
+@_private
 def helo_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     yield from _no_messages(ctx)
     for ev in _messages(ctx):
@@ -240,6 +270,7 @@ def _judge_helo(ctx: CheckContext, ev: MessageEvidence, hop: Hop) -> Finding:
 
 
 @check("MSG-INTERNAL-LEAK", needs=NEEDS)
+@_private
 def internal_leak(ctx: CheckContext) -> Iterator[Finding]:
     yield from _no_messages(ctx)
     for ev in _messages(ctx):
@@ -259,6 +290,7 @@ def internal_leak(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("MSG-NO-TLS-HOP", needs=NEEDS)
+@_private
 def no_tls_hop(ctx: CheckContext) -> Iterator[Finding]:
     yield from _no_messages(ctx)
     for ev in _messages(ctx):
@@ -282,6 +314,7 @@ def no_tls_hop(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("MSG-ARC-BROKEN", needs=NEEDS)
+@_private
 def arc_broken(ctx: CheckContext) -> Iterator[Finding]:
     # ARC is about whoever forwarded the message, so it is judged whatever the From domain.
     yield from _no_messages(ctx)
@@ -301,6 +334,7 @@ def arc_broken(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @check("MSG-SUBMISSION-PLAIN", needs=NEEDS)
+@_private
 def submission_plain(ctx: CheckContext) -> Iterator[Finding]:
     yield from _no_messages(ctx)
     for ev in _messages(ctx):

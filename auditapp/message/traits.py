@@ -7,6 +7,7 @@ DMARC code of the checks package) so that the checks can import these without a 
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import TYPE_CHECKING
 
 from auditapp.message.hops import is_public, organisation
@@ -108,6 +109,24 @@ def aligned(domain: str, from_domain: str, org_domain: str = "") -> bool:
         return True
     org = org_domain.rstrip(".").lower() or (organisation(f) or "")
     return bool(org) and (d == org or d.endswith("." + org))
+
+
+_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)")
+
+
+def mask_addresses(text: str, domain: str) -> str:
+    """``text`` with every e-mail address outside ``domain`` reduced to ``…@its.domain``.
+
+    Received lines carry the recipients (``for <bob@kunde.example>``) and a forwarder's envelope
+    carries a person's address; a report about the audited organisation shows only its own.
+    """
+    own = domain.rstrip(".").lower()
+
+    def keep(match: re.Match[str]) -> str:
+        host = match.group(1).lower()
+        return match.group(0) if own and (host == own or host.endswith("." + own)) else f"…@{match.group(1)}"
+
+    return _ADDRESS.sub(keep, text)
 
 
 def literal_ip(text: str) -> str | None:
