@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 
 import dkim
 import pytest
@@ -310,3 +312,32 @@ def test_results_show_only_the_audited_domains_addresses(lab: LabDnsServer) -> N
                      *(str(v) for f in findings for v in f.params.values())])
     assert "bob@receiver.test" not in text and "…@receiver.test" in text
     assert f"bounce@{DOMAIN}" in text  # the audited domain's own envelope stays readable
+
+
+def test_an_expiry_is_judged_at_receipt_not_today(lab: LabDnsServer) -> None:
+    """x= one day after the delivery in the Received line: valid when received, long past today."""
+    from datetime import datetime as dt
+
+    from auditapp.message.verify import verify_dkim
+
+    received = dt(2026, 12, 6, 10, 0, 4, tzinfo=UTC).timestamp()
+    raw = build(Msg(sign=None))
+    expiry = int(received) + 86400
+
+    class WithExpiry(dkim.DKIM):
+        """dkimpy signs without x=; this signer adds it before b= is computed (a valid signature)."""
+
+        def gen_header(self, fields, include_headers, canon_policy, header_name, pk, standardize=False):
+            fields = [(k, str(int(received) - 60).encode()) if k == b"t" else (k, v) for k, v in fields]
+            fields.insert(len(fields) - 1, (b"x", str(expiry).encode()))  # b= stays last
+            return super().gen_header(fields, include_headers, canon_policy, header_name, pk, standardize)
+
+    message = WithExpiry(raw).sign(b"sel", DOMAIN.encode(), PRIVATE, include_headers=[b"from", b"subject"]) + raw
+    assert f"x={expiry}".encode() in message
+    [now] = asyncio.run(verify_dkim(message, client(lab)))  # judged today (later than x=)?
+    [then] = asyncio.run(verify_dkim(message, client(lab), dt.fromtimestamp(received, UTC)))
+    assert then.result == "pass"
+    if time.time() > received + 86400:
+        assert now.result == "fail" and now.reason.startswith("signature expired")
+    ev = asyncio.run(examine("x.eml", message, client(lab)))
+    assert ev.dkim[0].result == "pass"  # examine judges at the newest Received date

@@ -116,7 +116,7 @@ async def examine(name: str, raw: bytes, dns: DnsClient, *, receiver_domains: It
     senders = [d for d in (headers.from_domain, headers.envelope_domain) if d]
     hop = sending_hop(hops, receiver_domains, allow_internal, senders)
     dkim_results, arc, names = await asyncio.gather(
-        verify_dkim(raw, dns), verify_arc(raw, dns), _check_names(hop, dns))
+        verify_dkim(raw, dns, received_at(hops)), verify_arc(raw, dns), _check_names(hop, dns))
     if headers.body_sha256 is None:
         dkim_results = [_headers_only(r) for r in dkim_results]
     receiver = tuple(parse_authentication_results(headers.authentication_results))
@@ -133,6 +133,17 @@ async def examine(name: str, raw: bytes, dns: DnsClient, *, receiver_domains: It
         id=message_id_of(headers.header_block), name=name, added=stamp, headers=headers, hops=hops,
         sending_index=hop.index if hop is not None else None, dkim=tuple(dkim_results), arc=arc, spf=spf,
         dmarc=dmarc, receiver=receiver, names=names, resolver=dns.describe())
+
+
+def received_at(hops: Sequence[Hop]) -> datetime | None:
+    """When the final receiver took the message (the newest hop's date), if it wrote a readable one."""
+    for hop in reversed(hops):
+        if hop.time:
+            try:
+                return datetime.fromisoformat(hop.time)
+            except ValueError:
+                return None
+    return None
 
 
 def hand_over_sender(headers: MessageHeaders, hop: Hop, receiver: Sequence[ReceiverResult]) -> str | None:

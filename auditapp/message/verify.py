@@ -21,8 +21,13 @@ from __future__ import annotations
 import asyncio
 import email.message
 import re
-from collections.abc import Callable, Iterable, Sequence
+import threading
+import time as _time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import authres
 import dkim
@@ -164,9 +169,45 @@ def _dnsfunc(answers: dict[str, DnsAnswer]) -> Callable[..., bytes | None]:
     return lookup
 
 
-async def verify_dkim(raw_message: bytes, dns: DnsClient) -> list[DkimResult]:
+class _FixedClock:
+    """Stands in for the ``time`` module inside dkimpy while a signature is judged at its receipt."""
+
+    def __init__(self, when: float) -> None:
+        self._when = when
+
+    def time(self) -> float:
+        return self._when
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_time, name)
+
+
+#: dkimpy reads ``time.time()`` itself (x= and t= checks); every verification holds this lock, so
+#: the clock of one thread's message never leaks into another's.
+_DKIM_CLOCK = threading.Lock()
+
+
+@contextmanager
+def _judged_at(when: float | None) -> Iterator[None]:
+    """dkimpy's clock set to ``when`` (the receipt), or left as it is for ``None``."""
+    with _DKIM_CLOCK:
+        if when is None:
+            yield
+            return
+        original = dkim.time
+        dkim.time = _FixedClock(when)  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            dkim.time = original  # type: ignore[attr-defined]
+
+
+async def verify_dkim(raw_message: bytes, dns: DnsClient, at: datetime | None = None) -> list[DkimResult]:
     """Every DKIM-Signature of the message, top first; an empty list when it has none (``dkim=none``).
 
+    ``at`` is when the message was received: an expiry (x=) is judged against it, since a signature
+    that was valid on delivery is not the sender's fault months later (RFC 6376 §3.5: the receiver
+    judges x= on receipt). Without it, against now.
     A message whose header cannot be parsed gives one ``permerror`` result rather than an exception.
     """
     try:
@@ -175,8 +216,9 @@ async def verify_dkim(raw_message: bytes, dns: DnsClient) -> list[DkimResult]:
         return [DkimResult("", "", "", 0, "permerror", f"the message cannot be parsed: {exc}")]
     answers = await _prefetch(dns, (name for name, _ in signatures))
     dnsfunc = _dnsfunc(answers)
-    return [_verify_one(raw_message, idx, name, tags, answers.get(name), dnsfunc)
-            for idx, (name, tags) in enumerate(signatures)]
+    with _judged_at(at.timestamp() if at is not None else None):
+        return [_verify_one(raw_message, idx, name, tags, answers.get(name), dnsfunc)
+                for idx, (name, tags) in enumerate(signatures)]
 
 
 def _verify_one(raw: bytes, idx: int, name: str, tags: dict[bytes, bytes], answer: DnsAnswer | None,
