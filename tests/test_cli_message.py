@@ -86,6 +86,7 @@ def test_a_signed_message_verifies_with_the_sending_hop_and_the_receivers_view(l
     assert "Kunde" not in json.dumps(doc) and "anbei" not in json.dumps(doc)  # no body text in the output
     printed = capsys.readouterr().out
     assert f"sending IP (judged by the first receiver outside the sender): {SENDING_IP}" in printed
+    assert "-> mx.empfaenger.test ESMTPS TLSv1.3 2026-12-06T10:00:03+00:00, +2 s" in printed
     # The MSG-* rules' results, as auditapp.result/1 objects: the client's private address and
     # .local name in hop 1 leak; the HELO has no address record in this zone.
     results = {r["rule"]: r for r in m["results"]}

@@ -113,8 +113,9 @@ def _print(entry: dict[str, Any], lang: str) -> None:
     for n, hop in enumerate(entry["hops"], 1):
         delay = f", +{hop['delay_s']:.0f} s" if hop["delay_s"] is not None else ""
         mark = " *" if n == entry["sending_hop"] else ""
+        when = f" {hop['time']}" if hop["time"] else ""
         print(f"  {t['hop']} {n}{mark}: {hop['from_name'] or '?'} [{hop['from_ip'] or '?'}] helo={hop['helo'] or '-'} "
-              f"-> {hop['by'] or '?'} {hop['protocol'] or ''} {hop['tls'] or t['no_tls']}{delay}")
+              f"-> {hop['by'] or '?'} {hop['protocol'] or ''} {hop['tls'] or t['no_tls']}{when}{delay}")
     print(f"  * {t['sending']}: {entry['sending_ip'] or t['not_found']}")
     if entry["headers_only"]:
         print(f"  ({t['headers_only']})")
