@@ -216,6 +216,15 @@ CASES: dict[str, list[tuple[Status, Case]]] = {
         (P, Case("good.test", subject="192.0.2.46 @ rep.mailspike.net", ips=("192.0.2.46",),
                  zones=("rep.mailspike.net",), outcome="rated")),
     ],
+    # Issue 16 (internet.nl parity): CAA of the MX hosts, found by climbing from the host (caa.test zone).
+    "CAA-MISSING": [
+        (P, Case("good.caa.test", subject="mx.good.caa.test")),
+        (P, Case("own.caa.test", subject="mx.own.caa.test")),  # at the host itself; ";" = nobody may issue
+        (F, Case("none.caa.test", subject="mx.none.caa.test", outcome="missing", severity="low")),
+        (F, Case("noissue.caa.test", subject="mx.noissue.caa.test", outcome="no_issue")),
+        (F, Case("bad.caa.test", subject="mx.bad.caa.test", outcome="invalid")),
+        (F, Case("crit.caa.test", subject="mx.crit.caa.test", outcome="critical_unknown", severity="medium")),
+    ],
 }
 
 

@@ -24,6 +24,7 @@ from auditapp.catalog import Catalog, catalog
 from auditapp.checks import registered, verify_registry
 from auditapp.checks.registry import RegisteredCheck, run_check
 from auditapp.collectors import dns_facts
+from auditapp.collectors.caa import collect_caa
 from auditapp.collectors.discovery import discover_hosts
 from auditapp.collectors.facts import Facts
 from auditapp.collectors.hosting import collect_hosting
@@ -136,6 +137,7 @@ class Audit:
             _Job("dmarc", None, f"DMARC {t.domain}", lambda: dns_facts.collect_dmarc(dns, t.domain)),
             _Job("mta_sts", None, f"MTA-STS {t.domain}", lambda: dns.query(f"_mta-sts.{t.domain}", "TXT")),
             _Job("tlsrpt", None, f"TLS-RPT {t.domain}", lambda: dns.query(f"_smtp._tls.{t.domain}", "TXT")),
+            _Job("caa", None, f"CAA of the MX hosts of {t.domain}", lambda: collect_caa(dns, t)),
         ]
         if t.services:
             discovery: dict[str, asyncio.Task[Any]] = {}

@@ -2,6 +2,7 @@
 
 from auditapp.catalog import Catalog, catalog
 from auditapp.checks import (  # noqa: F401
+    caa,
     dkim,
     dmarc,
     identity,

@@ -107,6 +107,8 @@ class Facts:
     spf_tree: SpfTree | None = None
     spf_eval: dict[str, SpfEvaluation] | None = None
     dkim: dict[str, DnsAnswer] | None = None
+    #: The relevant CAA RRset of every MX host (auditapp.collectors.caa.CaaFact).
+    caa: Any = None
     #: Whether a hosted provider runs the domain's inbound mail (from the MX hosts).
     hosting: HostingFact | None = None
     adsp: DnsAnswer | None = None

@@ -41,6 +41,7 @@ class Effort(StrEnum):
 #: Families not listed count as medium.
 FAMILY_EFFORT: dict[str, Effort] = {
     "spf": Effort.LOW,
+    "caa": Effort.LOW,
     "dmarc": Effort.LOW,
     "postfix": Effort.LOW,
     "dkim": Effort.MEDIUM,
