@@ -228,6 +228,71 @@ CASES: dict[str, list[tuple[Status, Case]]] = {
 }
 
 
+# Issue 16 (IPv6 parity): every per-IP rule again with an IPv6 sending address (zones v6.test,
+# 6.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa and dnsbl6.test). Appended, so the ids above stay as they are.
+V6 = "2001:db8:6::"
+for _rule, _cases in {
+    "PTR-MISSING": [
+        (P, Case("v6.test", ips=(f"{V6}10",))),
+        # The most common reason for Gmail rejections (knowledge base B10): IPv6 without PTR.
+        (F, Case("v6.test", ips=(f"{V6}40",), outcome="missing", severity="high")),
+    ],
+    "PTR-FCRDNS": [
+        (P, Case("v6.test", ips=(f"{V6}10",))),
+        (P, Case("v6.test", ips=(f"{V6}11",))),  # the name has only an AAAA record
+        (F, Case("v6.test", ips=(f"{V6}20",), outcome="other_addresses")),
+        (F, Case("v6.test", ips=(f"{V6}70",), outcome="other_addresses")),  # the name has only an A record
+        (F, Case("v6.test", ips=(f"{V6}50",), outcome="nonpublic")),
+        (F, Case("v6.test", ips=(f"{V6}60",), outcome="nxdomain")),
+    ],
+    "PTR-GENERIC": [
+        (P, Case("v6.test", ips=(f"{V6}10",))),
+        (F, Case("v6.test", ips=(f"{V6}30",), outcome="generic")),
+        (F, Case("v6.test", ips=(f"{V6}31",), outcome="generic")),  # the address's nibbles in the name
+        (F, Case("v6.test", ips=(f"{V6}32",), outcome="generic")),  # 2001-db8-6--32: colons as dashes
+    ],
+    "HELO-INVALID": [
+        (P, Case("v6.test", ips=(f"{V6}10",), helo="mail.v6.test")),
+        (P, Case("v6.test", ips=(f"{V6}11",), helo="out6.v6.test")),  # AAAA only is an address too
+        (P, Case("v6.test", ips=(f"{V6}10",), helo=f"[IPv6:{V6}10]", outcome="literal")),
+        (F, Case("v6.test", ips=(f"{V6}10",), helo="nohost.v6.test", outcome="nxdomain")),
+        (F, Case("v6.test", ips=(f"{V6}10",), helo=f"{V6}10", outcome="not_fqdn")),
+    ],
+    "HELO-IP-MISMATCH": [
+        (P, Case("v6.test", ips=(f"{V6}10",), helo="mail.v6.test")),
+        (P, Case("v6.test", ips=(f"{V6}11",), helo="out6.v6.test")),
+        (P, Case("v6.test", ips=(f"{V6}10",), helo=f"[IPv6:{V6}10]")),
+        (F, Case("v6.test", ips=(f"{V6}10",), helo="v4only.v6.test", outcome="mismatch")),  # A only
+        (F, Case("v6.test", ips=(f"{V6}20",), helo="mail.v6.test", outcome="mismatch")),
+        (F, Case("v6.test", ips=(f"{V6}20",), helo=f"[IPv6:{V6}10]", outcome="mismatch")),
+    ],
+    "HELO-PTR-MISMATCH": [
+        (P, Case("v6.test", ips=(f"{V6}10",), helo="mail.v6.test")),
+        (P, Case("v6.test", ips=(f"{V6}10",), helo="MAIL.v6.test.")),
+        (F, Case("v6.test", ips=(f"{V6}20",), helo="mail.v6.test", outcome="mismatch")),
+    ],
+    "SPF-SENDER-NOT-AUTHORIZED": [
+        (P, Case("v6.test", ips=(f"{V6}10",))),  # ip6:
+        (P, Case("v6.test", ips=(f"{V6}11",))),  # a:out6.v6.test (AAAA)
+        (P, Case("v6.test", ips=(f"{V6}12",))),  # mx (the MX host's AAAA)
+        (F, Case("v6.test", ips=(f"{V6}20",), outcome="not_authorized")),
+        (F, Case("v6.test", ips=("2001:db8:7::10",), outcome="not_authorized")),
+    ],
+    "SPF-HELO-MISSING": [
+        (P, Case("v6.test", subject="mail.v6.test", ips=(f"{V6}10",), helo="mail.v6.test")),
+        (F, Case("v6.test", subject="out6.v6.test", ips=(f"{V6}11",), helo="out6.v6.test", outcome="missing")),
+    ],
+    "DNSBL-LISTED": [
+        (P, Case("v6.test", subject=f"{V6}10 @ dnsbl6.test", ips=(f"{V6}10",), zones=("dnsbl6.test",))),
+        (F, Case("v6.test", subject=f"{V6}30 @ dnsbl6.test", ips=(f"{V6}30",), zones=("dnsbl6.test",),
+                 outcome="listed")),
+        (Status.NOT_TESTED, Case("v6.test", subject=f"{V6}20 @ dnsbl6.test", ips=(f"{V6}20",),
+                                 zones=("dnsbl6.test",))),
+    ],
+}.items():
+    CASES[_rule] = [*CASES.get(_rule, []), *_cases]
+
+
 def run_case(port: int, case: Case) -> Run:
     target = AuditTarget(domain=case.domain, server_ips=case.ips, helo=case.helo, dkim_selectors=case.selectors,
                          dnsbl_zones=case.zones, services=False)

@@ -35,6 +35,22 @@ def same_ip(a: str, b: str) -> bool:
         return False
 
 
+def _ipv6_groups_in(name: str, addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether ``name`` writes ``addr`` in groups, dashes or dots for colons ("2001-db8-6--32.isp.example").
+
+    Issue 16: the nibble test misses the compressed form, the most common IPv6 provider default.
+    """
+    for parts in [label.split("-") for label in name.split(".")] + [name.split(".")]:
+        for i in range(len(parts)):
+            for j in range(i + 3, min(len(parts), i + 9) + 1):  # 3 to 8 groups
+                try:
+                    if ipaddress.ip_address(":".join(parts[i:j])) == addr:
+                        return True
+                except ValueError:
+                    continue
+    return False
+
+
 def generic_why(name: str, ip: str) -> str:
     """Why a PTR name looks like a provider default, or ``""``."""
     n = name.rstrip(".").lower()
@@ -56,7 +72,7 @@ def generic_why(name: str, ip: str) -> str:
     else:
         nibbles = addr.exploded.replace(":", "")
         flat = re.sub(r"[^0-9a-f]", "", n)
-        if nibbles[-8:] in flat or nibbles[-8:][::-1] in flat:
+        if nibbles[-8:] in flat or nibbles[-8:][::-1] in flat or _ipv6_groups_in(n, addr):
             return "why.ipv6_embedded"
     labels = n.split(".")
     host_part = labels[:-2]  # the registered domain itself says nothing about the line type
