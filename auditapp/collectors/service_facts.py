@@ -99,6 +99,14 @@ class CertInfo:
     fingerprint_sha256: str
     self_signed: bool
     chain_length: int = 1
+    #: SHA-256/SHA-512 of the leaf's SubjectPublicKeyInfo and of the whole certificate (DER), lower-case
+    #: hex: what TLSA records with selector 1/0 and matching type 1/2 publish (RFC 6698 §2.1). "" if unknown.
+    spki_sha256: str = ""
+    spki_sha512: str = ""
+    cert_sha256: str = ""
+    cert_sha512: str = ""
+    #: The leaf as DER (for TLSA matching type 0, full data); empty if unknown.
+    der: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from auditapp.collectors.probes.session import Conn, verify_text
 from auditapp.collectors.probes.transcript import Transcript, shorten
@@ -123,12 +123,27 @@ def parse_certificate(der: bytes, chain_length: int = 1) -> tuple[CertInfo | Non
         return None, Problem("problem.cert_extensions_unparsable",
                              "the certificate's extensions could not be parsed: {error}", error=str(exc))
     fingerprint = hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest().upper()
+    digests = tlsa_digests(der, cert)
     return CertInfo(
         subject=subject, issuer=issuer, san_dns=san_dns, san_ip=san_ip,
         not_before=_iso(not_before), not_after=_iso(not_after),
         fingerprint_sha256=":".join(fingerprint[i : i + 2] for i in range(0, len(fingerprint), 2)),
-        self_signed=_self_signed(cert), chain_length=chain_length,
+        self_signed=_self_signed(cert), chain_length=chain_length, **digests,
     ), ""
+
+
+def tlsa_digests(der: bytes, cert: x509.Certificate) -> dict[str, object]:
+    """The leaf's SPKI and full-certificate SHA-256/SHA-512 (what DANE TLSA records publish), and its DER."""
+    try:
+        spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        spki = b""  # a key type cryptography cannot load: the SPKI records stay unmatched ("")
+    return {
+        "spki_sha256": hashlib.sha256(spki).hexdigest() if spki else "",
+        "spki_sha512": hashlib.sha512(spki).hexdigest() if spki else "",
+        "cert_sha256": hashlib.sha256(der).hexdigest(), "cert_sha512": hashlib.sha512(der).hexdigest(),
+        "der": bytes(der),
+    }
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
