@@ -42,6 +42,9 @@ class NameSecurity:
     insecure_at: str = ""
     #: The lookups and checks, as lines for the report's evidence.
     evidence: tuple[str, ...] = ()
+    #: For a ``secure`` answer that the name or type does not exist: "nxdomain" or "nodata",
+    #: proven by a validated NSEC/NSEC3 record; "" for an RRset that exists.
+    nonexistent: str = ""
 
 
 @dataclass(frozen=True)
