@@ -6,6 +6,7 @@ from auditapp.checks import (  # noqa: F401
     dkim,
     dmarc,
     identity,
+    ipv6,
     message,
     policy,
     postfix,
