@@ -123,6 +123,8 @@ CASES: dict[str, list[tuple[Status, Svc]]] = {
 
 #: Rules whose other side is tested against our own responders (test_services_responders.py).
 RESPONDER_CASES = {"SMTP-BANNER": {F, NT}}
+#: Issue 16: the TLS scan rules have their own lab (weak and BSI Postfix, responders): tests/test_tls_scan_lab.py.
+RESPONDER_CASES |= {r: {P, F} for r in ("TLS-WEAK-CIPHER", "TLS-NO-FORWARD-SECRECY", "TLS-WEAK-KEY")}
 #: Issue 16: the IPv6 reachability rules need an MX on ::1; their lab is tests/test_ipv6_lab.py.
 RESPONDER_CASES |= {"MX-IPV6-MISSING": {P, F}, "MX-IPV6-UNREACHABLE": {P, F}}
 

@@ -31,6 +31,7 @@ from auditapp.collectors.hosting import collect_hosting
 from auditapp.collectors.inventory import build_inventory
 from auditapp.collectors.mta_sts import fetch_policy
 from auditapp.collectors.services import collect_services
+from auditapp.collectors.tls_scan import scan_endpoints
 from auditapp.core.model import Finding, Reason, Run, Status
 from auditapp.core.target import AuditTarget
 from auditapp.dnsclient import DnsClient, DnsTally, tally_questions
@@ -40,7 +41,7 @@ from auditapp.spf import check_host, walk_spf
 #: Facts that exist once per sending IP; without IPs their checks are not testable.
 PER_IP_FACTS = {"ptr", "helo", "spf_eval", "dnsbl"}
 #: Facts of the mail-service probes; a DNS-only run (batch) reports their checks not tested.
-SERVICE_FACTS = {"discovery", "services", "mta_sts_policy"}
+SERVICE_FACTS = {"discovery", "services", "mta_sts_policy", "tls_scan"}
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,10 @@ class Audit:
                 return await collect_services(await discover(), t, timeout, self.config.account_password,
                                               planned=self._steps.plan, probed=self._steps.step)
 
+            async def tls_scan() -> Any:
+                # Beside the probes, not after them: the scan bounds itself by the same budget.
+                return await scan_endpoints(await discover(), t, timeout)
+
             async def policy() -> Any:
                 txt = await dns.query(f"_mta-sts.{t.domain}", "TXT")
                 if not any(x.strip().startswith("v=STSv1") for x in txt.texts):
@@ -164,6 +169,7 @@ class Audit:
                 _Job("discovery", None, f"hosts of {t.domain}", discover),
                 _Job("services", None, f"mail services of {t.domain}", services),
                 _Job("mta_sts_policy", None, f"MTA-STS policy of {t.domain}", policy),
+                _Job("tls_scan", None, f"TLS scan of {t.domain}", tls_scan),
             ]
         sender = f"postmaster@{t.domain}"
         for ip in t.server_ips:

@@ -12,6 +12,7 @@ from auditapp.checks import (  # noqa: F401
     postfix,
     services,
     spf,
+    tls_scan,
     transport,
 )
 from auditapp.checks.registry import RegisteredCheck, registry

@@ -16,6 +16,7 @@ from auditapp.dnsclient import DnsAnswer
 if TYPE_CHECKING:
     from auditapp.collectors.hosting import HostingFact
     from auditapp.collectors.service_facts import Discovery, EndpointProbe, MtaStsPolicy
+    from auditapp.collectors.tls_scan import TlsScan
     from auditapp.spf import SpfEvaluation, SpfTree
 
 
@@ -118,6 +119,8 @@ class Facts:
     dnsbl: dict[tuple[str, str], DnsblFact] | None = None
     discovery: Discovery | None = None
     services: dict[tuple[str, int, str], EndpointProbe] | None = None
+    #: The TLS scan of every TLS endpoint (versions, suites, groups, certificate), by (address, port).
+    tls_scan: dict[tuple[str, int], TlsScan] | None = None
     #: None also when the domain publishes no _mta-sts record (nothing to fetch).
     mta_sts_policy: MtaStsPolicy | None = None
     #: The imported Postfix configuration (auditapp.postfix.PostfixConfig), None if none was given.

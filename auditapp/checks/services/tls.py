@@ -67,12 +67,30 @@ def _mx_outcome(ctx: CheckContext, p: EndpointProbe, client: str, mx: str) -> st
     return mx + "_sts" if _sts_enforced_for(ctx, p) else mx
 
 
-@check("TLS-LEGACY-PROTOCOL", needs=NEEDS)
+#: Versions the TLS scan asks about that RFC 8996, RFC 7568 and RFC 6176 retired, oldest first.
+SCAN_LEGACY = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1")
+
+
+@check("TLS-LEGACY-PROTOCOL", needs=(*NEEDS, "tls_scan"))
 def tls_legacy_protocol(ctx: CheckContext) -> Iterator[Finding]:
+    scans = ctx.facts.tls_scan or {}
     for p, _role in tls_endpoints(ctx):
         tls = p.tls
         assert tls is not None
-        if not tls.legacy_tested:
+        scan = scans.get((p.address, p.port))
+        if scan is not None and set(SCAN_LEGACY) <= set(scan.versions_tested):
+            # The scan asked every old version itself, SSLv2 and SSLv3 included (issue 16).
+            accepted = [v for v in SCAN_LEGACY if v in scan.versions]
+            ev = [*probe_evidence(p), f"TLS scan: accepted {', '.join(scan.versions) or '-'}"]
+            if any(v.startswith("SSL") for v in accepted):
+                outcome = "ssl_client" if _is_client(p) else "ssl_mx"
+                yield ctx.fail(p.endpoint, outcome, ev, **probe_params(p, versions=", ".join(accepted)))
+            elif accepted:
+                outcome = "legacy_client" if _is_client(p) else "legacy_mx"
+                yield ctx.fail(p.endpoint, outcome, ev, **probe_params(p, versions=", ".join(accepted)))
+            else:
+                yield ctx.passed(p.endpoint, ev, **probe_params(p))
+        elif not tls.legacy_tested:
             yield ctx.not_tested(p.endpoint, Reason("reason.legacy_untested", {"problem": tls.legacy_problem or "-"}),
                                  probe_evidence(p))
         elif tls.legacy_accepted:

@@ -1,0 +1,189 @@
+"""Cipher suites, forward secrecy and keys of every TLS endpoint, judged by tls_ciphers.toml (issue 16).
+
+The facts come from the TLS scan (collectors/tls_scan.py); the classes from the NCSC-NL 2.1 table
+that internet.nl applies, with the BSI TR-02102-2 view in the evidence. A client port (587, 465,
+IMAP, POP3) carries passwords and must be held to the table. Port 25 uses opportunistic TLS: a
+sender that finds no suite it likes delivers in plain text, so weak-but-present encryption is
+better than none there, and the severities are lower. A scan that timed out or could not
+connect is ``not_tested`` with its reason, never a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditapp.checks.registry import CheckContext, check
+from auditapp.checks.services.base import NEEDS, discovery_of, expected_role, probes_of
+from auditapp.collectors.service_facts import CLIENT_SERVICES, EndpointProbe, PortState
+from auditapp.collectors.tls_scan import SuiteOffer, TlsScan
+from auditapp.core.model import Finding, Reason
+from auditapp.data.tls_ciphers import (
+    group_verdict,
+    key_verdict,
+    signature_hash_verdict,
+    suite_verdict,
+    version_verdict,
+    worst,
+)
+from auditapp.postfix import PostfixConfig
+
+SCAN_NEEDS = (*NEEDS, "tls_scan")
+
+#: Postfix parameters that decide what smtpd offers; shown as evidence when a configuration was imported.
+POSTFIX_CIPHER_PARAMS = ("smtpd_tls_protocols", "smtpd_tls_mandatory_protocols", "smtpd_tls_ciphers",
+                         "smtpd_tls_mandatory_ciphers", "smtpd_tls_exclude_ciphers", "tls_medium_cipherlist",
+                         "tls_high_cipherlist", "smtpd_tls_dh1024_param_file", "smtpd_tls_eecdh_grade")
+
+
+def is_client(p: EndpointProbe) -> bool:
+    return p.service in CLIENT_SERVICES
+
+
+def scanned_endpoints(ctx: CheckContext) -> Iterator[tuple[EndpointProbe, TlsScan | None]]:
+    """Open endpoints in their role where TLS was attempted, each once, with its scan (None: not scanned)."""
+    disc = discovery_of(ctx)
+    scans = ctx.facts.tls_scan or {}
+    seen: set[tuple[str, int]] = set()
+    for p in sorted(probes_of(ctx).values(), key=lambda p: (p.address, p.port, p.service)):
+        if (p.address, p.port) in seen or expected_role(disc, p) is None:
+            continue
+        if p.state is not PortState.OPEN or p.tls is None:
+            continue  # no TLS here: the STARTTLS and MAILBOX-TLS rules say so
+        seen.add((p.address, p.port))
+        yield p, scans.get((p.address, p.port))
+
+
+def scan_evidence(scan: TlsScan) -> list[str]:
+    """The scan as a few evidence lines: versions, suites with their class, groups, key, OCSP."""
+    lines = [f"{scan.endpoint} {scan.service}: TLS scan, {scan.connections} connections, {scan.duration_s:.2f} s"]
+    lines.append("versions: " + (", ".join(f"{v} ({version_verdict(v).klass})" for v in scan.versions) or "-"))
+    for version in reversed(scan.versions):
+        offers = scan.suites_for(version)
+        if offers:
+            lines.append(f"{version}: " + ", ".join(_suite_text(s) for s in offers))
+    if scan.groups:
+        lines.append("groups: " + ", ".join(f"{g} ({group_verdict(g).klass})" for g in scan.groups))
+    if scan.dh_bits:
+        lines.append("DH: " + ", ".join(f"{b} bits" for b in scan.dh_bits))
+    if scan.key_type:
+        lines.append(f"certificate key: {key_text(scan)}, signature {scan.signature_algorithm or '-'}")
+    lines.append("OCSP stapling: " + {True: "yes", False: "no", None: "not visible (TLS 1.3 only)"}[scan.ocsp_stapling])
+    if scan.error:
+        lines.append(f"scan stopped: {scan.error}")
+    return lines
+
+
+def _suite_text(s: SuiteOffer) -> str:
+    v = suite_verdict(s.name)
+    flags = [v.klass] + ([] if s.forward_secrecy else ["no FS"]) + (["BSI"] if v.bsi else [])
+    return f"{s.name} ({', '.join(flags)})"
+
+
+def key_text(scan: TlsScan) -> str:
+    curve = f" {scan.key_curve}" if scan.key_curve else ""
+    return f"{scan.key_type} {scan.key_bits or '?'}{curve}"
+
+
+def postfix_evidence(ctx: CheckContext, p: EndpointProbe) -> list[str]:
+    cfg = ctx.facts.postfix
+    if not isinstance(cfg, PostfixConfig) or p.service not in ("smtp", "submission", "submissions"):
+        return []
+    return ["Postfix configuration (main.cf): " + cfg.get(name).cite() for name in POSTFIX_CIPHER_PARAMS]
+
+
+def untested(ctx: CheckContext, p: EndpointProbe, scan: TlsScan | None, evidence: list[str]) -> Finding:
+    problem = scan.error if scan is not None and scan.error else "-"
+    return ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
+                          evidence)
+
+
+def _params(p: EndpointProbe, **more: object) -> dict[str, object]:
+    return {"endpoint": p.endpoint, "service": p.service, **more}
+
+
+def _usable(scan: TlsScan | None) -> bool:
+    """The suites were enumerated to the end: a verdict about them is honest."""
+    return scan is not None and scan.suites_complete and not scan.timed_out and bool(scan.versions)
+
+
+@check("TLS-WEAK-CIPHER", needs=SCAN_NEEDS)
+def tls_weak_cipher(ctx: CheckContext) -> Iterator[Finding]:
+    for p, scan in scanned_endpoints(ctx):
+        ev = (scan_evidence(scan) if scan else []) + postfix_evidence(ctx, p)
+        if not _usable(scan):
+            yield untested(ctx, p, scan, ev)
+            continue
+        assert scan is not None
+        by_class: dict[str, list[str]] = {}
+        for s in scan.suites:
+            by_class.setdefault(suite_verdict(s.name).klass, []).append(f"{s.name} ({s.version})")
+        role = "client" if is_client(p) else "mx"
+        if by_class.get("insufficient"):
+            yield ctx.fail(p.endpoint, f"insufficient_{role}", ev,
+                           **_params(p, suites=", ".join(by_class["insufficient"][:8]),
+                                     count=len(by_class["insufficient"])))
+        elif by_class.get("phase_out"):
+            yield ctx.fail(p.endpoint, f"phase_out_{role}", ev,
+                           **_params(p, suites=", ".join(by_class["phase_out"][:8]), count=len(by_class["phase_out"])))
+        else:
+            worst_class = worst(*by_class) if by_class else "good"
+            yield ctx.passed(p.endpoint, ev, **_params(p, count=len(scan.suites), worst=worst_class))
+
+
+@check("TLS-NO-FORWARD-SECRECY", needs=SCAN_NEEDS)
+def tls_no_forward_secrecy(ctx: CheckContext) -> Iterator[Finding]:
+    for p, scan in scanned_endpoints(ctx):
+        ev = (scan_evidence(scan) if scan else []) + postfix_evidence(ctx, p)
+        if not _usable(scan):
+            yield untested(ctx, p, scan, ev)
+            continue
+        assert scan is not None
+        without = [f"{s.name} ({s.version})" for s in scan.suites if not s.forward_secrecy]
+        role = "client" if is_client(p) else "mx"
+        if without and len(without) == len(scan.suites):
+            yield ctx.fail(p.endpoint, f"none_{role}", ev, **_params(p, suites=", ".join(without[:8]),
+                                                                    count=len(without)))
+        elif without:
+            yield ctx.fail(p.endpoint, f"partial_{role}", ev, **_params(p, suites=", ".join(without[:8]),
+                                                                       count=len(without)))
+        else:
+            yield ctx.passed(p.endpoint, ev, **_params(p, count=len(scan.suites)))
+
+
+def key_problems(scan: TlsScan) -> dict[str, list[str]]:
+    """What is weak about the certificate key, its signature hash and the DH parameters, by class."""
+    found: dict[str, list[str]] = {}
+    key = key_verdict(scan.key_type, scan.key_bits)
+    found.setdefault(key.klass, []).append(f"key {key_text(scan)}")
+    if scan.signature_hash:
+        sig = signature_hash_verdict(scan.signature_hash)
+        found.setdefault(sig.klass, []).append(f"signature {scan.signature_algorithm or scan.signature_hash}")
+    for bits in scan.dh_bits:
+        dh = key_verdict("DH", bits)
+        found.setdefault(dh.klass, []).append(f"DH {bits} bits")
+    for group in scan.groups:
+        g = group_verdict(group)
+        if g.klass in ("phase_out", "insufficient"):
+            found.setdefault(g.klass, []).append(f"group {group}")
+    return found
+
+
+@check("TLS-WEAK-KEY", needs=SCAN_NEEDS)
+def tls_weak_key(ctx: CheckContext) -> Iterator[Finding]:
+    for p, scan in scanned_endpoints(ctx):
+        ev = (scan_evidence(scan) if scan else []) + postfix_evidence(ctx, p)
+        if scan is None or (not scan.key_type and (scan.error or scan.timed_out)):
+            yield untested(ctx, p, scan, ev)
+            continue
+        if not scan.key_type:
+            yield ctx.not_applicable(p.endpoint, ev, **_params(p))
+            continue
+        found = key_problems(scan)
+        role = "client" if is_client(p) else "mx"
+        if found.get("insufficient"):
+            yield ctx.fail(p.endpoint, f"weak_{role}", ev, **_params(p, problems=", ".join(found["insufficient"])))
+        elif found.get("phase_out"):
+            yield ctx.fail(p.endpoint, f"phase_out_{role}", ev, **_params(p, problems=", ".join(found["phase_out"])))
+        else:
+            yield ctx.passed(p.endpoint, ev, **_params(p, key=key_text(scan),
+                                                       signature=scan.signature_algorithm or "-"))

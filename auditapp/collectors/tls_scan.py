@@ -1,0 +1,660 @@
+"""TLS scan of every mail endpoint: versions, cipher suites, groups, certificate key, OCSP stapling.
+
+Why not sslyze (issue 16): sslyze 6.3.1, the newest release, pins ``cryptography>=43,<47``; this
+project pins cryptography 51.0.1, and the releases before 50 carry the high-severity
+CVE-2026-69247 (sslyze issues #726, #728, still open). Installing sslyze would mean shipping a
+cryptography with a known hole in every bundle, so it is not used. nassl alone (sslyze's engine)
+would bring statically linked OpenSSL 1.0.2 and 1.1.1 builds, both past their end of life, into
+the bundle just to *offer* what a server accepts.
+
+What the scan needs is only the server's answer to a ClientHello, so it speaks the first flight
+of the handshake itself, as testssl.sh does in its socket mode: a ClientHello for one version
+and a list of suites, and the ServerHello (and, up to TLS 1.2, the clear-text Certificate,
+CertificateStatus and ServerKeyExchange) that comes back. No key is ever computed and no
+session established; the connection is closed after the server's first flight. That covers
+SSLv2 and SSLv3 too, which the local OpenSSL cannot speak any more. The dialogue checks keep
+using the probe (collectors/probes); this module does not replace it.
+
+Suites are enumerated per version by elimination (offer all, remove the one the server picked,
+repeat), in parallel per key-exchange family so a server with 40 suites costs about ten round
+trips. Every network wait is bounded by the run's timeout and the whole endpoint by the same
+budget as a probe (``PROBE_BUDGET_FACTOR`` timeouts); what ran out of time is ``timed_out``.
+Only endpoints the network guard lets the probes touch are scanned (collectors/netguard.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import os
+import ssl
+import struct
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+from auditapp.collectors.netguard import blocked
+from auditapp.collectors.probes import tcp
+from auditapp.collectors.probes.session import PROBE_BUDGET_FACTOR
+from auditapp.collectors.service_facts import IMPLICIT_TLS, SERVICES, Discovery
+from auditapp.collectors.services import sni_for, typed_addresses
+from auditapp.collectors.smtp_greeting import CLIENT_NAME
+from auditapp.core.problem import Problem
+from auditapp.core.target import AuditTarget
+from auditapp.data.tls_ciphers import suite_codes, suite_verdict
+
+#: Versions in the order a report lists them (oldest first).
+VERSIONS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+_WIRE = {"SSLv3": 0x0300, "TLSv1": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
+_NAME = {v: k for k, v in _WIRE.items()}
+#: How each service starts TLS: the STARTTLS dialect, or "" for implicit TLS.
+STARTTLS = {"smtp": "smtp", "submission": "smtp", "imap": "imap", "pop3": "pop3"}
+
+#: TLS Supported Groups registry (the ones worth asking about).
+GROUPS = {0x001D: "x25519", 0x0017: "secp256r1", 0x0018: "secp384r1", 0x0019: "secp521r1", 0x001E: "x448",
+          0x001A: "brainpoolP256r1", 0x001B: "brainpoolP384r1", 0x001C: "brainpoolP512r1",
+          0x0015: "secp224r1", 0x0016: "secp256k1", 0x0100: "ffdhe2048", 0x0101: "ffdhe3072",
+          0x0102: "ffdhe4096", 0x0103: "ffdhe6144", 0x0104: "ffdhe8192", 0x11EC: "X25519MLKEM768"}
+_EC_GROUPS = tuple(g for g in GROUPS if g < 0x0100)
+#: TLS 1.3 brainpool code points (RFC 8734) share the names of the TLS 1.2 curves.
+_TLS13_EXTRA = {0x001F: "brainpoolP256r1", 0x0020: "brainpoolP384r1", 0x0021: "brainpoolP512r1"}
+_SIGALGS = (0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601,
+            0x081A, 0x081B, 0x081C, 0x0303, 0x0203, 0x0301, 0x0201, 0x0402, 0x0202)
+_HRR_RANDOM = bytes.fromhex("CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C")
+#: SSLv2 cipher kinds (RFC draft-hickman): RC4, RC4 export, RC2, RC2 export, IDEA, DES, 3DES.
+_SSL2_CIPHERS = bytes.fromhex("010080020080030080040080050080060040" "0700C0")
+#: The most elimination rounds per family: a bound, not a limit any real server reaches.
+_MAX_ROUNDS = 64
+#: Connections one endpoint may have open at a time (a server's per-client limit is usually 10+).
+ENDPOINT_CONNECTIONS = 8
+
+TLS_HANDSHAKE = Problem("problem.step.tls_handshake", "TLS handshake")
+
+
+@dataclass(frozen=True)
+class SuiteOffer:
+    """One cipher suite a server accepted for one version."""
+
+    version: str
+    name: str  # IANA name, or "0xNNNN" for a code our table does not know
+    forward_secrecy: bool
+    #: DH prime size or EC group the server chose with this suite, where the handshake showed it.
+    kx_detail: str = ""
+
+
+@dataclass(frozen=True)
+class TlsScan:
+    """What the TLS scan of one (address, port) found."""
+
+    address: str
+    port: int
+    service: str
+    #: Versions the server accepted (VERSIONS order) and those that could be asked at all.
+    versions: tuple[str, ...] = ()
+    versions_tested: tuple[str, ...] = ()
+    suites: tuple[SuiteOffer, ...] = ()
+    #: Whether every accepted version's suites were enumerated to the end.
+    suites_complete: bool = False
+    #: Key-exchange groups the server accepted (TLS 1.3, else TLS 1.2 ECDHE), and finite-field DH sizes seen.
+    groups: tuple[str, ...] = ()
+    dh_bits: tuple[int, ...] = ()
+    key_type: str = ""  # RSA, EC, Ed25519, Ed448, DSA
+    key_bits: int | None = None
+    key_curve: str = ""
+    signature_algorithm: str = ""  # e.g. sha256WithRSAEncryption
+    signature_hash: str = ""  # sha256, sha1, ed25519 ...
+    #: True: a stapled OCSP response came; False: asked and none came; None: could not be seen (TLS 1.3 only).
+    ocsp_stapling: bool | None = None
+    #: The certificate chain as sent, DER, leaf first (DANE checks match DANE-TA records against it).
+    certificate_chain: tuple[bytes, ...] = ()
+    error: str = ""
+    timed_out: bool = False
+    duration_s: float = 0.0
+    #: Connections the scan opened (the politeness budget, for the report's method section).
+    connections: int = 0
+
+    @property
+    def endpoint(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{host}:{self.port}"
+
+    @property
+    def complete(self) -> bool:
+        return not self.error and not self.timed_out
+
+    def suites_for(self, version: str) -> tuple[SuiteOffer, ...]:
+        return tuple(s for s in self.suites if s.version == version)
+
+
+# -- the wire format -------------------------------------------------------------------------------
+
+
+def _u16(n: int) -> bytes:
+    return struct.pack("!H", n)
+
+
+def _vec16(b: bytes) -> bytes:
+    return _u16(len(b)) + b
+
+
+def _ext(kind: int, body: bytes) -> bytes:
+    return _u16(kind) + _vec16(body)
+
+
+def client_hello(version: str, suites: list[int], *, sni: str = "", groups: tuple[int, ...] = (),
+                 ocsp: bool = True) -> bytes:
+    """A ClientHello record offering exactly ``version`` and ``suites``."""
+    if version == "SSLv2":
+        challenge = os.urandom(16)
+        body = b"\x01" + _u16(0x0002) + _u16(len(_SSL2_CIPHERS)) + _u16(0) + _u16(16) + _SSL2_CIPHERS + challenge
+        return struct.pack("!H", 0x8000 | len(body)) + body
+    tls13 = version == "TLSv1.3"
+    legacy = 0x0303 if tls13 else _WIRE[version]
+    ciphers = b"".join(_u16(c) for c in suites)
+    if not tls13:
+        ciphers += _u16(0x00FF)  # TLS_EMPTY_RENEGOTIATION_INFO_SCSV: some servers want it
+    session = os.urandom(32) if tls13 else b""
+    exts = b""
+    if version != "SSLv3":
+        if sni and not _is_ip(sni):
+            name = sni.rstrip(".").encode("idna")
+            exts += _ext(0x0000, _vec16(b"\x00" + _vec16(name)))
+        offered = groups or (tuple(GROUPS) + tuple(_TLS13_EXTRA) if tls13 else _EC_GROUPS)
+        exts += _ext(0x000A, _vec16(b"".join(_u16(g) for g in offered)))
+        exts += _ext(0x000B, b"\x01\x00")  # ec_point_formats: uncompressed
+        exts += _ext(0x000D, _vec16(b"".join(_u16(s) for s in _SIGALGS)))
+        if ocsp:
+            exts += _ext(0x0005, b"\x01\x00\x00\x00\x00")  # status_request: OCSP, no responder ids
+        exts += _ext(0x0017, b"")  # extended_master_secret
+        if tls13:
+            exts += _ext(0x002B, b"\x02\x03\x04")  # supported_versions: TLS 1.3 only
+            exts += _ext(0x0033, _vec16(b""))  # key_share: none, so the server answers with a HelloRetryRequest
+            exts += _ext(0x002D, b"\x01\x01")  # psk_key_exchange_modes: psk_dhe_ke
+    hello = _u16(legacy) + os.urandom(32) + bytes([len(session)]) + session + _vec16(ciphers) + b"\x01\x00"
+    if exts:
+        hello += _vec16(exts)
+    handshake = b"\x01" + struct.pack("!I", len(hello))[1:] + hello
+    record_version = 0x0300 if version == "SSLv3" else 0x0301
+    return b"\x16" + _u16(record_version) + _vec16(handshake)
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class Answer:
+    """The server's first flight, as far as it was read."""
+
+    accepted: bool = False
+    version: str = ""
+    suite: int | None = None
+    group: str = ""
+    retry: bool = False  # a TLS 1.3 HelloRetryRequest
+    chain: tuple[bytes, ...] = ()
+    ocsp: bool | None = None
+    dh_bits: int | None = None
+    alert: int | None = None
+
+
+class Closed(Exception):
+    """The server closed the connection or sent something that is not TLS."""
+
+
+async def _read_exact(reader: asyncio.StreamReader, n: int, timeout: float) -> bytes:
+    try:
+        return await asyncio.wait_for(reader.readexactly(n), timeout)
+    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        raise Closed(str(exc)) from exc
+
+
+async def read_flight(reader: asyncio.StreamReader, timeout: float, want: str) -> Answer:
+    """Read the server's answer to a ClientHello for ``want`` until ServerHelloDone (or what ends it)."""
+    answer = Answer()
+    if want == "SSLv2":
+        head = await _read_exact(reader, 2, timeout)
+        if head[0] & 0x80:
+            body = await _read_exact(reader, ((head[0] & 0x7F) << 8 | head[1]), timeout)
+            if body[:1] == b"\x04" and len(body) >= 5:  # SERVER-HELLO
+                answer.accepted, answer.version = True, "SSLv2"
+        return answer
+    buffer = b""
+    while True:
+        header = await _read_exact(reader, 5, timeout)
+        kind, length = header[0], struct.unpack("!H", header[3:5])[0]
+        if kind not in (0x15, 0x16) or length > 18432:
+            raise Closed("not a TLS record")
+        body = await _read_exact(reader, length, timeout)
+        if kind == 0x15:
+            answer.alert = body[1] if len(body) > 1 else None
+            return answer
+        buffer += body
+        while len(buffer) >= 4:
+            mtype, mlen = buffer[0], int.from_bytes(buffer[1:4], "big")
+            if len(buffer) < 4 + mlen:
+                break
+            msg, buffer = buffer[4:4 + mlen], buffer[4 + mlen:]
+            if mtype == 2:
+                _server_hello(msg, answer)
+                if answer.version == "TLSv1.3" or answer.retry or not answer.accepted:
+                    return answer  # the rest of a TLS 1.3 flight is encrypted
+            elif mtype == 11:
+                answer.chain = _certificates(msg)
+            elif mtype == 22:
+                answer.ocsp = len(msg) > 4 and msg[0] == 1
+            elif mtype == 12:
+                _key_exchange(msg, answer)
+            elif mtype == 14:
+                if answer.ocsp is None:
+                    answer.ocsp = False
+                return answer
+
+
+def _server_hello(msg: bytes, answer: Answer) -> None:
+    if len(msg) < 38:
+        raise Closed("short ServerHello")
+    version = struct.unpack("!H", msg[:2])[0]
+    random = msg[2:34]
+    sid_len = msg[34]
+    pos = 35 + sid_len
+    answer.suite = struct.unpack("!H", msg[pos:pos + 2])[0]
+    pos += 3
+    answer.retry = random == _HRR_RANDOM
+    if pos + 2 <= len(msg):
+        end = pos + 2 + struct.unpack("!H", msg[pos:pos + 2])[0]
+        pos += 2
+        while pos + 4 <= end:
+            kind, size = struct.unpack("!HH", msg[pos:pos + 4])
+            data = msg[pos + 4:pos + 4 + size]
+            if kind == 0x002B and len(data) >= 2:
+                version = struct.unpack("!H", data[:2])[0]
+            elif kind == 0x0033 and len(data) >= 2:
+                code = struct.unpack("!H", data[:2])[0]
+                answer.group = GROUPS.get(code) or _TLS13_EXTRA.get(code) or f"0x{code:04X}"
+            pos += 4 + size
+    answer.version = _NAME.get(version, f"0x{version:04X}")
+    answer.accepted = True
+
+
+def _certificates(msg: bytes) -> tuple[bytes, ...]:
+    certs, pos = [], 3
+    end = min(len(msg), 3 + int.from_bytes(msg[:3], "big"))
+    while pos + 3 <= end:
+        size = int.from_bytes(msg[pos:pos + 3], "big")
+        certs.append(msg[pos + 3:pos + 3 + size])
+        pos += 3 + size
+    return tuple(certs)
+
+
+def _key_exchange(msg: bytes, answer: Answer) -> None:
+    if not msg:
+        return
+    if msg[0] == 3 and len(msg) >= 3:  # ECDHE: named_curve
+        code = struct.unpack("!H", msg[1:3])[0]
+        answer.group = GROUPS.get(code, f"0x{code:04X}")
+        return
+    suite = suite_codes().get(answer.suite or -1, "")
+    if "_DHE_" in suite or "DH_anon" in suite:
+        p_len = struct.unpack("!H", msg[:2])[0]
+        prime = msg[2:2 + p_len].lstrip(b"\x00")
+        answer.dh_bits = len(prime) * 8 - (8 - prime[0].bit_length()) if prime else 0
+
+
+# -- one connection ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Endpoint:
+    address: str
+    port: int
+    service: str
+    sni: str
+    timeout: float
+    gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(ENDPOINT_CONNECTIONS))
+    connections: int = 0
+
+
+async def _line(reader: asyncio.StreamReader, timeout: float) -> str:
+    raw = await asyncio.wait_for(reader.readline(), timeout)
+    if not raw:
+        raise Closed("closed")
+    return raw.decode("latin-1").rstrip("\r\n")
+
+
+async def _smtp_reply(reader: asyncio.StreamReader, timeout: float) -> list[str]:
+    lines = []
+    for _ in range(200):
+        line = await _line(reader, timeout)
+        lines.append(line)
+        if len(line) < 4 or line[3] != "-":
+            return lines
+    raise Closed("endless reply")
+
+
+class NoStarttls(Exception):
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+async def _starttls(ep: _Endpoint, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Bring a fresh connection to the point of the handshake (nothing for implicit TLS)."""
+    dialect, t = STARTTLS.get(ep.service, ""), ep.timeout
+    if dialect == "smtp":
+        greeting = await _smtp_reply(reader, t)
+        if not greeting[0].startswith("220"):
+            raise NoStarttls(Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}",
+                                     line=greeting[0][:80]))
+        writer.write(f"EHLO {CLIENT_NAME}\r\n".encode())
+        ehlo = await _smtp_reply(reader, t)
+        if not any(x[4:].strip().upper() == "STARTTLS" for x in ehlo[1:]):
+            raise NoStarttls(Problem("problem.starttls_not_offered", "STARTTLS not offered on the new connection"))
+        writer.write(b"STARTTLS\r\n")
+        reply = await _smtp_reply(reader, t)
+        if not reply[-1].startswith("220"):
+            raise NoStarttls(Problem("problem.refused", "{command} refused: {reply}", command="STARTTLS",
+                                     reply=reply[-1][:80]))
+    elif dialect == "imap":
+        greeting = await _line(reader, t)
+        if not greeting.upper().startswith("* OK"):
+            raise NoStarttls(Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}",
+                                     line=greeting[:80]))
+        writer.write(b"a1 STARTTLS\r\n")
+        for _ in range(50):
+            line = await _line(reader, t)
+            if line.upper().startswith("A1 "):
+                if not line[3:].upper().startswith("OK"):
+                    raise NoStarttls(Problem("problem.refused", "{command} refused: {reply}", command="STARTTLS",
+                                             reply=line[:80]))
+                break
+    elif dialect == "pop3":
+        greeting = await _line(reader, t)
+        if not greeting.startswith("+OK"):
+            raise NoStarttls(Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}",
+                                     line=greeting[:80]))
+        writer.write(b"STLS\r\n")
+        reply = await _line(reader, t)
+        if not reply.startswith("+OK"):
+            raise NoStarttls(Problem("problem.refused", "{command} refused: {reply}", command="STLS", reply=reply[:80]))
+
+
+class ConnectFailed(Exception):
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+async def _opened(ep: _Endpoint) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    state, detail, reader, writer, _ms = await tcp.connect(ep.address, ep.port, ep.timeout)
+    ep.connections += 1
+    if reader is None or writer is None:
+        raise ConnectFailed(detail or state.value)
+    try:
+        await _starttls(ep, reader, writer)
+    except BaseException:
+        await tcp.close(writer, 0.2)
+        raise
+    return reader, writer
+
+
+async def hello(ep: _Endpoint, version: str, suites: list[int], **kw: object) -> Answer:
+    """One ClientHello on a fresh connection, and the server's first flight."""
+    async with ep.gate:
+        reader, writer = await _opened(ep)
+        try:
+            writer.write(client_hello(version, suites, sni=ep.sni, **kw))  # type: ignore[arg-type]
+            try:
+                return await read_flight(reader, ep.timeout, version)
+            except (Closed, ConnectionError):
+                return Answer()  # closed instead of an alert: not accepted either
+        finally:
+            await tcp.close(writer, 0.2)
+
+
+async def _tls13_chain(ep: _Endpoint) -> tuple[bytes, ...]:
+    """The chain of a TLS 1.3-only server (encrypted in the handshake): a real handshake, not verified."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    async with ep.gate:
+        _reader, writer = await _opened(ep)
+        try:
+            async with asyncio.timeout(ep.timeout):
+                await writer.start_tls(ctx, server_hostname=ep.sni if ep.sni and not _is_ip(ep.sni) else None)
+            sslobj = writer.get_extra_info("ssl_object")
+            inner = getattr(sslobj, "_sslobj", None)
+            chain = getattr(inner, "get_unverified_chain", None) or getattr(sslobj, "get_unverified_chain", None)
+            if chain is not None:
+                return tuple(c.public_bytes(ssl._ssl.ENCODING_DER) for c in chain() or ())  # type: ignore[attr-defined]
+            leaf = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
+            return (leaf,) if leaf else ()
+        except (ssl.SSLError, OSError, TimeoutError):
+            return ()
+        finally:
+            await tcp.close(writer, 0.2)
+
+
+# -- one endpoint ------------------------------------------------------------------------------------
+
+
+_FAMILIES = ("ECDHE", "DHE", "RSA", "other")
+
+
+def _family(name: str) -> str:
+    for fam in ("ECDHE", "DHE"):
+        if name.startswith(f"TLS_{fam}_"):
+            return fam
+    return "RSA" if name.startswith("TLS_RSA_WITH_") else "other"
+
+
+def _offer(code: int, version: str, answer: Answer) -> SuiteOffer:
+    name = suite_codes().get(code)
+    detail = answer.group or (f"DH {answer.dh_bits}" if answer.dh_bits else "")
+    if name is None:
+        return SuiteOffer(version, f"0x{code:04X}", False, detail)
+    return SuiteOffer(version, name, suite_verdict(name).forward_secrecy, detail)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.versions: set[str] = set()
+        self.tested: set[str] = set()
+        self.suites: list[SuiteOffer] = []
+        self.suites_complete = False
+        self.groups: set[str] = set()
+        self.dh_bits: set[int] = set()
+        self.chain: tuple[bytes, ...] = ()
+        self.chain_version = ""
+        self.ocsp: bool | None = None
+
+    def learn(self, version: str, answer: Answer) -> None:
+        if answer.chain and (not self.chain or VERSIONS.index(version) > VERSIONS.index(self.chain_version)):
+            self.chain, self.chain_version, self.ocsp = answer.chain, version, answer.ocsp
+        if answer.dh_bits:
+            self.dh_bits.add(answer.dh_bits)
+
+
+async def _enumerate(ep: _Endpoint, version: str, first: Answer, b: _Builder) -> None:
+    """Every suite ``version`` accepts, by elimination, one family of key exchange at a time in parallel."""
+    codes = suite_codes()
+    tls13 = version == "TLSv1.3"
+    candidates = [c for c, n in codes.items() if (c >> 8 == 0x13) == tls13]
+    if version in ("SSLv3", "TLSv1", "TLSv1.1"):
+        candidates = [c for c in candidates if not any(x in codes[c] for x in ("GCM", "CCM", "CHACHA", "SHA256",
+                                                                                "SHA384"))]
+    found: dict[int, SuiteOffer] = {}
+    if first.suite is not None:
+        found[first.suite] = _offer(first.suite, version, first)
+
+    async def family(members: list[int]) -> None:
+        left = [c for c in members if c not in found]
+        for _ in range(_MAX_ROUNDS):
+            if not left:
+                return
+            answer = await hello(ep, version, left)
+            if not answer.accepted or answer.version != version or answer.suite not in left:
+                return
+            found[answer.suite] = _offer(answer.suite, version, answer)
+            b.learn(version, answer)
+            left.remove(answer.suite)
+
+    if tls13:
+        await family(candidates)
+    else:
+        groups: dict[str, list[int]] = {f: [] for f in _FAMILIES}
+        for c in candidates:
+            groups[_family(codes[c])].append(c)
+        await asyncio.gather(*(family(m) for m in groups.values() if m))
+    b.suites += [found[c] for c in codes if c in found] + [o for c, o in found.items() if c not in codes]
+
+
+async def _groups(ep: _Endpoint, b: _Builder) -> None:
+    """Which key-exchange groups the server accepts: per group a TLS 1.3 hello, else a TLS 1.2 ECDHE hello."""
+    codes = suite_codes()
+    if "TLSv1.3" in b.versions:
+        tls13 = [c for c in codes if c >> 8 == 0x13]
+        asked = list(GROUPS) + list(_TLS13_EXTRA)
+        answers = await asyncio.gather(*(hello(ep, "TLSv1.3", tls13, groups=(g,), ocsp=False) for g in asked))
+        for g, a in zip(asked, answers, strict=True):
+            if a.accepted and a.version == "TLSv1.3":
+                b.groups.add(GROUPS.get(g) or _TLS13_EXTRA[g])
+    elif "TLSv1.2" in b.versions:
+        ecdhe = [c for c, n in codes.items() if n.startswith("TLS_ECDHE_")]
+        answers = await asyncio.gather(*(hello(ep, "TLSv1.2", ecdhe, groups=(g,), ocsp=False) for g in _EC_GROUPS))
+        for g, a in zip(_EC_GROUPS, answers, strict=True):
+            if a.accepted and a.version == "TLSv1.2" and a.suite in ecdhe:
+                b.groups.add(GROUPS[g])
+
+
+async def _scan(ep: _Endpoint, b: _Builder) -> None:
+    all_12 = [c for c in suite_codes() if c >> 8 != 0x13]
+    all_13 = [c for c in suite_codes() if c >> 8 == 0x13]
+    # One connection first: it says whether the port speaks TLS at all (or STARTTLS), before the fan-out.
+    first_12 = await hello(ep, "TLSv1.2", all_12)
+    b.tested.add("TLSv1.2")
+    asked = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.3")
+    answers = dict(zip(asked, await asyncio.gather(
+        *(hello(ep, v, all_13 if v == "TLSv1.3" else all_12) for v in asked)), strict=True))
+    answers["TLSv1.2"] = first_12
+    b.tested.update(asked)
+    for version, answer in answers.items():
+        if answer.accepted and answer.version == version:
+            b.versions.add(version)
+            b.learn(version, answer)
+    await asyncio.gather(*(_enumerate(ep, v, answers[v], b) for v in VERSIONS if v in b.versions and v != "SSLv2"),
+                         _groups(ep, b))
+    if not b.chain and "TLSv1.3" in b.versions:
+        b.chain = await _tls13_chain(ep)
+        b.ocsp = None
+    b.suites_complete = True
+
+
+async def scan_endpoint(address: str, port: int, service: str, *, sni: str, timeout: float) -> TlsScan:
+    """Scan one endpoint; never raises. Bounded by ``timeout`` per wait and the probe budget in all."""
+    ep = _Endpoint(address, port, service, sni, timeout)
+    b = _Builder()
+    started = time.monotonic()
+    error, timed_out = "", False
+    budget = timeout * PROBE_BUDGET_FACTOR
+    try:
+        async with asyncio.timeout(budget) as cm:
+            await _scan(ep, b)
+    except TimeoutError:
+        timed_out = True
+        error = (Problem("problem.budget", "probe did not finish within {seconds} s (while {step})",
+                         seconds=f"{budget:g}", step=TLS_HANDSHAKE) if cm.expired()
+                 else Problem("problem.step_timeout", "timeout while {step}", step=TLS_HANDSHAKE))
+    except (ConnectFailed, NoStarttls) as exc:
+        error = exc.problem
+    except Exception as exc:  # the last net: a bug becomes a reason, never a crashed audit
+        error = Problem("problem.internal_error", "internal error while {step}: {error}", step=TLS_HANDSHAKE,
+                        error=f"{type(exc).__name__}: {exc}")
+    return _result(ep, b, error, timed_out, time.monotonic() - started)
+
+
+def _result(ep: _Endpoint, b: _Builder, error: str, timed_out: bool, seconds: float) -> TlsScan:
+    key_type, key_bits, curve, sig, sig_hash = _leaf(b.chain[0]) if b.chain else ("", None, "", "", "")
+    return TlsScan(
+        address=ep.address, port=ep.port, service=ep.service,
+        versions=tuple(v for v in VERSIONS if v in b.versions),
+        versions_tested=tuple(v for v in VERSIONS if v in b.tested) if not error or b.versions else (),
+        suites=tuple(b.suites), suites_complete=b.suites_complete and not error,
+        groups=tuple(sorted(b.groups)), dh_bits=tuple(sorted(b.dh_bits)),
+        key_type=key_type, key_bits=key_bits, key_curve=curve, signature_algorithm=sig, signature_hash=sig_hash,
+        ocsp_stapling=b.ocsp, certificate_chain=b.chain, error=error, timed_out=timed_out,
+        duration_s=round(seconds, 3), connections=ep.connections,
+    )
+
+
+def _leaf(der: bytes) -> tuple[str, int | None, str, str, str]:
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        key = cert.public_key()
+    except Exception:
+        return "", None, "", "", ""
+    curve = ""
+    if isinstance(key, rsa.RSAPublicKey):
+        kind, bits = "RSA", key.key_size
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        kind, bits, curve = "EC", key.curve.key_size, key.curve.name
+    elif isinstance(key, ed25519.Ed25519PublicKey):
+        kind, bits = "Ed25519", 256
+    elif isinstance(key, ed448.Ed448PublicKey):
+        kind, bits = "Ed448", 456
+    elif isinstance(key, dsa.DSAPublicKey):
+        kind, bits = "DSA", key.key_size
+    else:
+        kind, bits = type(key).__name__, None
+    try:
+        sig = cert.signature_algorithm_oid._name  # e.g. sha256WithRSAEncryption
+    except Exception:
+        sig = cert.signature_algorithm_oid.dotted_string
+    try:
+        algo = cert.signature_hash_algorithm
+    except Exception:  # an algorithm the library does not know (e.g. a PSS variant)
+        algo = None
+    sig_hash = algo.name if algo is not None else kind.lower() if kind in ("Ed25519", "Ed448") else ""
+    return kind, bits, curve, sig, sig_hash
+
+
+# -- all endpoints ------------------------------------------------------------------------------------
+
+
+def tls_endpoints(discovery: Discovery, target: AuditTarget) -> list[tuple[str, int, str, str]]:
+    """(address, port, service, SNI) of every TLS endpoint the probes may touch, as collect_services sees them."""
+    typed = typed_addresses(discovery)
+    out = []
+    for address in sorted({a for h in discovery.hosts for a in h.addresses}):
+        if blocked(address, learned=address not in typed, allow_internal=target.allow_internal):
+            continue  # the network guard refused the probe: never scan what it may not touch
+        for service in SERVICES:
+            port = target.ports.get(service)
+            if port is None or (service not in STARTTLS and service not in IMPLICIT_TLS):
+                continue
+            out.append((address, port, service, sni_for(discovery, address, service)))
+    return out
+
+
+async def scan_endpoints(discovery: Discovery, target: AuditTarget, timeout: float, *,
+                         scan: Callable[..., Awaitable[TlsScan]] | None = None) -> dict[tuple[str, int], TlsScan]:
+    """Scan every TLS endpoint concurrently; keyed by (address, port) like the DANE checks expect."""
+    run = scan or scan_endpoint
+    jobs = tls_endpoints(discovery, target)
+    # One scan per (address, port): two services mapped onto one port (a lab) are one TLS endpoint.
+    unique: dict[tuple[str, int], tuple[str, str]] = {}
+    for address, port, service, sni in jobs:
+        unique.setdefault((address, port), (service, sni))
+    results = await asyncio.gather(*(run(a, p, s, sni=n, timeout=timeout) for (a, p), (s, n) in unique.items()))
+    return {(r.address, r.port): r for r in results}
+
+
+def fingerprint(der: bytes) -> str:
+    return hashlib.sha256(der).hexdigest()
