@@ -26,6 +26,7 @@ from auditapp.checks.registry import RegisteredCheck, run_check
 from auditapp.collectors import dns_facts
 from auditapp.collectors.caa import collect_caa
 from auditapp.collectors.discovery import discover_hosts
+from auditapp.collectors.dnssec_collect import collect_dnssec
 from auditapp.collectors.facts import Facts
 from auditapp.collectors.hosting import collect_hosting
 from auditapp.collectors.inventory import build_inventory
@@ -138,6 +139,7 @@ class Audit:
             _Job("dmarc", None, f"DMARC {t.domain}", lambda: dns_facts.collect_dmarc(dns, t.domain)),
             _Job("mta_sts", None, f"MTA-STS {t.domain}", lambda: dns.query(f"_mta-sts.{t.domain}", "TXT")),
             _Job("tlsrpt", None, f"TLS-RPT {t.domain}", lambda: dns.query(f"_smtp._tls.{t.domain}", "TXT")),
+            _Job("dnssec", None, f"DNSSEC {t.domain}", lambda: collect_dnssec(dns, t, self._now)),
             _Job("caa", None, f"CAA of the MX hosts of {t.domain}", lambda: collect_caa(dns, t)),
         ]
         if t.services:

@@ -5,6 +5,7 @@ from auditapp.checks import (  # noqa: F401
     caa,
     dkim,
     dmarc,
+    dnssec,
     identity,
     ipv6,
     message,

@@ -48,6 +48,8 @@ FAMILY_EFFORT: dict[str, Effort] = {
     "identity": Effort.MEDIUM,
     "reputation": Effort.MEDIUM,
     "tls": Effort.MEDIUM,
+    # DNSSEC: signing at the DNS provider and a DS at the registrar, in the right order.
+    "dnssec": Effort.MEDIUM,
     "services": Effort.MEDIUM,
     "transport": Effort.MEDIUM,
     "layout": Effort.MEDIUM,
