@@ -25,8 +25,8 @@ from auditapp.checks import registered, verify_registry
 from auditapp.checks.registry import RegisteredCheck, run_check
 from auditapp.collectors import dns_facts
 from auditapp.collectors.caa import collect_caa
+from auditapp.collectors.dane_collect import collect_tlsa
 from auditapp.collectors.discovery import discover_hosts
-from auditapp.collectors.dnssec_collect import collect_dnssec
 from auditapp.collectors.facts import Facts
 from auditapp.collectors.hosting import collect_hosting
 from auditapp.collectors.inventory import build_inventory
@@ -43,6 +43,9 @@ from auditapp.spf import check_host, walk_spf
 PER_IP_FACTS = {"ptr", "helo", "spf_eval", "dnsbl"}
 #: Facts of the mail-service probes; a DNS-only run (batch) reports their checks not tested.
 SERVICE_FACTS = {"discovery", "services", "mta_sts_policy", "tls_scan"}
+#: Facts whose collector a run may not have (no DNSSEC validation, no sslyze scan): without a job
+#: they count as collected and stay None, so their readers say not_tested instead of waiting forever.
+OPTIONAL_FACTS = ("dnssec", "tls_scan")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ class EngineConfig:
     #: Received messages examined on import (auditapp.message.evidence.MessageEvidence); the
     #: MSG-* rules judge them, and prepare() has already added what they taught to the target.
     messages: tuple[Any, ...] = ()
+    #: SPKI SHA-256 (hex) per MX endpoint ("127.0.0.1:25") as the project's previous run saw it, and
+    #: when that run started: DANE-NO-ROLLOVER tells a key kept across renewals from one that
+    #: changed. prepare_project_audit() fills both from the run inventory; empty without a project.
+    previous_spki: dict[str, str] = field(default_factory=dict)
+    previous_run: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,8 +147,9 @@ class Audit:
             _Job("dmarc", None, f"DMARC {t.domain}", lambda: dns_facts.collect_dmarc(dns, t.domain)),
             _Job("mta_sts", None, f"MTA-STS {t.domain}", lambda: dns.query(f"_mta-sts.{t.domain}", "TXT")),
             _Job("tlsrpt", None, f"TLS-RPT {t.domain}", lambda: dns.query(f"_smtp._tls.{t.domain}", "TXT")),
-            _Job("dnssec", None, f"DNSSEC {t.domain}", lambda: collect_dnssec(dns, t, self._now)),
             _Job("caa", None, f"CAA of the MX hosts of {t.domain}", lambda: collect_caa(dns, t)),
+            _Job("tlsa", None, f"TLSA of the MX hosts of {t.domain}",
+                 lambda: collect_tlsa(dns, t, self.config.previous_spki, self.config.previous_run)),
         ]
         if t.services:
             discovery: dict[str, asyncio.Task[Any]] = {}
@@ -216,6 +225,7 @@ class Audit:
                 # No job for this fact: per-IP facts are empty maps, service facts stay None.
                 setattr(facts, name, {} if name in PER_IP_FACTS else None)
                 facts.done.add(name)
+        facts.done.update(name for name in OPTIONAL_FACTS if name not in remaining)
         pending_checks = list(registered().values())
         findings: list[Finding] = []
 

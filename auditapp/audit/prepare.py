@@ -215,7 +215,9 @@ def prepare(request: AuditRequest) -> PreparedAudit:
     evidence = stored_evidence(request.messages)
     servers = choose_resolvers(request.nameservers, timeout, names.resolver_hint)
     prepared = PreparedAudit(target=replace(target, postfix_origin=origin),
-                             config=EngineConfig(timeout=timeout, postfix=postfix, smtp_probe=request.smtp_probe),
+                             config=EngineConfig(timeout=timeout, postfix=postfix, smtp_probe=request.smtp_probe,
+                                                 previous_spki=dict(request.previous_spki),
+                                                 previous_run=request.previous_run),
                              nameservers=servers, timeout=timeout,
                              password_lookup=request.password_lookup, trust_lookup=request.trust_lookup)
     return prepared.with_messages(evidence)

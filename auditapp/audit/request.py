@@ -75,7 +75,6 @@ class InputNames:
     mailbox: str = "mailbox host"
     trust: str = "trusted host"
     ca_file: str = "CA file"
-    trust_anchor: str = "trust anchor file"
     postfix: str = "Postfix configuration"
     timeout: str = "timeout"
     #: The end of "no system resolver configured (...); <hint>": where this front end takes one.
@@ -111,8 +110,6 @@ class AuditRequest:
     account: str | None = None
     trust_hosts: tuple[str, ...] = ()
     ca_file: str | None = None
-    #: DNSSEC trust anchor file (--trust-anchor, or the project's); None: the IANA root anchors.
-    trust_anchor: str | None = None
     #: Questionnaire answers already loaded (a project's), or a file to load (``--answers``);
     #: neither: the questionnaire is not part of this run.
     answers: Mapping[str, Any] | None = None
@@ -136,6 +133,9 @@ class AuditRequest:
     password_lookup: PasswordLookup | None = field(default=keyring_password, repr=False)
     trust_lookup: TrustLookup | None = field(default=keyring_trusted, repr=False)
     names: InputNames = field(default_factory=InputNames, repr=False)
+    #: What the project's latest run saw: SPKI SHA-256 per MX endpoint, and when (:func:`previous_spki`).
+    previous_spki: Mapping[str, str] = field(default_factory=dict)
+    previous_run: str = ""
 
 
 def request_from_project(
@@ -147,7 +147,6 @@ def request_from_project(
     services: bool = True,
     allow_internal: bool = False,
     ca_file: str | None = None,
-    trust_anchor: str | None = None,
     trust_hosts: Sequence[str] = (),
     password_lookup: PasswordLookup | None = keyring_password,
     trust_lookup: TrustLookup | None = keyring_trusted,
@@ -170,13 +169,35 @@ def request_from_project(
         relay_test=project.relay_test, allow_internal=project.allow_internal or allow_internal,
         services=services and project.probe_services, account=project.test_account,
         trust_hosts=tuple(trust_hosts), ca_file=ca_file, answers=dict(project.answers),
-        trust_anchor=trust_anchor or project.trust_anchor,
         postfix_texts=dict(stored) if stored is not None else None, messages=tuple(project.messages),
         nameservers=tuple(nameservers) or tuple(project.nameservers) or tuple(default_nameservers),
         demo_lab=project.demo,
         timeout=timeout, password_lookup=password_lookup, trust_lookup=trust_lookup,
-        names=names or InputNames(),
+        names=names or InputNames(), **previous_spki(project),
     )
+
+
+def previous_spki(project: Project) -> dict[str, Any]:
+    """The keys the project's latest run saw on each endpoint, for DANE-NO-ROLLOVER (issue 16).
+
+    A lone ``3 1 1`` TLSA record survives a certificate renewal only if the key stays the same. The
+    engine knows no projects, so the request carries what the previous run's inventory recorded
+    (``endpoints[].spki_sha256`` of the port-25 rows, written by collectors/inventory.py) into
+    ``EngineConfig``; the TLSA fact hands it to the check. Rows a hostile or older file shapes differently are skipped.
+    """
+    for run in reversed(project.runs):
+        rows = run.inventory.get("endpoints") if isinstance(run.inventory, dict) else None
+        keys = {}
+        for row in rows if isinstance(rows, list) else ():
+            if not isinstance(row, dict) or row.get("service") != "smtp" or not isinstance(row.get("spki_sha256"), str):
+                continue
+            address, port = row.get("address"), row.get("port")
+            if isinstance(address, str) and isinstance(port, int) and not isinstance(port, bool):
+                host = f"[{address}]" if ":" in address else address
+                keys[f"{host}:{port}"] = row["spki_sha256"]
+        if keys:
+            return {"previous_spki": keys, "previous_run": run.started}
+    return {}
 
 
 def build_target(request: AuditRequest) -> AuditTarget:
@@ -202,25 +223,13 @@ def build_target(request: AuditRequest) -> AuditTarget:
     mailbox = _unique(normalize_domain(h, n.mailbox) for h in request.mailbox_hosts)
     account = validate_account(request.account) if request.account is not None else None
     ca_file = validate_ca_file(request.ca_file, n.ca_file) if request.ca_file else None
-    trust_anchor = _trust_anchor(request.trust_anchor, n.trust_anchor) if request.trust_anchor else None
     answers = _answers(request)
     trusted = _unique(normalize_domain(h, n.trust) for h in request.trust_hosts)
     return AuditTarget(domain=domain, server_ips=ips, helo=helo, helo_source=request.helo_source, mx_hosts=mx,
                        dkim_selectors=selectors, dnsbl_zones=zones, ports=ports, submission_hosts=submission,
                        mailbox_hosts=mailbox, relay_test=request.relay_test, account=account,
                        trusted_hosts=trusted, allow_internal=request.allow_internal, ca_file=ca_file,
-                       services=request.services, answers=answers, trust_anchor=trust_anchor)
-
-
-def _trust_anchor(path: str, what: str) -> str:
-    """A DNSSEC trust anchor file must be readable and hold DS or DNSKEY records (auditapp.dnssec.anchors)."""
-    from auditapp.dnssec import TrustAnchorError, load_anchor_file
-
-    try:
-        load_anchor_file(path)
-    except TrustAnchorError as exc:
-        raise InputError(str(exc) if what in str(exc) else f"{what}: {exc}", "trust_anchor") from None
-    return path
+                       services=request.services, answers=answers)
 
 
 def _answers(request: AuditRequest) -> dict[str, Any] | None:

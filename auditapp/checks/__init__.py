@@ -3,9 +3,9 @@
 from auditapp.catalog import Catalog, catalog
 from auditapp.checks import (  # noqa: F401
     caa,
+    dane,
     dkim,
     dmarc,
-    dnssec,
     identity,
     ipv6,
     message,

@@ -37,6 +37,9 @@ def build_inventory(facts: Facts) -> dict[str, Any]:
                 row["tls"] = p.tls.version
                 if p.tls.cert:
                     row["cert_not_after"] = p.tls.cert.not_after
+                    if p.tls.cert.spki_sha256:
+                        # The key the server presented: the next run's DANE-NO-ROLLOVER compares it.
+                        row["spki_sha256"] = p.tls.cert.spki_sha256
             if p.problem:
                 row["problem"] = p.problem
             rows.append(row)

@@ -48,8 +48,8 @@ FAMILY_EFFORT: dict[str, Effort] = {
     "identity": Effort.MEDIUM,
     "reputation": Effort.MEDIUM,
     "tls": Effort.MEDIUM,
-    # DNSSEC: signing at the DNS provider and a DS at the registrar, in the right order.
-    "dnssec": Effort.MEDIUM,
+    # DANE: a TLSA record set, DNSSEC and the certificate renewal process must agree.
+    "dane": Effort.MEDIUM,
     "services": Effort.MEDIUM,
     "transport": Effort.MEDIUM,
     "layout": Effort.MEDIUM,

@@ -6,4 +6,4 @@ for, so internal ports of a mail stack are never judged as if clients or the Int
 Importing this package registers the PF-* checks.
 """
 
-from auditapp.checks.postfix import filters, queue, relay, tls  # noqa: F401
+from auditapp.checks.postfix import dane, filters, queue, relay, tls  # noqa: F401
