@@ -6,6 +6,8 @@
 set -euo pipefail
 need=()
 command -v named >/dev/null || need+=(bind9 bind9-dnsutils)
+# Signing the DNSSEC lab tree (tests/lab/dnssec_lab.py): dnssec-keygen, dnssec-signzone, dnssec-dsfromkey.
+command -v dnssec-signzone >/dev/null || need+=(bind9-utils)
 command -v postfix >/dev/null || [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd dovecot-pop3d)
 # DKIM signer of the mail-flow lab (tests/lab/mailflow.py): the milter, and opendkim-genkey from -tools.
