@@ -77,6 +77,7 @@ def full_project() -> Project:
                  Review("DMARC-POLICY-NONE", "xn--bckerei-mller-bfb28a.example", "severity", "Monitoring-Phase bis Q1",
                         "E. Muster", "2026-11-28T10:06:00+00:00", Severity.LOW)],
         messages=[sample_message()],
+        trust_anchor="/etc/auditapp/lab-root.key",
     )
 
 

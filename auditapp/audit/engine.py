@@ -27,6 +27,7 @@ from auditapp.collectors import dns_facts
 from auditapp.collectors.caa import collect_caa
 from auditapp.collectors.dane_collect import collect_tlsa
 from auditapp.collectors.discovery import discover_hosts
+from auditapp.collectors.dnssec_collect import collect_dnssec
 from auditapp.collectors.facts import Facts
 from auditapp.collectors.hosting import collect_hosting
 from auditapp.collectors.inventory import build_inventory
@@ -147,6 +148,7 @@ class Audit:
             _Job("dmarc", None, f"DMARC {t.domain}", lambda: dns_facts.collect_dmarc(dns, t.domain)),
             _Job("mta_sts", None, f"MTA-STS {t.domain}", lambda: dns.query(f"_mta-sts.{t.domain}", "TXT")),
             _Job("tlsrpt", None, f"TLS-RPT {t.domain}", lambda: dns.query(f"_smtp._tls.{t.domain}", "TXT")),
+            _Job("dnssec", None, f"DNSSEC {t.domain}", lambda: collect_dnssec(dns, t, self._now)),
             _Job("caa", None, f"CAA of the MX hosts of {t.domain}", lambda: collect_caa(dns, t)),
             _Job("tlsa", None, f"TLSA of the MX hosts of {t.domain}",
                  lambda: collect_tlsa(dns, t, self.config.previous_spki, self.config.previous_run)),

@@ -75,6 +75,7 @@ class InputNames:
     mailbox: str = "mailbox host"
     trust: str = "trusted host"
     ca_file: str = "CA file"
+    trust_anchor: str = "trust anchor file"
     postfix: str = "Postfix configuration"
     timeout: str = "timeout"
     #: The end of "no system resolver configured (...); <hint>": where this front end takes one.
@@ -110,6 +111,8 @@ class AuditRequest:
     account: str | None = None
     trust_hosts: tuple[str, ...] = ()
     ca_file: str | None = None
+    #: DNSSEC trust anchor file (--trust-anchor, or the project's); None: the IANA root anchors.
+    trust_anchor: str | None = None
     #: Questionnaire answers already loaded (a project's), or a file to load (``--answers``);
     #: neither: the questionnaire is not part of this run.
     answers: Mapping[str, Any] | None = None
@@ -147,6 +150,7 @@ def request_from_project(
     services: bool = True,
     allow_internal: bool = False,
     ca_file: str | None = None,
+    trust_anchor: str | None = None,
     trust_hosts: Sequence[str] = (),
     password_lookup: PasswordLookup | None = keyring_password,
     trust_lookup: TrustLookup | None = keyring_trusted,
@@ -169,6 +173,7 @@ def request_from_project(
         relay_test=project.relay_test, allow_internal=project.allow_internal or allow_internal,
         services=services and project.probe_services, account=project.test_account,
         trust_hosts=tuple(trust_hosts), ca_file=ca_file, answers=dict(project.answers),
+        trust_anchor=trust_anchor or project.trust_anchor,
         postfix_texts=dict(stored) if stored is not None else None, messages=tuple(project.messages),
         nameservers=tuple(nameservers) or tuple(project.nameservers) or tuple(default_nameservers),
         demo_lab=project.demo,
@@ -223,13 +228,25 @@ def build_target(request: AuditRequest) -> AuditTarget:
     mailbox = _unique(normalize_domain(h, n.mailbox) for h in request.mailbox_hosts)
     account = validate_account(request.account) if request.account is not None else None
     ca_file = validate_ca_file(request.ca_file, n.ca_file) if request.ca_file else None
+    trust_anchor = _trust_anchor(request.trust_anchor, n.trust_anchor) if request.trust_anchor else None
     answers = _answers(request)
     trusted = _unique(normalize_domain(h, n.trust) for h in request.trust_hosts)
     return AuditTarget(domain=domain, server_ips=ips, helo=helo, helo_source=request.helo_source, mx_hosts=mx,
                        dkim_selectors=selectors, dnsbl_zones=zones, ports=ports, submission_hosts=submission,
                        mailbox_hosts=mailbox, relay_test=request.relay_test, account=account,
                        trusted_hosts=trusted, allow_internal=request.allow_internal, ca_file=ca_file,
-                       services=request.services, answers=answers)
+                       services=request.services, answers=answers, trust_anchor=trust_anchor)
+
+
+def _trust_anchor(path: str, what: str) -> str:
+    """A DNSSEC trust anchor file must be readable and hold DS or DNSKEY records (auditapp.dnssec.anchors)."""
+    from auditapp.dnssec import TrustAnchorError, load_anchor_file
+
+    try:
+        load_anchor_file(path)
+    except TrustAnchorError as exc:
+        raise InputError(str(exc) if what in str(exc) else f"{what}: {exc}", "trust_anchor") from None
+    return path
 
 
 def _answers(request: AuditRequest) -> dict[str, Any] | None:

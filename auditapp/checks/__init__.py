@@ -6,6 +6,7 @@ from auditapp.checks import (  # noqa: F401
     dane,
     dkim,
     dmarc,
+    dnssec,
     identity,
     ipv6,
     message,

@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="allow the test account's login on HOST although it is outside the audited domain "
                         "(hosts under the domain need no confirmation; hosts a project file names are not trusted)")
     a.add_argument("--ca-file", metavar="PEM", help="extra trust anchors (internal CA); the system store stays in use")
+    a.add_argument("--trust-anchor", metavar="FILE",
+                   help="DNSSEC trust anchor: DS or DNSKEY records, one per line (as dig or unbound's root.key "
+                        "show them); default: the IANA root keys")
     a.add_argument("--no-services", action="store_true", help="DNS checks only; do not connect to the mail servers")
     a.add_argument("--postfix-config", metavar="PATH",
                    help="Postfix configuration to audit: a directory with main.cf/master.cf, a main.cf, "

@@ -45,6 +45,10 @@ class NameSecurity:
     #: For a ``secure`` answer that the name or type does not exist: "nxdomain" or "nodata",
     #: proven by a validated NSEC/NSEC3 record; "" for an RRset that exists.
     nonexistent: str = ""
+    #: DNSKEY algorithms and smallest RSA key (bits, 0: none) of the zone that signed the RRset
+    #: itself, without its parents: what the zone's operator can change (RFC 8624 advice).
+    zone_algorithms: tuple[int, ...] = ()
+    zone_min_rsa_bits: int = 0
 
 
 @dataclass(frozen=True)

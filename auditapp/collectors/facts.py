@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from auditapp.dnsclient import DnsAnswer
 
 if TYPE_CHECKING:
+    from auditapp.collectors.dnssec_types import DnssecFacts
     from auditapp.collectors.dane_collect import TlsaFact
     from auditapp.collectors.hosting import HostingFact
     from auditapp.collectors.service_facts import Discovery, EndpointProbe, MtaStsPolicy
@@ -126,6 +127,8 @@ class Facts:
     mta_sts_policy: MtaStsPolicy | None = None
     #: TLSA records at _25._tcp.<mx> of every MX host (DANE, collectors/dane_collect.py).
     tlsa: TlsaFact | None = None
+    #: DNSSEC validation of the domain's mail records, by auditapp from the trust anchor (issue 16).
+    dnssec: DnssecFacts | None = None
     #: The imported Postfix configuration (auditapp.postfix.PostfixConfig), None if none was given.
     postfix: Any = None
     #: Received messages examined on import (auditapp.message.evidence.MessageEvidence); empty: none.

@@ -118,6 +118,8 @@ class Project:
     #: Received messages imported as evidence (header block and import verdicts, never a body;
     #: :mod:`auditapp.core.stored_message`). The user may remove any of them.
     messages: list[StoredMessage] = field(default_factory=list)
+    #: DNSSEC trust anchor file for labs and internal roots (DS/DNSKEY records); None: the IANA root.
+    trust_anchor: str | None = None
 
     @property
     def display_domain(self) -> str:
@@ -143,6 +145,7 @@ class Project:
             services=self.probe_services,
             account=self.test_account,
             answers=dict(self.answers),
+            trust_anchor=self.trust_anchor,
         )
 
     def snapshot(self) -> Project:
@@ -181,6 +184,7 @@ class Project:
             **({"accepted_risks": [r.to_json() for r in self.accepted_risks]} if self.accepted_risks else {}),
             **({"reviews": [r.to_json() for r in self.reviews]} if self.reviews else {}),
             **({"messages": [m.to_json() for m in self.messages]} if self.messages else {}),
+            **({"trust_anchor": self.trust_anchor} if self.trust_anchor else {}),
         }
 
     @classmethod
@@ -228,6 +232,7 @@ class Project:
             accepted_risks=_list(get("accepted_risks", []), "accepted_risks", _accepted_risk),
             reviews=_list(get("reviews", []), "reviews", _review),
             messages=_messages(get("messages", [])),
+            trust_anchor=None if get("trust_anchor") is None else _text(get("trust_anchor"), "trust_anchor"),
         )
 
 

@@ -63,6 +63,8 @@ class AuditTarget:
     #: (otherwise only those of hosts and addresses the user typed; see collectors/netguard.py).
     allow_internal: bool = False
     ca_file: str | None = None
+    #: DNSSEC trust anchor file (DS/DNSKEY records; --trust-anchor); None: the built-in IANA root anchors.
+    trust_anchor: str | None = None
     cert_warn_days: int = DEFAULT_CERT_WARN_DAYS
     #: Mail services are probed unless switched off (batch runs are DNS-only).
     services: bool = True
@@ -117,6 +119,7 @@ class AuditTarget:
             "trusted_hosts": list(self.trusted_hosts),
             "allow_internal": self.allow_internal,
             "ca_file": self.ca_file,
+            "trust_anchor": self.trust_anchor,
             "services": self.services,
             "answers": dict(self.answers) if self.answers is not None else None,
             "postfix_origin": self.postfix_origin,

@@ -101,6 +101,8 @@ class _Zone:
     min_rsa_bits: int = 0
     insecure_at: str = ""
     evidence: tuple[str, ...] = ()
+    own_algorithms: tuple[int, ...] = ()
+    own_min_rsa_bits: int = 0
 
 
 def _find(section: tuple[dns.rrset.RRset, ...], owner: dns.name.Name, rdtype: int
@@ -237,7 +239,10 @@ class Validator:
         bits = [b for b in (rsa_bits(k) for k in keys) if b]
         if parent and parent.min_rsa_bits:
             bits.append(parent.min_rsa_bits)
+        own_bits = [b for b in (rsa_bits(k) for k in keys) if b]
         return _Zone(Security.SECURE, name, keys, algorithms=tuple(sorted(algs)), min_rsa_bits=min(bits, default=0),
+                     own_algorithms=tuple(sorted({int(k.algorithm) for k in keys})),
+                     own_min_rsa_bits=min(own_bits, default=0),
                      evidence=(parent.evidence if parent else ()) + lines)
 
     @staticmethod
@@ -403,7 +408,8 @@ class Validator:
             return NameSecurity(
                 key, rdtype, security, reason=reason, zone=_t(zone.name).rstrip(".") or ".",
                 algorithms=zone.algorithms, min_rsa_bits=zone.min_rsa_bits, insecure_at=zone.insecure_at,
-                evidence=(self.head, *zone.evidence, *lines), nonexistent=nonexistent)
+                evidence=(self.head, *zone.evidence, *lines), nonexistent=nonexistent,
+                zone_algorithms=zone.own_algorithms, zone_min_rsa_bits=zone.own_min_rsa_bits)
 
         if zone.security is not Security.SECURE:
             return result(zone.security, zone.reason)

@@ -50,6 +50,8 @@ FAMILY_EFFORT: dict[str, Effort] = {
     "tls": Effort.MEDIUM,
     # DANE: a TLSA record set, DNSSEC and the certificate renewal process must agree.
     "dane": Effort.MEDIUM,
+    # DNSSEC: signing at the DNS provider and a DS at the registrar, in the right order.
+    "dnssec": Effort.MEDIUM,
     "services": Effort.MEDIUM,
     "transport": Effort.MEDIUM,
     "layout": Effort.MEDIUM,
