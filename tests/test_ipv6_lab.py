@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from lab.bind import make_lab_root
@@ -18,14 +19,18 @@ from lab.ipv6_lab import Ipv6Lab, ipv6_loopback_usable, start_ipv6_lab
 from lab.mailservers import mail_servers_available
 
 from auditapp.audit.engine import EngineConfig, audit
+from auditapp.audit.prepare import PreparedAudit, prepare
+from auditapp.audit.request import AuditRequest
 from auditapp.catalog import catalog
 from auditapp.checks import registered
 from auditapp.checks.registry import run_check
 from auditapp.collectors.facts import Facts
+from auditapp.collectors.sender_discovery import spf_candidates
 from auditapp.collectors.service_facts import DiscoveredHost, Discovery, EndpointProbe, PortState, Role
 from auditapp.core.model import Finding, Run, Status
-from auditapp.core.target import AuditTarget
+from auditapp.core.target import AuditTarget, LearnedValue
 from auditapp.dnsclient import DnsAnswer, DnsClient, Nameserver, Outcome
+from auditapp.report.messages import learned_values
 
 P, F, NA, NT = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE, Status.NOT_TESTED
 
@@ -153,3 +158,97 @@ def test_failed_aaaa_lookup_is_not_tested() -> None:
                           aaaa=DnsAnswer("mx.example.test", "AAAA", Outcome.TIMEOUT))
     got = _judge("MX-IPV6-MISSING", [host], [V4_OPEN])
     assert [f.status for f in got] == [NT]
+
+
+# -- IPv6 senders discovered, not only given ----------------------------------------------------
+
+MAIN_CF_V6 = "myhostname = mail.v6.test\ninet_protocols = all\nsmtp_bind_address6 = 2001:db8:6::40\n"
+
+
+def _prepared(main_cf: str, *, bind_port: int = 53, server_ips: tuple[str, ...] = ()) -> PreparedAudit:
+    return prepare(AuditRequest(domain="v6.test", server_ips=server_ips, services=False, dkim_selectors=("x",),
+                                dnsbl_zones=(), nameservers=(f"127.0.0.1:{bind_port}",),
+                                postfix_texts={"origin": "test main.cf", "files": {"main.cf": main_cf}}))
+
+
+def test_postfix_bind_address6_becomes_a_sending_ip_marked_postfix() -> None:
+    prepared = _prepared(MAIN_CF_V6)
+    assert prepared.target.server_ips == ("2001:db8:6::40",)
+    learned = prepared.target.learned_from("server_ips", "2001:db8:6::40")
+    assert learned is not None and learned.source == "postfix"
+    assert learned.message.startswith("smtp_bind_address6 = 2001:db8:6::40")
+    assert learned.to_json()["source"] == "postfix"
+    assert not prepared.warnings
+
+
+def test_given_sending_ips_win_over_the_postfix_configuration() -> None:
+    prepared = _prepared(MAIN_CF_V6, server_ips=("192.0.2.10",))
+    assert prepared.target.server_ips == ("192.0.2.10",)
+    assert not prepared.target.learned and not prepared.warnings
+
+
+def test_postfix_without_ipv6_or_without_bind_address() -> None:
+    ipv4_only = _prepared("inet_protocols = ipv4\nsmtp_bind_address6 = 2001:db8:6::40\n")
+    assert ipv4_only.target.server_ips == () and not ipv4_only.warnings  # the address is never used
+    # IPv6 on (the default "all"), but the kernel picks the address: say so instead of guessing.
+    unknown = _prepared("myhostname = mail.v6.test\n")
+    assert unknown.target.server_ips == ()
+    assert any("smtp_bind_address6" in w and "--server-ip" in w for w in unknown.warnings)
+
+
+def test_message_learned_values_keep_their_json_shape() -> None:
+    """LearnedValue.source is additive: a message's value serialises exactly as before issue 16."""
+    value = LearnedValue("server_ips", "192.0.2.10", "<id@x>", 2)
+    assert value.source == "message"
+    assert value.to_json() == {"field": "server_ips", "value": "192.0.2.10", "message": "<id@x>", "hop": 2}
+
+
+def test_scope_table_says_where_a_postfix_address_came_from() -> None:
+    target = _prepared(MAIN_CF_V6).target.to_json()
+    text = learned_values(lambda key, **kw: f"{key}:{kw}", target, "server_ips", ["2001:db8:6::40"])
+    assert "messages.learned_postfix" in text and "smtp_bind_address6" in text
+
+
+@pytest.mark.lab
+def test_ipv6_sender_from_postfix_without_ptr_fails_ptr_missing_high(bind_lab) -> None:
+    """The most common Gmail rejection (knowledge base B10): found from the Postfix import alone."""
+    prepared = _prepared(MAIN_CF_V6, bind_port=bind_lab.port)
+    run = asyncio.run(audit(prepared.target, prepared.make_dns(), replace(prepared.config, smtp_probe=False)))
+    got = one(run, "PTR-MISSING", "2001:db8:6::40")
+    assert (got.status, got.outcome, got.severity.value) == (F, "missing", "high")
+    assert one(run, "SPF-SENDER-NOT-AUTHORIZED", "2001:db8:6::40").status is F
+    assert {"field": "server_ips", "value": "2001:db8:6::40", "source": "postfix"}.items() <= \
+        next(x for x in run.target["learned"] if x["field"] == "server_ips").items()
+
+
+def _dns_run(bind_port: int, domain: str, server_ips: tuple[str, ...] = ()) -> Run:
+    target = AuditTarget(domain=domain, server_ips=server_ips, dkim_selectors=("x",), dnsbl_zones=(), services=False)
+    client = DnsClient([Nameserver("127.0.0.1", bind_port)], timeout=3.0)
+    return asyncio.run(audit(target, client, EngineConfig(timeout=3.0, smtp_probe=False)))
+
+
+@pytest.mark.lab
+def test_spf_ip6_terms_are_candidates_never_audited(bind_lab) -> None:
+    """v6.test authorises ip6:2001:db8:6::10: listed as a candidate (source spf), no per-IP verdict on it."""
+    run = _dns_run(bind_lab.port, "v6.test")
+    candidates = [x for x in run.target["learned"] if x["field"] == "sender_candidates"]
+    assert [(x["value"], x["source"]) for x in candidates] == [("2001:db8:6::10", "spf")]
+    assert run.target["server_ips"] == []
+    ptr = one(run, "PTR-MISSING", "v6.test")
+    assert ptr.status is NT and ptr.reason is not None and ptr.reason.key == "reason.no_sending_ips"
+    assert any("2001:db8:6::10" in line and "not audited" in line for line in ptr.evidence)
+    assert not [f for f in run.findings if f.subject == "2001:db8:6::10"]
+
+
+@pytest.mark.lab
+def test_given_ips_mean_no_spf_candidates(bind_lab) -> None:
+    run = _dns_run(bind_lab.port, "v6.test", ("2001:db8:6::10",))
+    assert "learned" not in run.target
+    assert one(run, "PTR-MISSING", "2001:db8:6::10").status is P
+
+
+def test_spf_candidates_only_single_authorised_ipv6_addresses() -> None:
+    record = "v=spf1 ip6:2001:db8::1 ip6:2001:db8::2/128 ip6:2001:db8:1::/64 -ip6:2001:db8::3 ip4:192.0.2.1 -all"
+    assert [x.value for x in spf_candidates([record], "example.test")] == ["2001:db8::1", "2001:db8::2"]
+    assert spf_candidates([record, "v=spf1 -all"], "example.test") == []  # two records: permerror, nothing
+    assert spf_candidates(["v=spf1 ip6:zz -all"], "example.test") == []

@@ -32,6 +32,7 @@ from auditapp.collectors.facts import Facts
 from auditapp.collectors.hosting import collect_hosting
 from auditapp.collectors.inventory import build_inventory
 from auditapp.collectors.mta_sts import fetch_policy
+from auditapp.collectors.sender_discovery import candidate_evidence, with_spf_candidates
 from auditapp.collectors.services import collect_services
 from auditapp.collectors.tls_scan import scan_endpoints
 from auditapp.core.model import Finding, Reason, Run, Status
@@ -252,6 +253,10 @@ class Audit:
                 facts.errors[job.fact] = f"{job.label}: {type(exc).__name__}: {exc}"
                 return job, None
 
+        # Issue 16: the SPF record's single IPv6 addresses, as candidates that are never audited
+        # (collectors/sender_discovery.py); its TXT question is the SPF walk's, shared through the cache.
+        candidates = None if self.target.server_ips else asyncio.ensure_future(
+            with_spf_candidates(self.dns, self.target))
         tasks = [asyncio.create_task(one(j)) for j in jobs]
         try:
             for next_done in asyncio.as_completed(tasks):
@@ -280,6 +285,16 @@ class Audit:
                 findings.append(Finding(reg.rule_id, Status.NOT_TESTED, self.cat[reg.rule_id].severity,
                                         self.target.domain, "not_tested", params={"domain": self.target.domain},
                                         reason=Reason("reason.cancelled")))
+        if candidates is not None and cancelled:
+            candidates.cancel()
+        elif candidates is not None:
+            try:
+                self.target = await candidates
+            except Exception:  # a note for the reader; never a reason for the audit to fail
+                pass
+            extra = candidate_evidence(self.target)
+            findings = [replace(f, evidence=f.evidence + extra) if extra and f.reason is not None
+                        and f.reason.key == "reason.no_sending_ips" else f for f in findings]
         order = {rule_id: i for i, rule_id in enumerate(self.cat.rules)}
         findings.sort(key=lambda f: (order.get(f.rule, 999), f.subject))
         run = Run(

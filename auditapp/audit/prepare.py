@@ -29,6 +29,7 @@ from auditapp.audit.request import (
     keyring_trusted,
     request_from_project,
 )
+from auditapp.collectors.sender_discovery import apply_postfix_senders
 from auditapp.core.project import Project
 from auditapp.core.stored_message import StoredMessage
 from auditapp.core.target import AuditTarget
@@ -220,7 +221,10 @@ def prepare(request: AuditRequest) -> PreparedAudit:
                                                  previous_run=request.previous_run),
                              nameservers=servers, timeout=timeout,
                              password_lookup=request.password_lookup, trust_lookup=request.trust_lookup)
-    return prepared.with_messages(evidence)
+    prepared = prepared.with_messages(evidence)
+    # Issue 16: the imported Postfix's IPv6 sending address, unless IPs were given (collectors/sender_discovery.py).
+    target, found_warnings = apply_postfix_senders(prepared.target, postfix)
+    return replace(prepared, target=target, warnings=prepared.warnings + tuple(found_warnings))
 
 
 def stored_evidence(stored: Sequence[StoredMessage]) -> list[MessageEvidence]:

@@ -32,10 +32,14 @@ class LearnedValue:
     message: str
     hop: int | None = None
     ip: str | None = None
+    #: Where it was learned (issue 16): ``message``; ``postfix`` (``message`` then cites the setting,
+    #: e.g. ``smtp_bind_address6 = ...``); ``spf`` (an SPF term, a candidate that is not audited).
+    source: str = "message"
 
     def to_json(self) -> dict[str, object]:
         return {"field": self.field, "value": self.value, "message": self.message, "hop": self.hop,
-                **({"ip": self.ip} if self.ip else {})}
+                **({"ip": self.ip} if self.ip else {}),
+                **({"source": self.source} if self.source != "message" else {})}
 
 
 @dataclass(frozen=True)

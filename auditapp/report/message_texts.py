@@ -100,6 +100,8 @@ _TEXTS: dict[str, dict[str, dict[str, str]]] = {"messages": {
     "learned": {"de": "aus Mail {message} gelernt, Hop {hop}", "en": "learned from message {message}, hop {hop}"},
     "learned_signature": {"de": "aus Mail {message} gelernt (DKIM-Signatur)",
                           "en": "learned from message {message} (DKIM signature)"},
+    "learned_postfix": {"de": "aus der Postfix-Konfiguration: {setting}",
+                        "en": "from the Postfix configuration: {setting}"},
     "dkim_selectors": {"de": "DKIM-Selektoren", "en": "DKIM selectors"},
 }}
 

@@ -315,6 +315,9 @@ def learned_values(t: Translate, target: dict[str, Any], field: str, values: Seq
             out.append(str(value))
             continue
         message = str(source.get("message") or "-")
+        if source.get("source") == "postfix":  # issue 16: the imported configuration's bind address
+            out.append(f"{value} ({t('messages.learned_postfix', setting=message)})")
+            continue
         hop = source.get("hop")
         note = (t("messages.learned", message=message, hop=hop) if hop is not None
                 else t("messages.learned_signature", message=message))
