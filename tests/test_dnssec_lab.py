@@ -339,3 +339,19 @@ def test_cli_bad_trust_anchor_exits_2(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_lab_needs_no_network_but_loopback(seclab: DnssecLab) -> None:
     assert seclab.server is not None and seclab.server.host.startswith("127.")
+
+
+def test_every_dnssec_result_renders_without_placeholders(runs: dict[str, Run], seclab: DnssecLab) -> None:
+    """Pass, fail, not_applicable and not_tested texts fill every {placeholder}, in German and English."""
+    from auditapp.catalog.wording import render_finding
+
+    with LabDnsServer(RecordSet(), faults={"": Fault.SERVFAIL}) as lab:
+        target = AuditTarget(domain="signed.seclab", services=False, dnsbl_zones=(),
+                             trust_anchor=str(seclab.anchor_file))
+        failed = asyncio.run(audit(target, _client(lab.port, 0.5), EngineConfig(timeout=0.5, smtp_probe=False)))
+    findings = [f for run in [*runs.values(), failed] for f in run.findings if f.rule.startswith("DNSSEC-")]
+    assert {f.status for f in findings} == {P, F, NA, NT}
+    for f in findings:
+        for lang in ("de", "en"):
+            text = render_finding(f, lang)
+            assert "{" not in text["detail"] + text["remediation"] + text["explanation"], (f.rule, f.outcome, lang)

@@ -25,13 +25,13 @@ def _facts(ctx: CheckContext) -> DnssecFacts | None:
 
 def _missing_facts(ctx: CheckContext) -> Finding:
     return ctx.not_tested(ctx.domain, Reason("reason.dependency",
-                                             {"what": "DNSSEC was not validated in this run"}))
+                                             {"what": "DNSSEC was not validated in this run"}), zone=ctx.domain)
 
 
 def _not_tested(ctx: CheckContext, subject: str, ns: NameSecurity) -> Finding:
     what = ns.reason or "DNSSEC validation did not complete"
     return ctx.not_tested(subject, Reason("reason.dependency", {"what": f"DNSSEC {ns.name}/{ns.rdtype}: {what}"}),
-                          ns.evidence)
+                          ns.evidence, zone=ns.insecure_at or ns.zone or subject)
 
 
 def _mx_hosts(facts: DnssecFacts, domain: str) -> list[str]:
@@ -67,7 +67,8 @@ def dnssec_missing(ctx: CheckContext) -> Iterator[Finding]:
         subjects.append((host, ns, "mx"))
     for subject, ns, kind in subjects:
         if ns is None:
-            yield ctx.not_tested(subject, Reason("reason.dependency", {"what": f"no DNSSEC result for {subject}"}))
+            yield ctx.not_tested(subject, Reason("reason.dependency", {"what": f"no DNSSEC result for {subject}"}),
+                                 zone=subject)
         elif ns.security is Security.NOT_TESTED:
             yield _not_tested(ctx, subject, ns)
         elif ns.security is Security.INSECURE:
@@ -102,9 +103,10 @@ def dnssec_bogus(ctx: CheckContext) -> Iterator[Finding]:
     if secure:
         lines = [f"{ns.name}/{ns.rdtype}: {ns.security.value}" + (f" ({ns.nonexistent})" if ns.nonexistent else "")
                  for ns in results]
-        yield ctx.passed(ctx.domain, [secure[0].evidence[0], *lines], count=len(secure))
+        yield ctx.passed(ctx.domain, [secure[0].evidence[0], *lines], count=len(secure), zone=secure[0].zone)
     elif any(ns.security is Security.INSECURE for ns in results):
-        yield ctx.not_applicable(ctx.domain, [ns.reason for ns in results if ns.reason][:3], outcome="unsigned")
+        yield ctx.not_applicable(ctx.domain, [ns.reason for ns in results if ns.reason][:3], outcome="unsigned",
+                                 zone=ctx.domain)
 
 
 @check("DNSSEC-WEAK-ALGORITHM", needs=("dnssec",))
@@ -122,7 +124,7 @@ def dnssec_weak_algorithm(ctx: CheckContext) -> Iterator[Finding]:
         if untested and len(untested) == len(facts.names):
             yield _not_tested(ctx, ctx.domain, untested[0])
         else:
-            yield ctx.not_applicable(ctx.domain, outcome="not_applicable")
+            yield ctx.not_applicable(ctx.domain, outcome="not_applicable", zone=ctx.domain)
         return
     for zone, ns in sorted(zones.items()):
         algs = ", ".join(str(a) for a in ns.zone_algorithms)
