@@ -9,13 +9,23 @@ produce (a timeout over IPv6), and the discovery of IPv6 senders.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 from lab.bind import make_lab_root
-from lab.ipv6_lab import Ipv6Lab, ipv6_loopback_usable, start_ipv6_lab
+from lab.ipv6_lab import (
+    NETNS_HOSTS,
+    Ipv6Lab,
+    create_netns,
+    delete_netns,
+    ipv6_loopback_usable,
+    netns_usable,
+    run_in_netns,
+    start_ipv6_lab,
+)
 from lab.mailservers import mail_servers_available
 
 from auditapp.audit.engine import EngineConfig, audit
@@ -252,3 +262,36 @@ def test_spf_candidates_only_single_authorised_ipv6_addresses() -> None:
     assert [x.value for x in spf_candidates([record], "example.test")] == ["2001:db8::1", "2001:db8::2"]
     assert spf_candidates([record, "v=spf1 -all"], "example.test") == []  # two records: permerror, nothing
     assert spf_candidates(["v=spf1 ip6:zz -all"], "example.test") == []
+
+
+# -- several IPv6 hosts in a network namespace the test creates ---------------------------------
+
+
+@pytest.fixture
+def netns() -> Iterator[str]:
+    why = netns_usable()
+    if why:
+        pytest.skip(why)
+    name = f"auditapp-v6-{os.getpid()}"
+    create_netns(name)
+    try:
+        yield name
+    finally:
+        delete_netns(name)
+
+
+@pytest.mark.lab
+def test_several_ipv6_mx_hosts_in_a_network_namespace(netns: str) -> None:
+    """One AAAA answers, one refuses (no listener), one has no route; IPv4 answers for all three."""
+    found = run_in_netns(netns)
+    by = {(f["rule"], f["subject"].split("]:")[0].lstrip("[")): f for f in found}
+    up, closed, unroutable = NETNS_HOSTS["up"], NETNS_HOSTS["closed"], NETNS_HOSTS["unroutable"]
+    assert by[("MX-IPV6-UNREACHABLE", up)]["status"] == "pass"
+    assert (by[("MX-IPV6-UNREACHABLE", closed)]["status"], by[("MX-IPV6-UNREACHABLE", closed)]["outcome"]) == \
+        ("fail", "refused")
+    # No route to it while IPv6 demonstrably works from here (the first host answered): a failure.
+    assert (by[("MX-IPV6-UNREACHABLE", unroutable)]["status"],
+            by[("MX-IPV6-UNREACHABLE", unroutable)]["outcome"]) == ("fail", "unreachable")
+    assert by[("MX-IPV6-UNREACHABLE", closed)]["severity"] == "medium"
+    assert all(f["status"] == "pass" for f in found if f["rule"] == "MX-IPV6-MISSING")
+    assert not [f for f in found if f["status"] == "error"]

@@ -130,3 +130,115 @@ def start_ipv6_lab(root: Path, timeout: float = 20.0) -> Ipv6Lab:
         pf.stop()
         raise
     return Ipv6Lab(pf)
+
+
+# -- several IPv6 hosts: a network namespace of the test's own ---------------------------------
+#
+# /work/shared/reference/lab-servers.md (added 2026-12-06): as root, ``ip netns add`` gives a
+# private network stack. Its only interface is its own ``lo``; the IPv6 hosts are ULA addresses
+# on that ``lo`` (fd00:16::/64), and one address is routed "unreachable". The audit, its DNS
+# responder and its SMTP listeners all run inside the namespace (``ip netns exec``), so no
+# packet can reach the host's interfaces, let alone leave the machine.
+
+NETNS_HOSTS = {"up": "fd00:16::10", "closed": "fd00:16::20", "unroutable": "fd00:16::30"}
+
+
+def netns_usable() -> str | None:
+    """``None`` when this process may create network namespaces, otherwise why not."""
+    import os
+    import shutil as _shutil
+
+    if os.geteuid() != 0:
+        return "network namespaces need root (ip netns add)"
+    if _shutil.which("ip") is None and not Path("/usr/sbin/ip").exists():
+        return "iproute2 (ip) is not installed"
+    return None
+
+
+def _ip() -> str:
+    import shutil as _shutil
+
+    return _shutil.which("ip") or "/usr/sbin/ip"
+
+
+def create_netns(name: str) -> None:
+    """The namespace with lo up, the ULA host addresses on it, and one address without a route."""
+    import subprocess
+
+    cmds = [
+        ["netns", "add", name],
+        ["-n", name, "link", "set", "lo", "up"],
+        ["-n", name, "-6", "addr", "add", f"{NETNS_HOSTS['up']}/128", "dev", "lo"],
+        ["-n", name, "-6", "addr", "add", f"{NETNS_HOSTS['closed']}/128", "dev", "lo"],
+        ["-n", name, "-6", "route", "add", "unreachable", f"{NETNS_HOSTS['unroutable']}/128"],
+    ]
+    for cmd in cmds:
+        done = subprocess.run([_ip(), *cmd], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            delete_netns(name)
+            raise RuntimeError(f"ip {' '.join(cmd)}: {done.stderr.strip()}")
+
+
+def delete_netns(name: str) -> None:
+    import subprocess
+
+    subprocess.run([_ip(), "netns", "del", name], capture_output=True, check=False)
+
+
+def run_in_netns(name: str, timeout: float = 90.0) -> list[dict[str, str]]:
+    """Run :func:`_netns_audit` inside the namespace; its findings as plain dicts."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "AUDITAPP_LOOPBACK_ONLY"}
+    repo = Path(__file__).resolve().parents[2]  # this checkout's auditapp, and the tests' lab package
+    env["PYTHONPATH"] = os.pathsep.join([str(repo), str(repo / "tests")])
+    done = subprocess.run([_ip(), "netns", "exec", name, sys.executable, __file__, "netns-audit"],
+                          capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"audit in {name} failed (rc={done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _netns_audit() -> None:
+    """Inside the namespace: DNS responder, SMTP listeners, one audit; prints its findings as JSON."""
+    import asyncio
+    import json
+
+    # Refuse to run anywhere but in a namespace whose only interface is lo: nothing can leave it.
+    names = [n for _, n in socket.if_nameindex()]
+    if names != ["lo"]:
+        raise SystemExit(f"not inside a lo-only network namespace (interfaces: {names})")
+    from auditapp.audit.engine import EngineConfig, audit
+    from auditapp.core.target import AuditTarget
+    from auditapp.dnsclient import DnsClient, Nameserver
+    from auditapp.lab.dnsserver import LabDnsServer, RecordSet
+    from auditapp.lab.mailresponder import Behaviour, MailResponder
+
+    rs = RecordSet()
+    rs.add("test", "SOA", "ns. h. 1 2 3 4 5")
+    for i, (_, v6) in enumerate(sorted(NETNS_HOSTS.items()), start=1):
+        rs.add("netns.test", "MX", f"{10 * i} mx{i}.netns.test.")
+        rs.add(f"mx{i}.netns.test", "A", "127.0.0.1")
+        rs.add(f"mx{i}.netns.test", "AAAA", v6)
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+        s.bind((NETNS_HOSTS["up"], 0))
+        port = int(s.getsockname()[1])
+    with LabDnsServer(rs) as dns_server, \
+            MailResponder(Behaviour.SMTP, host="127.0.0.1", port=port, hostname="mx.netns.test"), \
+            MailResponder(Behaviour.SMTP, host=NETNS_HOSTS["up"], port=port, hostname="mx.netns.test"):
+        target = AuditTarget(domain="netns.test", dkim_selectors=(), dnsbl_zones=(), ports={"smtp": port},
+                             allow_internal=True)
+        client = DnsClient([Nameserver(dns_server.host, dns_server.port)], timeout=3.0)
+        run = asyncio.run(audit(target, client, EngineConfig(timeout=3.0, smtp_probe=False)))
+    print(json.dumps([{"rule": f.rule, "subject": f.subject, "status": f.status.value, "outcome": f.outcome,
+                       "severity": f.severity.value} for f in run.findings]))
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["netns-audit"]:
+        _netns_audit()
