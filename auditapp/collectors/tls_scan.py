@@ -203,6 +203,8 @@ class Answer:
     ocsp: bool | None = None
     dh_bits: int | None = None
     alert: int | None = None
+    #: No answer within the wait: some servers keep reading when a hello makes no sense to them.
+    silent: bool = False
 
 
 class Closed(Exception):
@@ -226,6 +228,15 @@ async def read_flight(reader: asyncio.StreamReader, timeout: float, want: str) -
             if body[:1] == b"\x04" and len(body) >= 5:  # SERVER-HELLO
                 answer.accepted, answer.version = True, "SSLv2"
         return answer
+    try:
+        return await _read_records(reader, timeout, answer)
+    except Closed:
+        if answer.accepted:
+            return answer  # the server hung up after its ServerHello: what it chose still counts
+        raise
+
+
+async def _read_records(reader: asyncio.StreamReader, timeout: float, answer: Answer) -> Answer:
     buffer = b""
     while True:
         header = await _read_exact(reader, 5, timeout)
@@ -318,6 +329,8 @@ class _Endpoint:
     service: str
     sni: str
     timeout: float
+    #: How long a hello after the first waits for an answer (set from the first one's round trip).
+    answer_wait: float = 0.0
     gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(ENDPOINT_CONNECTIONS))
     connections: int = 0
 
@@ -412,9 +425,11 @@ async def hello(ep: _Endpoint, version: str, suites: list[int], **kw: object) ->
         try:
             writer.write(client_hello(version, suites, sni=ep.sni, **kw))  # type: ignore[arg-type]
             try:
-                return await read_flight(reader, ep.timeout, version)
+                return await read_flight(reader, ep.answer_wait or ep.timeout, version)
             except (Closed, ConnectionError):
                 return Answer()  # closed instead of an alert: not accepted either
+            except TimeoutError:
+                return Answer(silent=True)
         finally:
             await tcp.close(writer, 0.2)
 
@@ -538,8 +553,14 @@ async def _scan(ep: _Endpoint, b: _Builder) -> None:
     all_12 = [c for c in suite_codes() if c >> 8 != 0x13]
     all_13 = [c for c in suite_codes() if c >> 8 == 0x13]
     # One connection first: it says whether the port speaks TLS at all (or STARTTLS), before the fan-out.
+    sent = time.monotonic()
     first_12 = await hello(ep, "TLSv1.2", all_12)
+    if first_12.silent:
+        raise TimeoutError  # not even an alert to a plain TLS 1.2 hello: the server stalls
     b.tested.add("TLSv1.2")
+    # A server that answers a sensible hello at once but keeps quiet on SSLv2 bytes must not cost a full
+    # timeout per question: later hellos wait a few times the first one's round trip (at least 1 s).
+    ep.answer_wait = min(ep.timeout, max(1.0, 4 * (time.monotonic() - sent)))
     asked = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.3")
     answers = dict(zip(asked, await asyncio.gather(
         *(hello(ep, v, all_13 if v == "TLSv1.3" else all_12) for v in asked)), strict=True))

@@ -1,0 +1,241 @@
+"""The TLS scan against real servers (issue 16): a weak and a BSI-conform Postfix, SSLv3, a tarpit.
+
+Every new rule passes on one server and fails on another; the scan's facts come from real
+handshakes (tests/lab/tls_lab.py), the verdicts from the pure checks over them, exactly as the
+engine runs them. A scan that runs out of time is ``not_tested``, never a verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import ssl
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lab.bind import make_lab_root
+from lab.mail_fixtures import require_mail_servers
+from lab.mailservers import PORTS
+from lab.tls_lab import TLS_LAB_ADDRESSES, Ssl3Responder, Tarpit, TlsResponder, broken_context, start_tls_lab
+
+from auditapp.catalog import catalog
+from auditapp.checks import registered
+from auditapp.checks.registry import run_check
+from auditapp.collectors.facts import Facts
+from auditapp.collectors.probes import probe_endpoint
+from auditapp.collectors.service_facts import DiscoveredHost, Discovery, EndpointProbe, PortState, Role, TlsInfo
+from auditapp.collectors.tls_scan import TlsScan, client_hello, scan_endpoint, scan_endpoints
+from auditapp.core.model import Finding, Status
+from auditapp.core.target import AuditTarget
+from auditapp.data.tls_ciphers import key_verdict, suite_verdict, version_verdict
+from auditapp.dnsclient import DnsAnswer, Outcome
+
+RULES = ("TLS-LEGACY-PROTOCOL", "TLS-WEAK-CIPHER", "TLS-NO-FORWARD-SECRECY", "TLS-WEAK-KEY")
+SMTP, SMTPS = PORTS["smtp"], PORTS["submissions"]
+
+
+@pytest.fixture(scope="module")
+def tls_lab() -> Iterator[object]:
+    require_mail_servers()
+    root = make_lab_root()
+    lab = None
+    try:
+        lab = start_tls_lab(root)
+        yield lab
+    finally:
+        if lab is not None:
+            lab.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _scan(address: str, port: int, service: str, timeout: float = 3.0) -> TlsScan:
+    return asyncio.run(scan_endpoint(address, port, service, sni="mx.tls.test", timeout=timeout))
+
+
+def _host(address: str) -> DiscoveredHost:
+    a = DnsAnswer("mx.tls.test", "A", Outcome.OK, records=(address,))
+    return DiscoveredHost("mx.tls.test", (Role.MX, Role.SUBMISSION, Role.MAILBOX), ("--mx",), a=a, typed=True)
+
+
+def _judge(address: str, probes: list[EndpointProbe], scans: dict[tuple[str, int], TlsScan]) -> dict[tuple[str, int],
+                                                                                                       Finding]:
+    """Run the four rules the way the engine does; ``{(rule, port): finding}``."""
+    facts = Facts(discovery=Discovery("tls.test", (_host(address),)),
+                  services={(p.address, p.port, p.service): p for p in probes}, tls_scan=scans)
+    facts.done.update(("discovery", "services", "tls_scan"))
+    target = AuditTarget(domain="tls.test", dnsbl_zones=())
+    out = {}
+    for rule in RULES:
+        for f in run_check(registered()[rule], catalog(), facts, target):
+            assert f.status is not Status.ERROR, f
+            out[(rule, int(f.subject.rsplit(":", 1)[1]))] = f
+    return out
+
+
+def _probe(address: str, port: int, service: str) -> EndpointProbe:
+    return asyncio.run(probe_endpoint(address, port, service, sni="mx.tls.test", timeout=3.0))
+
+
+def _handmade(address: str, port: int, service: str) -> EndpointProbe:
+    """A probe that completed its handshake (for the responders, which speak no mail dialogue)."""
+    return EndpointProbe(address, port, service, PortState.OPEN, tls=TlsInfo(ok=True, legacy_tested=True))
+
+
+# -- the data table ---------------------------------------------------------------------------------------
+
+
+def test_the_table_rates_the_usual_suspects_as_ncsc_does() -> None:
+    assert suite_verdict("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384").klass == "good"
+    assert suite_verdict("TLS_DHE_RSA_WITH_AES_128_CBC_SHA256").klass == "sufficient"
+    assert suite_verdict("TLS_RSA_WITH_AES_128_CBC_SHA").klass == "phase_out"
+    assert not suite_verdict("TLS_RSA_WITH_AES_128_CBC_SHA").forward_secrecy
+    assert suite_verdict("TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA").klass == "phase_out"
+    for bad in ("TLS_RSA_WITH_RC4_128_MD5", "TLS_RSA_WITH_NULL_SHA256", "TLS_DH_anon_WITH_AES_128_GCM_SHA256",
+                "TLS_RSA_EXPORT_WITH_DES40_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8"):
+        assert suite_verdict(bad).klass == "insufficient", bad
+    assert [version_verdict(v).klass for v in ("TLSv1.3", "TLSv1.2", "TLSv1", "SSLv3")] == [
+        "good", "sufficient", "phase_out", "insufficient"]
+    assert key_verdict("RSA", 1024).klass == "insufficient" and key_verdict("RSA", 2048).klass == "sufficient"
+    assert key_verdict("RSA", 3072).bsi and not key_verdict("RSA", 2048).bsi
+    assert suite_verdict("TLS_AES_128_GCM_SHA256").bsi and not suite_verdict("TLS_CHACHA20_POLY1305_SHA256").bsi
+
+
+def test_an_sslv2_client_hello_is_sslv2_and_a_tls13_one_offers_only_tls13() -> None:
+    v2 = client_hello("SSLv2", [])
+    assert v2[0] & 0x80 and v2[2] == 1 and v2[3:5] == b"\x00\x02"
+    v13 = client_hello("TLSv1.3", [0x1301], sni="mx.tls.test")
+    assert v13[:3] == b"\x16\x03\x01" and b"\x00\x2b\x00\x03\x02\x03\x04" in v13 and b"mx.tls.test" in v13
+
+
+# -- the weak and the BSI-conform Postfix -----------------------------------------------------------------
+
+
+@pytest.mark.lab
+def test_the_weak_postfix_fails_every_rule_in_its_role(tls_lab) -> None:
+    ip = TLS_LAB_ADDRESSES["weak"]
+    started = time.perf_counter()
+    scans = asyncio.run(scan_endpoints(Discovery("tls.test", (_host(ip),)),
+                                       AuditTarget(domain="tls.test", ports={"smtp": SMTP, "submissions": SMTPS}), 3.0))
+    took = time.perf_counter() - started
+    smtp = scans[(ip, SMTP)]
+    assert smtp.complete, smtp.error
+    assert smtp.versions == ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+    assert {s.name for s in smtp.suites_for("TLSv1")} == {"TLS_RSA_WITH_AES_128_CBC_SHA"}
+    assert {s.name for s in smtp.suites_for("TLSv1.2")} == {"TLS_RSA_WITH_AES_128_CBC_SHA"}
+    assert smtp.suites_for("TLSv1.3") and all(s.forward_secrecy for s in smtp.suites_for("TLSv1.3"))
+    assert smtp.key_type == "RSA" and smtp.key_bits == 2048 and smtp.signature_hash == "sha256"
+    assert smtp.certificate_chain and smtp.certificate_chain[0].startswith(b"\x30")  # DER, leaf first
+    assert smtp.ocsp_stapling is False
+    assert took < 10, took
+    found = _judge(ip, [_probe(ip, SMTP, "smtp"), _probe(ip, SMTPS, "submissions")], scans)
+    expect = {
+        ("TLS-LEGACY-PROTOCOL", SMTP): "legacy_mx", ("TLS-LEGACY-PROTOCOL", SMTPS): "legacy_client",
+        ("TLS-WEAK-CIPHER", SMTP): "phase_out_mx", ("TLS-WEAK-CIPHER", SMTPS): "phase_out_client",
+        ("TLS-NO-FORWARD-SECRECY", SMTP): "partial_mx", ("TLS-NO-FORWARD-SECRECY", SMTPS): "partial_client",
+    }
+    for key, outcome in expect.items():
+        assert found[key].status is Status.FAIL and found[key].outcome == outcome, (key, found[key])
+    # RSA 2048 with SHA-256 is "sufficient": the key rule passes here and fails on the broken responder.
+    assert found[("TLS-WEAK-KEY", SMTP)].status is Status.PASS
+    # Port 25 is judged milder than the client port: weak-but-present TLS beats none.
+    assert found[("TLS-WEAK-CIPHER", SMTP)].severity < found[("TLS-WEAK-CIPHER", SMTPS)].severity
+
+
+@pytest.mark.lab
+def test_the_bsi_postfix_passes_every_rule(tls_lab) -> None:
+    ip = TLS_LAB_ADDRESSES["bsi"]
+    scans = {(ip, p): _scan(ip, p, s) for p, s in ((SMTP, "smtp"), (SMTPS, "submissions"))}
+    smtp = scans[(ip, SMTP)]
+    assert smtp.complete, smtp.error
+    assert smtp.versions == ("TLSv1.2", "TLSv1.3")
+    tls12 = {s.name for s in smtp.suites_for("TLSv1.2")}
+    assert tls12 and all(n.startswith("TLS_ECDHE_ECDSA_WITH_AES_") for n in tls12), tls12
+    assert all(suite_verdict(n).bsi for n in tls12)
+    assert set(smtp.groups) == {"secp256r1", "secp384r1"}
+    assert smtp.key_type == "EC" and smtp.key_bits == 256
+    found = _judge(ip, [_probe(ip, SMTP, "smtp"), _probe(ip, SMTPS, "submissions")], scans)
+    for rule in RULES:
+        for port in (SMTP, SMTPS):
+            assert found[(rule, port)].status is Status.PASS, (rule, port, found[(rule, port)])
+
+
+# -- responders: SSLv3, a broken server, a tarpit ---------------------------------------------------------
+
+
+def test_sslv3_is_found_and_is_high_on_any_port() -> None:
+    with Ssl3Responder() as r:
+        scan = _scan(r.host, r.port, "imaps")
+        assert scan.versions == ("SSLv3",), scan
+        assert scan.suites_for("SSLv3")[0].name == "TLS_RSA_WITH_AES_128_CBC_SHA"
+        found = _judge(r.host, [_handmade(r.host, r.port, "imaps")], {(r.host, r.port): scan})
+    legacy = found[("TLS-LEGACY-PROTOCOL", r.port)]
+    assert legacy.status is Status.FAIL and legacy.outcome == "ssl_client" and legacy.severity.value == "high"
+
+
+def test_a_broken_server_fails_cipher_forward_secrecy_and_key(tmp_path: Path) -> None:
+    ctx = broken_context(tmp_path)
+    with TlsResponder(ctx, smtp=True) as mx, TlsResponder(ctx) as client:
+        scans = {(mx.host, mx.port): _scan(mx.host, mx.port, "smtp"),
+                 (client.host, client.port): _scan(client.host, client.port, "submissions")}
+        probes = [_handmade(mx.host, mx.port, "smtp"), _handmade(client.host, client.port, "submissions")]
+    for scan in scans.values():
+        assert scan.complete, scan.error
+        assert "TLSv1" in scan.versions and "TLSv1.3" not in scan.versions
+        assert "TLS_RSA_WITH_NULL_SHA256" in {s.name for s in scan.suites}
+        assert scan.key_bits == 1024 and scan.signature_hash == "sha1"
+    found = _judge(mx.host, probes, scans)
+    expect = {
+        ("TLS-WEAK-CIPHER", mx.port): "insufficient_mx", ("TLS-WEAK-CIPHER", client.port): "insufficient_client",
+        ("TLS-NO-FORWARD-SECRECY", mx.port): "none_mx", ("TLS-NO-FORWARD-SECRECY", client.port): "none_client",
+        ("TLS-WEAK-KEY", mx.port): "weak_mx", ("TLS-WEAK-KEY", client.port): "weak_client",
+        ("TLS-LEGACY-PROTOCOL", client.port): "legacy_client",
+    }
+    for key, outcome in expect.items():
+        assert found[key].status is Status.FAIL and found[key].outcome == outcome, (key, found[key])
+    assert "1024" in found[("TLS-WEAK-KEY", client.port)].params["problems"]
+
+
+def test_a_scan_that_times_out_is_not_tested_never_a_verdict() -> None:
+    with Tarpit() as t:
+        started = time.perf_counter()
+        scan = _scan(t.host, t.port, "imaps", timeout=0.2)
+        took = time.perf_counter() - started
+    assert scan.timed_out and scan.error and not scan.versions
+    assert took < 0.2 * 6 + 1  # bounded by the probe budget (6 timeouts)
+    found = _judge(t.host, [_handmade(t.host, t.port, "imaps")], {(t.host, t.port): scan})
+    for rule in ("TLS-WEAK-CIPHER", "TLS-NO-FORWARD-SECRECY", "TLS-WEAK-KEY"):
+        assert found[(rule, t.port)].status is Status.NOT_TESTED, found[(rule, t.port)]
+
+
+def test_a_closed_port_is_an_error_with_its_reason_not_a_scan() -> None:
+    with Tarpit() as t:
+        port = t.port
+    scan = _scan(TLS_LAB_ADDRESSES["responders"], port, "imaps", timeout=0.5)
+    assert not scan.versions and "refused" in scan.error and not scan.timed_out
+
+
+def test_the_network_guard_decides_what_is_scanned() -> None:
+    """An internal address learned from DNS (not typed) is never scanned, as it is never probed."""
+    a = DnsAnswer("mx.tls.test", "A", Outcome.OK, records=("10.0.0.5",))
+    learned = DiscoveredHost("mx.tls.test", (Role.MX,), ("MX 10",), a=a, typed=False)
+    calls: list[tuple[str, int]] = []
+
+    async def fake(address: str, port: int, service: str, **kw: object) -> TlsScan:
+        calls.append((address, port))
+        return TlsScan(address, port, service)
+
+    import os
+    saved = os.environ.pop("AUDITAPP_LOOPBACK_ONLY", None)
+    try:
+        asyncio.run(scan_endpoints(Discovery("tls.test", (learned,)), AuditTarget(domain="tls.test"), 1.0, scan=fake))
+    finally:
+        if saved is not None:
+            os.environ["AUDITAPP_LOOPBACK_ONLY"] = saved
+    assert calls == []
+
+
+def test_ssl_module_context_is_untouched() -> None:
+    """The scanner builds its own bytes; it never lowers the process-wide ssl defaults."""
+    assert ssl.create_default_context().minimum_version >= ssl.TLSVersion.TLSv1_2
