@@ -311,3 +311,61 @@ def test_outbound_dane_on_the_lab_postfix(mail_lab: Any, tmp_path: Any) -> None:
     assert (got.status, got.outcome) == (F, "dnssec_no_dane")
     _postconf(etc, "-e", str(got.params["fix"]).removeprefix("postconf -e ").strip("'"))
     assert _outbound(etc).outcome == "pass"
+
+
+# -- end to end: a signed tree, the engine with its own DNSSEC validation --------------------------
+
+@pytest.fixture(scope="module")
+def signed_dane(mail_lab: Any) -> Iterator[tuple[BindServer, Any]]:
+    from lab.dane_lab import start_signed_lab
+    from lab.dnssec_lab import tools_available
+
+    require_named()
+    if tools_available():
+        pytest.skip(tools_available())
+    root = make_lab_root()
+    server = None
+    try:
+        server, anchor = start_signed_lab(root, certs_of(mail_lab))
+        yield server, anchor
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+_SIGNED_RUNS: dict[str, Run] = {}
+
+
+def signed_run(signed_dane: tuple[BindServer, Any], mail_lab: Any, label: str) -> Run:
+    from lab.dane_lab import SIGNED_TLD
+
+    if label not in _SIGNED_RUNS:
+        server, anchor = signed_dane
+        target = replace(target_for(mail_lab, f"{label}.{SIGNED_TLD}"), trust_anchor=str(anchor))
+        client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=3.0)
+        _SIGNED_RUNS[label] = asyncio.run(audit(target, client, EngineConfig(timeout=3.0, smtp_probe=False)))
+    return _SIGNED_RUNS[label]
+
+
+SIGNED_CASES = [
+    ("good", "DANE-MISSING", P, "pass"), ("good", "DANE-INSECURE-TLSA", P, "pass"),
+    ("good", "DANE-PARAMETERS", P, "pass"), ("good", "DANE-MISMATCH", P, "pass"),
+    ("good", "DANE-NO-ROLLOVER", F, "lone_record"),
+    ("bad", "DANE-MISMATCH", F, "mismatch"), ("bad", "DANE-INSECURE-TLSA", P, "pass"),
+    ("none", "DANE-MISSING", F, "missing_signed"),
+    ("plain", "DANE-INSECURE-TLSA", F, "insecure"), ("plain", "DANE-MISMATCH", NA, "not_secure"),
+]
+
+
+@pytest.mark.parametrize(("label", "rule", "status", "outcome"), SIGNED_CASES,
+                         ids=[f"{label}-{rule}-{outcome}" for label, rule, _, outcome in SIGNED_CASES])
+def test_signed_tree_through_the_engine(signed_dane: tuple[BindServer, Any], mail_lab: Any, label: str, rule: str,
+                                        status: Status, outcome: str) -> None:
+    """Real DNSSEC (auditapp's validator from the lab root's key) and real TLSA against the real certificate."""
+    run = signed_run(signed_dane, mail_lab, label)
+    found = [f for f in run.findings if f.rule == rule and f.subject.startswith(("_25._tcp.mx.", "mx."))]
+    assert len(found) == 1, [(f.subject, f.status.value, f.outcome) for f in run.findings if f.rule == rule]
+    got = found[0]
+    assert (got.status, got.outcome) == (status, outcome), (got, got.reason)
+    assert not [f for f in run.findings if f.rule.startswith("DANE-") and f.status is Status.ERROR]

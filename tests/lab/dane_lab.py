@@ -194,3 +194,66 @@ def collect(bind_port: int, target: AuditTarget, timeout: float = 3.0) -> Facts:
 def tls_scan(address: str, port: int, chain: tuple[bytes, ...]) -> dict[tuple[str, int], Any]:
     """The shape of the sslyze scan's fact the checks read (``certificate_chain``: DER, leaf first)."""
     return {(address, port): SimpleNamespace(certificate_chain=chain)}
+
+
+# -- a signed tree: DNSSEC validated for real by the dnssec collector ----------------------------
+
+SIGNED_TLD = "daneseclab"
+
+
+def signed_children(c: DaneCerts) -> dict[str, tuple[str, bool]]:
+    """Child zones of ``daneseclab.``: body, and whether the zone is signed (with a DS at the TLD)."""
+    good311 = c.record_311
+    other311 = f"3 1 1 {sha256(spki(c.other))}"
+
+    def body(records: list[str]) -> str:
+        return "@ IN MX 10 mx\nmx IN A 127.0.0.2\n" + "".join(f"_25._tcp.mx IN TLSA {r}\n" for r in records)
+
+    return {
+        "good": (body([good311]), True),  # signed, matching: every DANE rule passes
+        "bad": (body([other311]), True),  # signed, not matching: DANE-MISMATCH high
+        "none": (body([]), True),  # signed, no TLSA (NSEC proves it): DANE-MISSING missing_signed
+        "plain": (body([good311]), False),  # unsigned with TLSA: DANE-INSECURE-TLSA insecure
+    }
+
+
+def start_signed_lab(root: Path, c: DaneCerts) -> tuple[Any, Path]:
+    """Sign the tree with the DNSSEC lab's tools (dnssec-keygen/-signzone) and serve it; (server, anchor file).
+
+    Root ``.`` -> ``daneseclab.`` -> the children of :func:`signed_children`, all in one named; the
+    root's KSK is the trust anchor the audit is given (``AuditTarget.trust_anchor``).
+    """
+    from lab.bind import BindServer
+    from lab.dnssec_lab import Signed, _sign
+
+    work = root / "signed"
+    work.mkdir(parents=True, exist_ok=True)
+    zones: list[tuple[str, Path]] = []
+    tld_body = _soa(SIGNED_TLD) + "ns IN A 127.0.0.1\n"
+    for label, (records, signed) in signed_children(c).items():
+        origin = f"{label}.{SIGNED_TLD}"
+        text = _soa(origin) + records
+        tld_body += f"{label} IN NS ns.{SIGNED_TLD}.\n"
+        if signed:
+            path, ds, _ = _sign(work, origin + ".", text, Signed())
+            tld_body += ds
+        else:
+            path = work / f"{origin}.zone"
+            path.write_text(text, "utf-8")
+        zones.append((origin, path))
+    tld_path, tld_ds, _ = _sign(work, f"{SIGNED_TLD}.", tld_body, Signed())
+    zones.append((SIGNED_TLD, tld_path))
+    root_body = _soa(".") + f"{SIGNED_TLD}. IN NS ns.{SIGNED_TLD}.\nns.{SIGNED_TLD}. IN A 127.0.0.1\n" + tld_ds
+    root_path, _, root_key = _sign(work, ".", root_body, Signed())
+    zones.append((".", root_path))
+    anchor = root / "lab-root.key"
+    anchor.write_text(root_key, "utf-8")
+    server = BindServer(root / "named")
+    server.start(zones)
+    return server, anchor
+
+
+def _soa(origin: str) -> str:
+    origin = origin.rstrip(".") + "."
+    return (f"$TTL 300\n$ORIGIN {origin}\n@ IN SOA ns.{SIGNED_TLD}. hostmaster.{SIGNED_TLD}. "
+            f"( 1 3600 600 86400 300 )\n@ IN NS ns.{SIGNED_TLD}.\n")
