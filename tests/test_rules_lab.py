@@ -244,6 +244,7 @@ for _rule, _cases in {
         (F, Case("v6.test", ips=(f"{V6}70",), outcome="other_addresses")),  # the name has only an A record
         (F, Case("v6.test", ips=(f"{V6}50",), outcome="nonpublic")),
         (F, Case("v6.test", ips=(f"{V6}60",), outcome="nxdomain")),
+        (P, Case("good.test", ips=("::ffff:c000:20a",))),  # IPv4-mapped (::ffff:192.0.2.10) is IPv4
     ],
     "PTR-GENERIC": [
         (P, Case("v6.test", ips=(f"{V6}10",))),
@@ -262,6 +263,7 @@ for _rule, _cases in {
         (P, Case("v6.test", ips=(f"{V6}10",), helo="mail.v6.test")),
         (P, Case("v6.test", ips=(f"{V6}11",), helo="out6.v6.test")),
         (P, Case("v6.test", ips=(f"{V6}10",), helo=f"[IPv6:{V6}10]")),
+        (P, Case("good.test", ips=("::ffff:c000:20a",), helo="mail.good.test")),  # IPv4-mapped
         (F, Case("v6.test", ips=(f"{V6}10",), helo="v4only.v6.test", outcome="mismatch")),  # A only
         (F, Case("v6.test", ips=(f"{V6}20",), helo="mail.v6.test", outcome="mismatch")),
         (F, Case("v6.test", ips=(f"{V6}20",), helo=f"[IPv6:{V6}10]", outcome="mismatch")),

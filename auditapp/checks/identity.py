@@ -28,9 +28,15 @@ def name_tokens(label: str) -> list[str]:
     return re.findall(r"[a-z]+|[0-9]+", label)
 
 
+def _plain(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address, an IPv4-mapped IPv6 one (``::ffff:192.0.2.10``, as dual-stack MTAs log IPv4) as IPv4."""
+    addr = ipaddress.ip_address(ip)
+    return addr.ipv4_mapped or addr if isinstance(addr, ipaddress.IPv6Address) else addr
+
+
 def same_ip(a: str, b: str) -> bool:
     try:
-        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+        return _plain(a) == _plain(b)
     except ValueError:
         return False
 
@@ -54,7 +60,7 @@ def _ipv6_groups_in(name: str, addr: ipaddress.IPv4Address | ipaddress.IPv6Addre
 def generic_why(name: str, ip: str) -> str:
     """Why a PTR name looks like a provider default, or ``""``."""
     n = name.rstrip(".").lower()
-    addr = ipaddress.ip_address(ip)
+    addr = _plain(ip)
     if addr.version == 4:
         octets = [str(o) for o in addr.packed]
         tokens = re.split(r"[^0-9a-z]+", n)

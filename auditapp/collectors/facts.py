@@ -8,6 +8,7 @@ into ``not_tested`` with that reason.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +54,16 @@ class ForwardLookup:
         Whether an IPv4 sender is confirmed never depends on the AAAA query (and vice versa),
         so a failing AAAA lookup must not turn a clear IPv4 mismatch into "not tested".
         """
-        return self.aaaa if ":" in ip else self.a
+        return self.aaaa if ":" in ip and not is_ipv4_mapped(ip) else self.a
+
+
+def is_ipv4_mapped(ip: str) -> bool:
+    """``::ffff:192.0.2.10``: how dual-stack MTAs log an IPv4 peer; it is IPv4 (issue 16)."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None
 
 
 @dataclass(frozen=True)
