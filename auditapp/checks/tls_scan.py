@@ -18,6 +18,7 @@ from auditapp.collectors.service_facts import CLIENT_SERVICES, EndpointProbe, Po
 from auditapp.collectors.tls_scan import SuiteOffer, TlsScan
 from auditapp.core.model import Finding, Reason
 from auditapp.data.tls_ciphers import (
+    CLASSES,
     group_verdict,
     key_verdict,
     signature_hash_verdict,
@@ -91,14 +92,38 @@ def postfix_evidence(ctx: CheckContext, p: EndpointProbe) -> list[str]:
     return ["Postfix configuration (main.cf): " + cfg.get(name).cite() for name in POSTFIX_CIPHER_PARAMS]
 
 
-def untested(ctx: CheckContext, p: EndpointProbe, scan: TlsScan | None, evidence: list[str]) -> Finding:
+def untested(ctx: CheckContext, p: EndpointProbe, scan: TlsScan | None, evidence: list[str],
+             **params: object) -> Finding:
     problem = scan.error if scan is not None and scan.error else "-"
     return ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
-                          evidence)
+                          evidence, **params)
 
 
 def _params(p: EndpointProbe, **more: object) -> dict[str, object]:
     return {"endpoint": p.endpoint, "service": p.service, **more}
+
+
+#: Versions as the report's table prints them.
+SHORT_VERSION = {"SSLv2": "SSL 2", "SSLv3": "SSL 3", "TLSv1": "1.0", "TLSv1.1": "1.1", "TLSv1.2": "1.2",
+                 "TLSv1.3": "1.3"}
+
+
+def table_params(scan: TlsScan | None) -> dict[str, str]:
+    """The scan in one row (the report's compact table per endpoint reads these from TLS-WEAK-CIPHER)."""
+    if scan is None or not scan.versions:
+        return {}
+    classes = [suite_verdict(s.name).klass for s in scan.suites]
+    fs = [s.forward_secrecy for s in scan.suites]
+    return {
+        "scan_versions": ", ".join(SHORT_VERSION.get(v, v) for v in scan.versions),
+        "scan_best": min(classes, key=CLASSES.index) if classes else "",
+        "scan_worst": worst(*classes) if classes else "",
+        "scan_fs": "all" if fs and all(fs) else "none" if not any(fs) else "partly",
+        "scan_key": (key_text(scan) + (f", {scan.signature_hash}" if scan.signature_hash else "")
+                     if scan.key_type else ""),
+        "scan_ocsp": {True: "yes", False: "no", None: ""}[scan.ocsp_stapling],
+        "scan_complete": "yes" if _usable(scan) else "no",
+    }
 
 
 def _usable(scan: TlsScan | None) -> bool:
@@ -110,8 +135,9 @@ def _usable(scan: TlsScan | None) -> bool:
 def tls_weak_cipher(ctx: CheckContext) -> Iterator[Finding]:
     for p, scan in scanned_endpoints(ctx):
         ev = (scan_evidence(scan) if scan else []) + postfix_evidence(ctx, p)
+        row = table_params(scan)
         if not _usable(scan):
-            yield untested(ctx, p, scan, ev)
+            yield untested(ctx, p, scan, ev, **row)
             continue
         assert scan is not None
         by_class: dict[str, list[str]] = {}
@@ -121,13 +147,14 @@ def tls_weak_cipher(ctx: CheckContext) -> Iterator[Finding]:
         if by_class.get("insufficient"):
             yield ctx.fail(p.endpoint, f"insufficient_{role}", ev,
                            **_params(p, suites=", ".join(by_class["insufficient"][:8]),
-                                     count=len(by_class["insufficient"])))
+                                     count=len(by_class["insufficient"]), **row))
         elif by_class.get("phase_out"):
             yield ctx.fail(p.endpoint, f"phase_out_{role}", ev,
-                           **_params(p, suites=", ".join(by_class["phase_out"][:8]), count=len(by_class["phase_out"])))
+                           **_params(p, suites=", ".join(by_class["phase_out"][:8]), count=len(by_class["phase_out"]),
+                                     **row))
         else:
             worst_class = worst(*by_class) if by_class else "good"
-            yield ctx.passed(p.endpoint, ev, **_params(p, count=len(scan.suites), worst=worst_class))
+            yield ctx.passed(p.endpoint, ev, **_params(p, count=len(scan.suites), worst=worst_class, **row))
 
 
 @check("TLS-NO-FORWARD-SECRECY", needs=SCAN_NEEDS)
@@ -161,9 +188,11 @@ def key_problems(scan: TlsScan) -> dict[str, list[str]]:
     for bits in scan.dh_bits:
         dh = key_verdict("DH", bits)
         found.setdefault(dh.klass, []).append(f"DH {bits} bits")
-    for group in scan.groups:
-        g = group_verdict(group)
-        if g.klass in ("phase_out", "insufficient"):
+    # A group is the client's choice among those offered: ffdhe2048 as OpenSSL's last fallback beside
+    # x25519 costs no client anything. Weak groups count only when the server offers nothing better.
+    if scan.groups and not any(group_verdict(g).klass in ("good", "sufficient") for g in scan.groups):
+        for group in scan.groups:
+            g = group_verdict(group)
             found.setdefault(g.klass, []).append(f"group {group}")
     return found
 

@@ -234,6 +234,21 @@ class PassedItem:
 
 
 @dataclass(frozen=True)
+class TlsScanRow:
+    """One TLS endpoint in the transport-security section's compact scan table (issue 16)."""
+
+    endpoint: Untrusted
+    service: str
+    versions: str
+    #: Best and worst suite class, in the report language ("gut" … "unzureichend").
+    best: str
+    worst: str
+    forward_secrecy: str
+    key: str
+    ocsp: str
+
+
+@dataclass(frozen=True)
 class CategorySection:
     category: str
     title: str
@@ -244,6 +259,9 @@ class CategorySection:
     passed: tuple[PassedItem, ...]
     not_applicable: tuple[PassedItem, ...]
     not_tested_count: int
+    #: transport_security only: the TLS scan per endpoint, and the note on port 25 below it.
+    tls_scan: tuple[TlsScanRow, ...] = ()
+    tls_scan_note: str = ""
 
 
 @dataclass(frozen=True)

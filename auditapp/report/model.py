@@ -67,6 +67,7 @@ from auditapp.report.document import (
     ScopeMethod,
     Section,
     SeverityCount,
+    TlsScanRow,
     TopAction,
     Untrusted,
 )
@@ -213,7 +214,29 @@ class _Builder:
             findings=tuple(self.block(i) for i in shown),
             passed=self.compact(items, Status.PASS), not_applicable=self.compact(items, Status.NOT_APPLICABLE),
             not_tested_count=sum(i.finding.status in (Status.NOT_TESTED, Status.ERROR) for i in items),
+            **self.tls_scan(items),
         )
+
+    def tls_scan(self, items: list[_Item]) -> dict[str, Any]:
+        """The TLS scan as one row per endpoint, from the parameters TLS-WEAK-CIPHER carries (issue 16)."""
+        rows = []
+        for i in sorted(items, key=lambda i: i.finding.subject):
+            params = i.finding.params
+            if i.finding.rule != "TLS-WEAK-CIPHER" or not params.get("scan_versions"):
+                continue
+            cls = {c: self.t(f"tls_scan.class.{c}") for c in ("good", "sufficient", "phase_out", "insufficient")}
+            rows.append(TlsScanRow(
+                endpoint=_cut(i.finding.subject, SUBJECT_SHOWN), service=str(params.get("service", "")),
+                versions=str(params["scan_versions"]),
+                best=cls.get(str(params.get("scan_best", "")), "–"),
+                worst=cls.get(str(params.get("scan_worst", "")), "–"),
+                forward_secrecy=self.t(f"tls_scan.fs.{params.get('scan_fs', 'none')}"),
+                key=str(params.get("scan_key") or "–"),
+                ocsp=self.t(f"tls_scan.ocsp.{params.get('scan_ocsp') or 'unknown'}"),
+            ))
+        if not rows:
+            return {}
+        return {"tls_scan": tuple(rows), "tls_scan_note": self.t("tls_scan.note")}
 
     def compact(self, items: list[_Item], status: Status) -> tuple[PassedItem, ...]:
         chosen = sorted((i for i in items if i.finding.status is status),
