@@ -506,6 +506,15 @@ async def query_signed(client: DnsClient, name: str, rdtype: str) -> SignedAnswe
         fut = asyncio.ensure_future(_ask_signed(client, key[0], key[1]))
         cache[key] = fut
         fut.add_done_callback(lambda f, key=key: _expire_signed(client, cache, key, f))
+        if len(cache) > client.max_cached:  # a batch must not keep every signed answer it ever saw
+            excess, old = len(cache) - client.max_cached, []
+            for k, f in cache.items():  # oldest first; stops at once in the usual case
+                if len(old) >= excess:
+                    break
+                if f.done():
+                    old.append(k)
+            for k in old:
+                del cache[k]
     else:
         client.counter.cached += 1
     answer = await asyncio.shield(fut)
@@ -575,10 +584,10 @@ async def _ask_signed(client: DnsClient, name: str, rdtype: str) -> SignedAnswer
             if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 return SignedAnswer(name, rdtype, Outcome.ERROR, server=str(ns), tcp=tcp, ad=ad,
                                     detail=f"rcode {dns.rcode.to_text(rcode)}")
-            if rcode == dns.rcode.NXDOMAIN:
+            if any(rr.name == qname and rr.rdtype in (rtype, dns.rdatatype.CNAME) for rr in resp.answer):
+                outcome = Outcome.OK  # also an NXDOMAIN at the end of a CNAME: the CNAME is validated first
+            elif rcode == dns.rcode.NXDOMAIN:
                 outcome = Outcome.NXDOMAIN
-            elif any(rr.name == qname and rr.rdtype in (rtype, dns.rdatatype.CNAME) for rr in resp.answer):
-                outcome = Outcome.OK
             else:
                 outcome = Outcome.NODATA
             return SignedAnswer(name, rdtype, outcome, answer=tuple(resp.answer),

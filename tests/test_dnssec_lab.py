@@ -81,6 +81,11 @@ def _run(lab: DnssecLab, domain: str) -> Run:
     ("wrongds.seclab", "MX", Security.BOGUS, "DS/DNSKEY mismatch"),
     ("sha1.seclab", "MX", Security.SECURE, ""),
     ("rsa1024.seclab", "MX", Security.SECURE, ""),
+    ("mx.nsec3.seclab", "A", Security.SECURE, ""),
+    ("island.nsec3.seclab", "MX", Security.INSECURE, "no DS for island.nsec3.seclab."),
+    ("_25._tcp.mx.island.nsec3.seclab", "TLSA", Security.INSECURE, "no DS for island.nsec3.seclab."),
+    ("_25._tcp.mx.optout.seclab", "TLSA", Security.SECURE, ""),
+    ("mx.island.optout.seclab", "A", Security.INSECURE, "opt-out NSEC3 at optout.seclab."),
 ])
 def test_validation_of_each_rrset(seclab: DnssecLab, name: str, rdtype: str, security: Security,
                                   reason: str) -> None:
@@ -90,8 +95,8 @@ def test_validation_of_each_rrset(seclab: DnssecLab, name: str, rdtype: str, sec
     assert result.security is security, result
     assert reason in result.reason
     assert result.evidence[0].startswith("validated by auditapp from trust anchor trust anchor file ")
-    if security is Security.INSECURE:
-        assert result.insecure_at == "unsigned.seclab"
+    if reason.startswith("no DS for "):  # the insecure delegation is named
+        assert result.insecure_at == reason.removeprefix("no DS for ").rstrip(".")
 
 
 def test_nonexistence_is_proven_by_nsec(seclab: DnssecLab) -> None:
@@ -105,6 +110,28 @@ def test_nonexistence_is_proven_by_nsec(seclab: DnssecLab) -> None:
     assert nx.security is Security.SECURE and nx.nonexistent == "nxdomain"
     ent = asyncio.run(validator.validate("_tcp.mx.signed.seclab", "TXT"))
     assert ent.security is Security.SECURE and ent.nonexistent == "nodata"
+
+
+@pytest.mark.parametrize(("name", "rdtype", "nonexistent", "proof"), [
+    ("mx.nsec3.seclab", "AAAA", "nodata", "NSEC3 at "),
+    # NXDOMAIN two labels below the closest encloser: the next closer name _tcp.mx is covered.
+    ("_25._tcp.mx.nsec3.seclab", "TLSA", "nxdomain", "covers _tcp.mx.nsec3.seclab. below the closest encloser"),
+    ("nothing.nsec3.seclab", "TXT", "nxdomain", "below the closest encloser nsec3.seclab."),
+])
+def test_nonexistence_is_proven_by_nsec3(seclab: DnssecLab, name: str, rdtype: str, nonexistent: str,
+                                         proof: str) -> None:
+    assert seclab.server is not None and seclab.anchor_file is not None
+    validator = Validator(_client(seclab.server.port), load_anchor_file(seclab.anchor_file))
+    result = asyncio.run(validator.validate(name, rdtype))
+    assert (result.security, result.nonexistent) == (Security.SECURE, nonexistent), result
+    assert proof in result.evidence[-1]
+
+
+def test_opt_out_nxdomain_is_insecure_not_secure(seclab: DnssecLab) -> None:
+    assert seclab.server is not None and seclab.anchor_file is not None
+    validator = Validator(_client(seclab.server.port), load_anchor_file(seclab.anchor_file))
+    result = asyncio.run(validator.validate("nx.optout.seclab", "A"))
+    assert result.security is Security.INSECURE and "RFC 5155" in result.reason
 
 
 def test_collector_validates_every_record_the_verdicts_rest_on(seclab: DnssecLab) -> None:
@@ -355,3 +382,24 @@ def test_every_dnssec_result_renders_without_placeholders(runs: dict[str, Run], 
         for lang in ("de", "en"):
             text = render_finding(f, lang)
             assert "{" not in text["detail"] + text["remediation"] + text["explanation"], (f.rule, f.outcome, lang)
+
+
+def test_signed_answers_are_cached_within_the_client_bound() -> None:
+    """DO+CD answers share the client's single-flight cache and its bound (a batch asks millions)."""
+    from auditapp.dnsclient import query_signed
+
+    records = RecordSet()
+    records.add("a.test", "A", "127.0.0.1")
+    with LabDnsServer(records) as lab:
+        client = DnsClient([Nameserver("127.0.0.1", lab.port)], timeout=1.0, max_cached=5)
+
+        async def ask() -> None:
+            first = await query_signed(client, "a.test", "A")
+            again = await query_signed(client, "A.TEST.", "a")
+            assert first is again and client.counter.cached == 1
+            for i in range(20):
+                await query_signed(client, f"n{i}.a.test", "A")
+
+        asyncio.run(ask())
+        assert len(client._signed_cache) == 5  # type: ignore[attr-defined]
+        assert lab.queries == 21

@@ -38,18 +38,29 @@ def questions(domain: str, mxs: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 async def collect_dnssec(dns: DnsClient, target: AuditTarget, now: datetime | None = None) -> DnssecFacts:
-    """Validate every RRset above from the target's trust anchor (the IANA root by default)."""
+    """Validate every RRset above from the target's trust anchor (the IANA root by default).
+
+    The domain's own records are validated while the MX question is still out, so a dead
+    resolver costs one timeout, not the MX timeout followed by the trust anchor's.
+    """
     domain = target.domain.rstrip(".").lower()
-    mx_answer = await dns.query(domain, "MX")
-    mxs = mx_hosts(mx_answer.records) or tuple(h.rstrip(".").lower() for h in target.mx_hosts)
-    asked = questions(domain, mxs)
     path = target.trust_anchor
     try:
         anchor = load_anchor_file(path) if path else iana_root()
     except TrustAnchorError as exc:
+        mx_answer = await dns.query(domain, "MX")
+        asked = questions(domain, mx_hosts(mx_answer.records) or tuple(target.mx_hosts))
         names = {(n.lower(), t): NameSecurity(n.lower(), t, Security.NOT_TESTED, reason=str(exc)) for n, t in asked}
         return DnssecFacts(anchor=f"trust anchor file {path}", method=METHOD, names=names)
     validator = Validator(dns, anchor, now)
-    results = await asyncio.gather(*(validator.validate(n, t) for n, t in asked))
-    return DnssecFacts(anchor=anchor.label, method=METHOD,
-                       names={(r.name, r.rdtype): r for r in results})
+    first = questions(domain, ())
+    own = asyncio.gather(*(validator.validate(n, t) for n, t in first))
+    try:
+        mx_answer = await dns.query(domain, "MX")
+        mxs = mx_hosts(mx_answer.records) or tuple(h.rstrip(".").lower() for h in target.mx_hosts)
+        hosts = await asyncio.gather(*(validator.validate(n, t) for n, t in questions(domain, mxs)[len(first):]))
+    except BaseException:  # cancelled: stop the domain's validations too
+        own.cancel()
+        raise
+    results = [*await own, *hosts]
+    return DnssecFacts(anchor=anchor.label, method=METHOD, names={(r.name, r.rdtype): r for r in results})

@@ -308,6 +308,8 @@ class Validator:
             if rr.rdtype not in (dns.rdatatype.NSEC, dns.rdatatype.NSEC3):
                 continue
             _, sigs = _find(ans.authority, rr.name, rr.rdtype)
+            if sigs and all(sig.signer != zone.name for sig in sigs):
+                continue  # another zone's proof (after a CNAME, or a parent's): not about this question
             problem, _line = self._verify(rr, sigs, zone.name, zone.keys)
             if problem:
                 return [], problem
@@ -339,28 +341,44 @@ class Validator:
             return "ent" if nxt.is_subdomain(name) and nxt != name else "cover"
         return ""
 
-    def _prove(self, name: dns.name.Name, rdtype: int, records: list) -> tuple[str, str, bool]:
-        """(what, evidence, optout): "nodata", "nxdomain", "insecure" (delegation without DS), "cut?" or ""."""
-        for owner, rd in records:
+    def _prove(self, name: dns.name.Name, rdtype: int, records: list,
+               zone: dns.name.Name) -> tuple[str, str, bool]:
+        """(what, evidence, optout): "nodata", "nxdomain", "insecure" (a delegation without DS) or ""."""
+        for owner, rd in records:  # an exact match: the name exists, the type does not
             if rd.rdtype == dns.rdatatype.NSEC:
                 rel = self._nsec_relation(name, owner, rd)
             else:
                 rel = self._nsec3_match(name, owner, rd)
-            kind = dns.rdatatype.to_text(rd.rdtype)
-            if rel == "match":
-                types = _types(rd)
-                if rdtype in types or dns.rdatatype.CNAME in types:
-                    continue
-                ev = f"{kind} at {_t(owner)} proves {_t(name)} has no {dns.rdatatype.to_text(rdtype)}"
-                if (rdtype == dns.rdatatype.DS and dns.rdatatype.NS in types
-                        and dns.rdatatype.SOA not in types):
-                    return "insecure", ev + " (a delegation without DS)", False
-                return "nodata", ev, False
+            if rel != "match":
+                continue
+            types = _types(rd)
+            if rdtype in types or dns.rdatatype.CNAME in types:
+                continue
+            kind, missing = dns.rdatatype.to_text(rd.rdtype), dns.rdatatype.to_text(rdtype)
+            ev = f"{kind} at {_t(owner)} proves {_t(name)} has no {missing}"
+            if rdtype == dns.rdatatype.DS and dns.rdatatype.NS in types and dns.rdatatype.SOA not in types:
+                return "insecure", ev + " (a delegation without DS)", False
+            return "nodata", ev, False
+        for owner, rd in records:  # NSEC: an empty non-terminal, or a name that does not exist
+            if rd.rdtype != dns.rdatatype.NSEC:
+                continue
+            rel = self._nsec_relation(name, owner, rd)
             if rel == "ent":
                 return "nodata", f"NSEC {_t(owner)} -> {_t(rd.next)} proves {_t(name)} is an empty non-terminal", False
             if rel == "cover":
-                optout = rd.rdtype == dns.rdatatype.NSEC3 and bool(rd.flags & 1)
-                return "nxdomain", f"{kind} at {_t(owner)} covers {_t(name)}" + (" (opt-out)" if optout else ""), optout
+                return "nxdomain", f"NSEC {_t(owner)} -> {_t(rd.next)} covers {_t(name)}", False
+        nsec3 = [(o, rd) for o, rd in records if rd.rdtype == dns.rdatatype.NSEC3]
+        closer = name  # NSEC3 (RFC 5155 §8.3): the closest encloser matches, the next closer name is covered
+        while nsec3 and len(closer) > len(zone) and closer != zone:
+            encloser = closer.parent()
+            if any(self._nsec3_match(encloser, o, rd) == "match" for o, rd in nsec3):
+                for owner, rd in nsec3:
+                    if self._nsec3_match(closer, owner, rd) == "cover":
+                        optout = bool(rd.flags & 1)
+                        return "nxdomain", (f"NSEC3 at {_t(owner)} covers {_t(closer)} below the closest encloser "
+                                            f"{_t(encloser)}" + (" (opt-out)" if optout else "")), optout
+                break
+            closer = encloser
         return "", "", False
 
     async def _is_cut(self, name: dns.name.Name) -> bool | None:
@@ -375,7 +393,7 @@ class Validator:
         if problem:
             reason = f"the proof that {_t(name)} has no DS does not validate: {problem}"
             return _Zone(Security.BOGUS, name, reason=reason, evidence=parent.evidence)
-        what, line, optout = self._prove(name, dns.rdatatype.DS, records)
+        what, line, optout = self._prove(name, dns.rdatatype.DS, records, parent.name)
         if what == "insecure":
             return _Zone(Security.INSECURE, name, reason=f"no DS for {_t(name)} at its parent {_t(parent.name)}",
                          algorithms=parent.algorithms, min_rsa_bits=parent.min_rsa_bits,
@@ -448,11 +466,17 @@ class Validator:
         records, problem = self._denials(ans, zone)
         if problem:
             return result(Security.BOGUS, f"the proof of non-existence does not validate: {problem}", (problem,))
-        what, line, _optout = self._prove(qname, rtype, records)
+        what, line, optout = self._prove(qname, rtype, records, zone.name)
         if what in ("nodata", "insecure"):
             return result(Security.SECURE, "", (line,), nonexistent="nodata")
+        if what == "nxdomain" and optout:
+            return result(Security.INSECURE, f"{line}: an opt-out NSEC3 does not authenticate the absence "
+                          "(RFC 5155 §9.2)", (line,))
         if what == "nxdomain" and ans.outcome is Outcome.NXDOMAIN:
             return result(Security.SECURE, "", (line + " (wildcard denial not checked)",), nonexistent="nxdomain")
-        reason = (f"missing signature: the signed zone {_t(zone.name)} answered {ans.outcome.value.upper()} for "
-                  f"{key}/{rdtype} without a validating NSEC/NSEC3 proof")
+        answered = f"the signed zone {_t(zone.name)} answered {ans.outcome.value.upper()} for {key}/{rdtype}"
+        if records:  # proofs that validate but that auditapp's checks could not match: say so, do not guess
+            return result(Security.NOT_TESTED, f"{answered}; its NSEC/NSEC3 records could not be matched to the "
+                          "question by auditapp (a proof form it does not check)")
+        reason = f"missing signature: {answered} without an NSEC/NSEC3 proof"
         return result(Security.BOGUS, reason, (reason,))

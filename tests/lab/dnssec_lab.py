@@ -22,6 +22,8 @@ zone                what it is
 ``sha1.seclab``     algorithm 5 (RSASHA1), 1024-bit keys: secure but weak
 ``rsa1024.seclab``  algorithm 8 (RSASHA256) with 1024-bit keys: secure but weak
 ``alg13.seclab``    second good zone for a domain whose records all exist and validate
+``nsec3.seclab``    NSEC3-signed; its MX host has no TLSA; ``island.nsec3.seclab`` unsigned below
+``optout.seclab``   NSEC3 with opt-out; ``island.optout.seclab`` unsigned below (no NSEC3 of its own)
 ==================  =========================================================================
 """
 
@@ -77,6 +79,8 @@ class Signed:
     bits: int = 0
     expired: bool = False
     wrong_ds: bool = False
+    nsec3: bool = False
+    optout: bool = False
 
 
 #: Child zones of seclab.: body, and how it is signed (None: unsigned, no DS).
@@ -90,6 +94,19 @@ CHILDREN: dict[str, tuple[str, Signed | None]] = {
     "sha1": (_mail_records(f"sha1.{TLD}", f"mx.sha1.{TLD}") + _host_records("mx"), Signed("RSASHA1", 1024)),
     "rsa1024": (_mail_records(f"rsa1024.{TLD}", f"mx.rsa1024.{TLD}") + _host_records("mx"),
                 Signed("RSASHA256", 1024)),
+    # NSEC3 (no salt, 0 iterations): the MX host has no TLSA (NXDOMAIN below an existing name:
+    # closest-encloser proof), island is an unsigned child (NSEC3 with NS, no DS).
+    "nsec3": (_mail_records(f"nsec3.{TLD}", f"mx.nsec3.{TLD}") + "mx IN A 127.0.0.1\n"
+              + f"island IN NS ns.{TLD}.\n", Signed(nsec3=True)),
+    # NSEC3 with opt-out: the unsigned child island gets no NSEC3 of its own.
+    "optout": (_mail_records(f"optout.{TLD}", f"mx.optout.{TLD}") + _host_records("mx")
+               + f"island IN NS ns.{TLD}.\n", Signed(nsec3=True, optout=True)),
+}
+
+#: Unsigned zones below the children (their parents delegate to them without DS).
+GRANDCHILDREN: dict[str, str] = {
+    f"island.nsec3.{TLD}": _mail_records(f"island.nsec3.{TLD}", f"mx.island.nsec3.{TLD}") + _host_records("mx"),
+    f"island.optout.{TLD}": _mail_records(f"island.optout.{TLD}", f"mx.island.optout.{TLD}") + _host_records("mx"),
 }
 
 
@@ -133,6 +150,7 @@ def _sign(workdir: Path, origin: str, text: str, spec: Signed) -> tuple[Path, st
     _run(["dnssec-signzone", "-q", "-S", "-K", str(keydir), "-o", origin, "-f", str(out),
           "-s", start, "-e", end, "-d", str(workdir / "keys"),
           *(["-P"] if spec.expired else []),  # its own check would refuse the expired signatures
+          *(["-3", "-", "-H", "0"] if spec.nsec3 else []), *(["-A"] if spec.optout else []),
           str(unsigned)], workdir)
     ds_key = keydir / f"{ksk}.key"
     if spec.wrong_ds:
@@ -168,6 +186,10 @@ class DnssecLab:
                 path, ds, _ = _sign(work, origin, text, spec)
                 tld_body += ds
             zones.append((f"{label}.{TLD}", path))
+        for origin, body in GRANDCHILDREN.items():
+            path = work / f"{origin}.zone"
+            path.write_text(_head(origin) + body, "utf-8")
+            zones.append((origin, path))
         tld_path, tld_ds, _ = _sign(work, f"{TLD}.", tld_body, Signed())
         zones.append((TLD, tld_path))
         root_body = (_head(".") + f"{TLD}. IN NS ns.{TLD}.\nns.{TLD}. IN A 127.0.0.1\n" + tld_ds)
