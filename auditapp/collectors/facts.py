@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from auditapp.dnsclient import DnsAnswer
 
 if TYPE_CHECKING:
-    from auditapp.collectors.dnssec_types import DnssecFacts
     from auditapp.collectors.dane_collect import TlsaFact
+    from auditapp.collectors.dnssec_types import DnssecFacts
     from auditapp.collectors.hosting import HostingFact
     from auditapp.collectors.service_facts import Discovery, EndpointProbe, MtaStsPolicy
     from auditapp.collectors.tls_scan import TlsScan
