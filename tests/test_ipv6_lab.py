@@ -35,11 +35,12 @@ from auditapp.catalog import catalog
 from auditapp.checks import registered
 from auditapp.checks.registry import run_check
 from auditapp.collectors.facts import Facts
-from auditapp.collectors.sender_discovery import spf_candidates
+from auditapp.collectors.sender_discovery import postfix_senders, spf_candidates
 from auditapp.collectors.service_facts import DiscoveredHost, Discovery, EndpointProbe, PortState, Role
 from auditapp.core.model import Finding, Run, Status
 from auditapp.core.target import AuditTarget, LearnedValue
 from auditapp.dnsclient import DnsAnswer, DnsClient, Nameserver, Outcome
+from auditapp.postfix import config_from_texts
 from auditapp.report.messages import learned_values
 
 P, F, NA, NT = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE, Status.NOT_TESTED
@@ -189,6 +190,16 @@ def test_postfix_bind_address6_becomes_a_sending_ip_marked_postfix() -> None:
     assert learned.message.startswith("smtp_bind_address6 = 2001:db8:6::40")
     assert learned.to_json()["source"] == "postfix"
     assert not prepared.warnings
+
+
+def test_bind_address6_of_a_master_cf_smtp_service_counts_too() -> None:
+    """A multi-address sender: a transport in master.cf with its own -o smtp_bind_address6."""
+    config = config_from_texts({"main.cf": "smtp_bind_address6 = 2001:db8:6::40\n",
+                                "master.cf": "smtp unix - - n - - smtp\nout6 unix - - n - - smtp\n"
+                                             "  -o smtp_bind_address6=2001:db8:6::41\n"}, "test")
+    found, warnings = postfix_senders(config)
+    assert [(x.value, x.source) for x in found] == [("2001:db8:6::40", "postfix"), ("2001:db8:6::41", "postfix")]
+    assert "master.cf:3" in found[1].message and not warnings
 
 
 def test_given_sending_ips_win_over_the_postfix_configuration() -> None:

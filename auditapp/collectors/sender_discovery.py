@@ -5,9 +5,10 @@ so the report can say where an address came from; given values always win (the r
 :func:`~auditapp.message.evidence.apply_learned`):
 
 - ``message``: the sending hop of the domain's own received messages (auditapp/message/evidence.py);
-- ``postfix``: the imported configuration's ``smtp_bind_address6``, if ``inet_protocols`` lets Postfix
-  use IPv6 at all (``all`` or a list with ``ipv6``; unset means Postfix's default ``all``). That
-  address is what the MTA binds its outgoing connections to, so it is audited like a given one.
+- ``postfix``: the imported configuration's ``smtp_bind_address6`` (main.cf, and the ``-o`` of each
+  SMTP client service in master.cf), if ``inet_protocols`` lets Postfix use IPv6 at all (``all`` or
+  a list with ``ipv6``; unset means Postfix's default ``all``). That address is what the MTA binds
+  its outgoing connections to, so it is audited like a given one.
   Postfix that may send over IPv6 without a configured source address is a warning instead: the
   kernel picks the address, and only the admin knows which (knowledge base B10);
 - ``spf``: single addresses (``ip6:`` with no prefix or ``/128``) in the audited domain's own SPF
@@ -62,15 +63,19 @@ def postfix_senders(config: Any) -> tuple[list[LearnedValue], list[str]]:
     ipv6, protocols = _uses_ipv6(config)
     if not ipv6:
         return [], []
-    bind = config.get("smtp_bind_address6")
+    # main.cf, and each SMTP client service's own -o smtp_bind_address6 (a multi-address sender).
+    binds = [config.get("smtp_bind_address6")]
+    binds += [config.get("smtp_bind_address6", svc) for svc in config.smtp_client_services()]
     found: list[LearnedValue] = []
-    for word in bind.words() if not bind.unknown else []:
-        try:
-            addr = ipaddress.IPv6Address(word.strip("[]"))
-        except ValueError:
-            continue
-        if not (addr.is_unspecified or addr.is_loopback or addr.is_link_local):
-            found.append(LearnedValue("server_ips", str(addr), bind.cite(), source="postfix"))
+    for bind in binds:
+        for word in bind.words() if not bind.unknown else []:
+            try:
+                addr = ipaddress.IPv6Address(word.strip("[]"))
+            except ValueError:
+                continue
+            usable = not (addr.is_unspecified or addr.is_loopback or addr.is_link_local)
+            if usable and str(addr) not in (x.value for x in found):
+                found.append(LearnedValue("server_ips", str(addr), bind.cite(), source="postfix"))
     if found:
         return found, []
     return [], [f"Postfix may send over IPv6 ({protocols}) but smtp_bind_address6 names no address: the IPv6 "
