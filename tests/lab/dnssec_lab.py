@@ -170,6 +170,13 @@ class DnssecLab:
     anchor_file: Path | None = None
 
     def start(self) -> DnssecLab:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # a failed signing or start leaves no named and no directory behind
+            raise
+
+    def _start(self) -> DnssecLab:
         work = self.root / "dns"
         work.mkdir(parents=True, exist_ok=True)
         zones: list[tuple[str, Path]] = []
