@@ -231,6 +231,17 @@ def test_scope_table_says_where_a_postfix_address_came_from() -> None:
 
 
 @pytest.mark.lab
+def test_unknown_ipv6_sender_of_postfix_is_said_in_the_run(bind_lab) -> None:
+    """Postfix may send over IPv6 from an address nobody named: the per-IP rules' evidence says so."""
+    prepared = _prepared("myhostname = mail.v6.test\n", bind_port=bind_lab.port)
+    run = asyncio.run(audit(prepared.target, prepared.make_dns(), replace(prepared.config, smtp_probe=False)))
+    ptr = one(run, "PTR-MISSING", "v6.test")
+    assert ptr.status is NT
+    assert any("smtp_bind_address6" in line for line in ptr.evidence)
+    assert any("2001:db8:6::10" in line for line in ptr.evidence)  # and the SPF candidate
+
+
+@pytest.mark.lab
 def test_ipv6_sender_from_postfix_without_ptr_fails_ptr_missing_high(bind_lab) -> None:
     """The most common Gmail rejection (knowledge base B10): found from the Postfix import alone."""
     prepared = _prepared(MAIN_CF_V6, bind_port=bind_lab.port)

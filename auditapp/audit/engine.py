@@ -32,7 +32,7 @@ from auditapp.collectors.facts import Facts
 from auditapp.collectors.hosting import collect_hosting
 from auditapp.collectors.inventory import build_inventory
 from auditapp.collectors.mta_sts import fetch_policy
-from auditapp.collectors.sender_discovery import candidate_evidence, with_spf_candidates
+from auditapp.collectors.sender_discovery import candidate_evidence, postfix_note, with_spf_candidates
 from auditapp.collectors.services import collect_services
 from auditapp.collectors.tls_scan import scan_endpoints
 from auditapp.core.model import Finding, Reason, Run, Status
@@ -292,7 +292,7 @@ class Audit:
                 self.target = await candidates
             except Exception:  # a note for the reader; never a reason for the audit to fail
                 pass
-            extra = candidate_evidence(self.target)
+            extra = candidate_evidence(self.target) + postfix_note(self.config.postfix, self.target)
             findings = [replace(f, evidence=f.evidence + extra) if extra and f.reason is not None
                         and f.reason.key == "reason.no_sending_ips" else f for f in findings]
         order = {rule_id: i for i, rule_id in enumerate(self.cat.rules)}

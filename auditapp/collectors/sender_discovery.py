@@ -137,3 +137,14 @@ def candidate_evidence(target: AuditTarget) -> tuple[str, ...]:
     return (f"IPv6 sender candidates from SPF, not audited (an SPF authorisation does not prove the address "
             f"sends; confirm one and give it with --server-ip): {', '.join(x.value for x in found)}",
             *(x.message for x in found))
+
+
+def postfix_note(config: Any, target: AuditTarget) -> tuple[str, ...]:
+    """The warning of :func:`postfix_senders` as evidence, while the target has no IPv6 sending address.
+
+    The run carries it too (the per-IP rules that had no IPs to judge), so the command line and
+    the report show it, not only the window's run page that lists the preparation's warnings.
+    """
+    if any(":" in ip for ip in target.server_ips):
+        return ()
+    return tuple(postfix_senders(config)[1])
