@@ -226,13 +226,21 @@ def test_without_dnssec_facts_the_verdicts_are_not_tested(dane_facts: Facts, mai
 
 
 def test_rollover_compares_with_the_previous_run(dane_facts: Facts, mail_lab: Any) -> None:
+    """Same key after a renewal (another not-after): kept; another key: changes at renewals; the same
+    certificate as last time: no renewal seen, so still a lone record."""
     c = certs_of(mail_lab)
     target = target_for(mail_lab, DOMAIN)
     from lab.dane_lab import sha256, spki
 
-    for before, outcome, status in ((sha256(spki(c.good)), "same_key", P), (sha256(spki(c.other)), "key_changed", F)):
+    now = next(p for p in dane_facts.services.values() if p.port == 2525 and p.address == GOOD)  # type: ignore
+    current = now.tls.cert.not_after  # type: ignore[union-attr]
+    for before, not_after, outcome, status in (
+            (sha256(spki(c.good)), "2026-06-01T00:00:00Z", "same_key", P),
+            (sha256(spki(c.other)), "2026-06-01T00:00:00Z", "key_changed", F),
+            (sha256(spki(c.good)), current, "lone_record", F)):
         facts = copy.copy(dane_facts)
         facts.tlsa = replace(dane_facts.tlsa, previous_spki={f"{GOOD}:2525": before},  # type: ignore[type-var]
+                             previous_not_after={f"{GOOD}:2525": not_after},
                              previous_run="2026-09-01T10:00:00+00:00")
         got = one("DANE-NO-ROLLOVER", facts, target, at("match"))
         assert (got.status, got.outcome) == (status, outcome), got
@@ -260,13 +268,15 @@ def test_engine_run_records_the_key_and_the_next_run_reads_it(dane_bind: BindSer
     assert rows[(GOOD, 2525)]["spki_sha256"] == c.record_311.split()[-1]
 
     project = Project(name="dane", domain=DOMAIN, mx_hosts=[mx("match")], runs=[first])
+    expiry = {f"{GOOD}:2525": rows[(GOOD, 2525)]["cert_not_after"]}
     assert previous_spki(project) == {"previous_spki": {f"{GOOD}:2525": c.record_311.split()[-1]},
-                                      "previous_run": first.started}
+                                      "previous_run": first.started, "previous_not_after": expiry}
     request = request_from_project(project, nameservers=(dane_bind.address,), password_lookup=None,
                                    trust_lookup=None)
     config = prepare(request).config
     assert config.previous_spki == {f"{GOOD}:2525": c.record_311.split()[-1]}
     assert config.previous_run == first.started
+    assert config.previous_not_after == expiry
 
 
 # -- PF-OUTBOUND-DANE on the lab Postfix's own configuration -------------------------------------

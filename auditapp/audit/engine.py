@@ -69,6 +69,9 @@ class EngineConfig:
     #: changed. prepare_project_audit() fills both from the run inventory; empty without a project.
     previous_spki: dict[str, str] = field(default_factory=dict)
     previous_run: str = ""
+    #: The expiry date of the certificate each endpoint presented then: a renewal happened in between
+    #: only if it differs (the same key in the same certificate says nothing about renewals).
+    previous_not_after: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,8 @@ class Audit:
             _Job("dnssec", None, f"DNSSEC {t.domain}", lambda: collect_dnssec(dns, t, self._now)),
             _Job("caa", None, f"CAA of the MX hosts of {t.domain}", lambda: collect_caa(dns, t)),
             _Job("tlsa", None, f"TLSA of the MX hosts of {t.domain}",
-                 lambda: collect_tlsa(dns, t, self.config.previous_spki, self.config.previous_run)),
+                 lambda: collect_tlsa(dns, t, self.config.previous_spki, self.config.previous_run,
+                                      self.config.previous_not_after)),
         ]
         if t.services:
             discovery: dict[str, asyncio.Task[Any]] = {}

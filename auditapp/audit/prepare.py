@@ -218,7 +218,8 @@ def prepare(request: AuditRequest) -> PreparedAudit:
     prepared = PreparedAudit(target=replace(target, postfix_origin=origin),
                              config=EngineConfig(timeout=timeout, postfix=postfix, smtp_probe=request.smtp_probe,
                                                  previous_spki=dict(request.previous_spki),
-                                                 previous_run=request.previous_run),
+                                                 previous_run=request.previous_run,
+                                                 previous_not_after=dict(request.previous_not_after)),
                              nameservers=servers, timeout=timeout,
                              password_lookup=request.password_lookup, trust_lookup=request.trust_lookup)
     prepared = prepared.with_messages(evidence)

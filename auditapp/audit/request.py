@@ -139,6 +139,7 @@ class AuditRequest:
     #: What the project's latest run saw: SPKI SHA-256 per MX endpoint, and when (:func:`previous_spki`).
     previous_spki: Mapping[str, str] = field(default_factory=dict)
     previous_run: str = ""
+    previous_not_after: Mapping[str, str] = field(default_factory=dict)
 
 
 def request_from_project(
@@ -187,12 +188,13 @@ def previous_spki(project: Project) -> dict[str, Any]:
 
     A lone ``3 1 1`` TLSA record survives a certificate renewal only if the key stays the same. The
     engine knows no projects, so the request carries what the previous run's inventory recorded
-    (``endpoints[].spki_sha256`` of the port-25 rows, written by collectors/inventory.py) into
-    ``EngineConfig``; the TLSA fact hands it to the check. Rows a hostile or older file shapes differently are skipped.
+    (``endpoints[].spki_sha256`` and ``cert_not_after`` of the port-25 rows, written by
+    collectors/inventory.py) into ``EngineConfig``; the TLSA fact hands it to the check. Rows a
+    hostile or older file shapes differently are skipped.
     """
     for run in reversed(project.runs):
         rows = run.inventory.get("endpoints") if isinstance(run.inventory, dict) else None
-        keys = {}
+        keys, expiry = {}, {}
         for row in rows if isinstance(rows, list) else ():
             if not isinstance(row, dict) or row.get("service") != "smtp" or not isinstance(row.get("spki_sha256"), str):
                 continue
@@ -200,8 +202,10 @@ def previous_spki(project: Project) -> dict[str, Any]:
             if isinstance(address, str) and isinstance(port, int) and not isinstance(port, bool):
                 host = f"[{address}]" if ":" in address else address
                 keys[f"{host}:{port}"] = row["spki_sha256"]
+                if isinstance(row.get("cert_not_after"), str):
+                    expiry[f"{host}:{port}"] = row["cert_not_after"]
         if keys:
-            return {"previous_spki": keys, "previous_run": run.started}
+            return {"previous_spki": keys, "previous_run": run.started, "previous_not_after": expiry}
     return {}
 
 

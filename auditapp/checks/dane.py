@@ -521,8 +521,15 @@ def dane_no_rollover(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.fail(t.subject, "cert_pinned", ev, **params)
             continue
         before = fact.previous_spki.get(p.endpoint, "")
-        if before and cert.spki_sha256 and before == cert.spki_sha256:
-            yield ctx.passed(t.subject, [*ev, f"previous run {fact.previous_run}: SPKI SHA-256 {before}"],
+        renewed = fact.previous_not_after.get(p.endpoint, "") not in ("", cert.not_after)
+        if before and cert.spki_sha256 and before == cert.spki_sha256 and not renewed:
+            # The same certificate as last time: no renewal seen yet, so nothing is known about the next one.
+            yield ctx.fail(t.subject, "lone_record", [*ev, f"previous run {fact.previous_run}: the same "
+                                                           f"certificate (valid until {cert.not_after})"], **params)
+        elif before and cert.spki_sha256 and before == cert.spki_sha256:
+            yield ctx.passed(t.subject, [*ev, f"previous run {fact.previous_run}: SPKI SHA-256 {before}, "
+                                              f"certificate valid until "
+                                              f"{fact.previous_not_after.get(p.endpoint)}; now {cert.not_after}"],
                              outcome="same_key", **params)
         elif before and cert.spki_sha256:
             yield ctx.fail(t.subject, "key_changed", [*ev, f"previous run {fact.previous_run}: SPKI SHA-256 "

@@ -39,10 +39,12 @@ class TlsaFact:
     previous_spki: Mapping[str, str] = field(default_factory=dict)
     #: When that run started (ISO 8601), "" without one.
     previous_run: str = ""
+    #: Endpoint -> the not-after date of the certificate the previous run saw (a renewal changes it).
+    previous_not_after: Mapping[str, str] = field(default_factory=dict)
 
 
 async def collect_tlsa(dns: DnsClient, target: AuditTarget, previous_spki: Mapping[str, str] | None = None,
-                       previous_run: str = "") -> TlsaFact:
+                       previous_run: str = "", previous_not_after: Mapping[str, str] | None = None) -> TlsaFact:
     mx_answer: DnsAnswer | None = None
     if target.mx_hosts:
         hosts = tuple(dict.fromkeys(h.rstrip(".").lower() for h in target.mx_hosts))
@@ -51,4 +53,5 @@ async def collect_tlsa(dns: DnsClient, target: AuditTarget, previous_spki: Mappi
         hosts = tuple(dict.fromkeys(h for _, h in mx_hosts(mx_answer))) if mx_answer.ok else ()
     answers = await asyncio.gather(*(dns.query(tlsa_name(h), "TLSA") for h in hosts))
     return TlsaFact(mx=mx_answer, answers=dict(zip(hosts, answers, strict=True)),
-                    previous_spki=dict(previous_spki or {}), previous_run=previous_run)
+                    previous_spki=dict(previous_spki or {}), previous_run=previous_run,
+                    previous_not_after=dict(previous_not_after or {}))
