@@ -96,14 +96,16 @@ def terminal_password(domain: str, account: str) -> str | None:
 
 
 def with_password(prepared: PreparedAudit) -> PreparedAudit:
-    """Look the password up (it may prompt) and print what the user should know as warnings on stderr.
+    """Look the password up (it may prompt) and print every warning of the prepared audit on stderr.
 
     Hosts outside the audited domain receive it only when the user confirmed them: with
     ``--trust-host`` on this command line or earlier in the desktop application (remembered
     in this computer's keyring). Hosts a project file lists are not a confirmation.
     """
     done = prepared.with_password()
-    for warning in done.warnings[len(prepared.warnings):]:
+    # Both prepare()'s warnings (e.g. Postfix sends over IPv6 from an address it does not name) and
+    # the password lookup's; each prepared audit passes through here once.
+    for warning in done.warnings:
         print(f"auditapp: warning: {warning}", file=sys.stderr)
     return done
 
