@@ -379,3 +379,19 @@ def test_signed_tree_through_the_engine(signed_dane: tuple[BindServer, Any], mai
     got = found[0]
     assert (got.status, got.outcome) == (status, outcome), (got, got.reason)
     assert not [f for f in run.findings if f.rule.startswith("DANE-") and f.status is Status.ERROR]
+
+
+def test_a_providers_mx_is_the_providers_business(bind_lab: BindServer) -> None:
+    """Microsoft 365 runs m365.test's MX: whether its MX name has TLSA is not the customer's finding."""
+    from auditapp.core.target import AuditTarget
+
+    target = AuditTarget(domain="m365.test", dkim_selectors=(), dnsbl_zones=(), services=False)
+    client = DnsClient([Nameserver("127.0.0.1", bind_lab.port)], timeout=3.0)
+    run = asyncio.run(audit(target, client, EngineConfig(timeout=3.0, smtp_probe=False)))
+    got = [f for f in run.findings if f.rule == "DANE-MISSING"]
+    assert [(f.subject, f.status, f.outcome) for f in got] == [
+        ("_25._tcp.m365-test.mail.protection.outlook.com", NA, "provider")]
+    assert "Microsoft" in render_finding(got[0], "en")["detail"]
+    # A DNS-only run: the rules that need the certificate say so instead of guessing.
+    mismatch = next(f for f in run.findings if f.rule == "DANE-MISMATCH")
+    assert mismatch.status is NT and mismatch.reason is not None and mismatch.reason.key == "reason.services_off"

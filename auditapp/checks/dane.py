@@ -246,15 +246,28 @@ def _mx_failure(ctx: CheckContext) -> Iterator[Finding]:
 
 # -- DNS-side rules ------------------------------------------------------------------------------
 
-@check("DANE-MISSING", needs=NEEDS_DNS)
+def _provider_of(ctx: CheckContext, mx: str) -> str:
+    """The hosted provider (hosted_providers.toml) whose MX host ``mx`` is, "" for the domain's own."""
+    hosting = ctx.facts.hosting
+    match = hosting.match if hosting is not None else None
+    if match is None or match.provider is None or mx not in match.matched:
+        return ""
+    return match.provider.name
+
+
+@check("DANE-MISSING", needs=(*NEEDS_DNS, "hosting"))
 def dane_missing(ctx: CheckContext) -> Iterator[Finding]:
     yield from _mx_failure(ctx)
     for mx, ans in _hosts(ctx):
         subject = tlsa_name(mx)
+        provider = _provider_of(ctx, mx)
         if ans.outcome.is_failure:
             yield ctx.dns_not_tested(subject, ans)
         elif records_of(ans):
             yield ctx.passed(subject, [ans.evidence()], mx=mx, records="; ".join(r.text for r in records_of(ans)))
+        elif provider:
+            # The TLSA records of a provider's MX live in the provider's zone: not the customer's to publish.
+            yield ctx.not_applicable(subject, [ans.evidence()], outcome="provider", mx=mx, provider=provider)
         else:
             signed = _signed(ctx, mx)
             outcome = "missing_signed" if signed else "missing"
