@@ -31,6 +31,7 @@ from auditapp.core.model import Finding, Status
 from auditapp.core.target import AuditTarget
 from auditapp.data.tls_ciphers import key_verdict, suite_verdict, version_verdict
 from auditapp.dnsclient import DnsAnswer, Outcome
+from auditapp.postfix import config_from_texts
 
 RULES = ("TLS-LEGACY-PROTOCOL", "TLS-WEAK-CIPHER", "TLS-NO-FORWARD-SECRECY", "TLS-WEAK-KEY")
 SMTP, SMTPS = PORTS["smtp"], PORTS["submissions"]
@@ -59,11 +60,11 @@ def _host(address: str) -> DiscoveredHost:
     return DiscoveredHost("mx.tls.test", (Role.MX, Role.SUBMISSION, Role.MAILBOX), ("--mx",), a=a, typed=True)
 
 
-def _judge(address: str, probes: list[EndpointProbe], scans: dict[tuple[str, int], TlsScan]) -> dict[tuple[str, int],
-                                                                                                       Finding]:
+def _judge(address: str, probes: list[EndpointProbe], scans: dict[tuple[str, int], TlsScan],
+           postfix: object = None) -> dict[tuple[str, int], Finding]:
     """Run the four rules the way the engine does; ``{(rule, port): finding}``."""
     facts = Facts(discovery=Discovery("tls.test", (_host(address),)),
-                  services={(p.address, p.port, p.service): p for p in probes}, tls_scan=scans)
+                  services={(p.address, p.port, p.service): p for p in probes}, tls_scan=scans, postfix=postfix)
     facts.done.update(("discovery", "services", "tls_scan"))
     target = AuditTarget(domain="tls.test", dnsbl_zones=())
     out = {}
@@ -129,7 +130,11 @@ def test_the_weak_postfix_fails_every_rule_in_its_role(tls_lab) -> None:
     assert smtp.certificate_chain and smtp.certificate_chain[0].startswith(b"\x30")  # DER, leaf first
     assert smtp.ocsp_stapling is False
     assert took < 10, took
-    found = _judge(ip, [_probe(ip, SMTP, "smtp"), _probe(ip, SMTPS, "submissions")], scans)
+    imported = config_from_texts({"main.cf": tls_lab.postfix["weak"].main_cf()}, "lab")
+    found = _judge(ip, [_probe(ip, SMTP, "smtp"), _probe(ip, SMTPS, "submissions")], scans, imported)
+    # The remediation is read beside the imported configuration: the evidence cites its lines.
+    assert any("tls_medium_cipherlist = AES128-SHA:@SECLEVEL=0" in line
+               for line in found[("TLS-WEAK-CIPHER", SMTP)].evidence)
     expect = {
         ("TLS-LEGACY-PROTOCOL", SMTP): "legacy_mx", ("TLS-LEGACY-PROTOCOL", SMTPS): "legacy_client",
         ("TLS-WEAK-CIPHER", SMTP): "phase_out_mx", ("TLS-WEAK-CIPHER", SMTPS): "phase_out_client",
