@@ -244,3 +244,20 @@ def test_the_network_guard_decides_what_is_scanned() -> None:
 def test_ssl_module_context_is_untouched() -> None:
     """The scanner builds its own bytes; it never lowers the process-wide ssl defaults."""
     assert ssl.create_default_context().minimum_version >= ssl.TLSVersion.TLSv1_2
+
+
+def test_garbage_after_a_server_hello_keeps_what_the_hello_said() -> None:
+    from auditapp.collectors.tls_scan import read_flight
+
+    hello = b"\x03\x03" + bytes(32) + b"\x00" + b"\xc0\x2f" + b"\x00"
+    msg = b"\x02" + len(hello).to_bytes(3, "big") + hello + b"\x0b\x00\x00\x05\x00\x00\xff"  # broken Certificate
+    record = b"\x16\x03\x03" + len(msg).to_bytes(2, "big") + msg
+
+    async def run() -> object:
+        reader = asyncio.StreamReader()
+        reader.feed_data(record)
+        reader.feed_eof()
+        return await read_flight(reader, 1.0, "TLSv1.2")
+
+    answer = asyncio.run(run())
+    assert answer.accepted and answer.version == "TLSv1.2" and answer.suite == 0xC02F

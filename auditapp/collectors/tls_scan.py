@@ -235,6 +235,10 @@ async def read_flight(reader: asyncio.StreamReader, timeout: float, want: str) -
         return answer
     try:
         return await _read_records(reader, timeout, answer)
+    except (struct.error, IndexError, ValueError) as exc:  # a malformed message: as good as a hang-up
+        if answer.accepted:
+            return answer
+        raise Closed(f"malformed: {exc}") from exc
     except Closed:
         if answer.accepted:
             return answer  # the server hung up after its ServerHello: what it chose still counts
