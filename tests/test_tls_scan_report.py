@@ -43,3 +43,14 @@ def test_no_scan_no_table() -> None:
     doc = build_report(run, lang="en")
     findings = next(s for s in doc.sections if s.key == "findings").body
     assert all(not c.tls_scan for c in findings.categories)
+
+
+def test_the_section_explains_dnssec_and_dane_to_a_manager_in_both_languages() -> None:
+    de, en = _transport("de"), _transport("en")
+    assert de.explainer.startswith("DNSSEC signiert") and "TR-03108" in de.explainer
+    assert en.explainer.startswith("DNSSEC signs") and "DANE" in en.explainer
+    assert en.explainer.count(". ") + 1 == 2  # two sentences
+    doc = build_report(_run(), lang="en")
+    others = [c for c in next(s for s in doc.sections if s.key == "findings").body.categories
+              if c.category != "transport_security"]
+    assert all(c.explainer == "" for c in others)

@@ -262,6 +262,8 @@ class CategorySection:
     #: transport_security only: the TLS scan per endpoint, and the note on port 25 below it.
     tls_scan: tuple[TlsScanRow, ...] = ()
     tls_scan_note: str = ""
+    #: A short explanation for managers under the heading ("" for none).
+    explainer: str = ""
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,8 @@ class _Builder:
             passed=self.compact(items, Status.PASS), not_applicable=self.compact(items, Status.NOT_APPLICABLE),
             not_tested_count=sum(i.finding.status in (Status.NOT_TESTED, Status.ERROR) for i in items),
             **self.tls_scan(items),
+            # A manager reads DNSSEC and DANE here first (issue 16): what they are, in two sentences.
+            explainer=self.t("category_explainer.transport_security") if category == "transport_security" else "",
         )
 
     def tls_scan(self, items: list[_Item]) -> dict[str, Any]:

@@ -274,13 +274,15 @@ class Builder:
         if heading:
             story.append(CondPageBreak(60 * mm))
             story.append(self.h2(f"{c.title} – {self.label('label.grade')} {c.grade_label}", f"c-{c.category}"))
+        if c.explainer:
+            story.append(p(c.explainer, st.body))
         if c.tls_scan:
             story.append(p(self.label("tls_scan.title"), st.h3))
             rows: list[list[object]] = [[self.label(f"tls_scan.col.{k}") for k in
                                          ("endpoint", "versions", "best", "worst", "fs", "key", "ocsp")]]
             rows += [[[p(r.endpoint, st.cell), p(r.service, st.small)], r.versions, r.best, r.worst,
                       r.forward_secrecy, r.key, r.ocsp] for r in c.tls_scan]
-            story.append(table(st, rows, [0.2 * w, 0.12 * w, 0.11 * w, 0.13 * w, 0.1 * w, 0.2 * w, 0.14 * w]))
+            story.append(table(st, rows, [0.19 * w, 0.11 * w, 0.1 * w, 0.13 * w, 0.1 * w, 0.19 * w, 0.18 * w]))
             story.append(p(c.tls_scan_note, st.muted))
         if c.findings:
             for f in c.findings:
