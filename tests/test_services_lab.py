@@ -125,6 +125,8 @@ CASES: dict[str, list[tuple[Status, Svc]]] = {
 RESPONDER_CASES = {"SMTP-BANNER": {F, NT}}
 #: Issue 16: the TLS scan rules have their own lab (weak and BSI Postfix, responders): tests/test_tls_scan_lab.py.
 RESPONDER_CASES |= {r: {P, F} for r in ("TLS-WEAK-CIPHER", "TLS-NO-FORWARD-SECRECY", "TLS-WEAK-KEY")}
+RESPONDER_CASES |= {r: {P, F} for r in (
+    "TLS-COMPRESSION", "TLS-NO-SECURE-RENEGOTIATION", "TLS-NO-EXTENDED-MASTER-SECRET")}  # the extra hello
 #: Issue 16: the IPv6 reachability rules need an MX on ::1; their lab is tests/test_ipv6_lab.py.
 RESPONDER_CASES |= {"MX-IPV6-MISSING": {P, F}, "MX-IPV6-UNREACHABLE": {P, F}}
 

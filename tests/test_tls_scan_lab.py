@@ -18,7 +18,16 @@ import pytest
 from lab.bind import make_lab_root
 from lab.mail_fixtures import require_mail_servers
 from lab.mailservers import PORTS
-from lab.tls_lab import TLS_LAB_ADDRESSES, Ssl3Responder, Tarpit, TlsResponder, broken_context, start_tls_lab
+from lab.tls_lab import (
+    TLS_LAB_ADDRESSES,
+    HelloResponder,
+    Ssl3Responder,
+    Tarpit,
+    TlsResponder,
+    broken_context,
+    start_tls_lab,
+    tls13_only_context,
+)
 
 from auditapp.catalog import catalog
 from auditapp.checks import registered
@@ -33,7 +42,9 @@ from auditapp.data.tls_ciphers import key_verdict, suite_verdict, version_verdic
 from auditapp.dnsclient import DnsAnswer, Outcome
 from auditapp.postfix import config_from_texts
 
-RULES = ("TLS-LEGACY-PROTOCOL", "TLS-WEAK-CIPHER", "TLS-NO-FORWARD-SECRECY", "TLS-WEAK-KEY")
+#: What one extra hello per endpoint decides (compression, RFC 5746, RFC 7627).
+EXTRA_RULES = ("TLS-COMPRESSION", "TLS-NO-SECURE-RENEGOTIATION", "TLS-NO-EXTENDED-MASTER-SECRET")
+RULES = ("TLS-LEGACY-PROTOCOL", "TLS-WEAK-CIPHER", "TLS-NO-FORWARD-SECRECY", "TLS-WEAK-KEY", *EXTRA_RULES)
 SMTP, SMTPS = PORTS["smtp"], PORTS["submissions"]
 
 
@@ -160,6 +171,9 @@ def test_the_bsi_postfix_passes_every_rule(tls_lab) -> None:
     assert all(suite_verdict(n).bsi for n in tls12)
     assert set(smtp.groups) == {"secp256r1", "secp384r1"}
     assert smtp.key_type == "EC" and smtp.key_bits == 256
+    # OpenSSL 3 behind Postfix: no compression, RFC 5746 and RFC 7627 from the library itself.
+    for scan in scans.values():
+        assert (scan.compression, scan.secure_renegotiation, scan.extended_master_secret) == (False, True, True), scan
     found = _judge(ip, [_probe(ip, SMTP, "smtp"), _probe(ip, SMTPS, "submissions")], scans)
     for rule in RULES:
         for port in (SMTP, SMTPS):
@@ -261,3 +275,68 @@ def test_garbage_after_a_server_hello_keeps_what_the_hello_said() -> None:
 
     answer = asyncio.run(run())
     assert answer.accepted and answer.version == "TLSv1.2" and answer.suite == 0xC02F
+
+
+# -- the extra hello: compression, secure renegotiation, extended master secret ---------------------------
+
+
+def test_the_extra_hello_offers_deflate_the_scsv_and_ems() -> None:
+    raw = client_hello("TLSv1.2", [0xC02F], compression=True)
+    hello = raw[9:]
+    pos = 35 + hello[34]
+    n = int.from_bytes(hello[pos:pos + 2], "big")
+    suites = [int.from_bytes(hello[i:i + 2], "big") for i in range(pos + 2, pos + 2 + n, 2)]
+    assert 0x00FF in suites  # TLS_EMPTY_RENEGOTIATION_INFO_SCSV
+    assert hello[pos + 2 + n:pos + 5 + n] == b"\x02\x01\x00"  # DEFLATE, null
+    assert b"\x00\x17\x00\x00" in hello[pos + 5 + n:]  # extended_master_secret, empty
+    assert client_hello("TLSv1.2", [0xC02F])[9:][pos + 2 + n:pos + 4 + n] == b"\x01\x00"  # the scan's: null only
+
+
+@pytest.mark.parametrize(("settings", "rule", "outcomes"), [
+    ({"compression": True}, "TLS-COMPRESSION", ("compressed_mx", "compressed_client")),
+    ({"renegotiation_info": False}, "TLS-NO-SECURE-RENEGOTIATION", ("missing_mx", "missing_client")),
+    ({"extended_master_secret": False}, "TLS-NO-EXTENDED-MASTER-SECRET", ("missing_mx", "missing_client")),
+], ids=["compression", "renegotiation", "ems"])
+def test_a_crafted_server_hello_fails_its_rule_and_passes_the_others(settings, rule, outcomes) -> None:
+    with HelloResponder(smtp=True, **settings) as mx, HelloResponder(**settings) as client:
+        scans = {(mx.host, mx.port): _scan(mx.host, mx.port, "smtp"),
+                 (client.host, client.port): _scan(client.host, client.port, "submissions")}
+        probes = [_handmade(mx.host, mx.port, "smtp"), _handmade(client.host, client.port, "submissions")]
+    for scan in scans.values():
+        assert scan.complete and scan.versions == ("TLSv1.2",), scan
+    found = _judge(mx.host, probes, scans)
+    for port, outcome in zip((mx.port, client.port), outcomes, strict=True):
+        assert found[(rule, port)].status is Status.FAIL and found[(rule, port)].outcome == outcome, found[(rule, port)]
+        for other in EXTRA_RULES:
+            if other != rule:
+                assert found[(other, port)].status is Status.PASS, (other, found[(other, port)])
+    # Port 25 is judged milder than the client port.
+    assert found[(rule, mx.port)].severity < found[(rule, client.port)].severity
+    assert any("extra hello" in line for line in found[(rule, client.port)].evidence)
+
+
+def test_a_well_behaved_crafted_server_passes_all_three() -> None:
+    with HelloResponder() as r:
+        scan = _scan(r.host, r.port, "submissions")
+        found = _judge(r.host, [_handmade(r.host, r.port, "submissions")], {(r.host, r.port): scan})
+    assert (scan.compression, scan.secure_renegotiation, scan.extended_master_secret) == (False, True, True)
+    for rule in EXTRA_RULES:
+        assert found[(rule, r.port)].status is Status.PASS, found[(rule, r.port)]
+
+
+def test_a_tls13_only_server_is_not_applicable(tmp_path: Path) -> None:
+    with TlsResponder(tls13_only_context(tmp_path)) as r:
+        scan = _scan(r.host, r.port, "submissions")
+        found = _judge(r.host, [_handmade(r.host, r.port, "submissions")], {(r.host, r.port): scan})
+    assert scan.versions == ("TLSv1.3",) and scan.compression is None, scan
+    for rule in EXTRA_RULES:
+        assert found[(rule, r.port)].status is Status.NOT_APPLICABLE, found[(rule, r.port)]
+
+
+def test_the_extra_rules_are_not_tested_when_the_scan_times_out() -> None:
+    with Tarpit() as t:
+        scan = _scan(t.host, t.port, "imaps", timeout=0.2)
+    assert scan.timed_out and scan.compression is None
+    found = _judge(t.host, [_handmade(t.host, t.port, "imaps")], {(t.host, t.port): scan})
+    for rule in EXTRA_RULES:
+        assert found[(rule, t.port)].status is Status.NOT_TESTED, found[(rule, t.port)]

@@ -216,3 +216,53 @@ def tls_weak_key(ctx: CheckContext) -> Iterator[Finding]:
         else:
             yield ctx.passed(p.endpoint, ev, **_params(p, key=key_text(scan),
                                                        signature=scan.signature_algorithm or "-"))
+
+
+# -- what one extra hello shows: compression, secure renegotiation, extended master secret --------------
+
+
+def extras_evidence(scan: TlsScan) -> list[str]:
+    """The extra hello's findings as one evidence line."""
+    def said(value: bool | None, yes: str, no: str) -> str:
+        return "not determined" if value is None else yes if value else no
+
+    return [f"{scan.endpoint}: extra hello (compression offered, renegotiation SCSV, extended_master_secret): "
+            f"compression {said(scan.compression, 'DEFLATE chosen', 'none')}, "
+            f"secure renegotiation {said(scan.secure_renegotiation, 'yes', 'no')}, "
+            f"extended master secret {said(scan.extended_master_secret, 'yes', 'no')}"
+            + (f" ({scan.extras_error})" if scan.extras_error else "")]
+
+
+def _extras_check(ctx: CheckContext, fact: str, bad: bool, outcome: str) -> Iterator[Finding]:
+    """Pass, fail (``outcome``_client / _mx when the fact equals ``bad``), not_applicable (TLS 1.3 only), not_tested."""
+    for p, scan in scanned_endpoints(ctx):
+        if scan is None:
+            yield untested(ctx, p, scan, postfix_evidence(ctx, p))
+            continue
+        ev = scan_evidence(scan) + extras_evidence(scan) + postfix_evidence(ctx, p)
+        value = getattr(scan, fact)
+        if value is None and scan.versions and all(v == "TLSv1.3" for v in scan.versions):
+            yield ctx.not_applicable(p.endpoint, ev, **_params(p))
+        elif value is None:
+            problem = scan.error or scan.extras_error or "-"
+            yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
+                                 ev)
+        elif value is bad:
+            yield ctx.fail(p.endpoint, f"{outcome}_{'client' if is_client(p) else 'mx'}", ev, **_params(p))
+        else:
+            yield ctx.passed(p.endpoint, ev, **_params(p))
+
+
+@check("TLS-COMPRESSION", needs=SCAN_NEEDS)
+def tls_compression(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _extras_check(ctx, "compression", True, "compressed")
+
+
+@check("TLS-NO-SECURE-RENEGOTIATION", needs=SCAN_NEEDS)
+def tls_no_secure_renegotiation(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _extras_check(ctx, "secure_renegotiation", False, "missing")
+
+
+@check("TLS-NO-EXTENDED-MASTER-SECRET", needs=SCAN_NEEDS)
+def tls_no_extended_master_secret(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _extras_check(ctx, "extended_master_secret", False, "missing")

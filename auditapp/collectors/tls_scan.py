@@ -21,6 +21,9 @@ most ``ENDPOINT_CONNECTIONS`` connections open per endpoint: 29-42 connections f
 servers, and with 20 ms round trips an audit 1.2-1.4 times as long as the probes alone. Every
 network wait is bounded by the run's timeout and the whole endpoint by the same budget as a
 probe (``PROBE_BUDGET_FACTOR`` timeouts); what ran out of time is ``timed_out``.
+One more hello per endpoint, beside the enumeration, offers compression [DEFLATE, null] with the
+renegotiation SCSV and extended_master_secret at the newest version up to TLS 1.2: its ServerHello
+decides compression (CRIME), secure renegotiation (RFC 5746) and the extended master secret (RFC 7627).
 Only endpoints the network guard lets the probes touch are scanned (collectors/netguard.py).
 """
 
@@ -116,6 +119,14 @@ class TlsScan:
     ocsp_stapling: bool | None = None
     #: The certificate chain as sent, DER, leaf first (DANE checks match DANE-TA records against it).
     certificate_chain: tuple[bytes, ...] = ()
+    #: From the ServerHello to one extra hello (the newest version up to TLS 1.2, compression offered,
+    #: the renegotiation SCSV and the extended_master_secret extension): the server chose DEFLATE
+    #: (CRIME), answered with renegotiation_info (RFC 5746), echoed extended_master_secret (RFC 7627).
+    #: None: not determined (no TLS up to 1.2, or no ServerHello came: ``extras_error`` says why).
+    compression: bool | None = None
+    secure_renegotiation: bool | None = None
+    extended_master_secret: bool | None = None
+    extras_error: str = ""
     error: str = ""
     timed_out: bool = False
     duration_s: float = 0.0
@@ -151,8 +162,13 @@ def _ext(kind: int, body: bytes) -> bytes:
 
 
 def client_hello(version: str, suites: list[int], *, sni: str = "", groups: tuple[int, ...] = (),
-                 ocsp: bool = True) -> bytes:
-    """A ClientHello record offering exactly ``version`` and ``suites``."""
+                 ocsp: bool = True, compression: bool = False) -> bytes:
+    """A ClientHello record offering exactly ``version`` and ``suites`` (and DEFLATE, if ``compression``).
+
+    Every hello up to TLS 1.2 carries TLS_EMPTY_RENEGOTIATION_INFO_SCSV, every one from TLS 1.0 on
+    the extended_master_secret extension: a server that implements RFC 5746 / RFC 7627 answers
+    with renegotiation_info / extended_master_secret in its ServerHello.
+    """
     if version == "SSLv2":
         challenge = os.urandom(16)
         body = b"\x01" + _u16(0x0002) + _u16(len(_SSL2_CIPHERS)) + _u16(0) + _u16(16) + _SSL2_CIPHERS + challenge
@@ -179,7 +195,8 @@ def client_hello(version: str, suites: list[int], *, sni: str = "", groups: tupl
             exts += _ext(0x002B, b"\x02\x03\x04")  # supported_versions: TLS 1.3 only
             exts += _ext(0x0033, _vec16(b""))  # key_share: none, so the server answers with a HelloRetryRequest
             exts += _ext(0x002D, b"\x01\x01")  # psk_key_exchange_modes: psk_dhe_ke
-    hello = _u16(legacy) + os.urandom(32) + bytes([len(session)]) + session + _vec16(ciphers) + b"\x01\x00"
+    methods = b"\x02\x01\x00" if compression and not tls13 else b"\x01\x00"  # [DEFLATE, null] or [null]
+    hello = _u16(legacy) + os.urandom(32) + bytes([len(session)]) + session + _vec16(ciphers) + methods
     if exts:
         hello += _vec16(exts)
     handshake = b"\x01" + struct.pack("!I", len(hello))[1:] + hello
@@ -204,6 +221,8 @@ class Answer:
     suite: int | None = None
     group: str = ""
     retry: bool = False  # a TLS 1.3 HelloRetryRequest
+    compression: int | None = None  # the compression method the ServerHello chose (1: DEFLATE)
+    extensions: frozenset[int] = frozenset()  # the extension types in the ServerHello
     chain: tuple[bytes, ...] = ()
     ocsp: bool | None = None
     dh_bits: int | None = None
@@ -286,20 +305,24 @@ def _server_hello(msg: bytes, answer: Answer) -> None:
     sid_len = msg[34]
     pos = 35 + sid_len
     answer.suite = struct.unpack("!H", msg[pos:pos + 2])[0]
+    answer.compression = msg[pos + 2]
     pos += 3
     answer.retry = random == _HRR_RANDOM
+    seen: set[int] = set()
     if pos + 2 <= len(msg):
         end = pos + 2 + struct.unpack("!H", msg[pos:pos + 2])[0]
         pos += 2
         while pos + 4 <= end:
             kind, size = struct.unpack("!HH", msg[pos:pos + 4])
             data = msg[pos + 4:pos + 4 + size]
+            seen.add(kind)
             if kind == 0x002B and len(data) >= 2:
                 version = struct.unpack("!H", data[:2])[0]
             elif kind == 0x0033 and len(data) >= 2:
                 code = struct.unpack("!H", data[:2])[0]
                 answer.group = GROUPS.get(code) or _TLS13_EXTRA.get(code) or f"0x{code:04X}"
             pos += 4 + size
+    answer.extensions = frozenset(seen)
     answer.version = _NAME.get(version, f"0x{version:04X}")
     answer.accepted = True
 
@@ -497,6 +520,10 @@ class _Builder:
         self.chain: tuple[bytes, ...] = ()
         self.chain_version = ""
         self.ocsp: bool | None = None
+        self.compression: bool | None = None
+        self.secure_renegotiation: bool | None = None
+        self.extended_master_secret: bool | None = None
+        self.extras_error = ""
 
     def learn(self, version: str, answer: Answer) -> None:
         if answer.chain and (not self.chain or VERSIONS.index(version) > VERSIONS.index(self.chain_version)):
@@ -561,6 +588,29 @@ async def _groups(ep: _Endpoint, b: _Builder) -> None:
                 b.groups.add(GROUPS[g])
 
 
+#: The versions the extra hello may use, newest first (TLS 1.3 has neither compression nor renegotiation,
+#: and its key schedule always binds the handshake: RFC 8446 §1.2).
+_EXTRAS_VERSIONS = ("TLSv1.2", "TLSv1.1", "TLSv1")
+
+
+async def _extras(ep: _Endpoint, version: str, b: _Builder) -> None:
+    """Compression, secure renegotiation and EMS from the ServerHello to one more hello of ``version``.
+
+    The hello offers compression methods [DEFLATE, null], the renegotiation SCSV and the
+    extended_master_secret extension (client_hello); the server's choice and its extensions decide.
+    """
+    answer = await hello(ep, version, [c for c in suite_codes() if c >> 8 != 0x13], ocsp=False, compression=True)
+    if not (answer.accepted and answer.version == version):
+        how = ("no answer" if answer.silent else f"alert {answer.alert}" if answer.alert is not None
+               else "no ServerHello")
+        b.extras_error = Problem("problem.tls_failed", "TLS handshake failed: {reason}",
+                                 reason=f"{version} hello with compression offered: {how}")
+        return
+    b.compression = answer.compression not in (None, 0)
+    b.secure_renegotiation = 0xFF01 in answer.extensions
+    b.extended_master_secret = 0x0017 in answer.extensions
+
+
 async def _scan(ep: _Endpoint, b: _Builder) -> None:
     all_12 = [c for c in suite_codes() if c >> 8 != 0x13]
     all_13 = [c for c in suite_codes() if c >> 8 == 0x13]
@@ -579,8 +629,11 @@ async def _scan(ep: _Endpoint, b: _Builder) -> None:
         if answer.accepted and answer.version == version:
             b.versions.add(version)
             b.learn(version, answer)
+    # One more hello for compression, renegotiation and EMS, beside the enumeration (no extra depth).
+    newest = next((v for v in _EXTRAS_VERSIONS if v in b.versions), None)
+    extras = [_extras(ep, newest, b)] if newest else []
     await asyncio.gather(*(_enumerate(ep, v, answers[v], b) for v in VERSIONS if v in b.versions and v != "SSLv2"),
-                         _groups(ep, b))
+                         _groups(ep, b), *extras)
     if not b.chain and "TLSv1.3" in b.versions:
         b.chain = await _tls13_chain(ep)
         b.ocsp = None
@@ -620,6 +673,8 @@ def _result(ep: _Endpoint, b: _Builder, error: str, timed_out: bool, seconds: fl
         groups=tuple(sorted(b.groups)), dh_bits=tuple(sorted(b.dh_bits)),
         key_type=key_type, key_bits=key_bits, key_curve=curve, signature_algorithm=sig, signature_hash=sig_hash,
         ocsp_stapling=b.ocsp, certificate_chain=b.chain, error=error, timed_out=timed_out,
+        compression=b.compression, secure_renegotiation=b.secure_renegotiation,
+        extended_master_secret=b.extended_master_secret, extras_error=b.extras_error,
         duration_s=round(seconds, 3), connections=ep.connections,
     )
 

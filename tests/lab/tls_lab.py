@@ -275,3 +275,90 @@ def broken_context(directory: Path) -> ssl.SSLContext:
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(pair.cert, pair.key)
     return ctx
+
+
+class HelloResponder(_Server):
+    """TLS 1.2 only, one suite (ECDHE-RSA-AES128-GCM-SHA256): a crafted ServerHello, then ServerHelloDone.
+
+    What the ServerHello says is set per server: ``compression`` chooses DEFLATE when the client
+    offers it (CRIME), ``renegotiation_info`` and ``extended_master_secret`` answer the client's
+    SCSV / extension (RFC 5746 / RFC 7627) or leave them out. ``smtp``: STARTTLS first. Any other
+    version, TLS 1.3 included, gets a protocol_version alert; no certificate is sent.
+    """
+
+    SUITE = 0xC02F
+
+    def __init__(self, *, compression: bool = False, renegotiation_info: bool = True,
+                 extended_master_secret: bool = True, smtp: bool = False) -> None:
+        super().__init__()
+        self.compression, self.reneg, self.smtp = compression, renegotiation_info, smtp
+        self.ems = extended_master_secret
+
+    def handle(self, conn: socket.socket) -> None:
+        try:
+            self._answer(conn)
+        finally:
+            conn.close()  # at once: a scan waits for a hang-up after an SSLv2 hello
+
+    def _answer(self, conn: socket.socket) -> None:
+        if self.smtp and not _smtp_starttls(conn):
+            return
+        first = conn.recv(1, socket.MSG_PEEK)
+        if not first or first[0] & 0x80:
+            return
+        record = _read_record(conn)
+        if len(record) < 11 or record[0] != 0x16 or record[5] != 0x01:
+            return
+        hello = record[9:]
+        if struct.unpack("!H", hello[:2])[0] != 0x0303 or b"\x00\x2b\x00\x03\x02\x03\x04" in hello:
+            conn.sendall(b"\x15\x03\x03\x00\x02\x02\x46")  # fatal protocol_version
+            return
+        pos = 34
+        pos += 1 + hello[pos]  # session id
+        n = struct.unpack("!H", hello[pos:pos + 2])[0]
+        suites = {struct.unpack("!H", hello[i:i + 2])[0] for i in range(pos + 2, pos + 2 + n, 2)}
+        pos += 2 + n
+        methods = hello[pos + 1:pos + 1 + hello[pos]]
+        if self.SUITE not in suites:
+            conn.sendall(b"\x15\x03\x03\x00\x02\x02\x28")  # fatal handshake_failure
+            return
+        exts = b""
+        if self.reneg:
+            exts += b"\xff\x01\x00\x01\x00"  # renegotiation_info, empty renegotiated_connection
+        if self.ems:
+            exts += b"\x00\x17\x00\x00"
+        method = 1 if self.compression and 1 in methods else 0
+        body = (b"\x03\x03" + bytes(32) + b"\x00" + struct.pack("!HB", self.SUITE, method)
+                + (struct.pack("!H", len(exts)) + exts if exts else b""))
+        msg = b"\x02" + struct.pack("!I", len(body))[1:] + body + b"\x0e\x00\x00\x00"  # + ServerHelloDone
+        conn.sendall(b"\x16\x03\x03" + struct.pack("!H", len(msg)) + msg)
+        conn.recv(1)
+
+
+def _smtp_starttls(conn: socket.socket) -> bool:
+    """The server side of an SMTP dialogue up to STARTTLS (byte by byte: nothing read past it)."""
+    conn.sendall(b"220 hello.tls.test ESMTP lab\r\n")
+    while True:
+        line = b""
+        while not line.endswith(b"\n"):
+            c = conn.recv(1)
+            if not c:
+                return False
+            line += c
+        verb = line.strip().upper()
+        if verb.startswith(b"EHLO"):
+            conn.sendall(b"250-hello.tls.test\r\n250 STARTTLS\r\n")
+        elif verb == b"STARTTLS":
+            conn.sendall(b"220 go ahead\r\n")
+            return True
+        else:
+            conn.sendall(b"502 no\r\n")
+
+
+def tls13_only_context(directory: Path) -> ssl.SSLContext:
+    """A server that speaks TLS 1.3 and nothing else."""
+    pair = make_cert(directory, "tls13", "tls13.tls.test", key="P-256")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(pair.cert, pair.key)
+    return ctx
