@@ -338,9 +338,9 @@ def test_the_evidence_and_paste_dialogs_speak_german(page, ctx, qtbot, qapp, tmp
 
 
 def test_over_the_limit_a_message_is_refused_with_the_reason(page, ctx, qtbot, tmp_path: Path, monkeypatch) -> None:
-    import auditapp.gui.pages.target_page as target_page
+    import auditapp.gui.pages.target_messages as target_messages
 
-    monkeypatch.setattr(target_page, "MAX_MESSAGES", 2)
+    monkeypatch.setattr(target_messages, "MAX_MESSAGES", 2)
     paths = []
     for n in (7, 8, 9):
         paths.append(tmp_path / f"m{n}.eml")
