@@ -26,19 +26,31 @@ has no title in the table of contents.
 
 from __future__ import annotations
 
-import string
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from auditapp.catalog import CATEGORIES, Catalog, Rule, catalog
-from auditapp.catalog.wording import render_finding, render_reason, severity_label, status_label
+from auditapp.catalog import CATEGORIES, catalog
+from auditapp.catalog.wording import render_reason, severity_label, status_label
 from auditapp.core.compare import ComparedResult, compare_runs
-from auditapp.core.model import Finding, Run, Severity, Status
+from auditapp.core.model import Run, Status
 from auditapp.core.review_layer import ReviewLayer, RunSummary, run_day, run_summary
 from auditapp.core.validation import display_domain
+from auditapp.report.builder import (
+    ACCEPTED,
+    JUSTIFICATION_SHOWN,
+    SEVERITY_ORDER,
+    SUBJECT_SHOWN,
+    TECHNICAL_CATEGORIES,
+    TOP_ACTIONS,
+    Builder,
+    Item,
+    by_category,
+    cut,
+    status_text,
+    untrusted,
+)
 from auditapp.report.document import (
     BLOCK_EVIDENCE_LINES,
     AcceptedRow,
@@ -47,234 +59,40 @@ from auditapp.report.document import (
     ActionRow,
     Appendix,
     CategoryLight,
-    CategorySection,
     Cover,
     Delta,
     DeltaItem,
     EvidenceEntry,
     Fact,
-    FindingBlock,
     FindingsSection,
     GlossaryEntry,
     GradingRow,
     HostRow,
     ManagementSummary,
     NotTestedItem,
-    PassedItem,
     PolicySection,
     ReportDocument,
     RuleIndexRow,
     ScopeMethod,
     Section,
     SeverityCount,
-    TlsScanRow,
     TopAction,
-    Untrusted,
 )
-from auditapp.report.grading import GRADE_TABLE, Grade, effort_for, light_for
+from auditapp.report.grading import GRADE_TABLE, Grade, effort_for
 from auditapp.report.hosting import hosting_label, hosting_sentence
 from auditapp.report.inputs import AcceptedRisk, ReportMeta, ReviewNote
 from auditapp.report.message_texts import with_message_texts
 from auditapp.report.messages import judged, learned_values, message_section
 from auditapp.report.texts import (
-    ReportTexts,
     format_date,
     format_datetime,
     format_number,
-    placeholders,
     texts,
 )
 from auditapp.report.untested import group_not_tested
 
+
 #: The categories with their own block in "findings by category"; policy_legal has its own section.
-TECHNICAL_CATEGORIES = tuple(c for c in CATEGORIES if c != "policy_legal")
-SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
-TOP_ACTIONS = 5
-#: The status shown for a failed result covered by a valid accepted-risk entry.
-ACCEPTED = "accepted"
-
-
-def _u(value: Any) -> Untrusted:
-    return Untrusted("" if value is None else str(value))
-
-
-#: Characters of a subject shown in headings and table cells, and of a justification in the
-#: register table. Longer texts are cut with an ellipsis (the run's JSON keeps them whole): a
-#: subject of some thousand characters otherwise ran a table row over eight pages (issue 12).
-SUBJECT_SHOWN = 200
-JUSTIFICATION_SHOWN = 600
-
-
-def _cut(value: Any, limit: int) -> Untrusted:
-    text = "" if value is None else str(value)
-    return Untrusted(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-# --- building ----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Item:
-    """One finding with its rendered texts and the acceptance that covers it (if any)."""
-
-    finding: Finding
-    rule: Rule
-    text: dict[str, Any]
-    accepted: AcceptedRisk | None
-    anchor: str = ""
-    comments: tuple[ReviewNote, ...] = ()
-    override: ReviewNote | None = None
-    catalog_severity: Severity | None = None
-
-    @property
-    def status(self) -> str:
-        return ACCEPTED if self.accepted else self.finding.status.value
-
-    @property
-    def is_open(self) -> bool:
-        return self.finding.status is Status.FAIL and self.accepted is None
-
-
-class _Builder:
-    def __init__(self, lang: str, cat: Catalog, tx: ReportTexts, layer: ReviewLayer) -> None:
-        self.lang, self.cat, self.tx = lang, cat, tx
-        self.order = {rule_id: i for i, rule_id in enumerate(cat.rules)}
-        #: The project's review: which acceptance covers a result, which severity counts.
-        self.layer = layer
-
-    def t(self, key: str, **params: Any) -> str:
-        return self.tx.get(key, self.lang, **params)
-
-    def grade_label(self, grade: Grade) -> str:
-        return self.t(f"grade.{grade.value}")
-
-    def category_label(self, category: str) -> str:
-        return self.t(f"category.{category}")
-
-    def subjects_text(self, n: int) -> str:
-        return self.t("count.subjects_one") if n == 1 else self.t("count.subjects_many", n=format_number(n, self.lang))
-
-    def items(self, run: Run) -> list[_Item]:
-        day = run_day(run)
-        out = []
-        for i, f in enumerate(run.findings):
-            if f.rule not in self.cat:
-                raise ValueError(f"run {run.id}: rule {f.rule} is not in the catalog (version {self.cat.version})")
-            cover = self.layer.acceptance_for(f, day)
-            override = self.layer.override_for(f)
-            severity = self.layer.effective_severity(f)
-            catalog_severity = None
-            if severity is not f.severity:
-                catalog_severity = f.severity
-                f = replace(f, severity=severity)
-            comments = tuple(self.layer.comments_for(f))
-            out.append(_Item(f, self.cat[f.rule], render_finding(f, self.lang, self.cat), cover, f"r{i}",
-                             comments, override, catalog_severity))
-        return out
-
-    def sort_key(self, item: _Item) -> tuple[int, int, str]:
-        return (-item.finding.severity.rank, self.order[item.finding.rule], item.finding.subject)
-
-    def report_order(self, item: _Item) -> tuple[int, int, str]:
-        """Category in report order, then catalog order, then subject: how appendix lists read."""
-        return (CATEGORIES.index(item.rule.category), self.order[item.finding.rule], item.finding.subject)
-
-    # blocks
-
-    def status_text(self, f: Finding) -> str:
-        """A failed info-severity result is a note ("no action needed"), not "failed" (knowledge base §0.2)."""
-        if f.status is Status.FAIL and f.severity is Severity.INFO:
-            return self.t("label.note")
-        return status_label(f.status, self.lang)
-
-    def block(self, item: _Item) -> FindingBlock:
-        f, text = item.finding, item.text
-        label = self.t("label.accepted") if item.accepted else self.status_text(f)
-        return FindingBlock(
-            anchor=item.anchor, rule=f.rule, title=text["title"], category=item.rule.category,
-            severity=f.severity, severity_label=severity_label(f.severity, self.lang), status=item.status,
-            status_label=label, subject=_cut(f.subject, SUBJECT_SHOWN), detail=_u(text["detail"]),
-            business_meaning=_meaning(text["explanation"], f), remediation=_u(text["remediation"]),
-            references=tuple(text["references"]), evidence=tuple(_u(e) for e in f.evidence),
-            reason=_u(text["reason"]), accepted=item.accepted, legal=bool(item.rule.extra.get("legal")),
-            comments=tuple(self.shown(n) for n in item.comments),
-            override=self.shown(item.override) if item.override else None,
-            catalog_severity_label=severity_label(item.catalog_severity, self.lang) if item.catalog_severity else "",
-        )
-
-    def shown(self, note: ReviewNote) -> ReviewNote:
-        """The note as the report prints it: a person's text marked untrusted, the date in the locale."""
-        return replace(note, text=_u(note.text), author=_u(note.author), at=format_date(note.at, self.lang))
-
-    def category_section(self, category: str, items: list[_Item], grade: Grade) -> CategorySection:
-        shown = sorted((i for i in items if i.finding.status is Status.FAIL), key=self.sort_key)
-        return CategorySection(
-            category=category, title=self.category_label(category), grade=grade,
-            grade_label=self.grade_label(grade), light=light_for(grade),
-            findings=tuple(self.block(i) for i in shown),
-            passed=self.compact(items, Status.PASS), not_applicable=self.compact(items, Status.NOT_APPLICABLE),
-            not_tested_count=sum(i.finding.status in (Status.NOT_TESTED, Status.ERROR) for i in items),
-            **self.tls_scan(items),
-            # A manager reads DNSSEC and DANE here first (issue 16): what they are, in two sentences.
-            explainer=self.t("category_explainer.transport_security") if category == "transport_security" else "",
-        )
-
-    def tls_scan(self, items: list[_Item]) -> dict[str, Any]:
-        """The TLS scan as one row per endpoint, from the parameters TLS-WEAK-CIPHER carries (issue 16)."""
-        rows = []
-        for i in sorted(items, key=lambda i: i.finding.subject):
-            params = i.finding.params
-            if i.finding.rule != "TLS-WEAK-CIPHER" or not params.get("scan_versions"):
-                continue
-            cls = {c: self.t(f"tls_scan.class.{c}") for c in ("good", "sufficient", "phase_out", "insufficient")}
-            rows.append(TlsScanRow(
-                endpoint=_cut(i.finding.subject, SUBJECT_SHOWN), service=str(params.get("service", "")),
-                versions=str(params["scan_versions"]),
-                best=cls.get(str(params.get("scan_best", "")), "–"),
-                worst=cls.get(str(params.get("scan_worst", "")), "–"),
-                forward_secrecy=self.t(f"tls_scan.fs.{params.get('scan_fs', 'none')}"),
-                key=str(params.get("scan_key") or "–"),
-                ocsp=self.t(f"tls_scan.ocsp.{params.get('scan_ocsp') or 'unknown'}"),
-            ))
-        if not rows:
-            return {}
-        return {"tls_scan": tuple(rows), "tls_scan_note": self.t("tls_scan.note")}
-
-    def compact(self, items: list[_Item], status: Status) -> tuple[PassedItem, ...]:
-        chosen = sorted((i for i in items if i.finding.status is status),
-                        key=lambda i: (self.order[i.finding.rule], i.finding.subject))
-        return tuple(PassedItem(i.finding.rule, i.text["title"], _cut(i.finding.subject, SUBJECT_SHOWN))
-                     for i in chosen)
-
-
-class _Filled(dict[str, str]):
-    """Missing values show as "-": a rationale must never print a raw ``{name}`` to a client."""
-
-    def __missing__(self, key: str) -> str:
-        return "-"
-
-
-def _meaning(rationale: str, f: Finding) -> str:
-    """The rule's rationale with the finding's values filled in (a few name ``{domain}``).
-
-    :func:`auditapp.catalog.wording.render_finding` returns rationales unformatted; filled-in values come
-    from the network, so a filled text is :class:`Untrusted`.
-    """
-    if not placeholders(rationale):
-        return rationale
-    values = _Filled({k: ", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
-                      for k, v in f.params.items()})
-    values.setdefault("subject", f.subject)
-    return _u(string.Formatter().vformat(rationale, (), values))
-
-
-def _by_category(items: list[_Item]) -> dict[str, list[_Item]]:
-    grouped: dict[str, list[_Item]] = {c: [] for c in CATEGORIES}
-    for item in items:
-        grouped.setdefault(item.rule.category, []).append(item)
-    return grouped
-
-
 def build_report(
     run: Run,
     *,
@@ -297,10 +115,10 @@ def build_report(
     tx = with_message_texts(texts())
     if lang not in ("de", "en"):
         raise ValueError(f"unsupported report language {lang!r}")
-    b = _Builder(lang, catalog(), tx, ReviewLayer(tuple(accepted), tuple(reviews)))
+    b = Builder(lang, catalog(), tx, ReviewLayer(tuple(accepted), tuple(reviews)))
     meta = meta or ReportMeta()
     items = b.items(run)
-    grouped = _by_category(items)
+    grouped = by_category(items)
     # Every count and grade comes from the core's one summary (the window shows the same numbers).
     numbers = run_summary(run, b.layer)
     grades = {c: numbers.categories[c].grade for c in grouped}
@@ -339,7 +157,7 @@ def build_report(
                           page_template=tx.entries["page.of"][lang], watermark=watermark)
 
 
-def _degraded_note(b: _Builder, run: Run) -> str:
+def _degraded_note(b: Builder, run: Run) -> str:
     """The sentence that says a degraded run's numbers mean nothing (empty for a healthy run)."""
     if not run.degraded:
         return ""
@@ -353,20 +171,20 @@ def _unicode_domain(run: Run) -> str:
     return str(run.target.get("domain_unicode") or (display_domain(domain) if domain else ""))
 
 
-def _cover(b: _Builder, run: Run, meta: ReportMeta, project_name: str) -> Cover:
+def _cover(b: Builder, run: Run, meta: ReportMeta, project_name: str) -> Cover:
     domain = _unicode_domain(run)
     return Cover(
-        title=_u(meta.title or b.t("cover.title_default")),
-        client=_u(meta.client or project_name),
-        consultant=_u(meta.consultant), author=_u(meta.author),
+        title=untrusted(meta.title or b.t("cover.title_default")),
+        client=untrusted(meta.client or project_name),
+        consultant=untrusted(meta.consultant), author=untrusted(meta.author),
         date=format_date(meta.date or run.finished or run.started, b.lang),
-        version=_u(meta.version or b.t("cover.version_default")),
-        classification=_u(meta.classification or b.t("cover.classification_default")),
-        domain=_u(domain), consultant_logo=meta.consultant_logo, client_logo=meta.client_logo,
+        version=untrusted(meta.version or b.t("cover.version_default")),
+        classification=untrusted(meta.classification or b.t("cover.classification_default")),
+        domain=untrusted(domain), consultant_logo=meta.consultant_logo, client_logo=meta.client_logo,
     )
 
 
-def _summary(b: _Builder, run: Run, items: list[_Item], numbers: RunSummary,
+def _summary(b: Builder, run: Run, items: list[Item], numbers: RunSummary,
              previous: Run | None) -> ManagementSummary:
     lights = []
     for c in CATEGORIES:
@@ -405,16 +223,16 @@ def _unknown(run: Run, numbers: RunSummary) -> bool:
     return run.degraded or numbers.nothing_tested
 
 
-def _group_by_rule(b: _Builder, open_items: list[_Item]) -> list[list[_Item]]:
+def _group_by_rule(b: Builder, open_items: list[Item]) -> list[list[Item]]:
     """Open results per rule, worst severity first, then in catalog order (stable between audits)."""
-    groups: dict[str, list[_Item]] = defaultdict(list)
+    groups: dict[str, list[Item]] = defaultdict(list)
     for item in open_items:
         groups[item.finding.rule].append(item)
     ordered = [sorted(g, key=b.sort_key) for g in groups.values()]
     return sorted(ordered, key=lambda g: b.sort_key(g[0]))
 
 
-def _top_actions(b: _Builder, open_items: list[_Item]) -> tuple[TopAction, ...]:
+def _top_actions(b: Builder, open_items: list[Item]) -> tuple[TopAction, ...]:
     out = []
     for group in _group_by_rule(b, open_items)[:TOP_ACTIONS]:
         first = group[0]
@@ -427,7 +245,7 @@ def _top_actions(b: _Builder, open_items: list[_Item]) -> tuple[TopAction, ...]:
     return tuple(out)
 
 
-def _delta(b: _Builder, run: Run, previous: Run) -> Delta:
+def _delta(b: Builder, run: Run, previous: Run) -> Delta:
     """The management summary's "since the last audit", by the same rule as the GUI's history page.
 
     A result accepted since the previous run is left out here: it is listed in the risk register.
@@ -437,7 +255,7 @@ def _delta(b: _Builder, run: Run, previous: Run) -> Delta:
 
     def entries(rows: tuple[ComparedResult, ...], *, with_previous: bool = False) -> tuple[DeltaItem, ...]:
         return tuple(DeltaItem(
-            rule=r.rule, subject=_cut(r.subject, SUBJECT_SHOWN), title=b.cat[r.rule].title.get(b.lang),
+            rule=r.rule, subject=cut(r.subject, SUBJECT_SHOWN), title=b.cat[r.rule].title.get(b.lang),
             severity=r.severity,
             severity_label=severity_label(r.severity, b.lang),
             previous_severity=r.previous_severity if with_previous else None,
@@ -455,7 +273,7 @@ def _delta(b: _Builder, run: Run, previous: Run) -> Delta:
     )
 
 
-def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
+def _scope(b: Builder, run: Run, items: list[Item]) -> ScopeMethod:
     target = run.target
     ips = learned_values(b.t, target, "server_ips", [str(ip) for ip in target.get("server_ips", ()) or ()])
     # A HELO learned from a message belongs to one sending address (the others were asked on port 25).
@@ -463,12 +281,12 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
         str(x.get("value")) for x in target.get("learned") or () if isinstance(x, dict) and x.get("field") == "helo"))
     helo = learned_values(b.t, target, "helo", helos)
     facts = [
-        Fact(b.t("scope.domain"), _u(target.get("domain", ""))),
-        Fact(b.t("scope.domain_unicode"), _u(_unicode_domain(run))),
-        Fact(b.t("scope.server_ips"), _u(ips or "-")),
-        Fact(b.t("scope.helo"), _u(helo or "-")),
-        Fact(b.t("scope.hosting"), _u(hosting_label(b.t, run))),
-        Fact(b.t("scope.resolver"), _u(run.resolver or "-")),
+        Fact(b.t("scope.domain"), untrusted(target.get("domain", ""))),
+        Fact(b.t("scope.domain_unicode"), untrusted(_unicode_domain(run))),
+        Fact(b.t("scope.server_ips"), untrusted(ips or "-")),
+        Fact(b.t("scope.helo"), untrusted(helo or "-")),
+        Fact(b.t("scope.hosting"), untrusted(hosting_label(b.t, run))),
+        Fact(b.t("scope.resolver"), untrusted(run.resolver or "-")),
         Fact(b.t("scope.tool_version"), f"auditapp {run.tool_version}"),
         Fact(b.t("scope.catalog_version"), run.catalog_version),
         Fact(b.t("scope.started"), format_datetime(run.started, b.lang)),
@@ -484,11 +302,12 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
         # Only where messages taught them (the reader should see where they came from); a list
         # the user gave is the project's own input and was not shown before issue 15 either.
         facts.insert(4, Fact(b.t("messages.dkim_selectors"),
-                             _u(learned_values(b.t, target, "dkim_selectors", selectors))))
+                             untrusted(learned_values(b.t, target, "dkim_selectors", selectors))))
     hosts = tuple(
         HostRow(
-            name=_u(h.get("name", "")), roles=tuple(str(r) for r in h.get("roles", ())),
-            sources=tuple(_u(s) for s in h.get("sources", ())), addresses=tuple(_u(a) for a in h.get("addresses", ())),
+            name=untrusted(h.get("name", "")), roles=tuple(str(r) for r in h.get("roles", ())),
+            sources=tuple(untrusted(s) for s in h.get("sources", ())),
+            addresses=tuple(untrusted(a) for a in h.get("addresses", ())),
         )
         for h in run.inventory.get("hosts", ()) or ()
         if isinstance(h, dict)
@@ -497,8 +316,8 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
     not_tested = tuple(
         NotTestedItem(
             rule=i.finding.rule, title=i.text["title"], category_label=b.category_label(i.rule.category),
-            subject=_cut(i.finding.subject, SUBJECT_SHOWN), status=i.finding.status,
-            status_label=status_label(i.finding.status, b.lang), reason=_u(i.text["reason"] or i.text["detail"]),
+            subject=cut(i.finding.subject, SUBJECT_SHOWN), status=i.finding.status,
+            status_label=status_label(i.finding.status, b.lang), reason=untrusted(i.text["reason"] or i.text["detail"]),
         )
         for i in untested
     )
@@ -515,7 +334,7 @@ def _scope(b: _Builder, run: Run, items: list[_Item]) -> ScopeMethod:
     )
 
 
-def _policy(b: _Builder, items: list[_Item], grade: Grade) -> PolicySection:
+def _policy(b: Builder, items: list[Item], grade: Grade) -> PolicySection:
     untested = sorted((i for i in items if i.finding.status in (Status.NOT_TESTED, Status.ERROR)), key=b.sort_key)
     return PolicySection(
         intro=b.t("policy.intro"), disclaimer=b.t("policy.disclaimer"),
@@ -524,7 +343,7 @@ def _policy(b: _Builder, items: list[_Item], grade: Grade) -> PolicySection:
     )
 
 
-def _actions(b: _Builder, items: list[_Item], unknown: bool) -> ActionPlan:
+def _actions(b: Builder, items: list[Item], unknown: bool) -> ActionPlan:
     groups = _group_by_rule(b, [i for i in items if i.is_open])
     groups.sort(key=lambda g: (-g[0].finding.severity.rank, effort_for(g[0].rule.family).rank,
                                b.order[g[0].finding.rule]))
@@ -532,8 +351,8 @@ def _actions(b: _Builder, items: list[_Item], unknown: bool) -> ActionPlan:
     for n, group in enumerate(groups, start=1):
         first = group[0]
         effort = effort_for(first.rule.family)
-        subjects = tuple(dict.fromkeys(_cut(i.finding.subject, SUBJECT_SHOWN) for i in group))
-        remediation = tuple(dict.fromkeys(_u(i.text["remediation"]) for i in group if i.text["remediation"]))
+        subjects = tuple(dict.fromkeys(cut(i.finding.subject, SUBJECT_SHOWN) for i in group))
+        remediation = tuple(dict.fromkeys(untrusted(i.text["remediation"]) for i in group if i.text["remediation"]))
         rows.append(ActionRow(
             number=n, rule=first.finding.rule, title=first.text["title"], severity=first.finding.severity,
             severity_label=severity_label(first.finding.severity, b.lang), effort=effort,
@@ -544,7 +363,7 @@ def _actions(b: _Builder, items: list[_Item], unknown: bool) -> ActionPlan:
                       none_text=b.t("actions.none_unknown" if unknown else "actions.none"))
 
 
-def _accepted(b: _Builder, items: list[_Item], day: date | None) -> AcceptedSection:
+def _accepted(b: Builder, items: list[Item], day: date | None) -> AcceptedSection:
     rows = []
     for risk in b.layer.accepted_risks:
         covered = sum(i.accepted is risk for i in items)
@@ -557,8 +376,8 @@ def _accepted(b: _Builder, items: list[_Item], day: date | None) -> AcceptedSect
         rule = b.cat.rules.get(risk.rule)
         rows.append(AcceptedRow(
             rule=risk.rule, title=rule.title.get(b.lang) if rule else "",
-            subject=_cut(b.t("accepted.any_subject") if risk.every_subject else risk.subject, SUBJECT_SHOWN),
-            justification=_cut(risk.justification, JUSTIFICATION_SHOWN), accepted_by=_u(risk.accepted_by),
+            subject=cut(b.t("accepted.any_subject") if risk.every_subject else risk.subject, SUBJECT_SHOWN),
+            justification=cut(risk.justification, JUSTIFICATION_SHOWN), accepted_by=untrusted(risk.accepted_by),
             accepted_at=format_date(risk.accepted_at, b.lang),
             expires=format_date(risk.expires, b.lang) if risk.expires else b.t("accepted.no_expiry"),
             state=state, state_label=b.t(f"accepted.{state}"), results=covered,
@@ -566,12 +385,12 @@ def _accepted(b: _Builder, items: list[_Item], day: date | None) -> AcceptedSect
     return AcceptedSection(intro=b.t("accepted.intro"), rows=tuple(rows))
 
 
-def _appendix(b: _Builder, items: list[_Item]) -> Appendix:
+def _appendix(b: Builder, items: list[Item]) -> Appendix:
     # Evidence of findings and of checks that could not be tested; passed checks keep theirs in
     # the JSON export (a 500-result audit would otherwise print hundreds of pages of "all fine").
     # A finding block already shows up to BLOCK_EVIDENCE_LINES lines; only longer evidence is
     # repeated here in full.
-    def wanted(i: _Item) -> bool:
+    def wanted(i: Item) -> bool:
         if not i.finding.evidence:
             return False
         if i.accepted or i.finding.status is Status.FAIL:
@@ -581,9 +400,9 @@ def _appendix(b: _Builder, items: list[_Item]) -> Appendix:
     with_evidence = sorted((i for i in items if wanted(i)), key=b.report_order)
     evidence = tuple(
         EvidenceEntry(
-            anchor=i.anchor, rule=i.finding.rule, title=i.text["title"], subject=_cut(i.finding.subject, SUBJECT_SHOWN),
+            anchor=i.anchor, rule=i.finding.rule, title=i.text["title"], subject=cut(i.finding.subject, SUBJECT_SHOWN),
             status_label=b.t("label.accepted") if i.accepted else b.status_text(i.finding),
-            lines=tuple(_u(line) for line in i.finding.evidence),
+            lines=tuple(untrusted(line) for line in i.finding.evidence),
         )
         for i in with_evidence
     )
@@ -600,12 +419,8 @@ def _appendix(b: _Builder, items: list[_Item]) -> Appendix:
     for rule_id in sorted(per_rule, key=lambda r: (CATEGORIES.index(b.cat[r].category), b.order[r])):
         rule, counts = b.cat[rule_id], per_rule[rule_id]
         summary = " · ".join(
-            b.t("appendix.status_count", status=_status_text(b, s), count=format_number(counts[s], b.lang))
+            b.t("appendix.status_count", status=status_text(b, s), count=format_number(counts[s], b.lang))
             for s in status_order if s in counts
         )
         index.append(RuleIndexRow(rule_id, rule.title.get(b.lang), b.category_label(rule.category), summary))
     return Appendix(evidence=evidence, glossary=glossary, rule_index=tuple(index))
-
-
-def _status_text(b: _Builder, status: str) -> str:
-    return b.t("label.accepted") if status == ACCEPTED else status_label(Status(status), b.lang)
