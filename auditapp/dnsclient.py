@@ -242,6 +242,12 @@ class DnsClient:
     def describe(self) -> str:
         return ", ".join(str(ns) for ns in self.nameservers)
 
+    def slots(self) -> asyncio.Semaphore:
+        """The limit of questions in flight, shared by every query path of this client."""
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.max_inflight)
+        return self._sem
+
     async def query(self, name: str, rdtype: str) -> DnsAnswer:
         """Ask once per client; concurrent callers of the same question share the answer.
 
@@ -250,11 +256,11 @@ class DnsClient:
         answer = await self._query(name, rdtype)
         tally = _TALLY.get()
         if tally is not None:
-            tally.record((_normalise(name), rdtype.upper()), answer.outcome)
+            tally.record((normalise_name(name), rdtype.upper()), answer.outcome)
         return answer
 
     async def _query(self, name: str, rdtype: str) -> DnsAnswer:
-        key = (_normalise(name), rdtype.upper())
+        key = (normalise_name(name), rdtype.upper())
         fut = self._cache.get(key)
         if fut is not None:
             self.counter.cached += 1
@@ -346,8 +352,6 @@ class DnsClient:
         )
 
     async def _ask(self, name: str, rdtype: str) -> DnsAnswer:
-        if self._sem is None:
-            self._sem = asyncio.Semaphore(self.max_inflight)
         try:
             qname = dns.name.from_text(name)
         except dns.exception.DNSException as exc:  # e.g. an empty label: nothing can be asked
@@ -358,7 +362,7 @@ class DnsClient:
         use_edns = True
         attempt = 0
         malformed = 0
-        async with self._sem:
+        async with self.slots():
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0.001:
@@ -450,8 +454,15 @@ def _replace(answer: DnsAnswer, **changes: object) -> DnsAnswer:
     return replace(answer, **changes)  # type: ignore[arg-type]
 
 
-def _normalise(name: str) -> str:
+def normalise_name(name: str) -> str:
     return name.rstrip(".").lower()
+
+
+def record_question(key: tuple[str, str], outcome: Outcome) -> None:
+    """Count a question in the tally of the asking task's run (a query path beside :meth:`DnsClient.query`)."""
+    tally = _TALLY.get()
+    if tally is not None:
+        tally.record(key, outcome)
 
 
 def parse_nameserver(text: str) -> Nameserver:
@@ -461,134 +472,3 @@ def parse_nameserver(text: str) -> Nameserver:
     front end; its :class:`~auditapp.core.validation.InputError` is a ``ValueError``.
     """
     return Nameserver(*validate_nameserver(text.strip()))
-
-
-# -- DNSSEC: answers with their signatures (issue 16) -----------------------------------
-
-
-@dataclass(frozen=True)
-class SignedAnswer:
-    """One question asked with DO=1 and CD=1: the answer and authority RRsets with their RRSIGs.
-
-    CD=1 makes a validating resolver hand over bogus data too, so that auditapp validates it
-    itself (:mod:`auditapp.dnssec`); the AD bit of the reply is kept only for the evidence,
-    never trusted. A failure (timeout, SERVFAIL...) keeps its :class:`Outcome` and reason.
-    """
-
-    name: str
-    rdtype: str
-    outcome: Outcome
-    answer: tuple[dns.rrset.RRset, ...] = ()
-    authority: tuple[dns.rrset.RRset, ...] = ()
-    ad: bool = False
-    server: str = ""
-    detail: str = ""
-    tcp: bool = False
-
-    @property
-    def reason(self) -> str:
-        if not self.outcome.is_failure:
-            return ""
-        base = f"{self.rdtype} {self.name}: {FAILURE_REASONS[self.outcome]}"
-        return f"{base} ({self.detail})" if self.detail else base
-
-
-async def query_signed(client: DnsClient, name: str, rdtype: str) -> SignedAnswer:
-    """Ask ``name``/``rdtype`` with DO=1 and CD=1 through ``client``'s resolvers, once per client.
-
-    Same budget, retries, TCP fallback and tally as :meth:`DnsClient.query`; the cache is the
-    client's, kept apart from plain answers.
-    """
-    cache: dict[tuple[str, str], asyncio.Future[SignedAnswer]] = client.__dict__.setdefault("_signed_cache", {})
-    key = (_normalise(name), rdtype.upper())
-    fut = cache.get(key)
-    if fut is None:
-        fut = asyncio.ensure_future(_ask_signed(client, key[0], key[1]))
-        cache[key] = fut
-        fut.add_done_callback(lambda f, key=key: _expire_signed(client, cache, key, f))
-        if len(cache) > client.max_cached:  # a batch must not keep every signed answer it ever saw
-            excess, old = len(cache) - client.max_cached, []
-            for k, f in cache.items():  # oldest first; stops at once in the usual case
-                if len(old) >= excess:
-                    break
-                if f.done():
-                    old.append(k)
-            for k in old:
-                del cache[k]
-    else:
-        client.counter.cached += 1
-    answer = await asyncio.shield(fut)
-    tally = _TALLY.get()
-    if tally is not None:
-        tally.record((key[0], f"{key[1]}+DO"), answer.outcome)
-    return answer
-
-
-def _expire_signed(client: DnsClient, cache: dict, key: tuple[str, str], fut: asyncio.Future) -> None:
-    if fut.cancelled() or fut.exception() is not None:
-        cache.pop(key, None)
-    elif fut.result().outcome.is_failure:
-        asyncio.get_running_loop().call_later(
-            client.failure_ttl, lambda: cache.pop(key, None) if cache.get(key) is fut else None
-        )
-
-
-async def _ask_signed(client: DnsClient, name: str, rdtype: str) -> SignedAnswer:
-    if client._sem is None:
-        client._sem = asyncio.Semaphore(client.max_inflight)
-    try:
-        qname = dns.name.from_text(name)
-        rtype = dns.rdatatype.from_text(rdtype)
-    except dns.exception.DNSException as exc:
-        return SignedAnswer(name, rdtype, Outcome.ERROR, detail=f"not a valid DNS name: {exc}")
-    deadline = time.monotonic() + client.timeout
-    last = SignedAnswer(name, rdtype, Outcome.TIMEOUT, detail=f"no answer within {client.timeout:g} s")
-    attempt = malformed = 0
-    async with client._sem:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0.001:
-                return last
-            ns = client.nameservers[attempt % len(client.nameservers)]
-            attempt += 1
-            q = dns.message.make_query(qname, rtype, use_edns=0, payload=EDNS_PAYLOAD, want_dnssec=True)
-            q.flags |= dns.flags.RD | dns.flags.CD
-            client.counter.sent += 1
-            try:
-                resp, tcp = await dns.asyncquery.udp_with_fallback(
-                    q, ns.address, timeout=min(client.per_try, remaining), port=ns.port
-                )
-            except dns.exception.Timeout:
-                last = SignedAnswer(name, rdtype, Outcome.TIMEOUT, server=str(ns),
-                                    detail=f"no answer within {client.timeout:g} s")
-                continue
-            except (dns.message.ShortHeader, dns.message.TrailingJunk, dns.exception.FormError,
-                    dns.name.BadLabelType, dns.query.BadResponse, UnicodeError, ValueError) as exc:
-                last = SignedAnswer(name, rdtype, Outcome.MALFORMED, server=str(ns),
-                                    detail=f"{type(exc).__name__}: {exc}")
-                malformed += 1
-                if malformed >= len(client.nameservers):
-                    return last
-                continue
-            except (ConnectionError, OSError, EOFError) as exc:
-                last = SignedAnswer(name, rdtype, Outcome.ERROR, server=str(ns),
-                                    detail=f"{type(exc).__name__}: {exc}")
-                await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-                continue
-            rcode = resp.rcode()
-            ad = bool(resp.flags & dns.flags.AD)
-            if rcode == dns.rcode.SERVFAIL:
-                return SignedAnswer(name, rdtype, Outcome.SERVFAIL, server=str(ns), tcp=tcp, ad=ad)
-            if rcode == dns.rcode.REFUSED:
-                return SignedAnswer(name, rdtype, Outcome.REFUSED, server=str(ns), tcp=tcp, ad=ad)
-            if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-                return SignedAnswer(name, rdtype, Outcome.ERROR, server=str(ns), tcp=tcp, ad=ad,
-                                    detail=f"rcode {dns.rcode.to_text(rcode)}")
-            if any(rr.name == qname and rr.rdtype in (rtype, dns.rdatatype.CNAME) for rr in resp.answer):
-                outcome = Outcome.OK  # also an NXDOMAIN at the end of a CNAME: the CNAME is validated first
-            elif rcode == dns.rcode.NXDOMAIN:
-                outcome = Outcome.NXDOMAIN
-            else:
-                outcome = Outcome.NODATA
-            return SignedAnswer(name, rdtype, outcome, answer=tuple(resp.answer),
-                                authority=tuple(resp.authority), ad=ad, server=str(ns), tcp=tcp)

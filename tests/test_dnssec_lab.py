@@ -386,7 +386,7 @@ def test_every_dnssec_result_renders_without_placeholders(runs: dict[str, Run], 
 
 def test_signed_answers_are_cached_within_the_client_bound() -> None:
     """DO+CD answers share the client's single-flight cache and its bound (a batch asks millions)."""
-    from auditapp.dnsclient import query_signed
+    from auditapp.dnssec.signed_query import query_signed
 
     records = RecordSet()
     records.add("a.test", "A", "127.0.0.1")

@@ -43,8 +43,9 @@ import dns.rdatatype
 import dns.rrset
 
 from auditapp.collectors.dnssec_types import NameSecurity, Security
-from auditapp.dnsclient import DnsClient, Outcome, SignedAnswer, query_signed
+from auditapp.dnsclient import DnsClient, Outcome
 from auditapp.dnssec.anchors import TrustAnchor
+from auditapp.dnssec.signed_query import SignedAnswer, query_signed
 
 with warnings.catch_warnings():
     # dnspython loads its DSA module with dns.dnssec, and cryptography warns on stderr that DSA is
