@@ -225,6 +225,12 @@ CASES: dict[str, list[tuple[Status, Case]]] = {
         (F, Case("bad.caa.test", subject="mx.bad.caa.test", outcome="invalid")),
         (F, Case("crit.caa.test", subject="mx.crit.caa.test", outcome="critical_unknown", severity="medium")),
     ],
+    # RFC 9990 external report destinations: dmarcsink.test authorises ok.ruaext.test, not bad.ruaext.test.
+    "DMARC-REPORT-UNAUTHORISED": [
+        (P, Case("ok.ruaext.test", subject="ok.ruaext.test._report._dmarc.reports.dmarcsink.test")),
+        (F, Case("bad.ruaext.test", subject="bad.ruaext.test._report._dmarc.reports.dmarcsink.test",
+                 outcome="unauthorised", severity="low")),
+    ],
 }
 
 

@@ -27,6 +27,7 @@ from auditapp.collectors import dns_facts
 from auditapp.collectors.caa import collect_caa
 from auditapp.collectors.dane_collect import collect_tlsa
 from auditapp.collectors.discovery import discover_hosts
+from auditapp.collectors.dmarc_reports import collect_dmarc_reports
 from auditapp.collectors.dnssec_collect import collect_dnssec
 from auditapp.collectors.facts import Facts
 from auditapp.collectors.hosting import collect_hosting
@@ -150,6 +151,8 @@ class Audit:
             _Job("hosting", None, f"MX {t.domain}", lambda: collect_hosting(dns, t)),
             _Job("adsp", None, f"ADSP {t.domain}", lambda: dns.query(f"_adsp._domainkey.{t.domain}", "TXT")),
             _Job("dmarc", None, f"DMARC {t.domain}", lambda: dns_facts.collect_dmarc(dns, t.domain)),
+            _Job("dmarc_reports", None, f"DMARC report destinations of {t.domain}",
+                 lambda: collect_dmarc_reports(dns, t.domain)),
             _Job("mta_sts", None, f"MTA-STS {t.domain}", lambda: dns.query(f"_mta-sts.{t.domain}", "TXT")),
             _Job("tlsrpt", None, f"TLS-RPT {t.domain}", lambda: dns.query(f"_smtp._tls.{t.domain}", "TXT")),
             _Job("dnssec", None, f"DNSSEC {t.domain}", lambda: collect_dnssec(dns, t, self._now)),

@@ -223,3 +223,31 @@ def dmarc_reject_risk(ctx: CheckContext) -> Iterator[Finding]:
     else:
         # Whether the domain signs is unknown (no selector known): not a verdict either way.
         yield ctx.not_tested(ctx.domain, selector_unknown_reason(ctx, state), d.evidence)
+
+
+@check("DMARC-REPORT-UNAUTHORISED", needs=("dmarc", "dmarc_reports"))
+def dmarc_report_unauthorised(ctx: CheckContext) -> Iterator[Finding]:
+    """A report address in another domain needs that domain's consent (RFC 9990; knowledge base B1).
+
+    Per external destination: ``<policy-domain>._report._dmarc.<destination>`` TXT with v=DMARC1
+    passes; NXDOMAIN or no such record fails (receivers drop the reports); a failed lookup is not tested.
+    """
+    d, rec = _valid_record(ctx)
+    if d.failure:
+        yield ctx.dns_not_tested(ctx.domain, d.failure, d.evidence)
+        return
+    fact = ctx.facts.dmarc_reports
+    destinations = fact.destinations if rec is not None and fact is not None else ()
+    if not destinations:
+        yield ctx.not_applicable(ctx.domain, d.evidence, domain=ctx.domain)
+        return
+    for dest in destinations:
+        evidence = [*d.evidence, dest.answer.evidence()]
+        params = {"domain": fact.policy_domain, "destination": dest.domain, "name": dest.name,
+                  "addresses": ", ".join(dest.addresses), "tags": ", ".join(dest.tags)}
+        if dest.authorised:
+            yield ctx.passed(dest.name, evidence, **params)
+        elif dest.answer.outcome.is_failure:
+            yield ctx.dns_not_tested(dest.name, dest.answer, evidence)
+        else:
+            yield ctx.fail(dest.name, "unauthorised", evidence, **params)

@@ -126,6 +126,8 @@ class Facts:
     hosting: HostingFact | None = None
     adsp: DnsAnswer | None = None
     dmarc: DmarcDiscovery | None = None
+    #: External DMARC report destinations and their authorisation records (collectors/dmarc_reports.py).
+    dmarc_reports: Any = None
     mta_sts: DnsAnswer | None = None
     tlsrpt: DnsAnswer | None = None
     dnsbl: dict[tuple[str, str], DnsblFact] | None = None
