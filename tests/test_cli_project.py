@@ -93,6 +93,30 @@ def test_cli_nameserver_overrides_the_projects(tmp_path: Path, lab: LabDnsServer
     assert project.nameservers == ["192.0.2.1"]  # an override for this run, not an edit
 
 
+def test_cli_trust_anchor_overrides_the_projects(tmp_path: Path, lab: LabDnsServer,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from auditapp.dnssec.anchors import IANA_ROOT_DS
+
+    path = tmp_path / "p.auditproj"
+    project = demo_project([lab.address])
+    project.trust_anchor = str(tmp_path / "gone.key")  # the project's file no longer exists
+    save_project(project, path)
+    good = tmp_path / "root.key"
+    good.write_text("\n".join(IANA_ROOT_DS) + "\n", "utf-8")
+    assert audit("--project", str(path), "--trust-anchor", str(good)) == 0
+    project = load_project(path)
+    assert project.runs[0].target["trust_anchor"] == str(good)
+    assert project.trust_anchor == str(tmp_path / "gone.key")  # an override for this run, not an edit
+
+    bad = tmp_path / "bad.key"
+    bad.write_text("not a DS record\n", "utf-8")
+    before = listing(tmp_path)
+    capsys.readouterr()
+    assert audit("--project", str(path), "--trust-anchor", str(bad)) == 2
+    assert "--trust-anchor" in capsys.readouterr().err
+    assert listing(tmp_path) == before
+
+
 @pytest.mark.parametrize("extra", [
     ["beispiel.example"], ["--server-ip", "192.0.2.1"], ["--helo", "mail.example"], ["--mx", "mx.example"],
     ["--dkim-selector", "s1"], ["--dnsbl", "bl.example"], ["--port", "smtp=2525"],

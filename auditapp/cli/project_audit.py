@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from auditapp.audit.engine import audit
@@ -95,8 +96,8 @@ def audit_project(args: argparse.Namespace) -> int:
             raise UsageError(f"--postfix-config: {exc}") from None
     if getattr(args, "answers", None):
         project.answers = load_answers(args.answers)
-    # --nameserver, --no-services and --allow-internal are choices for this run, never edits of the
-    # project; the run's target records them.
+    # --nameserver, --trust-anchor, --no-services and --allow-internal are choices for this run, never
+    # edits of the project; the run's target records them.
     if project.demo:  # a demo project audits this process's demo lab, as in the window
         from auditapp.audit.prepare import use_demo_lab
         from auditapp.lab.demolab import demo_lab_endpoints
@@ -107,7 +108,10 @@ def audit_project(args: argparse.Namespace) -> int:
             project, nameservers=args.nameserver, timeout=args.timeout,
             services=not getattr(args, "no_services", False), allow_internal=getattr(args, "allow_internal", False),
             ca_file=getattr(args, "ca_file", None), trust_hosts=getattr(args, "trust_host", ()),
-            password_lookup=terminal_password, names=PROJECT_NAMES)
+            trust_anchor=getattr(args, "trust_anchor", None), password_lookup=terminal_password,
+            # A file given here is named by its option; the project's own by its field.
+            names=replace(PROJECT_NAMES, trust_anchor="--trust-anchor")
+            if getattr(args, "trust_anchor", None) else PROJECT_NAMES)
 
     prepared = prepare_or_exit(request())
     imported = []
