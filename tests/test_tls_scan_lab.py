@@ -72,14 +72,14 @@ def _host(address: str) -> DiscoveredHost:
 
 
 def _judge(address: str, probes: list[EndpointProbe], scans: dict[tuple[str, int], TlsScan],
-           postfix: object = None) -> dict[tuple[str, int], Finding]:
-    """Run the four rules the way the engine does; ``{(rule, port): finding}``."""
+           postfix: object = None, rules: tuple[str, ...] = RULES) -> dict[tuple[str, int], Finding]:
+    """Run ``rules`` the way the engine does; ``{(rule, port): finding}``."""
     facts = Facts(discovery=Discovery("tls.test", (_host(address),)),
                   services={(p.address, p.port, p.service): p for p in probes}, tls_scan=scans, postfix=postfix)
     facts.done.update(("discovery", "services", "tls_scan"))
     target = AuditTarget(domain="tls.test", dnsbl_zones=())
     out = {}
-    for rule in RULES:
+    for rule in rules:
         for f in run_check(registered()[rule], catalog(), facts, target):
             assert f.status is not Status.ERROR, f
             out[(rule, int(f.subject.rsplit(":", 1)[1]))] = f
@@ -339,4 +339,116 @@ def test_the_extra_rules_are_not_tested_when_the_scan_times_out() -> None:
     assert scan.timed_out and scan.compression is None
     found = _judge(t.host, [_handmade(t.host, t.port, "imaps")], {(t.host, t.port): scan})
     for rule in EXTRA_RULES:
+        assert found[(rule, t.port)].status is Status.NOT_TESTED, found[(rule, t.port)]
+
+
+# -- cipher order and the key-exchange signature hash (internet.nl "Cipher order", RFC 9155) ---------------
+
+ORDER_RULES = ("TLS-CIPHER-ORDER", "TLS-KEX-HASH")
+
+
+def test_the_kex_hash_hello_offers_sha2_only_and_the_key_exchange_shows_its_scheme() -> None:
+    from auditapp.collectors.tls_wire import SHA2_SIGALGS, Answer, key_exchange, sigalg_is_sha2
+
+    raw = client_hello("TLSv1.2", [0xC02F], sigalgs=SHA2_SIGALGS)
+    at = raw.index(b"\x00\x0d")
+    n = int.from_bytes(raw[at + 4:at + 6], "big")
+    offered = [int.from_bytes(raw[i:i + 2], "big") for i in range(at + 6, at + 6 + n, 2)]
+    assert offered == list(SHA2_SIGALGS) and all(sigalg_is_sha2(a) for a in offered)
+    assert not any(sigalg_is_sha2(a) for a in (0x0201, 0x0203, 0x0202))
+    answer = Answer(version="TLSv1.2", suite=0xC02F)
+    key_exchange(b"\x03\x00\x17\x41\x04" + bytes(64) + b"\x08\x04\x00\x40" + bytes(64), answer)
+    assert answer.group == "secp256r1" and answer.kex_sigalg == 0x0804
+    dhe = Answer(version="TLSv1.2", suite=0x009E)  # TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
+    key_exchange(b"\x01\x00" + b"\xff" * 256 + b"\x00\x01\x02" + b"\x01\x00" + bytes(256) + b"\x02\x01\x00\x00",
+                 dhe)
+    assert dhe.dh_bits == 2048 and dhe.kex_sigalg == 0x0201
+
+
+def _both(ip: str) -> tuple[dict[tuple[str, int], TlsScan], dict[tuple[str, int], Finding]]:
+    scans = {(ip, p): _scan(ip, p, s) for p, s in ((SMTP, "smtp"), (SMTPS, "submissions"))}
+    found = _judge(ip, [_probe(ip, SMTP, "smtp"), _probe(ip, SMTPS, "submissions")], scans, rules=ORDER_RULES)
+    return scans, found
+
+
+@pytest.mark.lab
+def test_the_bsi_postfix_enforces_its_order_and_signs_with_sha2(tls_lab) -> None:
+    scans, found = _both(TLS_LAB_ADDRESSES["bsi"])
+    for (_ip, port), scan in scans.items():
+        assert scan.order_version == "TLSv1.2" and len(set(scan.order_choices)) == 1, scan
+        assert suite_verdict(scan.order_choices[0]).klass == "good"
+        assert scan.kex_sha2 is True and scan.kex_signature == "ecdsa_secp256r1_sha256", scan
+        for rule in ORDER_RULES:
+            assert found[(rule, port)].status is Status.PASS, (rule, found[(rule, port)])
+    assert any("cipher order (TLSv1.2)" in line for line in found[("TLS-CIPHER-ORDER", SMTP)].evidence)
+    assert any("ecdsa_secp256r1_sha256" in line for line in found[("TLS-KEX-HASH", SMTP)].evidence)
+
+
+@pytest.mark.lab
+def test_postfix_without_tls_preempt_cipherlist_follows_the_client(tls_lab) -> None:
+    assert "tls_preempt_cipherlist = no" in tls_lab.postfix["client_order"].main_cf()
+    scans, found = _both(TLS_LAB_ADDRESSES["client_order"])
+    for scan in scans.values():
+        assert len(set(scan.order_choices)) == 2, scan
+    order = (found[("TLS-CIPHER-ORDER", SMTP)], found[("TLS-CIPHER-ORDER", SMTPS)])
+    assert [(f.status, f.outcome) for f in order] == [(Status.FAIL, "client_order_mx"),
+                                                      (Status.FAIL, "client_order_client")]
+    assert order[0].severity < order[1].severity
+    assert found[("TLS-KEX-HASH", SMTPS)].status is Status.PASS
+
+
+@pytest.mark.lab
+def test_the_weak_postfix_has_one_class_and_no_ecdhe_up_to_tls12(tls_lab) -> None:
+    ip = TLS_LAB_ADDRESSES["weak"]
+    scan = _scan(ip, SMTPS, "submissions")
+    found = _judge(ip, [_probe(ip, SMTPS, "submissions")], {(ip, SMTPS): scan}, rules=ORDER_RULES)
+    assert found[("TLS-CIPHER-ORDER", SMTPS)].status is Status.PASS  # AES128-SHA only: the order cannot matter
+    assert found[("TLS-KEX-HASH", SMTPS)].status is Status.NOT_APPLICABLE
+
+
+@pytest.mark.parametrize(("settings", "rule", "outcomes"), [
+    ({"suites": (0xC02F, 0x002F), "follow_client": True}, "TLS-CIPHER-ORDER",
+     ("client_order_mx", "client_order_client")),
+    ({"suites": (0x002F, 0xC02F)}, "TLS-CIPHER-ORDER", ("weak_first_mx", "weak_first_client")),
+    ({"kex": "sha1"}, "TLS-KEX-HASH", ("sha1_mx", "sha1_client")),
+], ids=["client-order", "weak-first", "sha1-kex"])
+def test_a_crafted_server_fails_cipher_order_or_kex_hash(settings, rule, outcomes) -> None:
+    with HelloResponder(smtp=True, **settings) as mx, HelloResponder(**settings) as client:
+        scans = {(mx.host, mx.port): _scan(mx.host, mx.port, "smtp"),
+                 (client.host, client.port): _scan(client.host, client.port, "submissions")}
+        probes = [_handmade(mx.host, mx.port, "smtp"), _handmade(client.host, client.port, "submissions")]
+    for scan in scans.values():
+        assert scan.complete and scan.versions == ("TLSv1.2",), scan
+    found = _judge(mx.host, probes, scans, rules=ORDER_RULES)
+    for port, outcome in zip((mx.port, client.port), outcomes, strict=True):
+        assert found[(rule, port)].status is Status.FAIL and found[(rule, port)].outcome == outcome, found[(rule, port)]
+    assert found[(rule, mx.port)].severity < found[(rule, client.port)].severity
+    if rule == "TLS-KEX-HASH":
+        scan = scans[(client.host, client.port)]
+        assert scan.kex_sha2 is False and scan.kex_signature_default == "rsa_pkcs1_sha1", scan
+
+
+def test_a_crafted_server_with_sha2_kex_and_one_suite_passes_both() -> None:
+    with HelloResponder(kex="sha2") as r:
+        scan = _scan(r.host, r.port, "submissions")
+        found = _judge(r.host, [_handmade(r.host, r.port, "submissions")], {(r.host, r.port): scan}, rules=ORDER_RULES)
+    assert scan.kex_sha2 is True and scan.kex_signature == "ecdsa_secp256r1_sha256", scan
+    for rule in ORDER_RULES:
+        assert found[(rule, r.port)].status is Status.PASS, found[(rule, r.port)]
+
+
+def test_cipher_order_and_kex_hash_are_not_applicable_on_tls13_only(tmp_path: Path) -> None:
+    with TlsResponder(tls13_only_context(tmp_path)) as r:
+        scan = _scan(r.host, r.port, "submissions")
+        found = _judge(r.host, [_handmade(r.host, r.port, "submissions")], {(r.host, r.port): scan}, rules=ORDER_RULES)
+    for rule in ORDER_RULES:
+        assert found[(rule, r.port)].status is Status.NOT_APPLICABLE, found[(rule, r.port)]
+
+
+def test_cipher_order_and_kex_hash_are_not_tested_when_the_scan_times_out() -> None:
+    with Tarpit() as t:
+        scan = _scan(t.host, t.port, "imaps", timeout=0.2)
+    assert scan.timed_out and not scan.order_choices and scan.kex_sha2 is None
+    found = _judge(t.host, [_handmade(t.host, t.port, "imaps")], {(t.host, t.port): scan}, rules=ORDER_RULES)
+    for rule in ORDER_RULES:
         assert found[(rule, t.port)].status is Status.NOT_TESTED, found[(rule, t.port)]

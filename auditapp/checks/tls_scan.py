@@ -266,3 +266,94 @@ def tls_no_secure_renegotiation(ctx: CheckContext) -> Iterator[Finding]:
 @check("TLS-NO-EXTENDED-MASTER-SECRET", needs=SCAN_NEEDS)
 def tls_no_extended_master_secret(ctx: CheckContext) -> Iterator[Finding]:
     yield from _extras_check(ctx, "extended_master_secret", False, "missing")
+
+
+# -- two more hellos: the server's cipher order, the hash that signs the key exchange ---------------------
+
+
+def _tls13_only(scan: TlsScan) -> bool:
+    return bool(scan.versions) and all(v == "TLSv1.3" for v in scan.versions)
+
+
+def order_evidence(scan: TlsScan) -> list[str]:
+    if scan.order_choices:
+        first, reverse = scan.order_choices
+        said = (f"chose {first} from the suites in table order and {reverse} from the same list reversed"
+                + (" (its own order)" if first == reverse else " (the client's order)"))
+    else:
+        said = f"not determined ({scan.order_error or scan.error or '-'})"
+    return [f"{scan.endpoint}: cipher order ({scan.order_version or '-'}): {said}"]
+
+
+@check("TLS-CIPHER-ORDER", needs=SCAN_NEEDS)
+def tls_cipher_order(ctx: CheckContext) -> Iterator[Finding]:
+    """internet.nl "Cipher order" (NCSC-NL 2.1 B4): the server enforces its order, stronger classes first."""
+    for p, scan in scanned_endpoints(ctx):
+        if scan is None:
+            yield untested(ctx, p, scan, postfix_evidence(ctx, p))
+            continue
+        ev = scan_evidence(scan) + order_evidence(scan) + postfix_evidence(ctx, p)
+        if _tls13_only(scan):
+            yield ctx.not_applicable(p.endpoint, ev, **_params(p))
+            continue
+        if not _usable(scan):
+            yield untested(ctx, p, scan, ev)
+            continue
+        offers = scan.suites_for(scan.order_version) if scan.order_version else ()
+        classes = {suite_verdict(s.name).klass for s in offers}
+        role = "client" if is_client(p) else "mx"
+        if len(classes) <= 1 and scan.order_version:
+            yield ctx.passed(p.endpoint, ev, **_params(p, version=scan.order_version, how="one_class"))
+        elif not scan.order_choices:
+            problem = scan.order_error or scan.error or "-"
+            yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
+                                 ev)
+        elif scan.order_choices[0] != scan.order_choices[1]:
+            yield ctx.fail(p.endpoint, f"client_order_{role}", ev,
+                           **_params(p, version=scan.order_version, first=scan.order_choices[0],
+                                     reverse=scan.order_choices[1]))
+        else:
+            best = min(classes, key=CLASSES.index)
+            chosen = scan.order_choices[0]
+            if suite_verdict(chosen).klass != best:
+                yield ctx.fail(p.endpoint, f"weak_first_{role}", ev,
+                               **_params(p, version=scan.order_version, chosen=chosen,
+                                         klass=suite_verdict(chosen).klass, best=best))
+            else:
+                yield ctx.passed(p.endpoint, ev, **_params(p, version=scan.order_version, how=chosen))
+
+
+def kex_evidence(scan: TlsScan) -> list[str]:
+    said = {True: "SHA-2", False: "not SHA-2", None: "not determined"}[scan.kex_sha2]
+    return [f"{scan.endpoint}: key-exchange signature (TLS 1.2 hello, (EC)DHE suites, SHA-2 schemes only): {said}"
+            + (f", scheme {scan.kex_signature}" if scan.kex_signature else "")
+            + (f"; with the scan's list (SHA-1 included): {scan.kex_signature_default}"
+               if scan.kex_signature_default else "")
+            + (f" ({scan.kex_error})" if scan.kex_error else "")]
+
+
+@check("TLS-KEX-HASH", needs=SCAN_NEEDS)
+def tls_kex_hash(ctx: CheckContext) -> Iterator[Finding]:
+    """internet.nl "Hash function for key exchange" (RFC 9155): the server signs (EC)DHE with SHA-2."""
+    for p, scan in scanned_endpoints(ctx):
+        if scan is None:
+            yield untested(ctx, p, scan, postfix_evidence(ctx, p))
+            continue
+        ev = scan_evidence(scan) + kex_evidence(scan) + postfix_evidence(ctx, p)
+        if _tls13_only(scan):
+            yield ctx.not_applicable(p.endpoint, ev, **_params(p))
+            continue
+        if not _usable(scan):
+            yield untested(ctx, p, scan, ev)
+            continue
+        if not any(s.version != "TLSv1.3" and s.name.startswith(("TLS_ECDHE_", "TLS_DHE_")) for s in scan.suites):
+            yield ctx.not_applicable(p.endpoint, ev, **_params(p))
+        elif scan.kex_sha2 is None:
+            problem = scan.kex_error or scan.error or "-"
+            yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
+                                 ev)
+        elif scan.kex_sha2:
+            yield ctx.passed(p.endpoint, ev, **_params(p, scheme=scan.kex_signature))
+        else:
+            yield ctx.fail(p.endpoint, f"sha1_{'client' if is_client(p) else 'mx'}", ev,
+                           **_params(p, scheme=scan.kex_signature or scan.kex_signature_default or "-"))

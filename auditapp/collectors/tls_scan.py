@@ -24,6 +24,11 @@ probe (``PROBE_BUDGET_FACTOR`` timeouts); what ran out of time is ``timed_out``.
 One more hello per endpoint, beside the enumeration, offers compression [DEFLATE, null] with the
 renegotiation SCSV and extended_master_secret at the newest version up to TLS 1.2: its ServerHello
 decides compression (CRIME), secure renegotiation (RFC 5746) and the extended master secret (RFC 7627).
+Two more, also beside the enumeration (internet.nl's "Cipher order" and "Hash function for key
+exchange"): the first version hello's suite list reversed, at the same version as the extra hello
+(the server that picks the same suite both times enforces its own order); and a TLS 1.2 hello with
+only (EC)DHE suites and only SHA-2 signature schemes, whose ServerKeyExchange shows the scheme the
+server signs the key exchange with (RFC 9155).
 Only endpoints the network guard lets the probes touch are scanned (collectors/netguard.py).
 """
 
@@ -47,6 +52,7 @@ from auditapp.collectors.smtp_greeting import CLIENT_NAME
 from auditapp.collectors.tls_wire import (
     EC_GROUPS,
     GROUPS,
+    SHA2_SIGALGS,
     STARTTLS,
     TLS13_EXTRA_GROUPS,
     VERSIONS,
@@ -55,6 +61,8 @@ from auditapp.collectors.tls_wire import (
     client_hello,
     is_ip,
     read_flight,
+    sigalg_is_sha2,
+    sigalg_name,
 )
 from auditapp.core.problem import Problem
 from auditapp.core.target import AuditTarget
@@ -116,6 +124,21 @@ class TlsScan:
     secure_renegotiation: bool | None = None
     extended_master_secret: bool | None = None
     extras_error: str = ""
+    #: Cipher order (the extra hello's version): the suite the server chose from all suites in table
+    #: order, and from the same list reversed. Equal with two or more suites accepted: the server
+    #: enforces its own order. Empty: not determined (``order_error`` says why).
+    order_version: str = ""
+    order_choices: tuple[str, ...] = ()
+    order_error: str = ""
+    #: Key-exchange signature (TLS 1.2, (EC)DHE): True: a hello offering only SHA-2 signature schemes
+    #: got a ServerKeyExchange signed with SHA-2 (``kex_signature`` names the scheme); False: the server
+    #: refused it (or signed with SHA-1 anyway) though it accepts (EC)DHE with the scan's SHA-1-including
+    #: list (``kex_signature_default`` is the scheme it chose then), or it has (EC)DHE only up to TLS 1.1,
+    #: which signs with MD5+SHA-1. None: not determined or no (EC)DHE (``kex_error``).
+    kex_sha2: bool | None = None
+    kex_signature: str = ""
+    kex_signature_default: str = ""
+    kex_error: str = ""
     error: str = ""
     timed_out: bool = False
     duration_s: float = 0.0
@@ -308,8 +331,15 @@ class _Builder:
         self.secure_renegotiation: bool | None = None
         self.extended_master_secret: bool | None = None
         self.extras_error = ""
+        self.order_version = ""
+        self.order_choices: tuple[str, ...] = ()
+        self.order_error = ""
+        self.kex_answer: Answer | None = None
+        self.kex_default = ""
 
     def learn(self, version: str, answer: Answer) -> None:
+        if answer.kex_sigalg is not None and version == "TLSv1.2" and not self.kex_default:
+            self.kex_default = sigalg_name(answer.kex_sigalg)
         if answer.chain and (not self.chain or VERSIONS.index(version) > VERSIONS.index(self.chain_version)):
             self.chain, self.chain_version, self.ocsp = answer.chain, version, answer.ocsp
         if answer.dh_bits:
@@ -395,6 +425,61 @@ async def _extras(ep: _Endpoint, version: str, b: _Builder) -> None:
     b.extended_master_secret = 0x0017 in answer.extensions
 
 
+def _failed(version: str, what: str, answer: Answer) -> str:
+    how = ("no answer" if answer.silent else f"alert {answer.alert}" if answer.alert is not None
+           else "no ServerHello")
+    return Problem("problem.tls_failed", "TLS handshake failed: {reason}", reason=f"{version} {what}: {how}")
+
+
+def _name(code: int | None) -> str:
+    return suite_codes().get(code, f"0x{code:04X}") if code is not None else ""
+
+
+async def _order(ep: _Endpoint, version: str, first: Answer, b: _Builder) -> None:
+    """Cipher order: the first hello's suites (table order) once more, reversed; the server's two choices.
+
+    A server that enforces its preference picks the same suite both times; one that follows the
+    client picks the first suite it accepts from each list (different ones if it accepts two or more).
+    """
+    b.order_version = version
+    forward = [c for c in suite_codes() if c >> 8 != 0x13]
+    answer = await hello(ep, version, list(reversed(forward)), ocsp=False)
+    if not (answer.accepted and answer.version == version and first.accepted and first.version == version):
+        b.order_error = _failed(version, "hello with the suites in reversed order", answer)
+        return
+    b.order_choices = (_name(first.suite), _name(answer.suite))
+
+
+def _is_ecdhe_or_dhe(name: str) -> bool:
+    return name.startswith(("TLS_ECDHE_", "TLS_DHE_"))
+
+
+async def _kex_hash(ep: _Endpoint, b: _Builder) -> None:
+    """One TLS 1.2 hello with only (EC)DHE suites and only SHA-2 signature schemes (RFC 9155)."""
+    kex = [c for c, n in suite_codes().items() if c >> 8 != 0x13 and _is_ecdhe_or_dhe(n)]
+    b.kex_answer = await hello(ep, "TLSv1.2", kex, ocsp=False, sigalgs=SHA2_SIGALGS)
+
+
+def _kex_verdict(b: _Builder) -> tuple[bool | None, str, str]:
+    """(kex_sha2, kex_signature, kex_error) from the SHA-2-only hello and what the enumeration found."""
+    dhe = {s.version for s in b.suites if _is_ecdhe_or_dhe(s.name) and s.version != "TLSv1.3"}
+    if not dhe:
+        return None, "", "no (EC)DHE suite up to TLS 1.2"
+    if "TLSv1.2" not in dhe:
+        return False, "md5_sha1 (TLS 1.0/1.1)", ""  # before TLS 1.2 the signature is MD5+SHA-1 (RFC 4346 §7.4.3)
+    answer = b.kex_answer
+    if answer is None:
+        return None, "", ""
+    if not (answer.accepted and answer.version == "TLSv1.2"):
+        if answer.silent:
+            return None, "", _failed("TLSv1.2", "hello with SHA-2 signature schemes only", answer)
+        return False, "", ""  # (EC)DHE works with the scan's list (which has SHA-1), not with SHA-2 alone
+    if answer.kex_sigalg is None:
+        return None, "", Problem("problem.tls_failed", "TLS handshake failed: {reason}",
+                                 reason="TLSv1.2 hello with SHA-2 signature schemes only: no ServerKeyExchange")
+    return sigalg_is_sha2(answer.kex_sigalg), sigalg_name(answer.kex_sigalg), ""
+
+
 async def _scan(ep: _Endpoint, b: _Builder) -> None:
     all_12 = [c for c in suite_codes() if c >> 8 != 0x13]
     all_13 = [c for c in suite_codes() if c >> 8 == 0x13]
@@ -415,7 +500,9 @@ async def _scan(ep: _Endpoint, b: _Builder) -> None:
             b.learn(version, answer)
     # One more hello for compression, renegotiation and EMS, beside the enumeration (no extra depth).
     newest = next((v for v in _EXTRAS_VERSIONS if v in b.versions), None)
-    extras = [_extras(ep, newest, b)] if newest else []
+    extras = [_extras(ep, newest, b), _order(ep, newest, answers[newest], b)] if newest else []
+    if "TLSv1.2" in b.versions:
+        extras.append(_kex_hash(ep, b))
     await asyncio.gather(*(_enumerate(ep, v, answers[v], b) for v in VERSIONS if v in b.versions and v != "SSLv2"),
                          _groups(ep, b), *extras)
     if not b.chain and "TLSv1.3" in b.versions:
@@ -449,6 +536,7 @@ async def scan_endpoint(address: str, port: int, service: str, *, sni: str, time
 
 def _result(ep: _Endpoint, b: _Builder, error: str, timed_out: bool, seconds: float) -> TlsScan:
     key_type, key_bits, curve, sig, sig_hash = _leaf(b.chain[0]) if b.chain else ("", None, "", "", "")
+    kex_sha2, kex_signature, kex_error = _kex_verdict(b) if b.suites_complete else (None, "", "")
     return TlsScan(
         address=ep.address, port=ep.port, service=ep.service,
         versions=tuple(v for v in VERSIONS if v in b.versions),
@@ -459,6 +547,8 @@ def _result(ep: _Endpoint, b: _Builder, error: str, timed_out: bool, seconds: fl
         ocsp_stapling=b.ocsp, certificate_chain=b.chain, error=error, timed_out=timed_out,
         compression=b.compression, secure_renegotiation=b.secure_renegotiation,
         extended_master_secret=b.extended_master_secret, extras_error=b.extras_error,
+        order_version=b.order_version, order_choices=b.order_choices, order_error=b.order_error,
+        kex_sha2=kex_sha2, kex_signature=kex_signature, kex_signature_default=b.kex_default, kex_error=kex_error,
         duration_s=round(seconds, 3), connections=ep.connections,
     )
 

@@ -32,6 +32,28 @@ EC_GROUPS = tuple(g for g in GROUPS if g < 0x0100)
 TLS13_EXTRA_GROUPS = {0x001F: "brainpoolP256r1", 0x0020: "brainpoolP384r1", 0x0021: "brainpoolP512r1"}
 SIGALGS = (0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601,
             0x081A, 0x081B, 0x081C, 0x0303, 0x0203, 0x0301, 0x0201, 0x0402, 0x0202)
+#: SignatureScheme names (RFC 8446 §4.2.3; the TLS 1.2 (hash, signature) pairs share the code points).
+SIGALG_NAMES = {0x0401: "rsa_pkcs1_sha256", 0x0501: "rsa_pkcs1_sha384", 0x0601: "rsa_pkcs1_sha512",
+                0x0403: "ecdsa_secp256r1_sha256", 0x0503: "ecdsa_secp384r1_sha384",
+                0x0603: "ecdsa_secp521r1_sha512", 0x0804: "rsa_pss_rsae_sha256", 0x0805: "rsa_pss_rsae_sha384",
+                0x0806: "rsa_pss_rsae_sha512", 0x0809: "rsa_pss_pss_sha256", 0x080A: "rsa_pss_pss_sha384",
+                0x080B: "rsa_pss_pss_sha512", 0x0807: "ed25519", 0x0808: "ed448", 0x0201: "rsa_pkcs1_sha1",
+                0x0203: "ecdsa_sha1", 0x0202: "dsa_sha1", 0x0301: "rsa_sha224", 0x0303: "ecdsa_sha224",
+                0x0402: "dsa_sha256", 0x081A: "ecdsa_brainpoolP256r1tls13_sha256",
+                0x081B: "ecdsa_brainpoolP384r1tls13_sha384", 0x081C: "ecdsa_brainpoolP512r1tls13_sha512"}
+#: Only SHA-2 schemes (SHA-256/384/512 with RSA-PSS, RSA-PKCS1, ECDSA): the key-exchange hash hello (RFC 9155).
+SHA2_SIGALGS = (0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0809, 0x080A, 0x080B, 0x0401, 0x0501, 0x0601)
+
+
+def sigalg_name(code: int) -> str:
+    return SIGALG_NAMES.get(code, f"0x{code:04X}")
+
+
+def sigalg_is_sha2(code: int) -> bool:
+    """Whether a TLS 1.2 signature scheme hashes with SHA-256/384/512 (the hash is the high byte: 4-6)."""
+    return code in SHA2_SIGALGS or ((code >> 8) in (4, 5, 6) and (code & 0xFF) in (1, 2, 3))
+
+
 HRR_RANDOM = bytes.fromhex("CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C")
 #: SSLv2 cipher kinds (RFC draft-hickman): RC4, RC4 export, RC2, RC2 export, IDEA, DES, 3DES.
 SSL2_CIPHERS = bytes.fromhex("010080020080030080040080050080060040" "0700C0")
@@ -53,12 +75,13 @@ def _ext(kind: int, body: bytes) -> bytes:
 
 
 def client_hello(version: str, suites: list[int], *, sni: str = "", groups: tuple[int, ...] = (),
-                 ocsp: bool = True, compression: bool = False) -> bytes:
+                 ocsp: bool = True, compression: bool = False, sigalgs: tuple[int, ...] = SIGALGS) -> bytes:
     """A ClientHello record offering exactly ``version`` and ``suites`` (and DEFLATE, if ``compression``).
 
     Every hello up to TLS 1.2 carries TLS_EMPTY_RENEGOTIATION_INFO_SCSV, every one from TLS 1.0 on
     the extended_master_secret extension: a server that implements RFC 5746 / RFC 7627 answers
-    with renegotiation_info / extended_master_secret in its ServerHello.
+    with renegotiation_info / extended_master_secret in its ServerHello. ``sigalgs`` is the
+    signature_algorithms list (the key-exchange hash hello offers SHA-2 only).
     """
     if version == "SSLv2":
         challenge = os.urandom(16)
@@ -78,7 +101,7 @@ def client_hello(version: str, suites: list[int], *, sni: str = "", groups: tupl
         offered = groups or (tuple(GROUPS) + tuple(TLS13_EXTRA_GROUPS) if tls13 else EC_GROUPS)
         exts += _ext(0x000A, _vec16(b"".join(_u16(g) for g in offered)))
         exts += _ext(0x000B, b"\x01\x00")  # ec_point_formats: uncompressed
-        exts += _ext(0x000D, _vec16(b"".join(_u16(s) for s in SIGALGS)))
+        exts += _ext(0x000D, _vec16(b"".join(_u16(s) for s in sigalgs)))
         if ocsp:
             exts += _ext(0x0005, b"\x01\x00\x00\x00\x00")  # status_request: OCSP, no responder ids
         exts += _ext(0x0017, b"")  # extended_master_secret
@@ -117,6 +140,8 @@ class Answer:
     chain: tuple[bytes, ...] = ()
     ocsp: bool | None = None
     dh_bits: int | None = None
+    #: The signature scheme of a TLS 1.2 ServerKeyExchange ((EC)DHE), if one came.
+    kex_sigalg: int | None = None
     alert: int | None = None
     #: No answer within the wait: some servers keep reading when a hello makes no sense to them.
     silent: bool = False
@@ -231,12 +256,20 @@ def certificates(msg: bytes) -> tuple[bytes, ...]:
 def key_exchange(msg: bytes, answer: Answer) -> None:
     if not msg:
         return
+    suite = suite_codes().get(answer.suite or -1, "")
     if msg[0] == 3 and len(msg) >= 3:  # ECDHE: named_curve
         code = struct.unpack("!H", msg[1:3])[0]
         answer.group = GROUPS.get(code, f"0x{code:04X}")
-        return
-    suite = suite_codes().get(answer.suite or -1, "")
-    if "_DHE_" in suite or "DH_anon" in suite:
+        end = 4 + msg[3] if len(msg) > 3 else len(msg)  # curve_type, named_curve, opaque point<1..2^8-1>
+    elif "_DHE_" in suite or "DH_anon" in suite:
         p_len = struct.unpack("!H", msg[:2])[0]
         prime = msg[2:2 + p_len].lstrip(b"\x00")
         answer.dh_bits = len(prime) * 8 - (8 - prime[0].bit_length()) if prime else 0
+        end = 0
+        for _ in range(3):  # dh_p, dh_g, dh_Ys
+            end += 2 + struct.unpack("!H", msg[end:end + 2])[0]
+    else:
+        return
+    # TLS 1.2 signs the parameters with a SignatureAndHashAlgorithm first (RFC 5246 §7.4.3); anon does not sign.
+    if answer.version == "TLSv1.2" and "anon" not in suite and end + 2 <= len(msg):
+        answer.kex_sigalg = struct.unpack("!H", msg[end:end + 2])[0]

@@ -8,6 +8,8 @@
     127.0.0.82  Postfix BSI    mx.tlsbsi.test   2525, 2465: TLS 1.2 and 1.3 only, ECDHE with AES-GCM/
                                AES-CBC-SHA2 only (BSI TR-02102-2 3.3.1), ECDSA P-256 certificate,
                                curves P-384 and P-256
+    127.0.0.84  Postfix BSI without tls_preempt_cipherlist (Postfix's default "no"): the client's
+                               cipher order wins (internet.nl "Cipher order")
     127.0.0.83  responders (free ports): an SSLv3-only server, a deliberately broken TLS 1.0-1.2 server
                 (NULL and RSA suites, RSA-1024 key signed with SHA-1) and a tarpit
 
@@ -37,7 +39,8 @@ from lab.bind import find_tool
 from lab.certs import CertPair
 from lab.mailservers import _MASTER_DAEMONS, PORTS, PostfixInstance, PostfixSpec
 
-TLS_LAB_ADDRESSES = {"weak": "127.0.0.81", "bsi": "127.0.0.82", "responders": "127.0.0.83"}
+TLS_LAB_ADDRESSES = {"weak": "127.0.0.81", "bsi": "127.0.0.82", "responders": "127.0.0.83",
+                     "client_order": "127.0.0.84"}
 TLS_LAB_SERVICES = ("smtp", "submissions")
 
 #: What differs from the mail lab's "secure" main.cf (later lines override earlier ones in main.cf).
@@ -57,6 +60,8 @@ tls_high_cipherlist = ECDHE+AESGCM:ECDHE+AES256+SHA384:ECDHE+AES128+SHA256:!aNUL
 tls_preempt_cipherlist = yes
 tls_eecdh_auto_curves = secp384r1 prime256v1
 """
+#: The BSI profile with Postfix's default cipher order: the server follows the client's.
+CLIENT_ORDER_TLS = BSI_TLS.replace("tls_preempt_cipherlist = yes", "tls_preempt_cipherlist = no")
 
 
 def _openssl(*args: str) -> None:
@@ -117,7 +122,7 @@ class TlsLab:
 
 
 def start_tls_lab(root: Path, timeout: float = 20.0) -> TlsLab:
-    """Start the weak and the BSI Postfix (about 0.5 s, in parallel)."""
+    """Start the weak, the BSI and the client-order BSI Postfix (about 0.5 s, in parallel)."""
     vmail = root / "vmail"
     vmail.mkdir(exist_ok=True)
     shutil.chown(vmail, "nobody", "nogroup")
@@ -130,6 +135,8 @@ def start_tls_lab(root: Path, timeout: float = 20.0) -> TlsLab:
                              services=TLS_LAB_SERVICES), WEAK_TLS),
         "bsi": (PostfixSpec("tlsbsi", TLS_LAB_ADDRESSES["bsi"], "mx.tlsbsi.test", "tlsbsi.test", bsi_cert,
                             services=TLS_LAB_SERVICES), BSI_TLS),
+        "client_order": (PostfixSpec("tlsnopre", TLS_LAB_ADDRESSES["client_order"], "mx.tlsnopre.test",
+                                     "tlsnopre.test", bsi_cert, services=TLS_LAB_SERVICES), CLIENT_ORDER_TLS),
     }
     try:
         for name, (spec, extra) in specs.items():
@@ -278,21 +285,29 @@ def broken_context(directory: Path) -> ssl.SSLContext:
 
 
 class HelloResponder(_Server):
-    """TLS 1.2 only, one suite (ECDHE-RSA-AES128-GCM-SHA256): a crafted ServerHello, then ServerHelloDone.
+    """TLS 1.2 only, by default one suite (ECDHE-RSA-AES128-GCM-SHA256): a crafted ServerHello, then ServerHelloDone.
 
     What the ServerHello says is set per server: ``compression`` chooses DEFLATE when the client
     offers it (CRIME), ``renegotiation_info`` and ``extended_master_secret`` answer the client's
     SCSV / extension (RFC 5746 / RFC 7627) or leave them out. ``smtp``: STARTTLS first. Any other
     version, TLS 1.3 included, gets a protocol_version alert; no certificate is sent.
+
+    ``suites``: what the server accepts, in its order; ``follow_client``: pick the first of them in
+    the client's order instead (no enforced cipher order). ``kex``: with an ECDHE suite, also send a
+    ServerKeyExchange (P-256 point and signature are filler: the scan verifies nothing) signed with
+    the first SHA-2 scheme the client offers (``"sha2"``), or only with rsa_pkcs1_sha1 and a
+    handshake_failure alert when the client does not offer it (``"sha1"``); "": none.
     """
 
     SUITE = 0xC02F
 
     def __init__(self, *, compression: bool = False, renegotiation_info: bool = True,
-                 extended_master_secret: bool = True, smtp: bool = False) -> None:
+                 extended_master_secret: bool = True, smtp: bool = False, suites: tuple[int, ...] = (SUITE,),
+                 follow_client: bool = False, kex: str = "") -> None:
         super().__init__()
         self.compression, self.reneg, self.smtp = compression, renegotiation_info, smtp
         self.ems = extended_master_secret
+        self.suites, self.follow_client, self.kex = suites, follow_client, kex
 
     def handle(self, conn: socket.socket) -> None:
         try:
@@ -316,10 +331,17 @@ class HelloResponder(_Server):
         pos = 34
         pos += 1 + hello[pos]  # session id
         n = struct.unpack("!H", hello[pos:pos + 2])[0]
-        suites = {struct.unpack("!H", hello[i:i + 2])[0] for i in range(pos + 2, pos + 2 + n, 2)}
+        offered = [struct.unpack("!H", hello[i:i + 2])[0] for i in range(pos + 2, pos + 2 + n, 2)]
         pos += 2 + n
         methods = hello[pos + 1:pos + 1 + hello[pos]]
-        if self.SUITE not in suites:
+        sigalgs = _sigalgs(hello[pos + 1 + hello[pos]:])
+        order = offered if self.follow_client else list(self.suites)
+        suite = next((c for c in order if c in self.suites and c in offered), None)
+        sha2 = [a for a in sigalgs if (a >> 8) in (4, 5, 6) or a in (0x0804, 0x0805, 0x0806)]
+        signed = suite is not None and suite >> 8 == 0xC0 and self.kex
+        scheme = (0x0201 if self.kex == "sha1" and 0x0201 in sigalgs else sha2[0] if self.kex == "sha2" and sha2
+                  else None)
+        if suite is None or (signed and scheme is None):
             conn.sendall(b"\x15\x03\x03\x00\x02\x02\x28")  # fatal handshake_failure
             return
         exts = b""
@@ -328,11 +350,27 @@ class HelloResponder(_Server):
         if self.ems:
             exts += b"\x00\x17\x00\x00"
         method = 1 if self.compression and 1 in methods else 0
-        body = (b"\x03\x03" + bytes(32) + b"\x00" + struct.pack("!HB", self.SUITE, method)
+        body = (b"\x03\x03" + bytes(32) + b"\x00" + struct.pack("!HB", suite, method)
                 + (struct.pack("!H", len(exts)) + exts if exts else b""))
-        msg = b"\x02" + struct.pack("!I", len(body))[1:] + body + b"\x0e\x00\x00\x00"  # + ServerHelloDone
+        msg = b"\x02" + struct.pack("!I", len(body))[1:] + body
+        if signed and scheme is not None:
+            ske = b"\x03\x00\x17" + b"\x41\x04" + bytes(64) + struct.pack("!HH", scheme, 64) + bytes(64)
+            msg += b"\x0c" + struct.pack("!I", len(ske))[1:] + ske
+        msg += b"\x0e\x00\x00\x00"  # ServerHelloDone
         conn.sendall(b"\x16\x03\x03" + struct.pack("!H", len(msg)) + msg)
         conn.recv(1)
+
+
+def _sigalgs(rest: bytes) -> list[int]:
+    """The signature_algorithms of a ClientHello's extensions block (``rest`` starts at its length)."""
+    pos, end = 2, 2 + (struct.unpack("!H", rest[:2])[0] if len(rest) >= 2 else 0)
+    while pos + 4 <= end:
+        kind, size = struct.unpack("!HH", rest[pos:pos + 4])
+        if kind == 0x000D:
+            data = rest[pos + 6:pos + 4 + size]
+            return [struct.unpack("!H", data[i:i + 2])[0] for i in range(0, len(data) - 1, 2)]
+        pos += 4 + size
+    return []
 
 
 def _smtp_starttls(conn: socket.socket) -> bool:
