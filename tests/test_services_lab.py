@@ -127,6 +127,7 @@ RESPONDER_CASES = {"SMTP-BANNER": {F, NT}}
 RESPONDER_CASES |= {r: {P, F} for r in ("TLS-WEAK-CIPHER", "TLS-NO-FORWARD-SECRECY", "TLS-WEAK-KEY")}
 RESPONDER_CASES |= {r: {P, F} for r in (
     "TLS-COMPRESSION", "TLS-NO-SECURE-RENEGOTIATION", "TLS-NO-EXTENDED-MASTER-SECRET")}  # the extra hello
+RESPONDER_CASES |= {r: {P, F} for r in ("TLS-CIPHER-ORDER", "TLS-KEX-HASH")}  # order, kex-hash hellos
 #: Issue 16: the IPv6 reachability rules need an MX on ::1; their lab is tests/test_ipv6_lab.py.
 RESPONDER_CASES |= {"MX-IPV6-MISSING": {P, F}, "MX-IPV6-UNREACHABLE": {P, F}}
 
