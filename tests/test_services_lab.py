@@ -130,6 +130,7 @@ RESPONDER_CASES |= {r: {P, F} for r in (
 RESPONDER_CASES |= {r: {P, F} for r in ("TLS-CIPHER-ORDER", "TLS-KEX-HASH")}  # order, kex-hash hellos
 #: Issue 16: the IPv6 reachability rules need an MX on ::1; their lab is tests/test_ipv6_lab.py.
 RESPONDER_CASES |= {"MX-IPV6-MISSING": {P, F}, "MX-IPV6-UNREACHABLE": {P, F}}
+RESPONDER_CASES |= {"NS-IPV6-MISSING": {P, F}, "NS-IPV6-UNREACHABLE": {P, F}}  # tests/test_ns_ipv6_lab.py
 
 _RUNS: dict[Svc, Run] = {}
 

@@ -33,6 +33,7 @@ from auditapp.collectors.facts import Facts
 from auditapp.collectors.hosting import collect_hosting
 from auditapp.collectors.inventory import build_inventory
 from auditapp.collectors.mta_sts import fetch_policy
+from auditapp.collectors.nameservers import collect_nameservers
 from auditapp.collectors.sender_discovery import candidate_evidence, postfix_note, with_spf_candidates
 from auditapp.collectors.services import collect_services
 from auditapp.collectors.tls_scan import scan_endpoints
@@ -45,7 +46,7 @@ from auditapp.spf import check_host, walk_spf
 #: Facts that exist once per sending IP; without IPs their checks are not testable.
 PER_IP_FACTS = {"ptr", "helo", "spf_eval", "dnsbl"}
 #: Facts of the mail-service probes; a DNS-only run (batch) reports their checks not tested.
-SERVICE_FACTS = {"discovery", "services", "mta_sts_policy", "tls_scan"}
+SERVICE_FACTS = {"discovery", "services", "mta_sts_policy", "tls_scan", "nameservers"}
 #: Facts whose collector a run may not have (no DNSSEC validation, no sslyze scan): without a job
 #: they count as collected and stay None, so their readers say not_tested instead of waiting forever.
 OPTIONAL_FACTS = ("dnssec", "tls_scan")
@@ -191,6 +192,8 @@ class Audit:
                 _Job("services", None, f"mail services of {t.domain}", services),
                 _Job("mta_sts_policy", None, f"MTA-STS policy of {t.domain}", policy),
                 _Job("tls_scan", None, f"TLS scan of {t.domain}", tls_scan),
+                _Job("nameservers", None, f"name servers of {t.domain}",
+                     lambda: collect_nameservers(dns, t, timeout)),
             ]
         sender = f"postmaster@{t.domain}"
         for ip in t.server_ips:

@@ -27,8 +27,10 @@ from auditapp.checks.services.base import (
     probe_params,
     probes_of,
 )
+from auditapp.collectors import nameservers as ns_collect
+from auditapp.collectors.nameservers import NameserverFact
 from auditapp.collectors.service_facts import DiscoveredHost, EndpointProbe, PortState, Role
-from auditapp.core.model import Finding
+from auditapp.core.model import Finding, Reason
 
 
 def _v6(address: str) -> bool:
@@ -106,3 +108,86 @@ def mx_ipv6_unreachable(ctx: CheckContext) -> Iterator[Finding]:
             # No IPv6 endpoint answered at all: this computer's network may have no IPv6 route.
             yield dialogue_not_tested(ctx, p, p.problem or p.state_detail or p.state.value, [
                 *ev, "no IPv6 endpoint of this audit answered: the network the audit runs from may not route IPv6"])
+
+
+# -- the domain's name servers over IPv6 (internet.nl's two NS subtests) ------------------------
+
+def _ns_fact(ctx: CheckContext) -> NameserverFact:
+    fact = ctx.facts.nameservers
+    assert fact is not None
+    return fact
+
+
+def _ns_unknown(ctx: CheckContext, fact: NameserverFact) -> Finding | None:
+    """The verdict when the NS RRset itself is unknown (lookup failed) or absent, else None."""
+    if fact.zone:
+        return None
+    ev = [a.evidence() for a in fact.ns_answers]
+    if fact.ns_answer.outcome.is_failure:
+        return ctx.dns_not_tested(ctx.domain, fact.ns_answer, ev)
+    return ctx.not_applicable(ctx.domain, ev, outcome="no_ns")
+
+
+@check("NS-IPV6-MISSING", needs=("nameservers",))
+def ns_ipv6_missing(ctx: CheckContext) -> Iterator[Finding]:
+    fact = _ns_fact(ctx)
+    unknown = _ns_unknown(ctx, fact)
+    if unknown is not None:
+        yield unknown
+        return
+    ev = [fact.ns_answer.evidence(), *(h.aaaa.evidence() for h in fact.hosts)]
+    with_v6 = [h.name for h in fact.hosts if h.v6_addresses]
+    params = {"zone": fact.zone, "nameservers": ", ".join(h.name for h in fact.hosts),
+              "with_ipv6": ", ".join(with_v6) or "-"}
+    if len(with_v6) >= 2:
+        yield ctx.passed(ctx.domain, ev, **params)
+        return
+    failed = [h.aaaa for h in fact.hosts if h.aaaa.outcome.is_failure]
+    if failed:
+        # An AAAA lookup that failed might have found the missing address.
+        yield ctx.dns_not_tested(ctx.domain, failed[0], ev)
+        return
+    yield ctx.fail(ctx.domain, "only_one" if with_v6 else "none", ev, **params)
+
+
+@check("NS-IPV6-UNREACHABLE", needs=("nameservers",))
+def ns_ipv6_unreachable(ctx: CheckContext) -> Iterator[Finding]:
+    fact = _ns_fact(ctx)
+    unknown = _ns_unknown(ctx, fact)
+    if unknown is not None:
+        yield unknown
+        return
+    v6_hosts = [h for h in fact.hosts if any(p.v6 for p in h.probes)]
+    if not v6_hosts:
+        ev = [h.aaaa.evidence() for h in fact.hosts]
+        yield ctx.not_applicable(ctx.domain, ev, outcome="no_ipv6", nameservers=", ".join(h.name for h in fact.hosts))
+        return
+    # Proof that IPv6 works from here: any IPv6 name server or any IPv6 service endpoint answered.
+    services = ctx.facts.services or {}
+    v6_works = (any(p.v6 and p.state == ns_collect.ANSWERED for h in fact.hosts for p in h.probes)
+                or any(p.state is PortState.OPEN and _v6(p.address) for p in services.values()))
+    for host in v6_hosts:
+        v4 = [p for p in host.probes if not p.v6]
+        v4_up = [p for p in v4 if p.state == ns_collect.ANSWERED]
+        for p in (q for q in host.probes if q.v6):
+            subject = f"{host.name} {p.endpoint}"
+            ev = [host.aaaa.evidence(), host.a.evidence(), p.evidence(), *(q.evidence() for q in v4)]
+            params = {"host": host.name, "endpoint": p.endpoint, "zone": fact.zone, "detail": p.detail or p.state,
+                      "ipv4": ", ".join(q.endpoint for q in v4_up) or "-"}
+            if p.state == ns_collect.ANSWERED:
+                yield ctx.passed(subject, ev, **params)
+            elif p.state in (ns_collect.BLOCKED, ns_collect.ERROR):
+                yield ctx.not_tested(subject, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": p.detail}),
+                                     ev)
+            elif not v4_up:
+                # IPv4 does not answer either (or the name server has no A record): not an IPv6 fault.
+                yield ctx.not_applicable(subject, ev, outcome="ipv4_down", **params)
+            elif p.state == ns_collect.REFUSED:
+                yield ctx.fail(subject, "refused", ev, **params)
+            elif v6_works:
+                yield ctx.fail(subject, "filtered" if p.state == ns_collect.TIMEOUT else "unreachable", ev, **params)
+            else:
+                # No IPv6 endpoint answered at all: this computer's network may have no IPv6 route.
+                yield ctx.not_tested(subject, Reason("reason.dialogue", {"endpoint": p.endpoint,
+                                                                         "problem": p.detail or p.state}), [
+                    *ev, "no IPv6 endpoint of this audit answered: the network the audit runs from may not route IPv6"])

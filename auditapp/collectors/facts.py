@@ -141,6 +141,8 @@ class Facts:
     tlsa: TlsaFact | None = None
     #: DNSSEC validation of the domain's mail records, by auditapp from the trust anchor (issue 16).
     dnssec: DnssecFacts | None = None
+    #: The domain's name servers, their addresses and a SOA question to each (collectors/nameservers.py).
+    nameservers: Any = None
     #: The imported Postfix configuration (auditapp.postfix.PostfixConfig), None if none was given.
     postfix: Any = None
     #: Received messages examined on import (auditapp.message.evidence.MessageEvidence); empty: none.
