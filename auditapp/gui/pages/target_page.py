@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -61,6 +62,17 @@ def _port(text: str) -> str:
     return hinted(parse_port_override, "widgets.validation.port_format")(text)[0]
 
 
+def _trust_anchor(text: str) -> str:
+    """A DNSSEC trust anchor file as the CLI's --trust-anchor takes it: readable, DS or DNSKEY records."""
+    from auditapp.dnssec import TrustAnchorError, load_anchor_file
+
+    try:
+        load_anchor_file(text)
+    except TrustAnchorError as exc:
+        raise InputError(tr("target.trust_anchor_invalid", reason=str(exc)), "invalid") from None
+    return text
+
+
 class TargetPage(MessageEvidenceMixin, Page):
     key = "target"
     nav_text_key = "window.nav.target"
@@ -105,6 +117,9 @@ class TargetPage(MessageEvidenceMixin, Page):
                                              accessible=tr("target.nameservers"), lines=2)
         self.ports = ValidatedListEdit(_port, placeholder=tr("target.placeholder.ports"), accessible=tr("target.ports"),
                                        lines=2)
+        self.trust_anchor = ValidatedLineEdit(_trust_anchor, placeholder=tr("target.placeholder.trust_anchor"),
+                                              accessible=tr("target.trust_anchor"))
+        self.trust_anchor_button = QPushButton(tr("target.trust_anchor_choose"))
         self.probe_services = QCheckBox(tr("target.probe_services"))
         self.relay_test = QCheckBox(tr("target.relay_test"))
         self.allow_internal = QCheckBox(tr("target.allow_internal"))
@@ -146,6 +161,12 @@ class TargetPage(MessageEvidenceMixin, Page):
                                                         "target.dkim_selectors_tip")
         self._row(dns, "target.dnsbl_zones", self.dnsbl_zones, "target.dnsbl_zones_tip")
         self._row(dns, "target.nameservers", self.nameservers, "target.nameservers_tip")
+        anchor_row = QHBoxLayout()
+        anchor_row.addWidget(self.trust_anchor, 1)
+        anchor_row.addWidget(self.trust_anchor_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._row(dns, "target.trust_anchor", anchor_row, "target.trust_anchor_tip")
+        self._labels[-1].setBuddy(self.trust_anchor.edit)
+        self.trust_anchor.setToolTip(tr("target.trust_anchor_tip"))
         services = self._group(layout, "target.group_services")
         self.probe_services.setToolTip(tr("target.probe_services_tip"))
         self.relay_test.setToolTip(tr("target.relay_test_tip"))
@@ -218,6 +239,8 @@ class TargetPage(MessageEvidenceMixin, Page):
         self._validated(self.dkim_selectors, lambda p: setattr(p, "dkim_selectors", self.dkim_selectors.values()))
         self._validated(self.dnsbl_zones, lambda p: setattr(p, "dnsbl_zones", self._hosts(self.dnsbl_zones)))
         self._validated(self.nameservers, lambda p: setattr(p, "nameservers", self.nameservers.values()))
+        self._validated(self.trust_anchor, lambda p: setattr(p, "trust_anchor", self.trust_anchor.text() or None))
+        self.trust_anchor_button.clicked.connect(self.choose_trust_anchor)
         self._validated(self.ports, lambda p: setattr(p, "ports", dict(
             parse_port_override(v) for v in self.ports.values())))
         self._validated(self.account, lambda p: setattr(p, "test_account", self.account.text() or None))
@@ -263,7 +286,8 @@ class TargetPage(MessageEvidenceMixin, Page):
         return {"target.domain": self.domain, "target.server_ips": self.server_ips, "target.helo": self.helo,
                 "target.mx_hosts": self.mx_hosts, "target.client_hosts": self.client_hosts,
                 "target.dkim_selectors": self.dkim_selectors, "target.dnsbl_zones": self.dnsbl_zones,
-                "target.nameservers": self.nameservers, "target.ports": self.ports, "target.account": self.account}
+                "target.nameservers": self.nameservers, "target.trust_anchor": self.trust_anchor,
+                "target.ports": self.ports, "target.account": self.account}
 
     def _report_validity(self) -> None:
         bad = [tr(key) for key, field in self._fields().items() if not field.valid]
@@ -322,6 +346,7 @@ class TargetPage(MessageEvidenceMixin, Page):
         self.dkim_selectors.set_values(p.dkim_selectors)
         self.dnsbl_zones.set_values(p.dnsbl_zones)
         self.nameservers.set_values(p.nameservers)
+        self.trust_anchor.set_text(p.trust_anchor or "")
         self.ports.set_values([f"{service}={port}" for service, port in p.ports.items()])
         self.probe_services.setChecked(p.probe_services)
         self.relay_test.setChecked(p.relay_test)
@@ -333,6 +358,17 @@ class TargetPage(MessageEvidenceMixin, Page):
         # Another page (or a run) changed the project; the form only shows target fields,
         # which only this page edits, so there is nothing to reload unless a project was restored.
         pass
+
+    # -- DNSSEC trust anchor ---------------------------------------------------------------------
+
+    def choose_trust_anchor(self) -> None:
+        """Pick the anchor file; it is checked (and stored when valid) as if it had been typed."""
+        current = self.trust_anchor.text()
+        path, _filter = QFileDialog.getOpenFileName(self, tr("target.trust_anchor_title"),
+                                                    str(Path(current).parent) if current else "",
+                                                    tr("target.trust_anchor_filter"))
+        if path:
+            self.trust_anchor.edit.setText(path)  # textChanged: validated, stored if valid
 
     # -- test account password (keyring only) ---------------------------------------------------
 
