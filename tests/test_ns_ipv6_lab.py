@@ -12,6 +12,7 @@ Nothing leaves loopback.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -207,3 +208,81 @@ def test_failed_aaaa_lookup_is_not_tested() -> None:
                   DnsAnswer("ns2.example.test", "AAAA", Outcome.TIMEOUT))
     [f] = _judge("NS-IPV6-MISSING", _host("ns1.example.test", ANSWERED), lost)
     assert f.status is NT
+
+
+# -- several IPv6 name servers: the network namespace of tests/lab/ipv6_lab.py ---------------
+#
+# Inside a lo-only namespace: one name server answers on a ULA address (IPv6 works from here), one
+# ULA address has nothing listening (closed), one has an "unreachable" route; all three answer over
+# IPv4 on 127.0.0.1. Nothing can leave the namespace.
+
+_NETNS_NS = {"ns1": "up", "ns2": "closed", "ns3": "unroutable"}
+
+
+@pytest.fixture
+def netns() -> Iterator[str]:
+    from lab.ipv6_lab import create_netns, delete_netns, netns_usable
+
+    why = netns_usable()
+    if why:
+        pytest.skip(why)
+    name = f"auditapp-ns6-{os.getpid()}"
+    create_netns(name)
+    try:
+        yield name
+    finally:
+        delete_netns(name)
+
+
+def test_name_servers_over_ipv6_in_a_network_namespace(netns: str) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from lab.ipv6_lab import _ip
+
+    env = {k: v for k, v in os.environ.items() if k != "AUDITAPP_LOOPBACK_ONLY"}
+    repo = Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = os.pathsep.join([str(repo), str(repo / "tests")])
+    done = subprocess.run([_ip(), "netns", "exec", netns, sys.executable, __file__, "netns-ns"],
+                          capture_output=True, text=True, env=env, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = {(f["rule"], f["subject"].split()[0]): (f["status"], f["outcome"])
+             for f in json.loads(done.stdout.strip().splitlines()[-1])}
+    assert found[("NS-IPV6-MISSING", "ns6.test")] == ("pass", "pass")
+    assert found[("NS-IPV6-UNREACHABLE", "ns1.ns6.test")] == ("pass", "pass")
+    assert found[("NS-IPV6-UNREACHABLE", "ns2.ns6.test")] == ("fail", "refused")
+    assert found[("NS-IPV6-UNREACHABLE", "ns3.ns6.test")] == ("fail", "unreachable")
+
+
+def _netns_ns_audit() -> None:
+    """Inside the namespace: the zone's DNS on 127.0.0.1 and on the "up" ULA address, one audit, JSON out."""
+    import json
+    import socket
+
+    from lab.ipv6_lab import NETNS_HOSTS
+
+    names = [n for _, n in socket.if_nameindex()]
+    if names != ["lo"]:
+        raise SystemExit(f"not inside a lo-only network namespace (interfaces: {names})")
+    rs = RecordSet(soa_owner="test")
+    rs.add("ns6.test", "SOA", "ns1.ns6.test. hostmaster.ns6.test. 1 3600 600 86400 60")
+    for ns, kind in _NETNS_NS.items():
+        rs.add("ns6.test", "NS", f"{ns}.ns6.test.")
+        rs.add(f"{ns}.ns6.test", "A", "127.0.0.1")
+        rs.add(f"{ns}.ns6.test", "AAAA", NETNS_HOSTS[kind])
+    with LabDnsServer(rs) as v4, LabDnsServer(rs, host=NETNS_HOSTS["up"], port=v4.port):
+        target = AuditTarget(domain="ns6.test", dkim_selectors=(), dnsbl_zones=(), ports={"dns": v4.port},
+                             allow_internal=True)
+        client = DnsClient([Nameserver("127.0.0.1", v4.port)], timeout=3.0)
+        run = asyncio.run(audit(target, client, EngineConfig(timeout=3.0, smtp_probe=False)))
+    print(json.dumps([{"rule": f.rule, "subject": f.subject, "status": f.status.value, "outcome": f.outcome}
+                      for f in run.findings if f.rule.startswith("NS-IPV6")]))
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["netns-ns"]:
+        _netns_ns_audit()

@@ -30,7 +30,7 @@ import dns.rdatatype
 
 from auditapp.collectors.netguard import blocked
 from auditapp.core.target import AuditTarget
-from auditapp.dnsclient import DnsAnswer, DnsClient
+from auditapp.dnsclient import DnsAnswer, DnsClient, Outcome
 
 #: How the direct SOA question to one name server address ended.
 ANSWERED, REFUSED, TIMEOUT, UNREACHABLE, BLOCKED, ERROR = (
@@ -137,7 +137,7 @@ async def find_ns(dns_client: DnsClient, domain: str) -> tuple[str, tuple[DnsAns
         seen.append(answer)
         if answer.ok and answer.records:
             return name, tuple(seen)
-        if answer.outcome.is_failure or answer.outcome.value == "nxdomain":
+        if answer.outcome.is_failure or answer.outcome is Outcome.NXDOMAIN:
             break
     return "", tuple(seen)
 
