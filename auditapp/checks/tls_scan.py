@@ -242,7 +242,7 @@ def _extras_check(ctx: CheckContext, fact: str, bad: bool, outcome: str) -> Iter
         ev = scan_evidence(scan) + extras_evidence(scan) + postfix_evidence(ctx, p)
         value = getattr(scan, fact)
         if value is None and scan.versions and all(v == "TLSv1.3" for v in scan.versions):
-            yield ctx.not_applicable(p.endpoint, ev, **_params(p))
+            yield ctx.not_applicable(p.endpoint, ev, outcome="tls13_only", **_params(p))
         elif value is None:
             problem = scan.error or scan.extras_error or "-"
             yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
@@ -294,7 +294,7 @@ def tls_cipher_order(ctx: CheckContext) -> Iterator[Finding]:
             continue
         ev = scan_evidence(scan) + order_evidence(scan) + postfix_evidence(ctx, p)
         if _tls13_only(scan):
-            yield ctx.not_applicable(p.endpoint, ev, **_params(p))
+            yield ctx.not_applicable(p.endpoint, ev, outcome="tls13_only", **_params(p))
             continue
         if not _usable(scan):
             yield untested(ctx, p, scan, ev)
@@ -341,13 +341,13 @@ def tls_kex_hash(ctx: CheckContext) -> Iterator[Finding]:
             continue
         ev = scan_evidence(scan) + kex_evidence(scan) + postfix_evidence(ctx, p)
         if _tls13_only(scan):
-            yield ctx.not_applicable(p.endpoint, ev, **_params(p))
+            yield ctx.not_applicable(p.endpoint, ev, outcome="tls13_only", **_params(p))
             continue
         if not _usable(scan):
             yield untested(ctx, p, scan, ev)
             continue
         if not any(s.version != "TLSv1.3" and s.name.startswith(("TLS_ECDHE_", "TLS_DHE_")) for s in scan.suites):
-            yield ctx.not_applicable(p.endpoint, ev, **_params(p))
+            yield ctx.not_applicable(p.endpoint, ev, outcome="no_ecdhe", **_params(p))
         elif scan.kex_sha2 is None:
             problem = scan.kex_error or scan.error or "-"
             yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
