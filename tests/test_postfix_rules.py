@@ -260,7 +260,7 @@ CASES = [
          severity=Severity.HIGH),
     Case("PF-TLS-PROTOCOLS", "old inclusion syntax", "smtpd_tls_protocols = TLSv1.2 TLSv1.3\n", P, "pass",
          subject=MX),
-    Case("PF-TLS-PROTOCOLS", "no TLS on mx", "smtpd_tls_security_level = none\n", NA, "not_applicable",
+    Case("PF-TLS-PROTOCOLS", "no TLS on mx", "smtpd_tls_security_level = none\n", NA, "no_tls",
          subject=MX),
     Case("PF-TLS-PROTOCOLS", "no client or mx service", "", NA, "no_services",
          master="127.0.0.1:10025 inet n - n - - smtpd\n"),

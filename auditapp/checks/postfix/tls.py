@@ -66,8 +66,8 @@ def tls_protocols(ctx: CheckContext, cfg: PostfixConfig) -> Iterator[Finding]:
             results.append(proxied)
             continue
         if not tls.offered:
-            results.append(ctx.not_applicable(scope.subject, (tls.deciding.cite(),), service=scope.label,
-                                              setting=tls.deciding.cite()))
+            results.append(ctx.not_applicable(scope.subject, (tls.deciding.cite(),), outcome="no_tls",
+                                              service=scope.label, setting=tls.deciding.cite()))
             continue
         # With mandatory TLS (encrypt, or implicit TLS on 465) smtpd uses the *_mandatory_* list.
         name = "smtpd_tls_mandatory_protocols" if tls.mandatory else "smtpd_tls_protocols"
