@@ -35,7 +35,8 @@ from auditapp.checks.registry import run_check
 from auditapp.collectors.facts import Facts
 from auditapp.collectors.probes import probe_endpoint
 from auditapp.collectors.service_facts import DiscoveredHost, Discovery, EndpointProbe, PortState, Role, TlsInfo
-from auditapp.collectors.tls_scan import TlsScan, client_hello, scan_endpoint, scan_endpoints
+from auditapp.collectors.tls_scan import TlsScan, scan_endpoint, scan_endpoints
+from auditapp.collectors.tls_wire import client_hello
 from auditapp.core.model import Finding, Status
 from auditapp.core.target import AuditTarget
 from auditapp.data.tls_ciphers import key_verdict, suite_verdict, version_verdict
@@ -261,7 +262,7 @@ def test_ssl_module_context_is_untouched() -> None:
 
 
 def test_garbage_after_a_server_hello_keeps_what_the_hello_said() -> None:
-    from auditapp.collectors.tls_scan import read_flight
+    from auditapp.collectors.tls_wire import read_flight
 
     hello = b"\x03\x03" + bytes(32) + b"\x00" + b"\xc0\x2f" + b"\x00"
     msg = b"\x02" + len(hello).to_bytes(3, "big") + hello + b"\x0b\x00\x00\x05\x00\x00\xff"  # broken Certificate

@@ -35,20 +35,24 @@ Only endpoints the network guard lets the probes touch are scanned (collectors/n
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from auditapp.collectors.netguard import blocked
-from auditapp.collectors.probes import tcp
 from auditapp.collectors.probes.session import PROBE_BUDGET_FACTOR
 from auditapp.collectors.service_facts import IMPLICIT_TLS, SERVICES, Discovery
 from auditapp.collectors.services import sni_for, typed_addresses
-from auditapp.collectors.smtp_greeting import CLIENT_NAME
+from auditapp.collectors.tls_connection import (
+    ConnectFailed,
+    Endpoint,
+    NoStarttls,
+    hello,
+    tls13_chain,
+)
 from auditapp.collectors.tls_wire import (
     EC_GROUPS,
     GROUPS,
@@ -57,10 +61,6 @@ from auditapp.collectors.tls_wire import (
     TLS13_EXTRA_GROUPS,
     VERSIONS,
     Answer,
-    Closed,
-    client_hello,
-    is_ip,
-    read_flight,
     sigalg_is_sha2,
     sigalg_name,
 )
@@ -74,8 +74,6 @@ _MAX_ROUNDS = 64
 #: X25519MLKEM768 and brainpoolP256r1 (BSI). The rest a server would only offer beside these, and
 #: every question is a connection (the speed budget of issue 16).
 _PROBED_GROUPS = (0x001D, 0x0017, 0x0018, 0x0019, 0x001E, 0x0100, 0x0101, 0x11EC, 0x001F)
-#: Connections one endpoint may have open at a time (a server's per-client limit is usually 10+).
-ENDPOINT_CONNECTIONS = 10
 
 TLS_HANDSHAKE = Problem("problem.step.tls_handshake", "TLS handshake")
 
@@ -158,146 +156,6 @@ class TlsScan:
         return tuple(s for s in self.suites if s.version == version)
 
 
-# -- one connection ------------------------------------------------------------------------------
-
-
-@dataclass
-class _Endpoint:
-    address: str
-    port: int
-    service: str
-    sni: str
-    timeout: float
-    gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(ENDPOINT_CONNECTIONS))
-    connections: int = 0
-
-
-async def _line(reader: asyncio.StreamReader, timeout: float) -> str:
-    raw = await asyncio.wait_for(reader.readline(), timeout)
-    if not raw:
-        raise Closed("closed")
-    return raw.decode("latin-1").rstrip("\r\n")
-
-
-async def _smtp_reply(reader: asyncio.StreamReader, timeout: float) -> list[str]:
-    lines = []
-    for _ in range(200):
-        line = await _line(reader, timeout)
-        lines.append(line)
-        if len(line) < 4 or line[3] != "-":
-            return lines
-    raise Closed("endless reply")
-
-
-class NoStarttls(Exception):
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-
-
-async def _starttls(ep: _Endpoint, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Bring a fresh connection to the point of the handshake (nothing for implicit TLS)."""
-    dialect, t = STARTTLS.get(ep.service, ""), ep.timeout
-    if dialect == "smtp":
-        greeting = await _smtp_reply(reader, t)
-        if not greeting[0].startswith("220"):
-            raise NoStarttls(Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}",
-                                     line=greeting[0][:80]))
-        writer.write(f"EHLO {CLIENT_NAME}\r\n".encode())
-        ehlo = await _smtp_reply(reader, t)
-        if not any(x[4:].strip().upper() == "STARTTLS" for x in ehlo[1:]):
-            raise NoStarttls(Problem("problem.starttls_not_offered", "STARTTLS not offered on the new connection"))
-        writer.write(b"STARTTLS\r\n")
-        reply = await _smtp_reply(reader, t)
-        if not reply[-1].startswith("220"):
-            raise NoStarttls(Problem("problem.refused", "{command} refused: {reply}", command="STARTTLS",
-                                     reply=reply[-1][:80]))
-    elif dialect == "imap":
-        greeting = await _line(reader, t)
-        if not greeting.upper().startswith("* OK"):
-            raise NoStarttls(Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}",
-                                     line=greeting[:80]))
-        writer.write(b"a1 STARTTLS\r\n")
-        for _ in range(50):
-            line = await _line(reader, t)
-            if line.upper().startswith("A1 "):
-                if not line[3:].upper().startswith("OK"):
-                    raise NoStarttls(Problem("problem.refused", "{command} refused: {reply}", command="STARTTLS",
-                                             reply=line[:80]))
-                break
-    elif dialect == "pop3":
-        greeting = await _line(reader, t)
-        if not greeting.startswith("+OK"):
-            raise NoStarttls(Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}",
-                                     line=greeting[:80]))
-        writer.write(b"STLS\r\n")
-        reply = await _line(reader, t)
-        if not reply.startswith("+OK"):
-            raise NoStarttls(Problem("problem.refused", "{command} refused: {reply}", command="STLS", reply=reply[:80]))
-
-
-class ConnectFailed(Exception):
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-
-
-async def _opened(ep: _Endpoint) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, float]:
-    """A fresh connection at the point of the handshake, and its TCP connect time in seconds."""
-    state, detail, reader, writer, ms = await tcp.connect(ep.address, ep.port, ep.timeout)
-    ep.connections += 1
-    if reader is None or writer is None:
-        raise ConnectFailed(detail or state.value)
-    try:
-        await _starttls(ep, reader, writer)
-    except BaseException:
-        await tcp.close(writer, 0.2)
-        raise
-    return reader, writer, (ms or 0.0) / 1000
-
-
-async def hello(ep: _Endpoint, version: str, suites: list[int], **kw: object) -> Answer:
-    """One ClientHello on a fresh connection, and the server's first flight."""
-    async with ep.gate:
-        reader, writer, rtt = await _opened(ep)
-        # A hello the server may not understand (SSLv2 bytes, an old version) waits ten round trips
-        # (at least 1 s), not a full timeout: some servers keep reading instead of answering.
-        wait = ep.timeout if version in ("TLSv1.2", "TLSv1.3") else min(ep.timeout, max(1.0, 10 * rtt))
-        try:
-            writer.write(client_hello(version, suites, sni=ep.sni, **kw))  # type: ignore[arg-type]
-            try:
-                return await read_flight(reader, wait, version)
-            except (Closed, ConnectionError):
-                return Answer()  # closed instead of an alert: not accepted either
-            except TimeoutError:
-                return Answer(silent=True)
-        finally:
-            await tcp.close(writer, 0.2)
-
-
-async def _tls13_chain(ep: _Endpoint) -> tuple[bytes, ...]:
-    """The chain of a TLS 1.3-only server (encrypted in the handshake): a real handshake, not verified."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    async with ep.gate:
-        _reader, writer, _rtt = await _opened(ep)
-        try:
-            async with asyncio.timeout(ep.timeout):
-                await writer.start_tls(ctx, server_hostname=ep.sni if ep.sni and not is_ip(ep.sni) else None)
-            sslobj = writer.get_extra_info("ssl_object")
-            inner = getattr(sslobj, "_sslobj", None)
-            chain = getattr(inner, "get_unverified_chain", None) or getattr(sslobj, "get_unverified_chain", None)
-            if chain is not None:
-                return tuple(c.public_bytes(ssl._ssl.ENCODING_DER) for c in chain() or ())  # type: ignore[attr-defined]
-            leaf = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
-            return (leaf,) if leaf else ()
-        except (ssl.SSLError, OSError, TimeoutError):
-            return ()
-        finally:
-            await tcp.close(writer, 0.2)
-
-
 # -- one endpoint ------------------------------------------------------------------------------------
 
 
@@ -346,7 +204,7 @@ class _Builder:
             self.dh_bits.add(answer.dh_bits)
 
 
-async def _enumerate(ep: _Endpoint, version: str, first: Answer, b: _Builder) -> None:
+async def _enumerate(ep: Endpoint, version: str, first: Answer, b: _Builder) -> None:
     """Every suite ``version`` accepts, by elimination, one family of key exchange at a time in parallel."""
     codes = suite_codes()
     tls13 = version == "TLSv1.3"
@@ -384,7 +242,7 @@ async def _enumerate(ep: _Endpoint, version: str, first: Answer, b: _Builder) ->
     b.suites += [found[c] for c in codes if c in found] + [o for c, o in found.items() if c not in codes]
 
 
-async def _groups(ep: _Endpoint, b: _Builder) -> None:
+async def _groups(ep: Endpoint, b: _Builder) -> None:
     """Which key-exchange groups the server accepts: per group a TLS 1.3 hello, else a TLS 1.2 ECDHE hello."""
     codes = suite_codes()
     if "TLSv1.3" in b.versions:
@@ -407,7 +265,7 @@ async def _groups(ep: _Endpoint, b: _Builder) -> None:
 _EXTRAS_VERSIONS = ("TLSv1.2", "TLSv1.1", "TLSv1")
 
 
-async def _extras(ep: _Endpoint, version: str, b: _Builder) -> None:
+async def _extras(ep: Endpoint, version: str, b: _Builder) -> None:
     """Compression, secure renegotiation and EMS from the ServerHello to one more hello of ``version``.
 
     The hello offers compression methods [DEFLATE, null], the renegotiation SCSV and the
@@ -435,7 +293,7 @@ def _name(code: int | None) -> str:
     return suite_codes().get(code, f"0x{code:04X}") if code is not None else ""
 
 
-async def _order(ep: _Endpoint, version: str, first: Answer, b: _Builder) -> None:
+async def _order(ep: Endpoint, version: str, first: Answer, b: _Builder) -> None:
     """Cipher order: the first hello's suites (table order) once more, reversed; the server's two choices.
 
     A server that enforces its preference picks the same suite both times; one that follows the
@@ -454,7 +312,7 @@ def _is_ecdhe_or_dhe(name: str) -> bool:
     return name.startswith(("TLS_ECDHE_", "TLS_DHE_"))
 
 
-async def _kex_hash(ep: _Endpoint, b: _Builder) -> None:
+async def _kex_hash(ep: Endpoint, b: _Builder) -> None:
     """One TLS 1.2 hello with only (EC)DHE suites and only SHA-2 signature schemes (RFC 9155)."""
     kex = [c for c, n in suite_codes().items() if c >> 8 != 0x13 and _is_ecdhe_or_dhe(n)]
     b.kex_answer = await hello(ep, "TLSv1.2", kex, ocsp=False, sigalgs=SHA2_SIGALGS)
@@ -480,7 +338,7 @@ def _kex_verdict(b: _Builder) -> tuple[bool | None, str, str]:
     return sigalg_is_sha2(answer.kex_sigalg), sigalg_name(answer.kex_sigalg), ""
 
 
-async def _scan(ep: _Endpoint, b: _Builder) -> None:
+async def _scan(ep: Endpoint, b: _Builder) -> None:
     all_12 = [c for c in suite_codes() if c >> 8 != 0x13]
     all_13 = [c for c in suite_codes() if c >> 8 == 0x13]
     # Every version at once (one connection each): a serial first question would add a whole
@@ -506,14 +364,14 @@ async def _scan(ep: _Endpoint, b: _Builder) -> None:
     await asyncio.gather(*(_enumerate(ep, v, answers[v], b) for v in VERSIONS if v in b.versions and v != "SSLv2"),
                          _groups(ep, b), *extras)
     if not b.chain and "TLSv1.3" in b.versions:
-        b.chain = await _tls13_chain(ep)
+        b.chain = await tls13_chain(ep)
         b.ocsp = None
     b.suites_complete = True
 
 
 async def scan_endpoint(address: str, port: int, service: str, *, sni: str, timeout: float) -> TlsScan:
     """Scan one endpoint; never raises. Bounded by ``timeout`` per wait and the probe budget in all."""
-    ep = _Endpoint(address, port, service, sni, timeout)
+    ep = Endpoint(address, port, service, sni, timeout)
     b = _Builder()
     started = time.monotonic()
     error, timed_out = "", False
@@ -534,7 +392,7 @@ async def scan_endpoint(address: str, port: int, service: str, *, sni: str, time
     return _result(ep, b, error, timed_out, time.monotonic() - started)
 
 
-def _result(ep: _Endpoint, b: _Builder, error: str, timed_out: bool, seconds: float) -> TlsScan:
+def _result(ep: Endpoint, b: _Builder, error: str, timed_out: bool, seconds: float) -> TlsScan:
     key_type, key_bits, curve, sig, sig_hash = _leaf(b.chain[0]) if b.chain else ("", None, "", "", "")
     kex_sha2, kex_signature, kex_error = _kex_verdict(b) if b.suites_complete else (None, "", "")
     return TlsScan(
