@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from spf_conformance_report import conformance_counts
 
 #: Node ids of the suite's items: one per validation test of the YAML suite.
 NODE_PREFIX = "test_arc_conformance.py::test_arc_validation["
@@ -65,23 +66,9 @@ def suite_size(path: Path = SUITE) -> int:
     return sum(len(doc.get("tests") or {}) for doc in load_scenarios(path))
 
 
-def conformance_counts(stats: dict[str, list[Any]]) -> dict[str, int]:
-    """Suite items per outcome ("passed", "failed", "xfailed", ...), each item counted once."""
-    seen: dict[str, str] = {}
-    for outcome in ("error", "failed", "xpassed", "xfailed", "skipped", "passed"):
-        for report in stats.get(outcome, []):
-            nodeid = getattr(report, "nodeid", "")
-            if NODE_PREFIX in nodeid:
-                seen.setdefault(nodeid, outcome)  # a setup error outranks a later pass
-    counts: dict[str, int] = {}
-    for outcome in seen.values():
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
-
-
 def arc_conformance_summary(terminalreporter: Any) -> None:
     """Write "ARC conformance: N/M passed" when the suite ran in this session."""
-    counts = conformance_counts(terminalreporter.stats)
+    counts = conformance_counts(terminalreporter.stats, NODE_PREFIX)
     ran = sum(counts.values())
     if not ran:
         return

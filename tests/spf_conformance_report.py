@@ -28,13 +28,16 @@ def suite_size(path: Path = SUITE) -> int:
         return sum(len(doc.get("tests") or {}) for doc in yaml.safe_load_all(fh) if doc)
 
 
-def conformance_counts(stats: dict[str, list[Any]]) -> dict[str, int]:
-    """Suite items per outcome ("passed", "failed", "xfailed", ...), each item counted once."""
+def conformance_counts(stats: dict[str, list[Any]], node_prefix: str = NODE_PREFIX) -> dict[str, int]:
+    """Suite items per outcome ("passed", "failed", "xfailed", ...), each item counted once.
+
+    Shared by every conformance suite's summary (``node_prefix`` picks the suite's tests).
+    """
     seen: dict[str, str] = {}
     for outcome in ("error", "failed", "xpassed", "xfailed", "skipped", "passed"):
         for report in stats.get(outcome, []):
             nodeid = getattr(report, "nodeid", "")
-            if NODE_PREFIX in nodeid:
+            if node_prefix in nodeid:
                 seen.setdefault(nodeid, outcome)  # a setup error outranks a later pass
     counts: dict[str, int] = {}
     for outcome in seen.values():

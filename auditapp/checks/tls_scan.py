@@ -10,7 +10,7 @@ connect is ``not_tested`` with its reason, never a verdict.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from auditapp.checks.registry import CheckContext, check
 from auditapp.checks.services.base import NEEDS, discovery_of, expected_role, probes_of
@@ -285,19 +285,30 @@ def order_evidence(scan: TlsScan) -> list[str]:
     return [f"{scan.endpoint}: cipher order ({scan.order_version or '-'}): {said}"]
 
 
+def _below_tls13(ctx: CheckContext, p: EndpointProbe, scan: TlsScan | None,
+                 evidence: Callable[[TlsScan], list[str]]) -> tuple[Finding | None, list[str]]:
+    """The evidence of a TLS ≤ 1.2 property, or the result when there is none to judge.
+
+    Not scanned or unusable is ``not_tested``; a TLS 1.3-only endpoint is ``tls13_only``
+    (the property belongs to older versions).
+    """
+    if scan is None:
+        return untested(ctx, p, scan, postfix_evidence(ctx, p)), []
+    ev = scan_evidence(scan) + evidence(scan) + postfix_evidence(ctx, p)
+    if _tls13_only(scan):
+        return ctx.not_applicable(p.endpoint, ev, outcome="tls13_only", **_params(p)), ev
+    if not _usable(scan):
+        return untested(ctx, p, scan, ev), ev
+    return None, ev
+
+
 @check("TLS-CIPHER-ORDER", needs=SCAN_NEEDS)
 def tls_cipher_order(ctx: CheckContext) -> Iterator[Finding]:
     """internet.nl "Cipher order" (NCSC-NL 2.1 B4): the server enforces its order, stronger classes first."""
     for p, scan in scanned_endpoints(ctx):
-        if scan is None:
-            yield untested(ctx, p, scan, postfix_evidence(ctx, p))
-            continue
-        ev = scan_evidence(scan) + order_evidence(scan) + postfix_evidence(ctx, p)
-        if _tls13_only(scan):
-            yield ctx.not_applicable(p.endpoint, ev, outcome="tls13_only", **_params(p))
-            continue
-        if not _usable(scan):
-            yield untested(ctx, p, scan, ev)
+        early, ev = _below_tls13(ctx, p, scan, order_evidence)
+        if early is not None:
+            yield early
             continue
         offers = scan.suites_for(scan.order_version) if scan.order_version else ()
         classes = {suite_verdict(s.name).klass for s in offers}
@@ -336,15 +347,9 @@ def kex_evidence(scan: TlsScan) -> list[str]:
 def tls_kex_hash(ctx: CheckContext) -> Iterator[Finding]:
     """internet.nl "Hash function for key exchange" (RFC 9155): the server signs (EC)DHE with SHA-2."""
     for p, scan in scanned_endpoints(ctx):
-        if scan is None:
-            yield untested(ctx, p, scan, postfix_evidence(ctx, p))
-            continue
-        ev = scan_evidence(scan) + kex_evidence(scan) + postfix_evidence(ctx, p)
-        if _tls13_only(scan):
-            yield ctx.not_applicable(p.endpoint, ev, outcome="tls13_only", **_params(p))
-            continue
-        if not _usable(scan):
-            yield untested(ctx, p, scan, ev)
+        early, ev = _below_tls13(ctx, p, scan, kex_evidence)
+        if early is not None:
+            yield early
             continue
         if not any(s.version != "TLSv1.3" and s.name.startswith(("TLS_ECDHE_", "TLS_DHE_")) for s in scan.suites):
             yield ctx.not_applicable(p.endpoint, ev, outcome="no_ecdhe", **_params(p))
