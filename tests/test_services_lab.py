@@ -128,6 +128,8 @@ RESPONDER_CASES |= {r: {P, F} for r in ("TLS-WEAK-CIPHER", "TLS-NO-FORWARD-SECRE
 RESPONDER_CASES |= {r: {P, F} for r in (
     "TLS-COMPRESSION", "TLS-NO-SECURE-RENEGOTIATION", "TLS-NO-EXTENDED-MASTER-SECRET")}  # the extra hello
 RESPONDER_CASES |= {r: {P, F} for r in ("TLS-CIPHER-ORDER", "TLS-KEX-HASH")}  # order, kex-hash hellos
+#: A finished handshake (weak/BSI Postfix, openssl s_server -early_data): tests/test_tls_session_lab.py.
+RESPONDER_CASES |= {r: {P, F} for r in ("TLS-CLIENT-RENEGOTIATION", "TLS-ZERO-RTT")}
 #: Issue 16: the IPv6 reachability rules need an MX on ::1; their lab is tests/test_ipv6_lab.py.
 RESPONDER_CASES |= {"MX-IPV6-MISSING": {P, F}, "MX-IPV6-UNREACHABLE": {P, F}}
 RESPONDER_CASES |= {"NS-IPV6-MISSING": {P, F}, "NS-IPV6-UNREACHABLE": {P, F}}  # tests/test_ns_ipv6_lab.py

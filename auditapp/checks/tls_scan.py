@@ -362,3 +362,55 @@ def tls_kex_hash(ctx: CheckContext) -> Iterator[Finding]:
         else:
             yield ctx.fail(p.endpoint, f"sha1_{'client' if is_client(p) else 'mx'}", ev,
                            **_params(p, scheme=scan.kex_signature or scan.kex_signature_default or "-"))
+
+
+# -- two questions after a finished handshake (collectors/tls_session.py) ---------------------------------
+
+
+def session_evidence(scan: TlsScan) -> list[str]:
+    def said(value: bool | None, yes: str, no: str, detail: str) -> str:
+        word = "not determined" if value is None else yes if value else no
+        return f"{word} ({detail})" if detail else word
+
+    return [f"{scan.endpoint}: client-initiated renegotiation in a TLS 1.2 session: "
+            + said(scan.client_renegotiation, "allowed", "refused", scan.renegotiation_detail),
+            f"{scan.endpoint}: 0-RTT (TLS 1.3 session tickets): "
+            + said(scan.zero_rtt, "early data accepted", "no early data", scan.zero_rtt_detail)]
+
+
+@check("TLS-CLIENT-RENEGOTIATION", needs=SCAN_NEEDS)
+def tls_client_renegotiation(ctx: CheckContext) -> Iterator[Finding]:
+    """internet.nl "Client-initiated renegotiation" (NCSC-NL 2.1 B8-1): the server refuses it."""
+    for p, scan in scanned_endpoints(ctx):
+        early, ev = _below_tls13(ctx, p, scan, session_evidence)
+        if early is not None:
+            yield early
+        elif scan.client_renegotiation is None:
+            problem = scan.renegotiation_detail or scan.error or "-"
+            yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
+                                 ev)
+        elif scan.client_renegotiation:
+            yield ctx.fail(p.endpoint, "allowed", ev, **_params(p))
+        else:
+            yield ctx.passed(p.endpoint, ev, **_params(p))
+
+
+@check("TLS-ZERO-RTT", needs=SCAN_NEEDS)
+def tls_zero_rtt(ctx: CheckContext) -> Iterator[Finding]:
+    """internet.nl "0-RTT" (RFC 8446 §8): no session ticket lets a client send replayable early data."""
+    for p, scan in scanned_endpoints(ctx):
+        if scan is None:
+            yield untested(ctx, p, scan, postfix_evidence(ctx, p))
+            continue
+        ev = scan_evidence(scan) + session_evidence(scan) + postfix_evidence(ctx, p)
+        if scan.versions and "TLSv1.3" not in scan.versions and _usable(scan):
+            yield ctx.not_applicable(p.endpoint, ev, outcome="no_tls13", **_params(p))
+        elif scan.zero_rtt is None:
+            problem = scan.zero_rtt_detail or scan.error or "-"
+            yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
+                                 ev)
+        elif scan.zero_rtt:
+            yield ctx.fail(p.endpoint, f"accepted_{'client' if is_client(p) else 'mx'}", ev,
+                           **_params(p, size=str(scan.max_early_data)))
+        else:
+            yield ctx.passed(p.endpoint, ev, **_params(p))

@@ -29,6 +29,8 @@ exchange"): the first version hello's suite list reversed, at the same version a
 (the server that picks the same suite both times enforces its own order); and a TLS 1.2 hello with
 only (EC)DHE suites and only SHA-2 signature schemes, whose ServerKeyExchange shows the scheme the
 server signs the key exchange with (RFC 9155).
+Two questions need a finished handshake (internet.nl's "Client-initiated renegotiation" and
+"0-RTT"): collectors/tls_session.py asks them on one connection each, beside the enumeration.
 Only endpoints the network guard lets the probes touch are scanned (collectors/netguard.py).
 """
 
@@ -53,6 +55,7 @@ from auditapp.collectors.tls_connection import (
     hello,
     tls13_chain,
 )
+from auditapp.collectors.tls_session import EarlyData, Renegotiation, client_renegotiation, zero_rtt
 from auditapp.collectors.tls_wire import (
     EC_GROUPS,
     GROUPS,
@@ -137,6 +140,16 @@ class TlsScan:
     kex_signature: str = ""
     kex_signature_default: str = ""
     kex_error: str = ""
+    #: Client-initiated renegotiation (a TLS 1.2 session, then a new ClientHello in it; tls_session.py):
+    #: True: the server renegotiated; False: it refused; None: not determined or no TLS 1.2
+    #: (``renegotiation_detail`` says which).
+    client_renegotiation: bool | None = None
+    renegotiation_detail: str = ""
+    #: 0-RTT (TLS 1.3): True: a session ticket allowed early data (``max_early_data`` bytes); False: no
+    #: ticket allowed it; None: not determined or no TLS 1.3 (``zero_rtt_detail``).
+    zero_rtt: bool | None = None
+    max_early_data: int = 0
+    zero_rtt_detail: str = ""
     error: str = ""
     timed_out: bool = False
     duration_s: float = 0.0
@@ -194,6 +207,8 @@ class _Builder:
         self.order_error = ""
         self.kex_answer: Answer | None = None
         self.kex_default = ""
+        self.renegotiation: Renegotiation | None = None
+        self.early_data: EarlyData | None = None
 
     def learn(self, version: str, answer: Answer) -> None:
         if answer.kex_sigalg is not None and version == "TLSv1.2" and not self.kex_default:
@@ -338,6 +353,23 @@ def _kex_verdict(b: _Builder) -> tuple[bool | None, str, str]:
     return sigalg_is_sha2(answer.kex_sigalg), sigalg_name(answer.kex_sigalg), ""
 
 
+async def _sessions(ep: Endpoint, b: _Builder) -> None:
+    """The two questions that need a finished handshake (tls_session.py), beside the enumeration."""
+    async def renegotiation() -> None:
+        if "TLSv1.2" in b.versions:
+            b.renegotiation = await client_renegotiation(ep)
+        elif b.versions & {"SSLv3", "TLSv1", "TLSv1.1"}:
+            b.renegotiation = Renegotiation(None, Problem(
+                "problem.tls_failed", "TLS handshake failed: {reason}",
+                reason="the renegotiation test needs TLS 1.2, the server offers only older versions"))
+
+    async def early() -> None:
+        if "TLSv1.3" in b.versions:
+            b.early_data = await zero_rtt(ep)
+
+    await asyncio.gather(renegotiation(), early())
+
+
 async def _scan(ep: Endpoint, b: _Builder) -> None:
     all_12 = [c for c in suite_codes() if c >> 8 != 0x13]
     all_13 = [c for c in suite_codes() if c >> 8 == 0x13]
@@ -361,6 +393,7 @@ async def _scan(ep: Endpoint, b: _Builder) -> None:
     extras = [_extras(ep, newest, b), _order(ep, newest, answers[newest], b)] if newest else []
     if "TLSv1.2" in b.versions:
         extras.append(_kex_hash(ep, b))
+    extras.append(_sessions(ep, b))
     await asyncio.gather(*(_enumerate(ep, v, answers[v], b) for v in VERSIONS if v in b.versions and v != "SSLv2"),
                          _groups(ep, b), *extras)
     if not b.chain and "TLSv1.3" in b.versions:
@@ -407,6 +440,11 @@ def _result(ep: Endpoint, b: _Builder, error: str, timed_out: bool, seconds: flo
         extended_master_secret=b.extended_master_secret, extras_error=b.extras_error,
         order_version=b.order_version, order_choices=b.order_choices, order_error=b.order_error,
         kex_sha2=kex_sha2, kex_signature=kex_signature, kex_signature_default=b.kex_default, kex_error=kex_error,
+        client_renegotiation=b.renegotiation.allowed if b.renegotiation else None,
+        renegotiation_detail=b.renegotiation.detail if b.renegotiation else "",
+        zero_rtt=b.early_data.accepted if b.early_data else None,
+        max_early_data=b.early_data.max_early_data if b.early_data else 0,
+        zero_rtt_detail=b.early_data.detail if b.early_data else "",
         duration_s=round(seconds, 3), connections=ep.connections,
     )
 

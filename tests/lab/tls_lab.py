@@ -4,7 +4,8 @@
 
     127.0.0.81  Postfix WEAK   mx.tlsweak.test  2525 STARTTLS, 2465 implicit TLS: TLS 1.0 and 1.1
                                on, TLS 1.0-1.2 only AES128-SHA (static RSA: no forward secrecy,
-                               NCSC "phase out"); TLS 1.3 keeps OpenSSL's suites
+                               NCSC "phase out"); TLS 1.3 keeps OpenSSL's suites; allows
+                               client-initiated renegotiation (tls_ssl_options = 0x100)
     127.0.0.82  Postfix BSI    mx.tlsbsi.test   2525, 2465: TLS 1.2 and 1.3 only, ECDHE with AES-GCM/
                                AES-CBC-SHA2 only (BSI TR-02102-2 3.3.1), ECDSA P-256 certificate,
                                curves P-384 and P-256
@@ -50,6 +51,8 @@ smtpd_tls_mandatory_protocols = >=TLSv1
 smtpd_tls_ciphers = medium
 smtpd_tls_mandatory_ciphers = medium
 tls_medium_cipherlist = AES128-SHA:@SECLEVEL=0
+# SSL_OP_ALLOW_CLIENT_RENEGOTIATION (OpenSSL >= 3.0 refuses client-initiated renegotiation without it)
+tls_ssl_options = 0x100
 """
 BSI_TLS = """\
 smtpd_tls_protocols = >=TLSv1.2
@@ -247,9 +250,9 @@ class Tarpit(_Server):
 class TlsResponder(_Server):
     """A server with any ssl context: implicit TLS, or SMTP with STARTTLS."""
 
-    def __init__(self, context: ssl.SSLContext, *, smtp: bool = False) -> None:
+    def __init__(self, context: ssl.SSLContext, *, smtp: bool = False, silent: bool = False) -> None:
         super().__init__()
-        self.context, self.smtp = context, smtp
+        self.context, self.smtp, self.silent = context, smtp, silent
 
     def handle(self, conn: socket.socket) -> None:
         if self.smtp:
@@ -268,6 +271,9 @@ class TlsResponder(_Server):
                 else:
                     conn.sendall(b"502 no\r\n")
         tls = self.context.wrap_socket(conn, server_side=True)
+        if self.silent:  # handshake done, then never read: a renegotiating hello gets no answer at all
+            self._stop.wait(10)
+            return
         tls.recv(1)
 
 
@@ -400,3 +406,45 @@ def tls13_only_context(directory: Path) -> ssl.SSLContext:
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.load_cert_chain(pair.cert, pair.key)
     return ctx
+
+
+class OpensslServer:
+    """``openssl s_server`` on a free loopback port: OpenSSL's own TLS server, a real one.
+
+    It is the only server here that can be made to accept 0-RTT (``-early_data``; Postfix and
+    Dovecot have no such setting), and with ``-cipher`` / ``-groups`` it offers exactly one suite
+    family, which is how the TLS 1.2 client (collectors/tls12_client.py) is tried against every key
+    exchange and record protection it implements. It speaks no mail dialogue: implicit TLS only.
+    Its stdin stays open (a pipe), because s_server ends a session when stdin reaches EOF.
+    """
+
+    def __init__(self, pair: CertPair, *args: str, address: str = TLS_LAB_ADDRESSES["responders"]) -> None:
+        self.pair, self.args, self.host = pair, args, address
+        probe = socket.create_server((address, 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> OpensslServer:
+        self.proc = subprocess.Popen(
+            ["openssl", "s_server", "-accept", f"{self.host}:{self.port}", "-cert", str(self.pair.cert),
+             "-key", str(self.pair.key), "-quiet", *self.args],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"openssl s_server {' '.join(self.args)} exited with {self.proc.returncode}")
+            with suppress(OSError), socket.create_connection((self.host, self.port), timeout=0.5):
+                return self
+            time.sleep(0.05)
+        self.__exit__()
+        raise RuntimeError("openssl s_server did not start listening")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            with suppress(subprocess.TimeoutExpired):
+                self.proc.wait(5)
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(5)
