@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "auditapp.core.dnsnames", "auditapp.core.times"),
     ("auditapp.catalog", "auditapp.data", "auditapp.questionnaire"),
     ("auditapp.core", "auditapp.dnsclient", "auditapp.credentials", "auditapp.postfix", "auditapp.spf",
-     "auditapp.dnssec", "auditapp.collectors.dnssec_types"),
+     "auditapp.dnssec", "auditapp.collectors.dnssec_types", "auditapp.rpki"),
     ("auditapp.collectors",),
     ("auditapp.checks", "auditapp.message"),
     ("auditapp.audit", "auditapp.report"),

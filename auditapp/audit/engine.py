@@ -34,6 +34,7 @@ from auditapp.collectors.hosting import collect_hosting
 from auditapp.collectors.inventory import build_inventory
 from auditapp.collectors.mta_sts import fetch_policy
 from auditapp.collectors.nameservers import collect_nameservers
+from auditapp.collectors.rpki_collect import collect_rpki
 from auditapp.collectors.sender_discovery import candidate_evidence, postfix_note, with_spf_candidates
 from auditapp.collectors.services import collect_services
 from auditapp.collectors.tls_scan import scan_endpoints
@@ -158,6 +159,7 @@ class Audit:
             _Job("tlsrpt", None, f"TLS-RPT {t.domain}", lambda: dns.query(f"_smtp._tls.{t.domain}", "TXT")),
             _Job("dnssec", None, f"DNSSEC {t.domain}", lambda: collect_dnssec(dns, t, self._now)),
             _Job("caa", None, f"CAA of the MX hosts of {t.domain}", lambda: collect_caa(dns, t)),
+            _Job("rpki", None, f"RPKI of the mail and name servers of {t.domain}", lambda: collect_rpki(dns, t)),
             _Job("tlsa", None, f"TLSA of the MX hosts of {t.domain}",
                  lambda: collect_tlsa(dns, t, self.config.previous_spki, self.config.previous_run,
                                       self.config.previous_not_after)),

@@ -12,6 +12,7 @@ from auditapp.checks import (  # noqa: F401
     message,
     policy,
     postfix,
+    rpki,
     services,
     spf,
     tls_scan,

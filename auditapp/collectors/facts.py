@@ -122,6 +122,8 @@ class Facts:
     dkim: dict[str, DnsAnswer] | None = None
     #: The relevant CAA RRset of every MX host (auditapp.collectors.caa.CaaFact).
     caa: Any = None
+    #: The routes to the MX and name server addresses and their RPKI states (collectors/rpki_collect.py).
+    rpki: Any = None
     #: Whether a hosted provider runs the domain's inbound mail (from the MX hosts).
     hosting: HostingFact | None = None
     adsp: DnsAnswer | None = None

@@ -69,6 +69,9 @@ class AuditTarget:
     ca_file: str | None = None
     #: DNSSEC trust anchor file (DS/DNSKEY records; --trust-anchor); None: the built-in IANA root anchors.
     trust_anchor: str | None = None
+    #: Validated ROA payloads a relying-party validator exported (--rpki-vrps; auditapp/rpki.py);
+    #: None: the RPKI rules are not tested.
+    rpki_vrps: str | None = None
     cert_warn_days: int = DEFAULT_CERT_WARN_DAYS
     #: Mail services are probed unless switched off (batch runs are DNS-only).
     services: bool = True
@@ -124,6 +127,7 @@ class AuditTarget:
             "allow_internal": self.allow_internal,
             "ca_file": self.ca_file,
             "trust_anchor": self.trust_anchor,
+            **({"rpki_vrps": self.rpki_vrps} if self.rpki_vrps else {}),
             "services": self.services,
             "answers": dict(self.answers) if self.answers is not None else None,
             "postfix_origin": self.postfix_origin,

@@ -52,6 +52,8 @@ FAMILY_EFFORT: dict[str, Effort] = {
     "dane": Effort.MEDIUM,
     # DNSSEC: signing at the DNS provider and a DS at the registrar, in the right order.
     "dnssec": Effort.MEDIUM,
+    # RPKI: the address block's holder (hoster, provider) publishes the ROA; a ticket, not a record.
+    "rpki": Effort.MEDIUM,
     "services": Effort.MEDIUM,
     "transport": Effort.MEDIUM,
     "layout": Effort.MEDIUM,
