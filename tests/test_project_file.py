@@ -78,6 +78,7 @@ def full_project() -> Project:
                         "E. Muster", "2026-11-28T10:06:00+00:00", Severity.LOW)],
         messages=[sample_message()],
         trust_anchor="/etc/auditapp/lab-root.key",
+        rpki_vrps="/var/lib/rpki/vrps.json",
     )
 
 

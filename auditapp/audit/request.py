@@ -76,6 +76,7 @@ class InputNames:
     trust: str = "trusted host"
     ca_file: str = "CA file"
     trust_anchor: str = "trust anchor file"
+    rpki_vrps: str = "RPKI VRP file"
     postfix: str = "Postfix configuration"
     timeout: str = "timeout"
     #: The end of "no system resolver configured (...); <hint>": where this front end takes one.
@@ -113,6 +114,8 @@ class AuditRequest:
     ca_file: str | None = None
     #: DNSSEC trust anchor file (--trust-anchor, or the project's); None: the IANA root anchors.
     trust_anchor: str | None = None
+    #: Validated ROA payloads file (--rpki-vrps, or the project's); None: the RPKI rules are not tested.
+    rpki_vrps: str | None = None
     #: Questionnaire answers already loaded (a project's), or a file to load (``--answers``);
     #: neither: the questionnaire is not part of this run.
     answers: Mapping[str, Any] | None = None
@@ -152,6 +155,7 @@ def request_from_project(
     allow_internal: bool = False,
     ca_file: str | None = None,
     trust_anchor: str | None = None,
+    rpki_vrps: str | None = None,
     trust_hosts: Sequence[str] = (),
     password_lookup: PasswordLookup | None = keyring_password,
     trust_lookup: TrustLookup | None = keyring_trusted,
@@ -174,7 +178,7 @@ def request_from_project(
         relay_test=project.relay_test, allow_internal=project.allow_internal or allow_internal,
         services=services and project.probe_services, account=project.test_account,
         trust_hosts=tuple(trust_hosts), ca_file=ca_file, answers=dict(project.answers),
-        trust_anchor=trust_anchor or project.trust_anchor,
+        trust_anchor=trust_anchor or project.trust_anchor, rpki_vrps=rpki_vrps or project.rpki_vrps,
         postfix_texts=dict(stored) if stored is not None else None, messages=tuple(project.messages),
         nameservers=tuple(nameservers) or tuple(project.nameservers) or tuple(default_nameservers),
         demo_lab=project.demo,
@@ -233,13 +237,15 @@ def build_target(request: AuditRequest) -> AuditTarget:
     account = validate_account(request.account) if request.account is not None else None
     ca_file = validate_ca_file(request.ca_file, n.ca_file) if request.ca_file else None
     trust_anchor = _trust_anchor(request.trust_anchor, n.trust_anchor) if request.trust_anchor else None
+    rpki_vrps = _rpki_vrps(request.rpki_vrps, n.rpki_vrps) if request.rpki_vrps else None
     answers = _answers(request)
     trusted = _unique(normalize_domain(h, n.trust) for h in request.trust_hosts)
     return AuditTarget(domain=domain, server_ips=ips, helo=helo, helo_source=request.helo_source, mx_hosts=mx,
                        dkim_selectors=selectors, dnsbl_zones=zones, ports=ports, submission_hosts=submission,
                        mailbox_hosts=mailbox, relay_test=request.relay_test, account=account,
                        trusted_hosts=trusted, allow_internal=request.allow_internal, ca_file=ca_file,
-                       services=request.services, answers=answers, trust_anchor=trust_anchor)
+                       services=request.services, answers=answers, trust_anchor=trust_anchor,
+                       rpki_vrps=rpki_vrps)
 
 
 def _trust_anchor(path: str, what: str) -> str:
@@ -251,6 +257,29 @@ def _trust_anchor(path: str, what: str) -> str:
     except TrustAnchorError as exc:
         raise InputError(str(exc) if what in str(exc) else f"{what}: {exc}", "trust_anchor") from None
     return path
+
+
+def _rpki_vrps(path: str, what: str) -> str:
+    """A VRP file must be readable and hold validated ROA payloads (auditapp.rpki), as the RPKI rules read it."""
+    from auditapp.rpki import VrpError
+
+    try:
+        check_vrp_file(path)
+    except VrpError as exc:
+        raise InputError(str(exc) if what in str(exc) else f"{what}: {exc}", "rpki_vrps") from None
+    return path
+
+
+def check_vrp_file(path: str) -> None:
+    """Parse a VRP file (auditapp.rpki); raises its ``VrpError`` when it cannot be used.
+
+    The parsed set is kept for the run (:func:`auditapp.rpki.cached_vrps`), so a ~60 MB export is
+    read once per file version, not once to check and again to audit.
+    """
+    from auditapp.rpki import cached_vrps
+
+    cached_vrps(path)
+
 
 
 def _answers(request: AuditRequest) -> dict[str, Any] | None:

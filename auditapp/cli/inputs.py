@@ -38,7 +38,7 @@ CLI_NAMES = InputNames(
     no_domain="a DOMAIN or --project FILE is needed", server_ip="--server-ip", mx="--mx host",
     dnsbl="--dnsbl zone", ports="--port", submission="--submission-host", mailbox="--mailbox-host",
     trust="--trust-host", ca_file="--ca-file", postfix="--postfix-config", timeout="--timeout",
-    trust_anchor="--trust-anchor",
+    trust_anchor="--trust-anchor", rpki_vrps="--rpki-vrps",
     resolver_hint="give --nameserver",
 )
 #: With ``--project`` the target comes from the file (named by its fields), this run's choices
@@ -64,7 +64,7 @@ def request_from_args(args: argparse.Namespace) -> AuditRequest:
         # Hosts typed on this command line are the user's word; discovered ones are not.
         trust_hosts=(*args.submission_host, *args.trust_host),
         ca_file=args.ca_file, answers_file=args.answers, postfix_path=args.postfix_config,
-        trust_anchor=getattr(args, "trust_anchor", None),
+        trust_anchor=getattr(args, "trust_anchor", None), rpki_vrps=getattr(args, "rpki_vrps", None),
         nameservers=tuple(args.nameserver), timeout=args.timeout, password_lookup=terminal_password,
         names=CLI_NAMES,
     )

@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--trust-anchor", metavar="FILE",
                    help="DNSSEC trust anchor: DS or DNSKEY records, one per line (as dig or unbound's root.key "
                         "show them); default: the IANA root keys")
+    a.add_argument("--rpki-vrps", metavar="FILE",
+                   help="validated ROA payloads exported by an RPKI validator (Routinator/rpki-client JSON or CSV); "
+                        "enables the RPKI-* rules")
     a.add_argument("--no-services", action="store_true", help="DNS checks only; do not connect to the mail servers")
     a.add_argument("--postfix-config", metavar="PATH",
                    help="Postfix configuration to audit: a directory with main.cf/master.cf, a main.cf, "

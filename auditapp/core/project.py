@@ -120,6 +120,9 @@ class Project:
     messages: list[StoredMessage] = field(default_factory=list)
     #: DNSSEC trust anchor file for labs and internal roots (DS/DNSKEY records); None: the IANA root.
     trust_anchor: str | None = None
+    #: Validated ROA payloads a relying-party validator exported (JSON or CSV; auditapp/rpki.py); None:
+    #: the RPKI rules are not tested, because an audit cannot validate the RPKI repository itself.
+    rpki_vrps: str | None = None
 
     @property
     def display_domain(self) -> str:
@@ -146,6 +149,7 @@ class Project:
             account=self.test_account,
             answers=dict(self.answers),
             trust_anchor=self.trust_anchor,
+            rpki_vrps=self.rpki_vrps,
         )
 
     def snapshot(self) -> Project:
@@ -185,6 +189,7 @@ class Project:
             **({"reviews": [r.to_json() for r in self.reviews]} if self.reviews else {}),
             **({"messages": [m.to_json() for m in self.messages]} if self.messages else {}),
             **({"trust_anchor": self.trust_anchor} if self.trust_anchor else {}),
+            **({"rpki_vrps": self.rpki_vrps} if self.rpki_vrps else {}),
         }
 
     @classmethod
@@ -233,6 +238,7 @@ class Project:
             reviews=_list(get("reviews", []), "reviews", _review),
             messages=_messages(get("messages", [])),
             trust_anchor=None if get("trust_anchor") is None else _text(get("trust_anchor"), "trust_anchor"),
+            rpki_vrps=None if get("rpki_vrps") is None else _text(get("rpki_vrps"), "rpki_vrps"),
         )
 
 

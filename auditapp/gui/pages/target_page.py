@@ -70,6 +70,18 @@ def _trust_anchor(text: str) -> str:
     return text
 
 
+def _rpki_vrps(text: str) -> str:
+    """A VRP file as the CLI's --rpki-vrps takes it: readable, a validator's JSON or CSV export."""
+    from auditapp.audit.request import check_vrp_file
+    from auditapp.rpki import VrpError
+
+    try:
+        check_vrp_file(text)
+    except VrpError as exc:
+        raise InputError(tr("target.rpki_vrps_invalid", reason=str(exc)), "invalid") from None
+    return text
+
+
 class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
     key = "target"
     nav_text_key = "window.nav.target"
@@ -117,6 +129,9 @@ class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
         self.trust_anchor = ValidatedLineEdit(_trust_anchor, placeholder=tr("target.placeholder.trust_anchor"),
                                               accessible=tr("target.trust_anchor"))
         self.trust_anchor_button = QPushButton(tr("target.trust_anchor_choose"))
+        self.rpki_vrps = ValidatedLineEdit(_rpki_vrps, placeholder=tr("target.placeholder.rpki_vrps"),
+                                           accessible=tr("target.rpki_vrps"))
+        self.rpki_vrps_button = QPushButton(tr("target.rpki_vrps_choose"))
         self.probe_services = QCheckBox(tr("target.probe_services"))
         self.relay_test = QCheckBox(tr("target.relay_test"))
         self.allow_internal = QCheckBox(tr("target.allow_internal"))
@@ -164,6 +179,12 @@ class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
         self._row(dns, "target.trust_anchor", anchor_row, "target.trust_anchor_tip")
         self._labels[-1].setBuddy(self.trust_anchor.edit)
         self.trust_anchor.setToolTip(tr("target.trust_anchor_tip"))
+        vrps_row = QHBoxLayout()
+        vrps_row.addWidget(self.rpki_vrps, 1)
+        vrps_row.addWidget(self.rpki_vrps_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._row(dns, "target.rpki_vrps", vrps_row, "target.rpki_vrps_tip")
+        self._labels[-1].setBuddy(self.rpki_vrps.edit)
+        self.rpki_vrps.setToolTip(tr("target.rpki_vrps_tip"))
         services = self._group(layout, "target.group_services")
         self.probe_services.setToolTip(tr("target.probe_services_tip"))
         self.relay_test.setToolTip(tr("target.relay_test_tip"))
@@ -238,6 +259,8 @@ class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
         self._validated(self.nameservers, lambda p: setattr(p, "nameservers", self.nameservers.values()))
         self._validated(self.trust_anchor, lambda p: setattr(p, "trust_anchor", self.trust_anchor.text() or None))
         self.trust_anchor_button.clicked.connect(self.choose_trust_anchor)
+        self._validated(self.rpki_vrps, lambda p: setattr(p, "rpki_vrps", self.rpki_vrps.text() or None))
+        self.rpki_vrps_button.clicked.connect(self.choose_rpki_vrps)
         self._validated(self.ports, lambda p: setattr(p, "ports", dict(
             parse_port_override(v) for v in self.ports.values())))
         self._validated(self.account, lambda p: setattr(p, "test_account", self.account.text() or None))
@@ -284,6 +307,7 @@ class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
                 "target.mx_hosts": self.mx_hosts, "target.client_hosts": self.client_hosts,
                 "target.dkim_selectors": self.dkim_selectors, "target.dnsbl_zones": self.dnsbl_zones,
                 "target.nameservers": self.nameservers, "target.trust_anchor": self.trust_anchor,
+                "target.rpki_vrps": self.rpki_vrps,
                 "target.ports": self.ports, "target.account": self.account}
 
     def _report_validity(self) -> None:
@@ -344,6 +368,7 @@ class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
         self.dnsbl_zones.set_values(p.dnsbl_zones)
         self.nameservers.set_values(p.nameservers)
         self.trust_anchor.set_text(p.trust_anchor or "")
+        self.rpki_vrps.set_text(p.rpki_vrps or "")
         self.ports.set_values([f"{service}={port}" for service, port in p.ports.items()])
         self.probe_services.setChecked(p.probe_services)
         self.relay_test.setChecked(p.relay_test)
@@ -356,16 +381,23 @@ class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
         # which only this page edits, so there is nothing to reload unless a project was restored.
         pass
 
-    # -- DNSSEC trust anchor ---------------------------------------------------------------------
+    # -- files: DNSSEC trust anchor, RPKI VRPs -------------------------------------------------------
 
     def choose_trust_anchor(self) -> None:
         """Pick the anchor file; it is checked (and stored when valid) as if it had been typed."""
-        current = self.trust_anchor.text()
-        path, _filter = QFileDialog.getOpenFileName(self, tr("target.trust_anchor_title"),
-                                                    str(Path(current).parent) if current else "",
-                                                    tr("target.trust_anchor_filter"))
+        self._choose_file(self.trust_anchor, "target.trust_anchor_title", "target.trust_anchor_filter")
+
+    def choose_rpki_vrps(self) -> None:
+        """Pick the VRP file; it is checked (and stored when valid) as if it had been typed."""
+        self._choose_file(self.rpki_vrps, "target.rpki_vrps_title", "target.rpki_vrps_filter")
+
+    def _choose_file(self, field: ValidatedLineEdit, title_key: str, filter_key: str) -> None:
+        """A file dialog opened where the field's current file is; cancelling changes nothing."""
+        current = field.text()
+        path, _filter = QFileDialog.getOpenFileName(self, tr(title_key), str(Path(current).parent) if current else "",
+                                                    tr(filter_key))
         if path:
-            self.trust_anchor.edit.setText(path)  # textChanged: validated, stored if valid
+            field.edit.setText(path)  # textChanged: validated, stored if valid
 
     # -- discovery ------------------------------------------------------------------------------
 
