@@ -15,7 +15,15 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_audit, bench_batch, bench_gui, bench_gui_project, bench_message, bench_services
+from bench import (
+    bench_audit,
+    bench_batch,
+    bench_gui,
+    bench_gui_project,
+    bench_message,
+    bench_services,
+    bench_transport,
+)
 
 ROWS = [
     ("ratio_to_critical_path", bench_audit.GOALS),
@@ -30,6 +38,8 @@ ROWS = [
     ("project_max_gap_ms", bench_gui_project.GOALS),
     ("message_seconds_100", bench_message.GOALS),
     ("message_speedup_vs_seq", bench_message.GOALS),
+    ("dnssec_ratio", bench_transport.GOALS),
+    ("tls_scan_ratio", bench_transport.GOALS),
 ]
 
 
@@ -40,7 +50,7 @@ def main(argv: list[str]) -> int:
     parts = (("bench_audit", lambda: bench_audit.run()), ("bench_batch", lambda: bench_batch.run(argv)),
              ("bench_services", lambda: bench_services.run()), ("bench_gui", lambda: bench_gui.run()),
              ("bench_gui_project", lambda: bench_gui_project.run()),
-             ("bench_message", lambda: bench_message.run()))
+             ("bench_message", lambda: bench_message.run()), ("bench_transport", lambda: bench_transport.run()))
     for name, fn in parts:
         try:
             results.update(fn())
