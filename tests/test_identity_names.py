@@ -36,3 +36,19 @@ def test_ordinary_names_are_not_generic(name: str, ip: str) -> None:
 ])
 def test_provider_defaults_are_generic(name: str, ip: str, why: str) -> None:
     assert generic_why(name, ip) == why
+
+
+@pytest.mark.parametrize(("helo", "address", "why"), [
+    ("[192.0.2.1]", "192.0.2.1", None),
+    ("[IPv6:2001:db8::1]", "2001:db8::1", None),
+    ("[ipv6:2001:db8::1]", "2001:db8::1", None),  # ABNF strings are case-insensitive (RFC 5234 §2.3)
+    ("[2001:db8::1]", None, "why.literal_tag"),   # RFC 5321 §4.1.3: an IPv6 literal needs "IPv6:"
+    ("[IPv6:192.0.2.1]", None, "why.literal_tag"),
+    ("[1.2.3]", None, "why.invalid_name"),
+])
+def test_address_literals_follow_rfc5321(helo: str, address: str | None, why: str | None) -> None:
+    from auditapp.core.dnsnames import address_literal, helo_syntax_problem
+
+    assert address_literal(helo) == address
+    if why is not None:
+        assert helo_syntax_problem(helo) == why

@@ -40,6 +40,13 @@ def helo_syntax_problem(name: str) -> str:
         return "why.unbracketed_ip"
     except ValueError:
         pass
+    m = re.fullmatch(r"\[((?i:IPv6:))?([0-9A-Fa-f:.]+)\]", name)
+    if m and address_literal(name) is None:
+        try:
+            ipaddress.ip_address(m.group(2))
+            return "why.literal_tag"
+        except ValueError:
+            pass
     why = nonpublic_why(name)
     if why:
         return why
@@ -50,13 +57,20 @@ def helo_syntax_problem(name: str) -> str:
 
 
 def address_literal(name: str) -> str | None:
-    m = re.fullmatch(r"\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]", name)
+    """The address of an RFC 5321 §4.1.3 address literal: ``[192.0.2.1]`` or ``[IPv6:2001:db8::1]``.
+
+    The tag is not optional (and, as every ABNF string, not case-sensitive): ``[2001:db8::1]`` is
+    no literal (receivers reject it as a HELO), and ``[IPv6:192.0.2.1]`` none either; both are
+    named by :func:`helo_syntax_problem`.
+    """
+    m = re.fullmatch(r"\[((?i:IPv6:))?([0-9A-Fa-f:.]+)\]", name)
     if not m:
         return None
     try:
-        return str(ipaddress.ip_address(m.group(1)))
+        ip = ipaddress.ip_address(m.group(2))
     except ValueError:
         return None
+    return str(ip) if (ip.version == 6) == bool(m.group(1)) else None
 
 
 def walk_targets(domain: str) -> list[str]:
