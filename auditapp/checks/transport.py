@@ -11,7 +11,7 @@ from auditapp.checks.registry import CheckContext, check
 from auditapp.checks.tags import TagError, parse_tags
 from auditapp.collectors.facts import DnsblFact
 from auditapp.core.model import Finding, Reason, Severity
-from auditapp.data.blocklists import NOT_LISTINGS, blocklist_for, meaning_of
+from auditapp.data.blocklists import NOT_LISTINGS, blocklist_for, ipv6_coverage, meaning_of
 from auditapp.dnsclient import DnsAnswer
 
 
@@ -76,12 +76,24 @@ LISTED_OUTCOMES = {Severity.CRITICAL: "listed_critical", Severity.HIGH: "listed"
                    Severity.LOW: "listed_low", Severity.INFO: "listed_info"}
 
 
+#: Evidence line for an IPv6 "not listed" on a zone whose IPv6 coverage is not on record.
+IPV6_UNDOCUMENTED = ("{zone}: whether this list holds IPv6 addresses at all is not documented "
+                     "(dnsbl_zones.toml ipv6 = \"unknown\"); its NXDOMAIN may only mean that it lists no IPv6")
+
+
 def _dnsbl_verdict(ctx: CheckContext, ip: str, zone: str, fact: DnsblFact) -> Finding:
     subject = f"{ip} @ {zone}"
-    ans = fact.answer
-    ev = [ans.evidence()] + ([fact.txt.evidence()] if fact.txt and fact.txt.ok else [])
     params = {"ip": ip, "zone": zone, "domain": ctx.domain}
     bl = blocklist_for(zone)
+    ipv6 = ipaddress.ip_address(ip).version == 6
+    ans = fact.answer
+    if ans is None or (ipv6 and ipv6_coverage(zone) == "no"):
+        # The zone lists no IPv6 addresses, so it was not asked (collect_dnsbl): a "not listed"
+        # would be a verdict without evidence.
+        source = f" (source: {bl.ipv6_source})" if bl is not None and bl.ipv6_source else ""
+        note = f"{zone}: no query sent, the list holds no IPv6 addresses (dnsbl_zones.toml ipv6 = \"no\"){source}"
+        return ctx.not_applicable(subject, [note], outcome="no_ipv6", **params)
+    ev = [ans.evidence()] + ([fact.txt.evidence()] if fact.txt and fact.txt.ok else [])
     if bl is not None and bl.closed:
         # A shut-down list answers nothing meaningful, whatever it answers.
         meaning = bl.codes[0].meaning if bl.codes else None
@@ -90,6 +102,10 @@ def _dnsbl_verdict(ctx: CheckContext, ip: str, zone: str, fact: DnsblFact) -> Fi
     if ans.outcome.is_failure:
         return ctx.dns_not_tested(subject, ans)
     if ans.outcome.is_void:
+        if ipv6 and ipv6_coverage(zone) == "unknown":
+            # The query was answered, so this stays a PASS; but many lists answer NXDOMAIN to
+            # every IPv6 query, and the reader must know this one may be such a list.
+            ev.append(IPV6_UNDOCUMENTED.format(zone=zone))
         return ctx.passed(subject, ev, **params)
     codes = sorted(ans.records, key=lambda c: (len(c), c))
     outside = [c for c in codes if ipaddress.ip_address(c) not in ipaddress.ip_network("127.0.0.0/8")]

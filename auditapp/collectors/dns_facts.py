@@ -8,6 +8,7 @@ judge: a timeout is stored as a timeout, and the checks decide what it means.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 
 from dns.reversename import from_address as reverse_name
 
@@ -15,6 +16,7 @@ from auditapp.collectors.facts import DmarcDiscovery, DnsblFact, ForwardLookup, 
 from auditapp.collectors.smtp_greeting import probe_greeting
 from auditapp.core.dnsnames import address_literal, helo_syntax_problem, nonpublic_why, walk_targets
 from auditapp.core.target import AuditTarget
+from auditapp.data.blocklists import ipv6_coverage
 from auditapp.dnsclient import DnsClient
 
 
@@ -68,6 +70,15 @@ async def collect_dmarc(dns: DnsClient, domain: str) -> DmarcDiscovery:
 
 
 async def collect_dnsbl(dns: DnsClient, ip: str, zone: str) -> DnsblFact:
+    """The A and TXT answers of ``zone`` for ``ip`` (RFC 5782; IPv6 as reversed nibbles).
+
+    An IPv6 address is not sent to a zone known to list no IPv6 addresses: its NXDOMAIN would
+    only be read as "not listed" without being evidence of anything, so the question is not
+    asked at all (no traffic) and the fact carries no answer; DNSBL-LISTED reports it as not
+    applicable.
+    """
+    if ipaddress.ip_address(ip).version == 6 and ipv6_coverage(zone) == "no":
+        return DnsblFact(ip=ip, zone=zone, answer=None)
     rev = reverse_name(ip).to_text(omit_final_dot=True)
     rev = rev.removesuffix(".in-addr.arpa").removesuffix(".ip6.arpa")
     name = f"{rev}.{zone}"

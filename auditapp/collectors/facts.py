@@ -107,7 +107,9 @@ class DmarcDiscovery:
 class DnsblFact:
     ip: str
     zone: str
-    answer: DnsAnswer
+    #: None when the zone was not asked: an IPv6 address on a zone that lists no IPv6
+    #: addresses (dnsbl_zones.toml ``ipv6 = "no"``), whose NXDOMAIN would prove nothing.
+    answer: DnsAnswer | None
     txt: DnsAnswer | None = None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 from auditapp.core.model import Severity
 from auditapp.data._toml import DataError, read, strings, suffix_match, text
@@ -23,6 +23,13 @@ CLASSES = ("spam_source", "compromised", "policy_enduser", "provider_range", "re
            "not_listed", "other")
 #: Classes that are no listing at all: the answer is an error, or a good rating.
 NOT_LISTINGS = ("refused", "not_listed")
+
+#: Whether a zone lists IPv6 addresses at all (dnsbl_zones.toml ``ipv6``).
+Ipv6Coverage = Literal["yes", "no", "unknown"]
+IPV6_COVERAGE: tuple[Ipv6Coverage, ...] = ("yes", "no", "unknown")
+#: Verification levels of the file (knowledge-2026.md §0.1): operator's own documentation,
+#: only secondary sources, unverified.
+VERIFIED_LEVELS = ("V", "S", "U")
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,16 @@ class Blocklist:
     closed: bool
     delisting: str
     codes: tuple[CodeMeaning, ...]
+    #: Whether the list holds IPv6 entries. Many lists answer NXDOMAIN to every IPv6 query
+    #: because they list IPv4 only; their NXDOMAIN says nothing about an IPv6 sender, so
+    #: "not listed" must not be reported as if the address had been checked. "no": the
+    #: zone is not asked about IPv6 addresses at all; "unknown": asked, but a "not listed"
+    #: carries the caveat that the list's IPv6 coverage is not documented.
+    ipv6: Ipv6Coverage = "unknown"
+    #: Where the ``ipv6`` value comes from (empty for an undocumented "unknown").
+    ipv6_source: str = ""
+    #: "V", "S" or "U" for the ``ipv6`` value alone (it can differ from the codes' level).
+    ipv6_verified: str = "U"
 
 
 def _ranges(values: tuple[str, ...], where: str) -> tuple[tuple[int, int], ...]:
@@ -90,6 +107,30 @@ def _codes(entries: object, where: str) -> tuple[CodeMeaning, ...]:
     return tuple(out)
 
 
+def _ipv6(body: dict[str, object], where: str, *, zone: bool) -> tuple[Ipv6Coverage, str, str]:
+    """The ``ipv6``, ``ipv6_source`` and ``ipv6_verified`` keys of a zone (or of [default]).
+
+    Every zone must state its IPv6 coverage, so a zone added later cannot silently fall back
+    to "queried and reported as not listed". A "yes" or "no" is a claim about the operator's
+    list and needs a source that is at least secondary; without one the value is "unknown".
+    """
+    value = body.get("ipv6")
+    if value not in IPV6_COVERAGE:
+        raise DataError(f"{where}.ipv6: must be one of {IPV6_COVERAGE}, not {value!r}")
+    coverage = cast("Ipv6Coverage", value)
+    source = body.get("ipv6_source", "")
+    level = body.get("ipv6_verified", "U")
+    if not isinstance(source, str) or (source and not source.startswith(("https://", "http://"))):
+        raise DataError(f"{where}.ipv6_source: must be an http(s) URL")
+    if level not in VERIFIED_LEVELS:
+        raise DataError(f"{where}.ipv6_verified: must be one of {VERIFIED_LEVELS}")
+    if zone and ("ipv6_verified" not in body or "ipv6_source" not in body):
+        raise DataError(f"{where}: needs ipv6_source and ipv6_verified beside ipv6")
+    if coverage != "unknown" and (not source or level == "U"):
+        raise DataError(f"{where}: ipv6 = {coverage!r} needs an ipv6_source and a level V or S")
+    return coverage, source, str(level)
+
+
 @cache
 def _data() -> tuple[tuple[Blocklist, ...], tuple[CodeMeaning, ...]]:
     data = read("dnsbl_zones.toml")
@@ -100,11 +141,13 @@ def _data() -> tuple[tuple[Blocklist, ...], tuple[CodeMeaning, ...]]:
         if body.get("status") not in ("active", "closed"):
             raise DataError(f"{where}: status must be active or closed")
         strings(body.get("sources"), where + ".sources", allow_empty=False)
+        ipv6, ipv6_source, ipv6_verified = _ipv6(body, where, zone=True)
         lists.append(Blocklist(
             id=zid, suffixes=tuple(s.lower() for s in strings(body.get("zone_suffixes"), where + ".zone_suffixes",
                                                                allow_empty=False)),
             operator=str(body.get("operator", "")), closed=body["status"] == "closed",
             delisting=str(body.get("delisting", "")), codes=_codes(body.get("codes"), where),
+            ipv6=ipv6, ipv6_source=ipv6_source, ipv6_verified=ipv6_verified,
         ))
     return tuple(lists), default
 
@@ -115,6 +158,23 @@ def blocklist_for(zone: str) -> Blocklist | None:
         if suffix_match(zone, bl.suffixes):
             return bl
     return None
+
+
+@cache
+def _default_ipv6() -> Ipv6Coverage:
+    """IPv6 coverage of a zone this file does not know ([default] ``ipv6``)."""
+    default = read("dnsbl_zones.toml").get("default") or {}
+    return _ipv6(default, "dnsbl_zones.toml: [default]", zone=False)[0]
+
+
+def ipv6_coverage(zone: str) -> Ipv6Coverage:
+    """Whether ``zone`` lists IPv6 addresses: its own entry, else the [default] table ("unknown").
+
+    The answer decides whether an IPv6 sender is asked about at all ("no": not asked, the
+    result is not applicable) and whether a "not listed" needs a caveat ("unknown").
+    """
+    bl = blocklist_for(zone)
+    return bl.ipv6 if bl is not None else _default_ipv6()
 
 
 def meaning_of(zone: str, code: str) -> CodeMeaning:
