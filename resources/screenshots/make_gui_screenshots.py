@@ -80,9 +80,12 @@ def main(lang: str = "de", out: Path = HERE) -> int:
     window.go("target")
     shot("target")
     target = window.pages["target"]
-    if target.message_list.count():  # the demo's received messages (issue 15)
-        from PySide6.QtWidgets import QScrollArea
+    from PySide6.QtWidgets import QScrollArea
 
+    wait(100)  # DNS settings: resolvers, trust anchor, RPKI data (issue 16)
+    target.findChild(QScrollArea).ensureWidgetVisible(target.rpki_vrps, 0, 120)
+    shot("target-dns")
+    if target.message_list.count():  # the demo's received messages (issue 15)
         from auditapp.gui.dialogs.message_dialogs import MessageEvidenceDialog
 
         wait(100)  # the form's layout settles before it is scrolled to its end (the messages)
