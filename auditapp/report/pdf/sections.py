@@ -51,7 +51,7 @@ from auditapp.report.pdf.flowables import (
     table,
 )
 from auditapp.report.pdf.messages import message_story
-from auditapp.report.pdf.tables import action_table, not_tested_table
+from auditapp.report.pdf.tables import action_table, not_tested_table, titled
 from auditapp.report.pdf.text import mono_text, para_text
 from auditapp.report.texts import format_date
 from auditapp.report.theme import logo_flowable
@@ -367,8 +367,13 @@ class Builder:
         story.append(p(self.label("appendix.index_intro"), st.body))
         rows = [[self.label("label.rule"), self.label("label.title"), self.label("label.category"),
                  self.label("label.count")]]
-        rows += [[r.rule, r.title, r.category_label, r.summary] for r in s.rule_index]
-        story.append(table(st, rows, [0.34 * w, 0.31 * w, 0.16 * w, 0.19 * w]))
+        widths = [0.34 * w, 0.31 * w, 0.16 * w, 0.19 * w]
+        # Titles and categories break at hyphenation points ("Transport-verschlüsselung"), never
+        # wherever the narrow column ends.
+        rows += [[r.rule, titled(st, r.title, self.doc.lang, st.cell, widths[1]),
+                  titled(st, r.category_label, self.doc.lang, st.cell, widths[2]), r.summary]
+                 for r in s.rule_index]
+        story.append(table(st, rows, widths))
         return story
 
 
