@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from arc_conformance_report import arc_conformance_summary
 from lab.fixtures import bind_lab  # noqa: F401
-from lab.mail_fixtures import mail_lab  # noqa: F401
+from lab.mail_fixtures import mail_lab, tls_lab  # noqa: F401
 from spf_conformance_report import spf_conformance_summary
 
 

@@ -8,15 +8,11 @@ engine runs them. A scan that runs out of time is ``not_tested``, never a verdic
 from __future__ import annotations
 
 import asyncio
-import shutil
 import ssl
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lab.bind import make_lab_root
-from lab.mail_fixtures import require_mail_servers
 from lab.mailservers import PORTS
 from lab.tls_lab import (
     TLS_LAB_ADDRESSES,
@@ -25,7 +21,6 @@ from lab.tls_lab import (
     Tarpit,
     TlsResponder,
     broken_context,
-    start_tls_lab,
     tls13_only_context,
 )
 
@@ -47,20 +42,6 @@ from auditapp.postfix import config_from_texts
 EXTRA_RULES = ("TLS-COMPRESSION", "TLS-NO-SECURE-RENEGOTIATION", "TLS-NO-EXTENDED-MASTER-SECRET")
 RULES = ("TLS-LEGACY-PROTOCOL", "TLS-WEAK-CIPHER", "TLS-NO-FORWARD-SECRECY", "TLS-WEAK-KEY", *EXTRA_RULES)
 SMTP, SMTPS = PORTS["smtp"], PORTS["submissions"]
-
-
-@pytest.fixture(scope="module")
-def tls_lab() -> Iterator[object]:
-    require_mail_servers()
-    root = make_lab_root()
-    lab = None
-    try:
-        lab = start_tls_lab(root)
-        yield lab
-    finally:
-        if lab is not None:
-            lab.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _scan(address: str, port: int, service: str, timeout: float = 3.0) -> TlsScan:

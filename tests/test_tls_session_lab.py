@@ -12,17 +12,13 @@ the handshake gives ``not_tested``, never a pass.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import ssl
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lab.bind import make_lab_root
-from lab.mail_fixtures import require_mail_servers
 from lab.mailservers import PORTS
-from lab.tls_lab import TLS_LAB_ADDRESSES, OpensslServer, TlsResponder, make_cert, start_tls_lab, tls13_only_context
+from lab.tls_lab import TLS_LAB_ADDRESSES, OpensslServer, TlsResponder, make_cert, tls13_only_context
 
 from auditapp.catalog import catalog
 from auditapp.catalog.wording import render_finding
@@ -41,20 +37,6 @@ from auditapp.dnsclient import DnsAnswer, Outcome
 
 RULES = ("TLS-CLIENT-RENEGOTIATION", "TLS-ZERO-RTT")
 SMTP, SMTPS = PORTS["smtp"], PORTS["submissions"]
-
-
-@pytest.fixture(scope="module")
-def tls_lab() -> Iterator[object]:
-    require_mail_servers()
-    root = make_lab_root()
-    lab = None
-    try:
-        lab = start_tls_lab(root)
-        yield lab
-    finally:
-        if lab is not None:
-            lab.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -58,52 +58,42 @@ def _early(ctx: CheckContext, fact: RpkiFact, a: RpkiAddress, ev: list[str]) -> 
     return None
 
 
-def _addresses(ctx: CheckContext) -> Iterator[tuple[RpkiFact, RpkiAddress] | Finding]:
+def _routed_addresses(ctx: CheckContext) -> Iterator[Finding | tuple[RpkiAddress, list[str], dict[str, object]]]:
+    """Per address: its result when there is no route to judge, else (address, evidence, params)."""
     fact = ctx.facts.rpki
     if fact is None:
         return
-    if not fact.addresses:
-        if fact.failures:
-            yield ctx.dns_not_tested(ctx.domain, fact.failures[0])
-        return
+    if not fact.addresses and fact.failures:
+        yield ctx.dns_not_tested(ctx.domain, fact.failures[0])
     for a in fact.addresses:
-        yield fact, a
+        ev = _evidence(fact, a)
+        early = _early(ctx, fact, a, ev)
+        yield early if early is not None else (a, ev, {"address": a.address, "hosts": ", ".join(a.hosts),
+                                                       "roles": _roles(a)})
 
 
 @check("RPKI-ROA-MISSING", needs=("rpki",))
 def rpki_roa_missing(ctx: CheckContext) -> Iterator[Finding]:
     """internet.nl "Route Origin Authorisation existence" for MX, NS and MX-zone NS addresses."""
-    for item in _addresses(ctx):
+    for item in _routed_addresses(ctx):
         if isinstance(item, Finding):
             yield item
             continue
-        fact, a = item
-        ev = _evidence(fact, a)
-        early = _early(ctx, fact, a, ev)
-        if early is not None:
-            yield early
-            continue
-        params = {"address": a.address, "hosts": ", ".join(a.hosts), "roles": _roles(a), "routes": _routes(a.routes)}
+        a, ev, params = item
         if all(r.state == NOT_FOUND for r in a.routes):
-            yield ctx.fail(a.address, "missing", ev, **params)
+            yield ctx.fail(a.address, "missing", ev, routes=_routes(a.routes), **params)
         else:
-            yield ctx.passed(a.address, ev, **params)
+            yield ctx.passed(a.address, ev, routes=_routes(a.routes), **params)
 
 
 @check("RPKI-INVALID", needs=("rpki",))
 def rpki_invalid(ctx: CheckContext) -> Iterator[Finding]:
     """internet.nl "Route announcement validity": no route carrying the address is RPKI-invalid."""
-    for item in _addresses(ctx):
+    for item in _routed_addresses(ctx):
         if isinstance(item, Finding):
             yield item
             continue
-        fact, a = item
-        ev = _evidence(fact, a)
-        early = _early(ctx, fact, a, ev)
-        if early is not None:
-            yield early
-            continue
-        params = {"address": a.address, "hosts": ", ".join(a.hosts), "roles": _roles(a)}
+        a, ev, params = item
         invalid = [r for r in a.routes if r.state == INVALID]
         if invalid:
             covering = "; ".join(dict.fromkeys(c for r in invalid for c in r.covering))

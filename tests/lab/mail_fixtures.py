@@ -46,3 +46,24 @@ def mail_lab() -> Iterator[MailLab]:
             lab.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tls_lab() -> Iterator[object]:
+    """The TLS scan lab's three Postfixes (weak, BSI, BSI without server order; lab/tls_lab.py).
+
+    One per session: the scan tests and the finished-handshake tests share it, and its addresses
+    (127.0.0.81-.84) are apart from the mail lab's, so both may run at once.
+    """
+    from lab.tls_lab import start_tls_lab
+
+    require_mail_servers()
+    root = make_lab_root()
+    lab = None
+    try:
+        lab = start_tls_lab(root)
+        yield lab
+    finally:
+        if lab is not None:
+            lab.stop()
+        shutil.rmtree(root, ignore_errors=True)
