@@ -257,7 +257,11 @@ def test_timeout_during_validation_is_not_tested(seclab: DnssecLab) -> None:
         facts = _facts(seclab, "signed.seclab", port=fwd.port, timeout=0.6)
     mx = facts.status("signed.seclab", "MX")
     assert mx is not None and mx.security is Security.NOT_TESTED
-    assert "did not answer in time" in mx.reason
+    assert "no answer in time (timeout)" in mx.reason
+    # The reason is the catalogue's, so a German report says it in German (issue 16 follow-up).
+    from auditapp.catalog.wording import render_problem
+
+    assert "keine Antwort in der vorgegebenen Zeit" in render_problem(mx.reason, "de")
 
 
 def test_servfail_during_validation_is_not_tested_never_bogus(seclab: DnssecLab) -> None:
@@ -403,3 +407,17 @@ def test_signed_answers_are_cached_within_the_client_bound() -> None:
         asyncio.run(ask())
         assert len(client._signed_cache) == 5  # type: ignore[attr-defined]
         assert lab.queries == 21
+
+
+def test_a_bogus_reason_is_german_in_a_german_report_also_after_saving(seclab: DnssecLab) -> None:
+    """The validator's reasons are catalogue problems: the finding's {reason} renders per language, from a file too."""
+    from auditapp.catalog.wording import render_finding
+    from auditapp.core.model import Finding
+
+    run = _run(seclab, "expired.seclab")
+    bogus = [f for f in run.findings if f.rule == "DNSSEC-BOGUS" and f.status is F]
+    assert bogus, [(f.rule, f.status, f.subject) for f in run.findings if f.rule.startswith("DNSSEC")]
+    for finding in (bogus[0], Finding.from_json(bogus[0].to_json())):
+        de, en = render_finding(finding, "de")["detail"], render_finding(finding, "en")["detail"]
+        assert "RRSIG von" in de and "abgelaufen am" in de and "expired 20" not in de, de
+        assert "RRSIG of" in en and "expired 20" in en, en

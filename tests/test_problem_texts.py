@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent / "auditapp"
 USER, PASSWORD = next(iter(DEFAULT_ACCOUNTS.items()))
 
 #: Keys that only put values side by side; their German template is the English one on purpose.
-COMPOSITIONS = {"problem.labelled", "problem.with_note", "problem.joined"}
+COMPOSITIONS = {"problem.labelled", "problem.with_note", "problem.joined", "problem.dnssec.query_failed",
+                "problem.dnssec.rrset"}
 #: English words that must not be left in a German problem once the values are taken out.
 ENGLISH = re.compile(r"\b(the|within|while|not|no|failed|refused|reply|connection|greeting|after|without|could|"
                      r"did|sent|server|closed|reset|lost|timed|probe|tested|learned|address)\b")

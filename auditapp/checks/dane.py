@@ -37,6 +37,7 @@ from auditapp.collectors.dane_collect import TlsaFact, tlsa_name
 from auditapp.collectors.dnssec_types import NameSecurity, Security
 from auditapp.collectors.service_facts import CertInfo, EndpointProbe, PortState, Role
 from auditapp.core.model import Finding, Reason
+from auditapp.core.problem import Problem
 from auditapp.dnsclient import DnsAnswer, Outcome
 
 USAGES = {0: "PKIX-TA", 1: "PKIX-EE", 2: "DANE-TA", 3: "DANE-EE"}
@@ -199,12 +200,14 @@ def _security(ctx: CheckContext, mx: str) -> tuple[NameSecurity | None, str]:
     facts = getattr(ctx.facts, "dnssec", None)
     name = tlsa_name(mx)
     if facts is None:
-        return None, "DNSSEC status unknown: this run did not validate DNSSEC"
+        return None, Problem("problem.dane.dnssec_not_run", "DNSSEC status unknown: this run did not validate DNSSEC")
     status = facts.status(name, "TLSA")
     if status is None:
-        return None, f"DNSSEC status unknown: {name}/TLSA was not validated"
+        return None, Problem("problem.dane.tlsa_not_validated", "DNSSEC status unknown: {name}/TLSA was not validated",
+                             name=name)
     if status.security is Security.NOT_TESTED:
-        return None, f"DNSSEC status unknown: {status.reason or 'not validated'}"
+        reason = status.reason or Problem("problem.dnssec.incomplete", "DNSSEC validation did not complete")
+        return None, Problem("problem.dane.dnssec_unknown", "DNSSEC status unknown: {reason}", reason=reason)
     return status, ""
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from auditapp.checks.registry import CheckContext, check
 from auditapp.collectors.dnssec_types import DnssecFacts, NameSecurity, Security
 from auditapp.core.model import Finding, Reason
+from auditapp.core.problem import Problem
 
 #: RFC 8624 §3.1: RSA/SHA-1 (5) and RSASHA1-NSEC3-SHA1 (7) are NOT RECOMMENDED for signing.
 SHA1_ALGORITHMS = {5: "RSASHA1", 7: "RSASHA1-NSEC3-SHA1"}
@@ -25,13 +26,17 @@ def _facts(ctx: CheckContext) -> DnssecFacts | None:
 
 def _missing_facts(ctx: CheckContext) -> Finding:
     return ctx.not_tested(ctx.domain, Reason("reason.dependency",
-                                             {"what": "DNSSEC was not validated in this run"}), zone=ctx.domain)
+                                             {"what": Problem("problem.dnssec.not_run",
+                                                              "DNSSEC was not validated in this run")}),
+                          zone=ctx.domain)
 
 
 def _not_tested(ctx: CheckContext, subject: str, ns: NameSecurity) -> Finding:
-    what = ns.reason or "DNSSEC validation did not complete"
-    return ctx.not_tested(subject, Reason("reason.dependency", {"what": f"DNSSEC {ns.name}/{ns.rdtype}: {what}"}),
-                          ns.evidence, zone=ns.insecure_at or ns.zone or subject)
+    what = ns.reason or Problem("problem.dnssec.incomplete", "DNSSEC validation did not complete")
+    rrset = Problem("problem.dnssec.rrset", "DNSSEC {name}/{rdtype}: {reason}", name=ns.name, rdtype=ns.rdtype,
+                    reason=what)
+    return ctx.not_tested(subject, Reason("reason.dependency", {"what": rrset}), ns.evidence,
+                          zone=ns.insecure_at or ns.zone or subject)
 
 
 def _mx_hosts(facts: DnssecFacts, domain: str) -> list[str]:
@@ -67,8 +72,8 @@ def dnssec_missing(ctx: CheckContext) -> Iterator[Finding]:
         subjects.append((host, ns, "mx"))
     for subject, ns, kind in subjects:
         if ns is None:
-            yield ctx.not_tested(subject, Reason("reason.dependency", {"what": f"no DNSSEC result for {subject}"}),
-                                 zone=subject)
+            yield ctx.not_tested(subject, Reason("reason.dependency", {"what": Problem(
+                "problem.dnssec.no_result", "no DNSSEC result for {subject}", subject=subject)}), zone=subject)
         elif ns.security is Security.NOT_TESTED:
             yield _not_tested(ctx, subject, ns)
         elif ns.security is Security.INSECURE:

@@ -84,16 +84,20 @@ class Finding:
     reason: Reason | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "rule": self.rule,
             "status": self.status.value,
             "severity": self.severity.value,
             "subject": self.subject,
             "outcome": self.outcome,
-            "params": dict(self.params),
+            "params": {k: str(v) if isinstance(v, Problem) else v for k, v in self.params.items()},
             "evidence": list(self.evidence),
             "reason": self.reason.to_json() if self.reason else None,
         }
+        problems = problems_to_json(self.params)
+        if problems:  # a parameter that is a translatable Problem (a DNSSEC reason) keeps its key, as in Reason
+            data["problems"] = problems
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Finding:
@@ -103,7 +107,7 @@ class Finding:
             severity=Severity(data["severity"]),
             subject=str(data["subject"]),
             outcome=str(data["outcome"]),
-            params=dict(data.get("params", {})),
+            params=with_problems(dict(data.get("params", {})), data.get("problems")),
             evidence=tuple(data.get("evidence", ())),
             reason=Reason.from_json(data["reason"]) if data.get("reason") else None,
         )

@@ -496,7 +496,7 @@ _RUN_FIELDS: dict[str, type] = {
 _OPTIONAL_RUN_FIELDS = {"resolver", "target", "cancelled", "duration_s", "inventory", "degraded", "degraded_reason"}
 _FINDING_FIELDS: dict[str, type] = {
     "rule": str, "status": str, "severity": str, "subject": str, "outcome": str, "params": dict,
-    "evidence": list, "reason": dict,
+    "evidence": list, "reason": dict, "problems": dict,
 }
 
 
@@ -533,7 +533,7 @@ def _catalog() -> Any:
 
 def _finding(value: object, where: str, known: Any) -> None:
     data = _typed(value, dict, where)
-    _record(data, _FINDING_FIELDS, where, optional={"params", "evidence", "reason"})
+    _record(data, _FINDING_FIELDS, where, optional={"params", "evidence", "reason", "problems"})
     for key, enum in (("status", Status), ("severity", Severity)):
         if data[key] not in {m.value for m in enum}:
             raise ProjectError(f"field {where}.{key}: unknown value {data[key]!r}", f"{where}.{key}")
@@ -541,6 +541,7 @@ def _finding(value: object, where: str, known: Any) -> None:
         raise ProjectError(f"field {where}.rule: unknown rule {data['rule']!r} (written by a newer auditapp "
                            "version, or damaged)", f"{where}.rule")
     _json_value(data.get("params", {}), f"{where}.params")
+    _json_value(data.get("problems", {}), f"{where}.problems")
     _capped(data["subject"], f"{where}.subject", MAX_SUBJECT)
     for j, line in enumerate(data.get("evidence", [])):
         _capped(line, f"{where}.evidence[{j}]", MAX_EVIDENCE_LINE)

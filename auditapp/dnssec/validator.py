@@ -44,6 +44,7 @@ import dns.rdatatype
 import dns.rrset
 
 from auditapp.collectors.dnssec_types import NameSecurity, Security
+from auditapp.core.problem import Problem, joined
 from auditapp.dnsclient import DnsClient, Outcome
 from auditapp.dnssec.anchors import TrustAnchor
 from auditapp.dnssec.signed_query import SignedAnswer, query_signed
@@ -114,6 +115,27 @@ class _Zone:
     own_min_rsa_bits: int = 0
 
 
+#: Why a signed question failed, in the catalogue's words (``dns.*`` messages).
+_FAILED = {
+    Outcome.TIMEOUT: Problem("dns.timeout", "no answer in time (timeout)"),
+    Outcome.SERVFAIL: Problem("dns.servfail", "the resolver answered SERVFAIL (server failure)"),
+    Outcome.REFUSED: Problem("dns.refused", "the resolver refused the query (REFUSED)"),
+    Outcome.MALFORMED: Problem("dns.malformed", "the answer was not a valid DNS packet"),
+    Outcome.ERROR: Problem("dns.error", "the lookup failed"),
+}
+
+
+def _failed(ans: SignedAnswer) -> Problem:
+    """A failed signed question (timeout, SERVFAIL...) as a reason in the report's language.
+
+    Every reason of the validator is a :class:`Problem`: the English text for evidence and logs,
+    the ``problem.dnssec.*`` key for a German report (names, key tags and dates stay as they are).
+    """
+    detail = f" ({ans.detail})" if ans.detail else ""
+    return Problem("problem.dnssec.query_failed", "{rdtype} {name}: {what}{detail}", rdtype=ans.rdtype,
+                   name=ans.name, what=_FAILED.get(ans.outcome, _FAILED[Outcome.ERROR]), detail=detail)
+
+
 def _find(section: tuple[dns.rrset.RRset, ...], owner: dns.name.Name, rdtype: int
           ) -> tuple[dns.rrset.RRset | None, list[dns.rdata.Rdata]]:
     rrset = None
@@ -157,31 +179,38 @@ class Validator:
         """(None, evidence) when a signature by ``zone`` validates, else (reason, evidence)."""
         what = f"{_t(rrset.name)}/{dns.rdatatype.to_text(rrset.rdtype)}"
         if not sigs:
-            return f"missing signature: no RRSIG over {what}", ""
+            return Problem("problem.dnssec.no_rrsig", "missing signature: no RRSIG over {what}", what=what), ""
         mine = [s for s in sigs if s.signer == zone]
         if not mine:
             signers = ", ".join(sorted({_t(s.signer) for s in sigs}))
-            return f"RRSIG over {what} is by {signers}, not by the zone {_t(zone)}", ""
-        problems = []
+            return Problem("problem.dnssec.wrong_signer", "RRSIG over {what} is by {signers}, not by the zone {zone}",
+                           what=what, signers=signers, zone=_t(zone)), ""
+        problems: list[str] = []
         for sig in mine:
-            label = f"RRSIG of {what} (key tag {sig.key_tag}, algorithm {sig.algorithm})"
+            label = Problem("problem.dnssec.rrsig", "RRSIG of {what} (key tag {tag}, algorithm {algorithm})", what=what,
+                            tag=str(sig.key_tag), algorithm=str(sig.algorithm))
             if sig.expiration < self._ts:
-                problems.append(f"{label} expired {_date(sig.expiration)}")
+                problems.append(Problem("problem.dnssec.expired", "{label} expired {date}", label=label,
+                                        date=_date(sig.expiration)))
                 continue
             if sig.inception > self._ts:
-                problems.append(f"{label} not valid before {_date(sig.inception)}")
+                problems.append(Problem("problem.dnssec.not_yet", "{label} not valid before {date}", label=label,
+                                        date=_date(sig.inception)))
                 continue
             if int(sig.algorithm) not in VALIDATABLE:
-                problems.append(f"{label}: algorithm {sig.algorithm} cannot be validated (RFC 8624)")
+                problems.append(Problem("problem.dnssec.algorithm",
+                                        "{label}: algorithm {algorithm} cannot be validated (RFC 8624)",
+                                        label=label, algorithm=str(sig.algorithm)))
                 continue
             try:
                 dns.dnssec.validate_rrsig(rrset, sig, {zone: keys}, now=self._ts)
             except (dns.dnssec.ValidationFailure, dns.dnssec.UnsupportedAlgorithm,
                     dns.dnssec.DeniedByPolicy) as exc:
-                problems.append(f"{label} does not validate ({exc})")
+                problems.append(Problem("problem.dnssec.invalid", "{label} does not validate ({error})", label=label,
+                                        error=str(exc)))
                 continue
             return None, f"{label} valid until {_date(sig.expiration)}"
-        return "; ".join(problems), ""
+        return joined(problems), ""
 
     # -- the walk --------------------------------------------------------------------------
 
@@ -231,7 +260,8 @@ class Validator:
     async def _zone_at(self, name: dns.name.Name) -> _Zone:
         owner = self.anchor.for_name(name)
         if owner is None:
-            return _Zone(Security.NOT_TESTED, name, reason=f"no trust anchor covers {_t(name)}")
+            return _Zone(Security.NOT_TESTED, name,
+                         reason=Problem("problem.dnssec.no_anchor", "no trust anchor covers {name}", name=_t(name)))
         if name == owner:
             return await self._anchored(name)
         parent = await self.zone_at(name.parent())
@@ -240,7 +270,7 @@ class Validator:
         assert parent.keys is not None
         ans = await self._ask(name, "DS")
         if ans.outcome.is_failure:
-            return replace(parent, security=Security.NOT_TESTED, reason=ans.reason, keys=None)
+            return replace(parent, security=Security.NOT_TESTED, reason=_failed(ans), keys=None)
         if ans.outcome is Outcome.OK:
             ds, sigs = _find(ans.answer, name, dns.rdatatype.DS)
             if ds is None:
@@ -251,15 +281,17 @@ class Validator:
     async def _anchored(self, name: dns.name.Name) -> _Zone:
         ans = await self._ask(name, "DNSKEY")
         if ans.outcome.is_failure:
-            return _Zone(Security.NOT_TESTED, name, reason=ans.reason)
+            return _Zone(Security.NOT_TESTED, name, reason=_failed(ans))
         keys, sigs = _find(ans.answer, name, dns.rdatatype.DNSKEY)
         if keys is None:
-            return _Zone(Security.NOT_TESTED, name,
-                         reason=f"the resolver gave no DNSKEY for the anchored zone {_t(name)}")
+            return _Zone(Security.NOT_TESTED, name, reason=Problem(
+                "problem.dnssec.no_anchor_dnskey", "the resolver gave no DNSKEY for the anchored zone '{name}'",
+                name=_t(name)))
         if not sigs:
-            return _Zone(Security.NOT_TESTED, name, reason=(
-                f"the resolver gave no DNSSEC data (no RRSIG with the DNSKEY of {_t(name)}); "
-                "its AD bit is not trusted"))
+            return _Zone(Security.NOT_TESTED, name, reason=Problem(
+                "problem.dnssec.no_dnssec_data",
+                "the resolver gave no DNSSEC data (no RRSIG with the DNSKEY of {name}); its AD bit is not trusted",
+                name=_t(name)))
         trusted = []
         for key in keys:
             if any(o == name and k == key for o, k in self.anchor.dnskeys):
@@ -271,8 +303,10 @@ class Validator:
                     break
         tags = ", ".join(str(dns.dnssec.key_id(k)) for k in keys)
         if not trusted:
-            return _Zone(Security.NOT_TESTED, name, reason=(
-                f"no DNSKEY of {_t(name)} (key tags {tags}) matches the trust anchor {self.anchor.label}"))
+            return _Zone(Security.NOT_TESTED, name, reason=Problem(
+                "problem.dnssec.anchor_mismatch",
+                "no DNSKEY of {name} (key tags {tags}) matches the trust anchor {anchor}", name=_t(name), tags=tags,
+                anchor=self.anchor.label))
         trusted_set = dns.rrset.from_rdata_list(name, keys.ttl, trusted)
         problem, line = self._verify(keys, sigs, name, trusted_set)
         if problem:
@@ -312,23 +346,26 @@ class Validator:
         usable = [d for d in ds if int(d.algorithm) in VALIDATABLE and int(d.digest_type) in DS_DIGESTS]
         ds_text = ", ".join(f"{d.key_tag}/alg {d.algorithm}/digest {d.digest_type}" for d in ds)
         if not usable:
-            return _Zone(Security.INSECURE, name, reason=(
-                f"the DS of {_t(name)} ({ds_text}) uses only algorithms or digests auditapp cannot validate "
-                "(RFC 4035 §5.2: treated as insecure)"), insecure_at=_t(name).rstrip("."),
+            return _Zone(Security.INSECURE, name, reason=Problem(
+                "problem.dnssec.ds_unusable",
+                "the DS of {name} ({ds}) uses only algorithms or digests auditapp cannot validate "
+                "(RFC 4035 §5.2: treated as insecure)", name=_t(name), ds=ds_text), insecure_at=_t(name).rstrip("."),
                 algorithms=parent.algorithms, evidence=(*parent.evidence, f"{_t(name)} DS {ds_text}; {line}"))
         ans = await self._ask(name, "DNSKEY")
         if ans.outcome.is_failure:
-            return _Zone(Security.NOT_TESTED, name, reason=ans.reason, evidence=parent.evidence)
+            return _Zone(Security.NOT_TESTED, name, reason=_failed(ans), evidence=parent.evidence)
         keys, ksigs = _find(ans.answer, name, dns.rdatatype.DNSKEY)
         if keys is None:
-            reason = (f"DS/DNSKEY mismatch: the parent has DS ({ds_text}) for {_t(name)}, "
-                      f"but {_t(name)} publishes no DNSKEY")
+            reason = Problem("problem.dnssec.ds_no_dnskey",
+                             "DS/DNSKEY mismatch: the parent has DS ({ds}) for {name}, but {name} publishes no DNSKEY",
+                             ds=ds_text, name=_t(name))
             return _Zone(Security.BOGUS, name, reason=reason, evidence=(*parent.evidence, reason))
         matched = [k for k in keys if any(self._ds_matches(name, k, d) for d in usable)]
         tags = ", ".join(str(dns.dnssec.key_id(k)) for k in keys)
         if not matched:
-            reason = (f"DS/DNSKEY mismatch: the DS at the parent ({ds_text}) matches none of the DNSKEYs of "
-                      f"{_t(name)} (key tags {tags})")
+            reason = Problem("problem.dnssec.ds_mismatch",
+                             "DS/DNSKEY mismatch: the DS at the parent ({ds}) matches none of the DNSKEYs of {name} "
+                             "(key tags {tags})", ds=ds_text, name=_t(name), tags=tags)
             return _Zone(Security.BOGUS, name, reason=reason, evidence=(*parent.evidence, reason))
         problem, kline = self._verify(keys, ksigs, name, dns.rrset.from_rdata_list(name, keys.ttl, matched))
         if problem:
@@ -431,11 +468,15 @@ class Validator:
     async def _no_ds(self, name: dns.name.Name, parent: _Zone, ans: SignedAnswer) -> _Zone:
         records, problem = self._denials(ans, parent)
         if problem:
-            reason = f"the proof that {_t(name)} has no DS does not validate: {problem}"
+            reason = Problem("problem.dnssec.no_ds_proof_invalid",
+                             "the proof that {name} has no DS does not validate: {problem}", name=_t(name),
+                             problem=problem)
             return _Zone(Security.BOGUS, name, reason=reason, evidence=parent.evidence)
         what, line, optout = self._prove(name, dns.rdatatype.DS, records, parent.name)
         if what == "insecure":
-            return _Zone(Security.INSECURE, name, reason=f"no DS for {_t(name)} at its parent {_t(parent.name)}",
+            return _Zone(Security.INSECURE, name,
+                         reason=Problem("problem.dnssec.no_ds", "no DS for {name} at its parent {parent}",
+                                        name=_t(name), parent=_t(parent.name)),
                          algorithms=parent.algorithms, min_rsa_bits=parent.min_rsa_bits,
                          insecure_at=_t(name).rstrip("."), evidence=(*parent.evidence, line))
         if what == "nodata" or (what == "nxdomain" and not optout):
@@ -443,15 +484,19 @@ class Validator:
         cut = await self._is_cut(name)
         if cut is None:
             return replace(parent, security=Security.NOT_TESTED, keys=None,
-                           reason=f"whether {_t(name)} is a zone cut could not be established")
+                           reason=Problem("problem.dnssec.cut_unknown",
+                                          "whether {name} is a zone cut could not be established", name=_t(name)))
         if not cut:
             return parent
         if optout:
-            return _Zone(Security.INSECURE, name, reason=f"no DS for {_t(name)} (opt-out NSEC3 at {_t(parent.name)})",
+            return _Zone(Security.INSECURE, name,
+                         reason=Problem("problem.dnssec.optout_no_ds", "no DS for {name} (opt-out NSEC3 at {parent})",
+                                        name=_t(name), parent=_t(parent.name)),
                          algorithms=parent.algorithms, min_rsa_bits=parent.min_rsa_bits,
                          insecure_at=_t(name).rstrip("."), evidence=(*parent.evidence, line))
-        return _Zone(Security.NOT_TESTED, name, reason=(
-            f"{_t(name)} is a zone cut without DS, but no validated NSEC/NSEC3 record proves the DS absent"),
+        return _Zone(Security.NOT_TESTED, name, reason=Problem(
+            "problem.dnssec.cut_without_proof",
+            "{name} is a zone cut without DS, but no validated NSEC/NSEC3 record proves the DS absent", name=_t(name)),
             evidence=parent.evidence)
 
     # -- the RRset -------------------------------------------------------------------------
@@ -464,8 +509,8 @@ class Validator:
             qname = dns.name.from_text(key)
             rtype = dns.rdatatype.from_text(rdtype)
         except dns.exception.DNSException as exc:
-            return NameSecurity(key, rdtype, Security.NOT_TESTED, reason=f"not a valid DNS name: {exc}",
-                                evidence=(self.head,))
+            return NameSecurity(key, rdtype, Security.NOT_TESTED, evidence=(self.head,), reason=Problem(
+                "problem.dnssec.bad_name", "not a valid DNS name: {error}", error=str(exc)))
         zone = await self.zone_at(qname)
 
         def result(security: Security, reason: str = "", lines: tuple[str, ...] = (),
@@ -481,18 +526,20 @@ class Validator:
         assert zone.keys is not None
         ans = await self._ask(qname, rdtype)
         if ans.outcome.is_failure:
-            return result(Security.NOT_TESTED, ans.reason)
+            return result(Security.NOT_TESTED, _failed(ans))
         if ans.outcome is Outcome.OK:
             rrset, sigs = _find(ans.answer, qname, rtype)
             if rrset is None and rtype != dns.rdatatype.CNAME:
                 cname, csigs = _find(ans.answer, qname, dns.rdatatype.CNAME)
                 if cname is None:
-                    return result(Security.NOT_TESTED, f"the answer for {key}/{rdtype} holds no such RRset")
+                    return result(Security.NOT_TESTED, Problem(
+                        "problem.dnssec.no_such_rrset", "the answer for {name}/{rdtype} holds no such RRset", name=key,
+                        rdtype=rdtype))
                 problem, line = self._verify(cname, csigs, zone.name, zone.keys)
                 if problem:
                     return result(Security.BOGUS, problem, (f"{key} CNAME: {problem}",))
                 if _depth >= MAX_CNAME:
-                    return result(Security.NOT_TESTED, "CNAME chain too long")
+                    return result(Security.NOT_TESTED, Problem("problem.dnssec.cname_long", "CNAME chain too long"))
                 target = await self.validate(_t(cname[0].target), rdtype, _depth + 1)
                 lines = (f"{key} CNAME {_t(cname[0].target)}: {line}", *target.evidence[1:])
                 if target.security is Security.SECURE:
@@ -505,18 +552,25 @@ class Validator:
             return result(Security.SECURE, "", (f"{key}/{rdtype}: {line}",))
         records, problem = self._denials(ans, zone)
         if problem:
-            return result(Security.BOGUS, f"the proof of non-existence does not validate: {problem}", (problem,))
+            return result(Security.BOGUS, Problem("problem.dnssec.proof_invalid",
+                                                  "the proof of non-existence does not validate: {problem}",
+                                                  problem=problem), (problem,))
         what, line, optout = self._prove(qname, rtype, records, zone.name)
         if what in ("nodata", "insecure"):
             return result(Security.SECURE, "", (line,), nonexistent="nodata")
         if what == "nxdomain" and optout:
-            return result(Security.INSECURE, f"{line}: an opt-out NSEC3 does not authenticate the absence "
-                          "(RFC 5155 §9.2)", (line,))
+            return result(Security.INSECURE, Problem(
+                "problem.dnssec.optout_nxdomain",
+                "{proof}: an opt-out NSEC3 does not authenticate the absence (RFC 5155 §9.2)", proof=line), (line,))
         if what == "nxdomain" and ans.outcome is Outcome.NXDOMAIN:
             return result(Security.SECURE, "", (line + " (wildcard denial not checked)",), nonexistent="nxdomain")
-        answered = f"the signed zone {_t(zone.name)} answered {ans.outcome.value.upper()} for {key}/{rdtype}"
+        answered = Problem("problem.dnssec.answered", "the signed zone {zone} answered {outcome} for {name}/{rdtype}",
+                           zone=_t(zone.name), outcome=ans.outcome.value.upper(), name=key, rdtype=rdtype)
         if records:  # proofs that validate but that auditapp's checks could not match: say so, do not guess
-            return result(Security.NOT_TESTED, f"{answered}; its NSEC/NSEC3 records could not be matched to the "
-                          "question by auditapp (a proof form it does not check)")
-        reason = f"missing signature: {answered} without an NSEC/NSEC3 proof"
+            return result(Security.NOT_TESTED, Problem(
+                "problem.dnssec.proof_unmatched",
+                "{answered}; its NSEC/NSEC3 records could not be matched to the question by auditapp (a proof form "
+                "it does not check)", answered=answered))
+        reason = Problem("problem.dnssec.no_proof", "missing signature: {answered} without an NSEC/NSEC3 proof",
+                         answered=answered)
         return result(Security.BOGUS, reason, (reason,))
