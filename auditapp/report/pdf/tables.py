@@ -55,7 +55,9 @@ def titled(st: Styles, text: str, lang: str, style: ParagraphStyle, width: float
     def fits(word: str) -> bool:
         return stringWidth(normalize(word), style.fontName, style.fontSize) <= room
 
-    return Paragraph(para_text(hyphenate(str(text), lang, fits)), style)
+    # embeddedHyphenation: "Absender-Authentifizierung" may break after its own hyphen (reportlab
+    # otherwise splits only at spaces and soft hyphens, and cuts the compound anywhere).
+    return Paragraph(para_text(hyphenate(str(text), lang, fits)), _style(style, embeddedHyphenation=1))
 
 
 def not_tested_table(st: Styles, w: float, groups: Sequence[NotTestedGroup], labels: dict[str, str],
