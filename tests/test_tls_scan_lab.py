@@ -392,8 +392,10 @@ def test_the_weak_postfix_has_one_class_and_no_ecdhe_up_to_tls12(tls_lab) -> Non
     ({"suites": (0xC02F, 0x002F), "follow_client": True}, "TLS-CIPHER-ORDER",
      ("client_order_mx", "client_order_client")),
     ({"suites": (0x002F, 0xC02F)}, "TLS-CIPHER-ORDER", ("weak_first_mx", "weak_first_client")),
+    # good first, then phase out (AES128-SHA, static RSA) before sufficient (ECDHE-RSA-AES128-SHA): B2-5
+    ({"suites": (0xC02F, 0x002F, 0xC013)}, "TLS-CIPHER-ORDER", ("class_order_mx", "class_order_client")),
     ({"kex": "sha1"}, "TLS-KEX-HASH", ("sha1_mx", "sha1_client")),
-], ids=["client-order", "weak-first", "sha1-kex"])
+], ids=["client-order", "weak-first", "class-order", "sha1-kex"])
 def test_a_crafted_server_fails_cipher_order_or_kex_hash(settings, rule, outcomes) -> None:
     with HelloResponder(smtp=True, **settings) as mx, HelloResponder(**settings) as client:
         scans = {(mx.host, mx.port): _scan(mx.host, mx.port, "smtp"),
@@ -405,6 +407,10 @@ def test_a_crafted_server_fails_cipher_order_or_kex_hash(settings, rule, outcome
     for port, outcome in zip((mx.port, client.port), outcomes, strict=True):
         assert found[(rule, port)].status is Status.FAIL and found[(rule, port)].outcome == outcome, found[(rule, port)]
     assert found[(rule, mx.port)].severity < found[(rule, client.port)].severity
+    if settings.get("suites") == (0xC02F, 0x002F, 0xC013):
+        scan = scans[(client.host, client.port)]
+        assert ("sufficient", "TLS_RSA_WITH_AES_128_CBC_SHA") in scan.class_choices, scan.class_choices
+        assert found[(rule, client.port)].params["better"] == "sufficient"
     if rule == "TLS-KEX-HASH":
         scan = scans[(client.host, client.port)]
         assert scan.kex_sha2 is False and scan.kex_signature_default == "rsa_pkcs1_sha1", scan

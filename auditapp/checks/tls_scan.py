@@ -282,7 +282,11 @@ def order_evidence(scan: TlsScan) -> list[str]:
                 + (" (its own order)" if first == reverse else " (the client's order)"))
     else:
         said = f"not determined ({scan.order_error or scan.error or '-'})"
-    return [f"{scan.endpoint}: cipher order ({scan.order_version or '-'}): {said}"]
+    lines = [f"{scan.endpoint}: cipher order ({scan.order_version or '-'}): {said}"]
+    if scan.class_choices:
+        lines.append(f"{scan.endpoint}: per class, offered with every lower class (lower first): "
+                     + "; ".join(f"{k}: {c or 'none accepted'}" for k, c in scan.class_choices))
+    return lines
 
 
 def _below_tls13(ctx: CheckContext, p: EndpointProbe, scan: TlsScan | None,
@@ -326,12 +330,27 @@ def tls_cipher_order(ctx: CheckContext) -> Iterator[Finding]:
         else:
             best = min(classes, key=CLASSES.index)
             chosen = scan.order_choices[0]
+            ranked = _class_inversion(scan, classes)
             if suite_verdict(chosen).klass != best:
                 yield ctx.fail(p.endpoint, f"weak_first_{role}", ev,
                                **_params(p, version=scan.order_version, chosen=chosen,
                                          klass=suite_verdict(chosen).klass, best=best))
+            elif ranked is not None:
+                better, lower = ranked
+                yield ctx.fail(p.endpoint, f"class_order_{role}", ev,
+                               **_params(p, version=scan.order_version, chosen=lower,
+                                         klass=suite_verdict(lower).klass, better=better))
             else:
                 yield ctx.passed(p.endpoint, ev, **_params(p, version=scan.order_version, how=chosen))
+
+
+def _class_inversion(scan: TlsScan, accepted: set[str]) -> tuple[str, str] | None:
+    """(class, weaker suite) where the server, offered a class and the lower ones, chose a lower one
+    although it accepts suites of that class; None when its order follows the classes."""
+    for klass, chosen in scan.class_choices:
+        if klass in accepted and chosen and CLASSES.index(suite_verdict(chosen).klass) > CLASSES.index(klass):
+            return klass, chosen
+    return None
 
 
 def kex_evidence(scan: TlsScan) -> list[str]:

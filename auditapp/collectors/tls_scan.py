@@ -70,7 +70,7 @@ from auditapp.collectors.tls_wire import (
 )
 from auditapp.core.problem import Problem
 from auditapp.core.target import AuditTarget
-from auditapp.data.tls_ciphers import suite_codes, suite_verdict
+from auditapp.data.tls_ciphers import CLASSES, suite_codes, suite_verdict
 
 #: The most elimination rounds per chunk: a bound, not a limit any real server reaches.
 _MAX_ROUNDS = 64
@@ -132,6 +132,9 @@ class TlsScan:
     order_version: str = ""
     order_choices: tuple[str, ...] = ()
     order_error: str = ""
+    #: Per class of the table (good, sufficient, phase out): the server's choice from that class's suites
+    #: and every lower class's, offered lower first ("" when it accepted none); see ``_class_order``.
+    class_choices: tuple[tuple[str, str], ...] = ()
     #: Key-exchange signature (TLS 1.2, (EC)DHE): True: a hello offering only SHA-2 signature schemes
     #: got a ServerKeyExchange signed with SHA-2 (``kex_signature`` names the scheme); False: the server
     #: refused it (or signed with SHA-1 anyway) though it accepts (EC)DHE with the scan's SHA-1-including
@@ -209,6 +212,7 @@ class _Builder:
         self.order_version = ""
         self.order_choices: tuple[str, ...] = ()
         self.order_error = ""
+        self.class_choices: tuple[tuple[str, str], ...] = ()
         self.kex_answer: Answer | None = None
         self.kex_default = ""
         self.renegotiation: Renegotiation | None = None
@@ -223,14 +227,22 @@ class _Builder:
             self.dh_bits.add(answer.dh_bits)
 
 
+def _candidates(version: str) -> list[int]:
+    """The table's suites that ``version`` can negotiate (no AEAD or SHA-2 MACs before TLS 1.2)."""
+    codes = suite_codes()
+    tls13 = version == "TLSv1.3"
+    candidates = [c for c in codes if (c >> 8 == 0x13) == tls13]
+    if version in ("SSLv3", "TLSv1", "TLSv1.1"):
+        candidates = [c for c in candidates if not any(x in codes[c] for x in ("GCM", "CCM", "CHACHA", "SHA256",
+                                                                                "SHA384"))]
+    return candidates
+
+
 async def _enumerate(ep: Endpoint, version: str, first: Answer, b: _Builder) -> None:
     """Every suite ``version`` accepts, by elimination, one family of key exchange at a time in parallel."""
     codes = suite_codes()
     tls13 = version == "TLSv1.3"
-    candidates = [c for c, n in codes.items() if (c >> 8 == 0x13) == tls13]
-    if version in ("SSLv3", "TLSv1", "TLSv1.1"):
-        candidates = [c for c in candidates if not any(x in codes[c] for x in ("GCM", "CCM", "CHACHA", "SHA256",
-                                                                                "SHA384"))]
+    candidates = _candidates(version)
     found: dict[int, SuiteOffer] = {}
     if first.suite is not None:
         found[first.suite] = _offer(first.suite, version, first)
@@ -326,6 +338,32 @@ async def _order(ep: Endpoint, version: str, first: Answer, b: _Builder) -> None
     b.order_choices = (_name(first.suite), _name(answer.suite))
 
 
+async def _class_order(ep: Endpoint, version: str, b: _Builder) -> None:
+    """Per accepted class below the best: a hello with its suites and those of the lower classes, lower first.
+
+    A server that enforces its order answers with its own first choice among them; a suite of a
+    lower class means it ranks a weaker class above a stronger one (NCSC-NL 2.1 B2-5, internet.nl's
+    "prescribed order"). The best class needs no hello (the first version hello offered everything:
+    TLS-CIPHER-ORDER's "weak first"), so this runs only after the enumeration, and only for a server
+    that accepts three classes or more: none of the lab's Postfixes does, and it costs them nothing.
+    """
+    codes = suite_codes()
+    offers = [s for s in b.suites if s.version == version]
+    accepted = sorted({suite_verdict(s.name).klass for s in offers}, key=CLASSES.index)
+    if len(accepted) < 3:
+        return
+    by_class: dict[str, list[int]] = {}
+    for c in _candidates(version):
+        by_class.setdefault(suite_verdict(codes[c]).klass, []).append(c)
+    asked = []
+    for klass in accepted[1:-1]:
+        lower = [c for k in CLASSES[CLASSES.index(klass) + 1:] for c in by_class.get(k, [])]
+        asked.append((klass, lower + by_class.get(klass, [])))
+    answers = await asyncio.gather(*(hello(ep, version, offered, ocsp=False) for _k, offered in asked))
+    b.class_choices = tuple((klass, _name(a.suite) if a.accepted and a.version == version else "")
+                            for (klass, _o), a in zip(asked, answers, strict=True))
+
+
 def _is_ecdhe_or_dhe(name: str) -> bool:
     return name.startswith(("TLS_ECDHE_", "TLS_DHE_"))
 
@@ -399,6 +437,8 @@ async def _scan(ep: Endpoint, b: _Builder) -> None:
     extras.append(_sessions(ep, b))
     await asyncio.gather(*(_enumerate(ep, v, answers[v], b) for v in VERSIONS if v in b.versions and v != "SSLv2"),
                          _groups(ep, b), *extras)
+    if newest:
+        await _class_order(ep, newest, b)  # needs the enumeration; a hello only for three classes or more
     if not b.chain and "TLSv1.3" in b.versions:
         b.chain = await tls13_chain(ep)
         b.ocsp = None
@@ -442,6 +482,7 @@ def _result(ep: Endpoint, b: _Builder, error: str, timed_out: bool, seconds: flo
         compression=b.compression, secure_renegotiation=b.secure_renegotiation,
         extended_master_secret=b.extended_master_secret, extras_error=b.extras_error,
         order_version=b.order_version, order_choices=b.order_choices, order_error=b.order_error,
+        class_choices=b.class_choices,
         kex_sha2=kex_sha2, kex_signature=kex_signature, kex_signature_default=b.kex_default, kex_error=kex_error,
         client_renegotiation=b.renegotiation.allowed if b.renegotiation else None,
         renegotiation_detail=b.renegotiation.detail if b.renegotiation else "",
