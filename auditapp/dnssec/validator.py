@@ -31,7 +31,6 @@ an unverifiable absence is ``not_tested`` with its reason.
 from __future__ import annotations
 
 import asyncio
-import base64
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -47,6 +46,7 @@ from auditapp.collectors.dnssec_types import NameSecurity, Security
 from auditapp.core.problem import Problem, joined
 from auditapp.dnsclient import DnsClient, Outcome
 from auditapp.dnssec.anchors import TrustAnchor
+from auditapp.dnssec.denial import prove
 from auditapp.dnssec.signed_query import SignedAnswer, query_signed
 
 with warnings.catch_warnings():
@@ -79,16 +79,6 @@ def rsa_bits(key: dns.rdata.Rdata) -> int:
     else:
         elen, off = data[0], 1
     return int.from_bytes(data[off + elen:], "big").bit_length()
-
-
-def _types(rdata: dns.rdata.Rdata) -> set[int]:
-    found: set[int] = set()
-    for window, bitmap in rdata.windows:
-        for i, byte in enumerate(bitmap):
-            for bit in range(8):
-                if byte & (0x80 >> bit):
-                    found.add(window * 256 + i * 8 + bit)
-    return found
 
 
 def _t(name: dns.name.Name) -> str:
@@ -393,71 +383,6 @@ class Validator:
             found.extend((rr.name, r) for r in rr)
         return found, ""
 
-    @staticmethod
-    def _nsec3_match(name: dns.name.Name, owner: dns.name.Name, rd: dns.rdata.Rdata) -> str:
-        """"match", "cover" or "" for an NSEC3 record against ``name``."""
-        try:
-            hashed = dns.dnssec.nsec3_hash(name, rd.salt, rd.iterations, rd.algorithm)
-            mine = base64.b32hexdecode(hashed.upper())
-            start = base64.b32hexdecode(owner.labels[0].decode().upper())
-        except (ValueError, dns.exception.DNSException, IndexError):
-            return ""
-        nxt = rd.next
-        if mine == start:
-            return "match"
-        if start < nxt:
-            return "cover" if start < mine < nxt else ""
-        return "cover" if mine > start or mine < nxt else ""
-
-    @staticmethod
-    def _nsec_relation(name: dns.name.Name, owner: dns.name.Name, rd: dns.rdata.Rdata) -> str:
-        if owner == name:
-            return "match"
-        nxt = rd.next
-        if owner < name and (name < nxt or nxt <= owner):
-            return "ent" if nxt.is_subdomain(name) and nxt != name else "cover"
-        return ""
-
-    def _prove(self, name: dns.name.Name, rdtype: int, records: list,
-               zone: dns.name.Name) -> tuple[str, str, bool]:
-        """(what, evidence, optout): "nodata", "nxdomain", "insecure" (a delegation without DS) or ""."""
-        for owner, rd in records:  # an exact match: the name exists, the type does not
-            if rd.rdtype == dns.rdatatype.NSEC:
-                rel = self._nsec_relation(name, owner, rd)
-            else:
-                rel = self._nsec3_match(name, owner, rd)
-            if rel != "match":
-                continue
-            types = _types(rd)
-            if rdtype in types or dns.rdatatype.CNAME in types:
-                continue
-            kind, missing = dns.rdatatype.to_text(rd.rdtype), dns.rdatatype.to_text(rdtype)
-            ev = f"{kind} at {_t(owner)} proves {_t(name)} has no {missing}"
-            if rdtype == dns.rdatatype.DS and dns.rdatatype.NS in types and dns.rdatatype.SOA not in types:
-                return "insecure", ev + " (a delegation without DS)", False
-            return "nodata", ev, False
-        for owner, rd in records:  # NSEC: an empty non-terminal, or a name that does not exist
-            if rd.rdtype != dns.rdatatype.NSEC:
-                continue
-            rel = self._nsec_relation(name, owner, rd)
-            if rel == "ent":
-                return "nodata", f"NSEC {_t(owner)} -> {_t(rd.next)} proves {_t(name)} is an empty non-terminal", False
-            if rel == "cover":
-                return "nxdomain", f"NSEC {_t(owner)} -> {_t(rd.next)} covers {_t(name)}", False
-        nsec3 = [(o, rd) for o, rd in records if rd.rdtype == dns.rdatatype.NSEC3]
-        closer = name  # NSEC3 (RFC 5155 §8.3): the closest encloser matches, the next closer name is covered
-        while nsec3 and len(closer) > len(zone) and closer != zone:
-            encloser = closer.parent()
-            if any(self._nsec3_match(encloser, o, rd) == "match" for o, rd in nsec3):
-                for owner, rd in nsec3:
-                    if self._nsec3_match(closer, owner, rd) == "cover":
-                        optout = bool(rd.flags & 1)
-                        return "nxdomain", (f"NSEC3 at {_t(owner)} covers {_t(closer)} below the closest encloser "
-                                            f"{_t(encloser)}" + (" (opt-out)" if optout else "")), optout
-                break
-            closer = encloser
-        return "", "", False
-
     async def _is_cut(self, name: dns.name.Name) -> bool | None:
         ans = await self._ask(name, "SOA")
         if ans.outcome.is_failure:
@@ -472,7 +397,7 @@ class Validator:
                              "the proof that {name} has no DS does not validate: {problem}", name=_t(name),
                              problem=problem)
             return _Zone(Security.BOGUS, name, reason=reason, evidence=parent.evidence)
-        what, line, optout = self._prove(name, dns.rdatatype.DS, records, parent.name)
+        what, line, optout = prove(name, dns.rdatatype.DS, records, parent.name)
         if what == "insecure":
             return _Zone(Security.INSECURE, name,
                          reason=Problem("problem.dnssec.no_ds", "no DS for {name} at its parent {parent}",
@@ -555,7 +480,7 @@ class Validator:
             return result(Security.BOGUS, Problem("problem.dnssec.proof_invalid",
                                                   "the proof of non-existence does not validate: {problem}",
                                                   problem=problem), (problem,))
-        what, line, optout = self._prove(qname, rtype, records, zone.name)
+        what, line, optout = prove(qname, rtype, records, zone.name)
         if what in ("nodata", "insecure"):
             return result(Security.SECURE, "", (line,), nonexistent="nodata")
         if what == "nxdomain" and optout:
