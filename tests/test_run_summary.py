@@ -138,3 +138,31 @@ def test_fail_on_ignores_an_accepted_risk_but_not_an_expired_one(reviewed: Path)
 
     assert exit_code(run, "high", ReviewLayer.of(load_project(reviewed))) == 0
     assert exit_code(run, "high") == 1
+
+
+def test_the_json_of_audit_project_carries_the_reports_numbers(reviewed: Path, tmp_path: Path) -> None:
+    """``audit --project --json``: the summary's review block equals run_summary with the project's review.
+
+    ``total``, ``by_status`` and ``failed_by_severity`` stay the catalogue's view (they were in the
+    schema first); the added fields are what the report, the window and ``--fail-on`` show.
+    """
+    import json
+
+    out = tmp_path / "reviewed.json"
+    assert main(["audit", "--project", str(reviewed), "--timeout", "2", "--lang", "en", "--json", str(out)]) == 0
+    project = load_project(reviewed)
+    run = project.runs[-1]
+    s, plain = run_summary(run, ReviewLayer.of(project)), run_summary(run)
+    summary = json.loads(out.read_text("utf-8"))["summary"]
+    assert summary["accepted"] == s.accepted >= 1 and summary["overridden"] == s.overridden >= 1
+    assert summary["open_by_severity"] == {sev.value: n for sev, n in s.open_by_severity.items()}
+    assert summary["open_by_severity"] != {sev.value: n for sev, n in plain.open_by_severity.items()}
+    assert summary["grade"] == s.grade.value and summary["worst_category"] == s.worst_category
+    for name, c in s.categories.items():
+        assert (summary["categories"][name]["grade"], summary["categories"][name]["open"]) == (c.grade.value, c.open)
+    # the catalogue's view is unchanged: every failure, accepted or not, at its catalogue severity
+    assert summary["by_status"]["fail"] == s.failed
+    assert sum(summary["failed_by_severity"].values()) == s.failed
+    # the first run, recorded before any review, has the catalogue's numbers in both places
+    first = json.loads((tmp_path / "first.json").read_text("utf-8"))["summary"]
+    assert sum(first["open_by_severity"].values()) == first["by_status"]["fail"] and first["accepted"] == 0

@@ -128,8 +128,15 @@ def load_answers(path: str) -> dict:
         raise UsageError(str(exc)) from None
 
 
-def write_json(path: str, run: Run, lang: str) -> None:
-    data = json.dumps(run_to_json(run, lang), ensure_ascii=False, indent=2).encode("utf-8")
+def write_json(path: str, run: Run, lang: str, layer: ReviewLayer | None = None) -> None:
+    """``auditapp.result/1``; its summary also carries :func:`run_summary`'s numbers under ``layer``.
+
+    So ``audit --project --json`` counts an accepted risk as the report and ``--fail-on`` do, and
+    a script reading the JSON sees the report's grade, not a count of its own.
+    """
+    doc = run_to_json(run, lang)
+    doc["summary"].update(run_summary(run, layer).to_json())
+    data = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
     write_atomic(Path(path), data + b"\n")
 
 

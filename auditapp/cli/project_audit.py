@@ -141,9 +141,11 @@ def audit_project(args: argparse.Namespace) -> int:
                             f"the run was not recorded ({exc})") from None
         _add_messages(project, imported)
     _record(project, run, path)
+    # The project's review applies to the summary, the JSON and --fail-on, as it does to the report.
+    layer = ReviewLayer.of(project)
     if args.json:
         try:
-            write_json(args.json, run, args.lang)
+            write_json(args.json, run, args.lang, layer)
         except OSError as exc:
             raise CannotRun(f"the run was recorded in {path}, but {args.json} could not be written: "
                             f"{exc.strerror or exc}") from None
@@ -153,8 +155,6 @@ def audit_project(args: argparse.Namespace) -> int:
 
         write_project_pdf(project, path, args.pdf, lang=args.lang)
         print(f"PDF written to {args.pdf}")
-    # The project's review applies to the summary and --fail-on, as it does to the report.
-    layer = ReviewLayer.of(project)
     if not args.json and not getattr(args, "pdf", None):
         print_summary(run, args.lang, verbose=getattr(args, "verbose", False), layer=layer)
     print(f"Run {run.id} recorded in {path} ({len(project.runs)} runs)")

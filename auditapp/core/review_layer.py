@@ -339,6 +339,28 @@ class RunSummary:
         """No result passed or failed: the run assessed nothing (the CLI exits 3, the grade is "not assessed")."""
         return self.passed == 0 and self.failed == 0
 
+    def to_json(self) -> dict[str, Any]:
+        """The numbers as ``auditapp.result/1`` adds them to its ``summary`` (the report's, after the review).
+
+        ``summary.total``, ``by_status`` and ``failed_by_severity`` stay the catalogue's view of the
+        results (as since the schema began); these are what the report, the window and ``--fail-on``
+        show: open per effective severity, accepted risks, grades per category.
+        """
+        def counts(by: Mapping[Severity, int]) -> dict[str, int]:
+            return {sev.value: n for sev, n in by.items()}
+
+        return {
+            "grade": self.grade.value, "light": self.light.value, "worst_category": self.worst_category,
+            "open": self.open, "open_by_severity": counts(self.open_by_severity), "accepted": self.accepted,
+            "expired": self.expired, "overridden": self.overridden, "passed": self.passed,
+            "not_applicable": self.not_applicable, "not_tested": self.not_tested, "errors": self.errors,
+            "categories": {name: {"grade": c.grade.value, "light": c.light.value, "open": c.open,
+                                  "open_by_severity": counts(c.open_by_severity), "accepted": c.accepted,
+                                  "passed": c.passed, "not_applicable": c.not_applicable,
+                                  "untested": c.untested}
+                           for name, c in self.categories.items()},
+        }
+
     def open_at_least(self, severity: Severity) -> int:
         """Open failures of at least ``severity`` (``--fail-on``)."""
         return sum(n for sev, n in self.open_by_severity.items() if sev.rank >= severity.rank)
