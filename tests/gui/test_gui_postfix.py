@@ -107,7 +107,7 @@ def test_pasted_postconf_output_is_parsed_and_stored(page, qtbot) -> None:
     stored = page.ctx.session.project.postfix_config
     assert stored == {"origin": PASTED, "files": {"text": text}}
     rows = table_rows(page)
-    assert rows["myhostname"] == ("mx.example.com", "", "postconf -n line 2")
+    assert rows["myhostname"] == ("mx.example.com", "", "postconf -n Zeile 2")  # the window's language
     assert rows["maximal_queue_lifetime"][0] == "3d"
     config = project_postfix(page.ctx.session.project)
     svc = config.service("submission", "inet")
@@ -237,3 +237,28 @@ def test_import_warnings_and_expansion_problems_read_german(page) -> None:
     assert "mydomain" in rows
     stored = page.config.warnings
     assert any("must not start with whitespace" in w for w in stored)  # the evidence stays English
+
+
+def test_every_source_reads_in_the_window_language_and_matches_the_module_in_english() -> None:
+    """Provenance of a value (issue 16 follow-up): German words in German, the module's own text in English."""
+    from auditapp.gui import i18n
+    from auditapp.gui.pages.postfix_page import source_text
+    from auditapp.postfix import Source
+
+    sources = [Source("main.cf", 12, "main.cf"), Source("master.cf", 3, "master.cf", override=True),
+               Source("main.cf", 7, PASTED), Source("master.cf", 4, PASTED, override=True),
+               Source("postconf -n", 2, PASTED), Source("postconf -P", 9, "postconf.txt", override=True),
+               Source("postconf -M", 1, "postconf.txt")]
+    previous = i18n.language()
+    try:
+        i18n.set_language("en")
+        assert [source_text(s) for s in sources] == [str(s) for s in sources]
+        i18n.set_language("de")
+        german = [source_text(s) for s in sources]
+    finally:
+        i18n.set_language(previous)
+    assert german[0] == "main.cf:12" and german[1] == "master.cf:3 (-o)"
+    assert german[2] == "main.cf Zeile 7 (eingefügt)" and german[3] == "master.cf Zeile 4 (-o, eingefügt)"
+    assert german[4] == "postconf -n Zeile 2"
+    assert german[5] == "postconf -P Zeile 9 in postconf.txt"
+    assert not any(word in text for text in german for word in (" line ", "pasted"))

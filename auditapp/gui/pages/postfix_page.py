@@ -61,7 +61,15 @@ def source_text(source: Source) -> str:
             else tr("postfix.source.default")
     if source.kind == "unset":
         return tr("postfix.source.unset")
-    return str(source)
+    pasted = source.origin in ("", PASTED)
+    notes = ["-o"] if source.override and source.kind != "postconf -P" else []
+    if source.kind in ("main.cf", "master.cf"):
+        if not pasted:
+            return str(source)  # "main.cf:12": a file and its line, the same in every language
+        notes.append(tr("postfix.source.pasted"))
+    text = tr("postfix.source.line", kind=source.kind, line=str(source.line))
+    return text + (f" ({', '.join(notes)})" if notes else "") + (
+        "" if pasted else tr("postfix.source.in_origin", origin=source.origin))
 
 
 def note_text(note: str) -> str:
