@@ -166,6 +166,7 @@ class EndpointProbe:
     state_detail: str = ""
     connect_ms: float | None = None
     greeting: str = ""  # first line of the greeting ("" if none came)
+    #: From the start of the connect to the complete greeting (the TCP handshake included).
     greeting_ms: float | None = None
     #: EHLO keywords / IMAP CAPABILITY / POP3 CAPA before TLS (upper-case); empty for implicit TLS.
     caps_plain: tuple[str, ...] = ()

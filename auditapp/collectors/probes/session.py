@@ -52,8 +52,10 @@ class Conn:
     """A line-based connection that can be upgraded to TLS in place (STARTTLS)."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, transcript: Transcript,
-                 timeout: float) -> None:
+                 timeout: float, started: float | None = None) -> None:
         self.writer = writer
+        #: time.monotonic() before the connect began: the greeting is timed from here (see read_greeting).
+        self.started = started
         self.transcript = transcript
         self.timeout = timeout
         self.lines = LineReader(reader, transcript)
@@ -261,13 +263,14 @@ class ProbeState:
         address, port = self.facts.address, self.facts.port
         host = f"[{address}]" if ":" in address else address
         log.note(f"connect {host}:{port} ({self.service})")
+        started = time.monotonic()
         state, detail, reader, writer, ms = await tcp.connect(address, port, self.timeout)
         if main:
             self.learn(state=state, state_detail=detail, connect_ms=ms)
         if state is not PortState.OPEN or reader is None or writer is None:
             log.note(f"{state.value}: {detail}")
             return None, detail
-        conn = Conn(reader, writer, log, self.timeout)
+        conn = Conn(reader, writer, log, self.timeout, started)
         self.conns.append(conn)
         return conn, ""
 
