@@ -93,8 +93,9 @@ def postfix_evidence(ctx: CheckContext, p: EndpointProbe) -> list[str]:
 
 
 def untested(ctx: CheckContext, p: EndpointProbe, scan: TlsScan | None, evidence: list[str],
-             **params: object) -> Finding:
-    problem = scan.error if scan is not None and scan.error else "-"
+             *why: str, **params: object) -> Finding:
+    """``not_tested`` with the first reason given (the question's own, e.g. ``scan.kex_error``), else the scan's."""
+    problem = next((w for w in why if w), "") or (scan.error if scan is not None and scan.error else "-")
     return ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
                           evidence, **params)
 
@@ -244,9 +245,7 @@ def _extras_check(ctx: CheckContext, fact: str, bad: bool, outcome: str) -> Iter
         if value is None and scan.versions and all(v == "TLSv1.3" for v in scan.versions):
             yield ctx.not_applicable(p.endpoint, ev, outcome="tls13_only", **_params(p))
         elif value is None:
-            problem = scan.error or scan.extras_error or "-"
-            yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
-                                 ev)
+            yield untested(ctx, p, scan, ev, scan.error, scan.extras_error)
         elif value is bad:
             yield ctx.fail(p.endpoint, f"{outcome}_{'client' if is_client(p) else 'mx'}", ev, **_params(p))
         else:
@@ -320,9 +319,7 @@ def tls_cipher_order(ctx: CheckContext) -> Iterator[Finding]:
         if len(classes) <= 1 and scan.order_version:
             yield ctx.passed(p.endpoint, ev, **_params(p, version=scan.order_version, how="one_class"))
         elif not scan.order_choices:
-            problem = scan.order_error or scan.error or "-"
-            yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
-                                 ev)
+            yield untested(ctx, p, scan, ev, scan.order_error)
         elif scan.order_choices[0] != scan.order_choices[1]:
             yield ctx.fail(p.endpoint, f"client_order_{role}", ev,
                            **_params(p, version=scan.order_version, first=scan.order_choices[0],
@@ -373,9 +370,7 @@ def tls_kex_hash(ctx: CheckContext) -> Iterator[Finding]:
         if not any(s.version != "TLSv1.3" and s.name.startswith(("TLS_ECDHE_", "TLS_DHE_")) for s in scan.suites):
             yield ctx.not_applicable(p.endpoint, ev, outcome="no_ecdhe", **_params(p))
         elif scan.kex_sha2 is None:
-            problem = scan.kex_error or scan.error or "-"
-            yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
-                                 ev)
+            yield untested(ctx, p, scan, ev, scan.kex_error)
         elif scan.kex_sha2:
             yield ctx.passed(p.endpoint, ev, **_params(p, scheme=scan.kex_signature))
         else:
@@ -405,9 +400,7 @@ def tls_client_renegotiation(ctx: CheckContext) -> Iterator[Finding]:
         if early is not None:
             yield early
         elif scan.client_renegotiation is None:
-            problem = scan.renegotiation_detail or scan.error or "-"
-            yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
-                                 ev)
+            yield untested(ctx, p, scan, ev, scan.renegotiation_detail)
         elif scan.client_renegotiation:
             yield ctx.fail(p.endpoint, "allowed", ev, **_params(p))
         else:
@@ -425,9 +418,7 @@ def tls_zero_rtt(ctx: CheckContext) -> Iterator[Finding]:
         if scan.versions and "TLSv1.3" not in scan.versions and _usable(scan):
             yield ctx.not_applicable(p.endpoint, ev, outcome="no_tls13", **_params(p))
         elif scan.zero_rtt is None:
-            problem = scan.zero_rtt_detail or scan.error or "-"
-            yield ctx.not_tested(p.endpoint, Reason("reason.dialogue", {"endpoint": p.endpoint, "problem": problem}),
-                                 ev)
+            yield untested(ctx, p, scan, ev, scan.zero_rtt_detail)
         elif scan.zero_rtt:
             yield ctx.fail(p.endpoint, f"accepted_{'client' if is_client(p) else 'mx'}", ev,
                            **_params(p, size=str(scan.max_early_data)))
