@@ -51,7 +51,7 @@ from auditapp.report.pdf.flowables import (
     table,
 )
 from auditapp.report.pdf.messages import message_story
-from auditapp.report.pdf.tables import action_table, not_tested_table, titled
+from auditapp.report.pdf.tables import action_table, not_tested_table, rule_id, titled
 from auditapp.report.pdf.text import mono_text, para_text
 from auditapp.report.texts import format_date
 from auditapp.report.theme import logo_flowable
@@ -292,7 +292,7 @@ class Builder:
         story.append(p(self.label("label.passed"), st.h3))
         if c.passed:
             rows = [[self.label("label.rule"), self.label("label.title"), self.label("label.subject")]]
-            rows += [[i.rule, i.title, i.subject] for i in c.passed]
+            rows += [[rule_id(st, i.rule), i.title, i.subject] for i in c.passed]
             story.append(table(st, rows, [0.27 * w, 0.43 * w, 0.3 * w]))
         else:
             story.append(p(self.label("findings.none_passed"), st.small))
@@ -370,7 +370,7 @@ class Builder:
         widths = [0.34 * w, 0.31 * w, 0.16 * w, 0.19 * w]
         # Titles and categories break at hyphenation points ("Transport-verschlüsselung"), never
         # wherever the narrow column ends.
-        rows += [[r.rule, titled(st, r.title, self.doc.lang, st.cell, widths[1]),
+        rows += [[rule_id(st, r.rule), titled(st, r.title, self.doc.lang, st.cell, widths[1]),
                   titled(st, r.category_label, self.doc.lang, st.cell, widths[2]), r.summary]
                  for r in s.rule_index]
         story.append(table(st, rows, widths))

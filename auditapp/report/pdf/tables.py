@@ -60,6 +60,11 @@ def titled(st: Styles, text: str, lang: str, style: ParagraphStyle, width: float
     return Paragraph(para_text(hyphenate(str(text), lang, fits)), _style(style, embeddedHyphenation=1))
 
 
+def rule_id(st: Styles, rule: str) -> Paragraph:
+    """A rule ID in a table cell: breaks only after one of its hyphens, never inside a word."""
+    return Paragraph(para_text(rule), _style(st.cell, splitLongWords=0, embeddedHyphenation=1))
+
+
 def not_tested_table(st: Styles, w: float, groups: Sequence[NotTestedGroup], labels: dict[str, str],
                      lang: str) -> Table:
     """One row per reason: the checks it affected (count and rule IDs), their subjects, the reason."""
