@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dkim
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from auditapp.cli.main import main as cli_main
 from auditapp.lab.dnsserver import LabDnsServer, RecordSet
+from auditapp.message.verify import dkim_clock
 
 DOMAIN = "firma.test"
 SENDING_IP = "192.0.2.25"
@@ -37,12 +39,17 @@ def lab() -> Iterator[LabDnsServer]:
         yield server
 
 
+#: The test message's Date: (tests/test_message_rules.py says why it must be signed then).
+SIGNED_AT = datetime(2026, 12, 6, 10, 0, 0, tzinfo=UTC).timestamp()
+
+
 def _message(body: str = "Guten Tag,\r\n\r\nanbei die Zahlen.\r\n") -> bytes:
     raw = (f"From: Anna <anna@{DOMAIN}>\r\nTo: kunde@empfaenger.test\r\nSubject: Zahlen\r\n"
            f"Date: Sun, 06 Dec 2026 10:00:00 +0000\r\nMessage-ID: <42@{DOMAIN}>\r\n\r\n{body}").encode()
     private = _KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                  serialization.NoEncryption())
-    signature = dkim.sign(raw, b"mail", DOMAIN.encode(), private, include_headers=[b"from", b"to", b"subject"])
+    with dkim_clock(SIGNED_AT):  # signed when the message says; it is judged at its receipt (10:00:05)
+        signature = dkim.sign(raw, b"mail", DOMAIN.encode(), private, include_headers=[b"from", b"to", b"subject"])
     # What the receiver adds on top (newest first): its LMTP hop, its MX's hop from the sender, and
     # the sender's own submission hop with a client in a private network.
     received = (

@@ -15,7 +15,7 @@ import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 
 import dkim
 import pytest
@@ -29,6 +29,7 @@ from auditapp.core.project import Project
 from auditapp.dnsclient import DnsClient, Nameserver
 from auditapp.lab.dnsserver import Fault, LabDnsServer, RecordSet
 from auditapp.message.evidence import MessageEvidence, examine, from_stored, learn, to_stored
+from auditapp.message.verify import dkim_clock
 
 DOMAIN = "firma.test"
 OUT_IP = "192.0.2.10"
@@ -91,6 +92,12 @@ class Msg:
     extra_received: tuple[str, ...] = field(default_factory=tuple)
 
 
+#: When the test messages say they were written (their Date:). Their receipt is a few seconds later
+#: and they are judged then, so they must be signed then too: with the wall clock, t= lay beyond
+#: dkimpy's 10 h leeway from 20:00 UTC on the day of these dates, and every signature was "malformed".
+SIGNED_AT = datetime(2026, 12, 6, 10, 0, 0, tzinfo=UTC).timestamp()
+
+
 def build(m: Msg) -> bytes:
     n = next(_IDS)
     body = "Hello Bob,\r\n\r\nthe figures are attached.\r\n"
@@ -100,8 +107,9 @@ def build(m: Msg) -> bytes:
             f"Received: {m.submission} id A{n}\r\n\tfor <bob@receiver.test>; Sun, 06 Dec 2026 10:00:01 +0000\r\n")
     raw = (head + "\r\n" + body).encode()
     if m.sign:
-        raw = dkim.sign(raw, m.selector.encode(), m.sign.encode(), PRIVATE,
-                        include_headers=[b"from", b"to", b"subject", b"date", b"message-id"]) + raw
+        with dkim_clock(SIGNED_AT):  # signed when the message says, not at the wall clock
+            raw = dkim.sign(raw, m.selector.encode(), m.sign.encode(), PRIVATE,
+                            include_headers=[b"from", b"to", b"subject", b"date", b"message-id"]) + raw
     relay = (f"Received: from {m.helo} ({m.helo} [{m.ip}])\r\n\t{tls}by mx.receiver.test (Postfix) with "
              f"{m.relay_protocol} id R{n}\r\n\tfor <bob@receiver.test>; Sun, 06 Dec 2026 10:00:03 +0000\r\n")
     raw = (f"Return-Path: <bounce@{m.from_domain}>\r\n" + relay).encode() + raw
@@ -112,8 +120,9 @@ def build(m: Msg) -> bytes:
     if m.arc:
         raw = (b"Authentication-Results: fwd.forwarder.test; dkim=pass header.d=" + DOMAIN.encode() + b"\r\n"
                + raw)
-        seal = dkim.arc_sign(raw, b"arc", b"forwarder.test", PRIVATE, b"fwd.forwarder.test",
-                             include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+        with dkim_clock(SIGNED_AT + 2):
+            seal = dkim.arc_sign(raw, b"arc", b"forwarder.test", PRIVATE, b"fwd.forwarder.test",
+                                 include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
         raw = b"".join(seal) + raw
         if m.arc == "broken":
             raw = raw.replace(b"Bob,", b"Bob (forwarded),")

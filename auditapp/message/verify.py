@@ -188,8 +188,13 @@ _DKIM_CLOCK = threading.Lock()
 
 
 @contextmanager
-def _judged_at(when: float | None) -> Iterator[None]:
-    """dkimpy's clock set to ``when`` (the receipt), or left as it is for ``None``."""
+def dkim_clock(when: float | None) -> Iterator[None]:
+    """dkimpy's clock set to ``when``, or left as it is for ``None``.
+
+    Verification sets it to the receipt. Tests set it to the date of a dated test message while
+    they sign it: dkimpy stamps t= from the clock, and a message dated 10:00 but signed at 20:01
+    is judged at its receipt with a t= beyond dkimpy's 10 h leeway ("t= value is in the future").
+    """
     with _DKIM_CLOCK:
         if when is None:
             yield
@@ -216,7 +221,7 @@ async def verify_dkim(raw_message: bytes, dns: DnsClient, at: datetime | None = 
         return [DkimResult("", "", "", 0, "permerror", f"the message cannot be parsed: {exc}")]
     answers = await _prefetch(dns, (name for name, _ in signatures))
     dnsfunc = _dnsfunc(answers)
-    with _judged_at(at.timestamp() if at is not None else None):
+    with dkim_clock(at.timestamp() if at is not None else None):
         return [_verify_one(raw_message, idx, name, tags, answers.get(name), dnsfunc)
                 for idx, (name, tags) in enumerate(signatures)]
 

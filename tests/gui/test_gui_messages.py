@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dkim
@@ -24,6 +25,7 @@ from PySide6.QtGui import QDropEvent
 from auditapp.core.project import Project
 from auditapp.lab.dnsserver import LabDnsServer, RecordSet
 from auditapp.message.hops import Hop
+from auditapp.message.verify import dkim_clock
 
 DOMAIN = "firma.test"
 OUT_IP = "192.0.2.10"
@@ -45,6 +47,10 @@ def _records() -> RecordSet:
     return rs
 
 
+#: The test messages' Date: (tests/test_message_rules.py says why they must be signed then).
+SIGNED_AT = datetime(2026, 12, 6, 10, 0, 0, tzinfo=UTC).timestamp()
+
+
 def signed_message(n: int = 1, *, tls: bool = True) -> bytes:
     """A message as Postfix delivers it: submission, the relay to the receiver's MX, LMTP; DKIM-signed."""
     body = "Hello Bob,\r\n\r\nthe figures are attached.\r\n"
@@ -53,8 +59,9 @@ def signed_message(n: int = 1, *, tls: bool = True) -> bytes:
             f"Received: from [198.51.100.77] (dyn.isp.test [198.51.100.77]) by mail.{DOMAIN} (Postfix) with "
             f"ESMTPSA id A{n}\r\n\tfor <bob@receiver.test>; Sun, 06 Dec 2026 10:00:01 +0000\r\n")
     raw = (head + "\r\n" + body).encode()
-    raw = dkim.sign(raw, b"sel", DOMAIN.encode(), PRIVATE,
-                    include_headers=[b"from", b"to", b"subject", b"date", b"message-id"]) + raw
+    with dkim_clock(SIGNED_AT):  # signed when the message says; it is judged at its receipt
+        raw = dkim.sign(raw, b"sel", DOMAIN.encode(), PRIVATE,
+                        include_headers=[b"from", b"to", b"subject", b"date", b"message-id"]) + raw
     cipher = "(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) " if tls else ""
     relay = (f"Received: from mail.{DOMAIN} (mail.{DOMAIN} [{OUT_IP}])\r\n\t{cipher}by mx.receiver.test (Postfix) "
              f"with {'ESMTPS' if tls else 'ESMTP'} id R{n}\r\n\tfor <bob@receiver.test>; "
