@@ -79,6 +79,7 @@ def full_project() -> Project:
         messages=[sample_message()],
         trust_anchor="/etc/auditapp/lab-root.key",
         rpki_vrps="/var/lib/rpki/vrps.json",
+        connect_interval=2.5,
     )
 
 

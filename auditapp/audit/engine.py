@@ -23,7 +23,7 @@ from auditapp import __version__
 from auditapp.catalog import Catalog, catalog
 from auditapp.checks import registered, verify_registry
 from auditapp.checks.registry import RegisteredCheck, run_check
-from auditapp.collectors import dns_facts
+from auditapp.collectors import dns_facts, pacing
 from auditapp.collectors.caa import collect_caa
 from auditapp.collectors.dane_collect import collect_tlsa
 from auditapp.collectors.discovery import discover_hosts
@@ -211,8 +211,9 @@ class Audit:
 
     async def run(self, emit: Callable[[Event], None]) -> Run:
         # Every DNS question of this audit (also those of tasks it starts) is counted here, so the
-        # run can say whether its resolver answered at all (:meth:`DnsTally.resolver_failed`).
-        with tally_questions() as tally:
+        # run can say whether its resolver answered at all (:meth:`DnsTally.resolver_failed`). The pacer
+        # spaces this run's connections to each server (collectors/pacing.py), its tasks' as well.
+        with tally_questions() as tally, pacing.paced(self.target.connect_interval):
             return await self._run(emit, tally)
 
     async def _run(self, emit: Callable[[Event], None], tally: DnsTally) -> Run:

@@ -30,6 +30,7 @@ from auditapp.core.validation import (
     parse_port_override,
     validate_account,
     validate_ca_file,
+    validate_connect_interval,
     validate_helo,
     validate_selector,
 )
@@ -79,6 +80,7 @@ class InputNames:
     rpki_vrps: str = "RPKI VRP file"
     postfix: str = "Postfix configuration"
     timeout: str = "timeout"
+    connect_interval: str = "connect interval"
     #: The end of "no system resolver configured (...); <hint>": where this front end takes one.
     resolver_hint: str = "enter a resolver in the settings"
 
@@ -133,6 +135,8 @@ class AuditRequest:
     #: with the running demo lab's, so a saved demo never runs against a lab that is gone.
     demo_lab: bool = False
     timeout: float = 5.0
+    #: Seconds between connection starts to one server (collectors/pacing.py); 0: no pause.
+    connect_interval: float = 0.0
     #: Learn the HELO name from port 25 when none is given (the engine's switch, passed through).
     smtp_probe: bool = True
     #: Where the test account's password comes from; ``None``: nowhere (the logged-in checks are skipped).
@@ -156,6 +160,7 @@ def request_from_project(
     ca_file: str | None = None,
     trust_anchor: str | None = None,
     rpki_vrps: str | None = None,
+    connect_interval: float | None = None,
     trust_hosts: Sequence[str] = (),
     password_lookup: PasswordLookup | None = keyring_password,
     trust_lookup: TrustLookup | None = keyring_trusted,
@@ -167,7 +172,8 @@ def request_from_project(
     ``default_nameservers`` (the GUI's settings), else the system's. ``services`` and
     ``allow_internal`` can only narrow or widen this run, never edit the project. The project's
     client hosts serve submission and mailbox access unless probing shows otherwise; they are
-    not trusted for the login, because a project file cannot confirm a host.
+    not trusted for the login, because a project file cannot confirm a host. ``connect_interval``
+    given for this run replaces the project's.
     """
     stored = project.postfix_config
     return AuditRequest(
@@ -183,6 +189,7 @@ def request_from_project(
         nameservers=tuple(nameservers) or tuple(project.nameservers) or tuple(default_nameservers),
         demo_lab=project.demo,
         timeout=timeout, password_lookup=password_lookup, trust_lookup=trust_lookup,
+        connect_interval=project.connect_interval if connect_interval is None else connect_interval,
         names=names or InputNames(), **previous_spki(project),
     )
 
@@ -238,6 +245,7 @@ def build_target(request: AuditRequest) -> AuditTarget:
     ca_file = validate_ca_file(request.ca_file, n.ca_file) if request.ca_file else None
     trust_anchor = _trust_anchor(request.trust_anchor, n.trust_anchor) if request.trust_anchor else None
     rpki_vrps = _rpki_vrps(request.rpki_vrps, n.rpki_vrps) if request.rpki_vrps else None
+    interval = validate_connect_interval(request.connect_interval, n.connect_interval)
     answers = _answers(request)
     trusted = _unique(normalize_domain(h, n.trust) for h in request.trust_hosts)
     return AuditTarget(domain=domain, server_ips=ips, helo=helo, helo_source=request.helo_source, mx_hosts=mx,
@@ -245,7 +253,7 @@ def build_target(request: AuditRequest) -> AuditTarget:
                        mailbox_hosts=mailbox, relay_test=request.relay_test, account=account,
                        trusted_hosts=trusted, allow_internal=request.allow_internal, ca_file=ca_file,
                        services=request.services, answers=answers, trust_anchor=trust_anchor,
-                       rpki_vrps=rpki_vrps)
+                       rpki_vrps=rpki_vrps, connect_interval=interval)
 
 
 def _trust_anchor(path: str, what: str) -> str:

@@ -38,7 +38,7 @@ CLI_NAMES = InputNames(
     no_domain="a DOMAIN or --project FILE is needed", server_ip="--server-ip", mx="--mx host",
     dnsbl="--dnsbl zone", ports="--port", submission="--submission-host", mailbox="--mailbox-host",
     trust="--trust-host", ca_file="--ca-file", postfix="--postfix-config", timeout="--timeout",
-    trust_anchor="--trust-anchor", rpki_vrps="--rpki-vrps",
+    trust_anchor="--trust-anchor", rpki_vrps="--rpki-vrps", connect_interval="--connect-interval",
     resolver_hint="give --nameserver",
 )
 #: With ``--project`` the target comes from the file (named by its fields), this run's choices
@@ -66,7 +66,7 @@ def request_from_args(args: argparse.Namespace) -> AuditRequest:
         ca_file=args.ca_file, answers_file=args.answers, postfix_path=args.postfix_config,
         trust_anchor=getattr(args, "trust_anchor", None), rpki_vrps=getattr(args, "rpki_vrps", None),
         nameservers=tuple(args.nameserver), timeout=args.timeout, password_lookup=terminal_password,
-        names=CLI_NAMES,
+        connect_interval=0.0 if args.connect_interval is None else args.connect_interval, names=CLI_NAMES,
     )
 
 

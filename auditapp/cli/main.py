@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="validated ROA payloads exported by an RPKI validator (Routinator/rpki-client JSON or CSV); "
                         "enables the RPKI-* rules")
     a.add_argument("--no-services", action="store_true", help="DNS checks only; do not connect to the mail servers")
+    a.add_argument("--connect-interval", type=float, default=None, metavar="SECONDS",
+                   help="pause between two connections to the same server (for servers that limit how often a "
+                        "client may connect, e.g. Postfix's smtpd_client_connection_rate_limit); default 0, with "
+                        "--project the project's setting")
     a.add_argument("--postfix-config", metavar="PATH",
                    help="Postfix configuration to audit: a directory with main.cf/master.cf, a main.cf, "
                         "or a file with postconf -n/-M/-P output")

@@ -44,7 +44,8 @@ from auditapp.postfix import PostfixConfigError, read_texts
 EXIT_INTERRUPTED = 130
 
 #: Files the command line may give for one run instead of the project's: (field, option).
-_RUN_FILE_OPTIONS = (("trust_anchor", "--trust-anchor"), ("rpki_vrps", "--rpki-vrps"))
+_RUN_FILE_OPTIONS = (("trust_anchor", "--trust-anchor"), ("rpki_vrps", "--rpki-vrps"),
+                     ("connect_interval", "--connect-interval"))
 
 #: Options that describe a target; with --project the project file is the one source of
 #: the target, so mixing them would leave it unclear which one was audited and recorded.
@@ -99,8 +100,8 @@ def audit_project(args: argparse.Namespace) -> int:
             raise UsageError(f"--postfix-config: {exc}") from None
     if getattr(args, "answers", None):
         project.answers = load_answers(args.answers)
-    # --nameserver, --trust-anchor, --rpki-vrps, --no-services and --allow-internal are choices for this
-    # run, never edits of the project; the run's target records them.
+    # --nameserver, --trust-anchor, --rpki-vrps, --connect-interval, --no-services and --allow-internal are
+    # choices for this run, never edits of the project; the run's target records them.
     if project.demo:  # a demo project audits this process's demo lab, as in the window
         from auditapp.audit.prepare import use_demo_lab
         from auditapp.lab.demolab import demo_lab_endpoints
@@ -112,10 +113,10 @@ def audit_project(args: argparse.Namespace) -> int:
             services=not getattr(args, "no_services", False), allow_internal=getattr(args, "allow_internal", False),
             ca_file=getattr(args, "ca_file", None), trust_hosts=getattr(args, "trust_host", ()),
             trust_anchor=getattr(args, "trust_anchor", None), rpki_vrps=getattr(args, "rpki_vrps", None),
-            password_lookup=terminal_password,
+            connect_interval=getattr(args, "connect_interval", None), password_lookup=terminal_password,
             # A file given here is named by its option; the project's own by its field.
             names=replace(PROJECT_NAMES, **{field: flag for field, flag in _RUN_FILE_OPTIONS
-                                            if getattr(args, field, None)}))
+                                            if getattr(args, field, None) is not None}))
 
     prepared = prepare_or_exit(request())
     imported = []

@@ -12,6 +12,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 
+from auditapp.collectors import pacing
 from auditapp.collectors.netguard import blocked
 
 #: The name we greet with: RFC 2606 reserves .invalid, so it can never be mistaken for a host.
@@ -53,6 +54,7 @@ async def probe_greeting(ip: str, port: int, timeout: float) -> Greeting:
     why = blocked(ip, learned=False)
     if why:
         return Greeting(None, why, tuple(transcript))
+    await pacing.turn(ip)
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except TimeoutError:

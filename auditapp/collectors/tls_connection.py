@@ -12,6 +12,7 @@ import ssl
 from dataclasses import dataclass, field
 
 from auditapp.collectors.probes import tcp
+from auditapp.collectors.probes.parsing import greeting_refusal
 from auditapp.collectors.smtp_greeting import CLIENT_NAME
 from auditapp.collectors.tls_wire import (
     STARTTLS,
@@ -71,8 +72,7 @@ async def starttls(ep: Endpoint, reader: asyncio.StreamReader, writer: asyncio.S
     if dialect == "smtp":
         greeting = await _smtp_reply(reader, t)
         if not greeting[0].startswith("220"):
-            raise NoStarttls(Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}",
-                                     line=greeting[0][:80]))
+            raise NoStarttls(greeting_refusal(greeting[0][:80]))
         writer.write(f"EHLO {CLIENT_NAME}\r\n".encode())
         ehlo = await _smtp_reply(reader, t)
         if not any(x[4:].strip().upper() == "STARTTLS" for x in ehlo[1:]):
@@ -85,8 +85,7 @@ async def starttls(ep: Endpoint, reader: asyncio.StreamReader, writer: asyncio.S
     elif dialect == "imap":
         greeting = await _line(reader, t)
         if not greeting.upper().startswith("* OK"):
-            raise NoStarttls(Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}",
-                                     line=greeting[:80]))
+            raise NoStarttls(greeting_refusal(greeting[:80]))
         writer.write(b"a1 STARTTLS\r\n")
         for _ in range(50):
             line = await _line(reader, t)
@@ -98,8 +97,7 @@ async def starttls(ep: Endpoint, reader: asyncio.StreamReader, writer: asyncio.S
     elif dialect == "pop3":
         greeting = await _line(reader, t)
         if not greeting.startswith("+OK"):
-            raise NoStarttls(Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}",
-                                     line=greeting[:80]))
+            raise NoStarttls(greeting_refusal(greeting[:80]))
         writer.write(b"STLS\r\n")
         reply = await _line(reader, t)
         if not reply.startswith("+OK"):

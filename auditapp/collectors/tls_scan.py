@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
+from auditapp.collectors import pacing
 from auditapp.collectors.netguard import blocked
 from auditapp.collectors.probes.session import PROBE_BUDGET_FACTOR
 from auditapp.collectors.service_facts import IMPLICIT_TLS, SERVICES, Discovery
@@ -453,7 +454,7 @@ async def scan_endpoint(address: str, port: int, service: str, *, sni: str, time
     error, timed_out = "", False
     budget = timeout * PROBE_BUDGET_FACTOR
     try:
-        async with asyncio.timeout(budget) as cm:
+        async with pacing.budget(budget) as cm:
             await _scan(ep, b)
     except TimeoutError:
         timed_out = True

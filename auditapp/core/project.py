@@ -35,6 +35,7 @@ from auditapp.core.validation import (
     normalize_domain,
     parse_ip,
     validate_account,
+    validate_connect_interval,
     validate_helo,
     validate_nameserver,
     validate_selector,
@@ -123,6 +124,9 @@ class Project:
     #: Validated ROA payloads a relying-party validator exported (JSON or CSV; auditapp/rpki.py); None:
     #: the RPKI rules are not tested, because an audit cannot validate the RPKI repository itself.
     rpki_vrps: str | None = None
+    #: Seconds between connection starts to one of the client's servers (collectors/pacing.py): a
+    #: property of their servers (a connection rate limit), so it is kept with the project. 0: none.
+    connect_interval: float = 0.0
 
     @property
     def display_domain(self) -> str:
@@ -150,6 +154,7 @@ class Project:
             answers=dict(self.answers),
             trust_anchor=self.trust_anchor,
             rpki_vrps=self.rpki_vrps,
+            connect_interval=self.connect_interval,
         )
 
     def snapshot(self) -> Project:
@@ -190,6 +195,7 @@ class Project:
             **({"messages": [m.to_json() for m in self.messages]} if self.messages else {}),
             **({"trust_anchor": self.trust_anchor} if self.trust_anchor else {}),
             **({"rpki_vrps": self.rpki_vrps} if self.rpki_vrps else {}),
+            **({"connect_interval": self.connect_interval} if self.connect_interval else {}),
         }
 
     @classmethod
@@ -239,7 +245,15 @@ class Project:
             messages=_messages(get("messages", [])),
             trust_anchor=None if get("trust_anchor") is None else _text(get("trust_anchor"), "trust_anchor"),
             rpki_vrps=None if get("rpki_vrps") is None else _text(get("rpki_vrps"), "rpki_vrps"),
+            connect_interval=_connect_interval(get("connect_interval", 0.0)),
         )
+
+
+def _connect_interval(value: object) -> float:
+    try:
+        return validate_connect_interval(value, "field connect_interval")  # type: ignore[arg-type]
+    except InputError as exc:
+        raise ProjectError(str(exc), "connect_interval") from None
 
 
 _RISK_FIELDS = ("rule", "subject", "justification", "accepted_by", "accepted_at")

@@ -27,7 +27,7 @@ TARGET: dict[str, Shape] = {
     "mx_hosts": _STRS, "dkim_selectors": _STRS, "dnsbl_zones": _STRS, "ports": {"*": int},
     "submission_hosts": _STRS, "mailbox_hosts": _STRS, "relay_test": bool, "account": _OPT_STR,
     "trusted_hosts": _STRS, "allow_internal": bool, "ca_file": _OPT_STR, "services": bool,
-    "answers": (dict, None), "postfix_origin": _OPT_STR,
+    "connect_interval": (int, float), "answers": (dict, None), "postfix_origin": _OPT_STR,
 }
 
 INVENTORY: dict[str, Shape] = {
@@ -59,7 +59,8 @@ def _name(shape: Shape) -> str:
         return "a list"
     if isinstance(shape, dict) or shape is dict:
         return "an object"
-    return {bool: "true/false", int: "a whole number", str: "text"}.get(shape, getattr(shape, "__name__", "?"))
+    names = {bool: "true/false", int: "a whole number", float: "a number", str: "text"}
+    return names.get(shape, getattr(shape, "__name__", "?"))
 
 
 def shape_problem(value: object, shape: Shape, where: str) -> tuple[str, str] | None:

@@ -75,6 +75,9 @@ class AuditTarget:
     cert_warn_days: int = DEFAULT_CERT_WARN_DAYS
     #: Mail services are probed unless switched off (batch runs are DNS-only).
     services: bool = True
+    #: Seconds between the starts of two connections to one server address (--connect-interval;
+    #: collectors/pacing.py): for servers that refuse clients who connect too often. 0: no pause.
+    connect_interval: float = 0.0
     #: Questionnaire answers by question id (None: the questionnaire is not part of this run).
     answers: dict[str, Any] | None = None
     #: Where the imported Postfix configuration came from (the parsed config travels separately).
@@ -129,6 +132,7 @@ class AuditTarget:
             "trust_anchor": self.trust_anchor,
             **({"rpki_vrps": self.rpki_vrps} if self.rpki_vrps else {}),
             "services": self.services,
+            **({"connect_interval": self.connect_interval} if self.connect_interval else {}),
             "answers": dict(self.answers) if self.answers is not None else None,
             "postfix_origin": self.postfix_origin,
             **({"learned": [x.to_json() for x in self.learned]} if self.learned else {}),

@@ -178,6 +178,20 @@ def validate_timeout(seconds: float, what: str = "timeout") -> float:
     return float(seconds)
 
 
+#: The longest pause between connections to one server: at 60 s an audit already takes ~40 minutes
+#: per server (30-40 connections); more is a typo.
+MAX_CONNECT_INTERVAL_S = 60.0
+
+
+def validate_connect_interval(seconds: float, what: str = "connect interval") -> float:
+    """A finite number of seconds from 0 (no pause) to :data:`MAX_CONNECT_INTERVAL_S`."""
+    if (isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds != seconds
+            or not 0 <= seconds <= MAX_CONNECT_INTERVAL_S):
+        raise InputError(f"{what} must be a number of seconds from 0 to {MAX_CONNECT_INTERVAL_S:g}",
+                         "connect_interval", limit=MAX_CONNECT_INTERVAL_S)
+    return float(seconds)
+
+
 def validate_nameserver(text: str) -> tuple[str, int]:
     """A resolver address as ``(address, port)``: ``IP``, ``IP:PORT``, ``[IPv6]:PORT`` or a bare IPv6 address.
 

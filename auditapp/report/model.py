@@ -273,6 +273,11 @@ def _delta(b: Builder, run: Run, previous: Run) -> Delta:
     )
 
 
+def _decimals(value: float) -> int:
+    """As many decimals as the value has, up to two: 2 s, 0.5 s, 0.15 s (never "0.1 s" for 0.15)."""
+    return next((d for d in (0, 1) if round(value, d) == value), 2)
+
+
 def _scope(b: Builder, run: Run, items: list[Item]) -> ScopeMethod:
     target = run.target
     ips = learned_values(b.t, target, "server_ips", [str(ip) for ip in target.get("server_ips", ()) or ()])
@@ -297,6 +302,11 @@ def _scope(b: Builder, run: Run, items: list[Item]) -> ScopeMethod:
         # Only where it applied: runs with service probes, recorded since the rule exists.
         facts.insert(6, Fact(b.t("scope.internal"), b.t(
             "scope.internal_allowed" if target.get("allow_internal") else "scope.internal_refused")))
+    interval = target.get("connect_interval")
+    if target.get("services") and isinstance(interval, int | float) and interval > 0:
+        # Why the run took minutes, and that the next run needs the same pause (collectors/pacing.py).
+        facts.append(Fact(b.t("scope.connect_interval"), b.t(
+            "scope.connect_interval_value", seconds=format_number(float(interval), b.lang, _decimals(interval)))))
     selectors = [str(s) for s in target.get("dkim_selectors", ()) or ()]
     if any(x.get("field") == "dkim_selectors" for x in target.get("learned", ()) or () if isinstance(x, dict)):
         # Only where messages taught them (the reader should see where they came from); a list

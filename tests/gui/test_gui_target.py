@@ -183,3 +183,18 @@ def test_internal_audit_is_a_project_setting(target_page, ctx) -> None:
     assert ctx.session.project.allow_internal and ctx.session.project.to_target().allow_internal
     page.allow_internal.setChecked(False)
     assert not ctx.session.project.allow_internal
+
+
+def test_pause_between_connections_is_a_project_setting(target_page, window, ctx) -> None:
+    """The spin box edits the project, says "keine" for 0, and a newly opened project shows its value."""
+    page = target_page
+    box = page.connect_interval
+    assert box.value() == 0.0 and box.text() == "keine"  # the special value text, not "0,0 s"
+    box.setValue(2.5)
+    assert ctx.session.project.connect_interval == 2.5 and ctx.session.project.to_target().connect_interval == 2.5
+    assert box.maximum() == 60.0  # the CLI's and the project file's upper bound
+    box.setValue(0.0)
+    assert "connect_interval" not in ctx.session.project.to_json()
+    ctx.session.new(Project(name="Gedrosselt", domain="example.org", connect_interval=1.5))
+    window.go("target")
+    assert window.pages["target"].connect_interval.value() == 1.5

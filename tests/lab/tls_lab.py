@@ -11,6 +11,8 @@
                                curves P-384 and P-256
     127.0.0.84  Postfix BSI without tls_preempt_cipherlist (Postfix's default "no"): the client's
                                cipher order wins (internet.nl "Cipher order")
+    127.0.0.85  Postfix BSI behind a connection rate limit (anvil: 10 per second and client), started
+                               by tests/test_connect_pacing.py alone
     127.0.0.83  responders (free ports): an SSLv3-only server, a deliberately broken TLS 1.0-1.2 server
                 (NULL and RSA suites, RSA-1024 key signed with SHA-1) and a tarpit
 
@@ -41,7 +43,7 @@ from lab.certs import CertPair
 from lab.mailservers import _MASTER_DAEMONS, PORTS, PostfixInstance, PostfixSpec
 
 TLS_LAB_ADDRESSES = {"weak": "127.0.0.81", "bsi": "127.0.0.82", "responders": "127.0.0.83",
-                     "client_order": "127.0.0.84"}
+                     "client_order": "127.0.0.84", "rate_limited": "127.0.0.85"}
 TLS_LAB_SERVICES = ("smtp", "submissions")
 
 #: What differs from the mail lab's "secure" main.cf (later lines override earlier ones in main.cf).
@@ -65,6 +67,17 @@ tls_eecdh_auto_curves = secp384r1 prime256v1
 """
 #: The BSI profile with Postfix's default cipher order: the server follows the client's.
 CLIENT_ORDER_TLS = BSI_TLS.replace("tls_preempt_cipherlist = yes", "tls_preempt_cipherlist = no")
+#: Connections per second and client the rate-limited Postfix accepts (anvil); the rest get "421 4.7.0
+#: ... Error: too many connections from 127.0.0.1". An audit opens 30-40 per endpoint at once.
+RATE_LIMIT_PER_SECOND = 10
+#: The BSI profile behind anvil's connection rate limit. Postfix exempts $mynetworks by default
+#: (smtpd_client_event_limit_exceptions); the lab's mynetworks is the server's own address, and the
+#: empty exception list says so explicitly. A one-second time unit keeps the paced test short.
+RATE_LIMITED_TLS = BSI_TLS + f"""\
+smtpd_client_connection_rate_limit = {RATE_LIMIT_PER_SECOND}
+smtpd_client_event_limit_exceptions =
+anvil_rate_time_unit = 1s
+"""
 
 
 def _openssl(*args: str) -> None:
@@ -153,6 +166,25 @@ def start_tls_lab(root: Path, timeout: float = 20.0) -> TlsLab:
         lab.stop()
         raise
     return lab
+
+
+def start_rate_limited_postfix(root: Path, timeout: float = 20.0) -> TlsPostfix:
+    """The BSI Postfix behind a connection rate limit (:data:`RATE_LIMITED_TLS`), on 127.0.0.85."""
+    vmail = root / "vmail"
+    vmail.mkdir(exist_ok=True)
+    shutil.chown(vmail, "nobody", "nogroup")
+    cert = make_cert(root / "rate-limit-certs", "ratelimit", "mx.ratelimit.test", key="P-256")
+    spec = PostfixSpec("ratelimit", TLS_LAB_ADDRESSES["rate_limited"], "mx.ratelimit.test", "ratelimit.test", cert,
+                       services=TLS_LAB_SERVICES)
+    postfix = TlsPostfix(spec, root, RATE_LIMITED_TLS)
+    try:
+        postfix.prepare()
+        postfix.launch()
+        postfix.wait_ready(time.perf_counter() + timeout)
+    except BaseException:
+        postfix.stop()
+        raise
+    return postfix
 
 
 # -- responders -------------------------------------------------------------------------------------

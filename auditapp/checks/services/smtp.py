@@ -20,6 +20,7 @@ from auditapp.checks.services.base import (
     probe_evidence,
     probe_params,
 )
+from auditapp.collectors.probes.parsing import limits_connections
 from auditapp.collectors.service_facts import EndpointProbe, PortState, Role
 from auditapp.core.dnsnames import helo_syntax_problem
 from auditapp.core.model import Finding, Reason
@@ -75,9 +76,10 @@ def smtp_banner(ctx: CheckContext, p: EndpointProbe) -> Finding:
         # No greeting, or bytes that are not SMTP at all: this says nothing about the banner.
         return dialogue_not_tested(ctx, p, p.problem or "greeting is not an SMTP reply")
     if p.greeting.startswith(("554", "421")):
-        # RFC 5321 §3.1: 554 = no service for this client, 421 = shedding load: it is about us.
-        return ctx.not_tested(p.endpoint, Reason("reason.session_refused", {"endpoint": p.endpoint,
-                                                                            "greeting": p.greeting[:80]}),
+        # RFC 5321 §3.1: 554 = no service for this client, 421 = shedding load: it is about us. A
+        # connection limit has a remedy of its own (a pause between connections), so it says so.
+        key = "reason.connection_limit" if limits_connections(p.greeting) else "reason.session_refused"
+        return ctx.not_tested(p.endpoint, Reason(key, {"endpoint": p.endpoint, "greeting": p.greeting[:80]}),
                               probe_evidence(p))
     if not p.greeting.startswith("220"):
         return ctx.fail(p.endpoint, "not_220", probe_evidence(p), **_banner_params(p))

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from auditapp.collectors.probes.lines import Reply
-from auditapp.collectors.probes.parsing import has_capability
+from auditapp.collectors.probes.parsing import greeting_refusal, has_capability
 from auditapp.collectors.probes.session import (
     LEGACY_HANDSHAKES,
     READING_GREETING,
@@ -175,7 +175,7 @@ class Dialogue:
         return reply, Problem("problem.greeting", "greeting: {problem}", problem=reply.problem)
 
     def refuses_service(self, line: str) -> Problem:
-        return Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}", line=line)
+        return greeting_refusal(line)
 
     async def upgrade(self, conn: Conn) -> Conn | None:
         """TLS on ``conn`` (implicit or after STARTTLS was accepted); records ``st.tls``."""

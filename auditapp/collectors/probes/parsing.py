@@ -10,8 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from auditapp.core.problem import Problem
+
 _SMTP_LINE = re.compile(r"^(\d{3})(?:[ -]|$)", re.ASCII)
 _IMAP_CAPS_CODE = re.compile(r"\[CAPABILITY\s+([^\]]*)\]", re.IGNORECASE)
+#: How servers word a refusal for connecting too often or too many at once: Postfix's anvil and
+#: postscreen ("421 4.7.0 mx Error: too many connections from 192.0.2.1"), Exim ("421 Too many
+#: concurrent SMTP connections from this IP address"), Sendmail ("421 4.3.2 Connection rate limit
+#: exceeded."), Exchange ("421 4.3.2 The maximum number of concurrent connections has exceeded a
+#: limit"). Not "try again later": a server shedding load says that too, and a pause would not help.
+_CONNECTION_LIMIT = re.compile(
+    r"too many (?:\S+ ){0,2}(?:connections|sessions)|rate limit|connection rate"
+    r"|maximum number of (?:\S+ ){0,2}connections",
+    re.IGNORECASE)
 
 
 def _norm(text: str) -> str:
@@ -19,6 +30,23 @@ def _norm(text: str) -> str:
 
 
 # -- SMTP (RFC 5321 §4.2) -------------------------------------------------------------------
+
+
+def limits_connections(line: str) -> bool:
+    """Does this refusal say the audit's address connected too often or too many times at once?"""
+    return bool(_CONNECTION_LIMIT.search(line))
+
+
+def greeting_refusal(line: str) -> Problem:
+    """Why a greeting (SMTP 421/554, IMAP BYE, POP3 -ERR) refuses service.
+
+    A connection limit gets its own words and its remedy: unlike a blocked network, it is caused
+    by the audit's own pace, and a pause between connections (collectors/pacing.py) avoids it.
+    """
+    if limits_connections(line):
+        return Problem("problem.connection_limit", "the server limits connections from the audit's address "
+                       "({line}); a pause between connections (--connect-interval) avoids this", line=line)
+    return Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}", line=line)
 
 
 def smtp_is_last(line: str) -> bool:

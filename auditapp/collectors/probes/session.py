@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from auditapp.collectors import pacing
 from auditapp.collectors.probes import tcp
 from auditapp.collectors.probes.lines import RESET, LineReader, Reply
 from auditapp.collectors.probes.transcript import Transcript, printable, shorten
@@ -289,7 +290,7 @@ async def run_probe(st: ProbeState, body: Callable[[], Awaitable[None]]) -> Endp
     budget = st.timeout * PROBE_BUDGET_FACTOR
     started = time.monotonic()
     try:
-        async with asyncio.timeout(budget) as cm:
+        async with pacing.budget(budget) as cm:
             await body()
     except TimeoutError:
         if cm.expired():

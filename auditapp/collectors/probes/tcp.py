@@ -11,6 +11,7 @@ import asyncio
 import errno
 import time
 
+from auditapp.collectors import pacing
 from auditapp.collectors.service_facts import PortState
 from auditapp.core.problem import Problem
 
@@ -29,7 +30,10 @@ async def connect(address: str, port: int, timeout: float) -> Connected:
 
     Returns ``(state, detail, reader, writer, connect_ms)``; reader and writer are set only
     when the state is OPEN, ``connect_ms`` only when the handshake finished. Never raises.
+    A run with a connection interval waits for the address's turn first (collectors/pacing.py);
+    the timeout and ``connect_ms`` start after that wait.
     """
+    await pacing.turn(address)
     start = time.monotonic()
     try:
         reader, writer = await asyncio.wait_for(

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from auditapp.core.project import Project
 from auditapp.core.validation import (
+    MAX_CONNECT_INTERVAL_S,
     InputError,
     display_domain,
     normalize_domain,
@@ -135,6 +137,13 @@ class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
         self.probe_services = QCheckBox(tr("target.probe_services"))
         self.relay_test = QCheckBox(tr("target.relay_test"))
         self.allow_internal = QCheckBox(tr("target.allow_internal"))
+        self.connect_interval = QDoubleSpinBox()
+        self.connect_interval.setRange(0.0, MAX_CONNECT_INTERVAL_S)
+        self.connect_interval.setDecimals(1)
+        self.connect_interval.setSingleStep(0.5)
+        self.connect_interval.setSuffix(" s")
+        self.connect_interval.setSpecialValueText(tr("target.connect_interval_none"))  # shown for 0
+        self.connect_interval.setAccessibleName(tr("target.connect_interval"))
         self.account = ValidatedLineEdit(validate_account, placeholder=tr("target.placeholder.account"),
                                          accessible=tr("target.account"))
         self.password = QLineEdit()
@@ -193,6 +202,7 @@ class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
         self.allow_internal.setToolTip(tr("target.allow_internal_tip"))
         services.addRow("", self.allow_internal)
         self._row(services, "target.ports", self.ports, "target.ports_tip")
+        self._row(services, "target.connect_interval", self.connect_interval, "target.connect_interval_tip")
         self._row(services, "target.account", self.account, "target.account_tip")
         password_row = QHBoxLayout()
         password_row.addWidget(self.password, 1)
@@ -276,6 +286,8 @@ class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
         self.relay_test.toggled.connect(store(lambda p: setattr(p, "relay_test", self.relay_test.isChecked())))
         self.allow_internal.toggled.connect(store(lambda p: setattr(p, "allow_internal",
                                                                     self.allow_internal.isChecked())))
+        self.connect_interval.valueChanged.connect(store(lambda p: setattr(p, "connect_interval",
+                                                                      self.connect_interval.value())))
         self.store_password.clicked.connect(self._store_password)
         self.forget_password.clicked.connect(self._forget_password)
         self.trust_button.clicked.connect(self._trust_host)
@@ -373,6 +385,7 @@ class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
         self.probe_services.setChecked(p.probe_services)
         self.relay_test.setChecked(p.relay_test)
         self.allow_internal.setChecked(p.allow_internal)
+        self.connect_interval.setValue(p.connect_interval)
         self.account.set_text(p.test_account or "")
         self.password.clear()
 
