@@ -82,8 +82,8 @@ def main(lang: str = "de", out: Path = HERE) -> int:
     target = window.pages["target"]
     from PySide6.QtWidgets import QScrollArea
 
-    wait(100)  # DNS settings: resolvers, trust anchor, RPKI data (issue 16)
-    target.findChild(QScrollArea).ensureWidgetVisible(target.rpki_vrps, 0, 120)
+    wait(100)  # DNS settings: resolvers, trust anchor, RPKI data (issue 16); services down to the pause
+    target.findChild(QScrollArea).ensureWidgetVisible(target.connect_interval, 0, 20)
     shot("target-dns")
     if target.message_list.count():  # the demo's received messages (issue 15)
         from auditapp.gui.dialogs.message_dialogs import MessageEvidenceDialog

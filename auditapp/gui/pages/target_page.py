@@ -144,6 +144,8 @@ class TargetPage(AccountMixin, MessageEvidenceMixin, Page):
         self.connect_interval.setSuffix(" s")
         self.connect_interval.setSpecialValueText(tr("target.connect_interval_none"))  # shown for 0
         self.connect_interval.setAccessibleName(tr("target.connect_interval"))
+        # A number, not a line of text: as wide as "60,0 s" and the arrows, not the whole form.
+        self.connect_interval.setMaximumWidth(self.connect_interval.fontMetrics().horizontalAdvance("0" * 14))
         self.account = ValidatedLineEdit(validate_account, placeholder=tr("target.placeholder.account"),
                                          accessible=tr("target.account"))
         self.password = QLineEdit()
