@@ -101,6 +101,18 @@ def test_a_stalled_server_still_runs_out_of_budget_while_paced() -> None:
     assert asyncio.run(scenario()) is True
 
 
+def test_a_task_that_outlives_its_budget_block_still_gets_its_turn() -> None:
+    """A task started inside a budget inherits it; after the block has ended there is nothing to move."""
+    async def scenario() -> float:
+        with pacing.paced(0.05):
+            async with pacing.budget(5.0):
+                await pacing.turn("192.0.2.1")
+                task = asyncio.create_task(pacing.turn("192.0.2.1"))
+            return await task
+
+    assert asyncio.run(scenario()) > 0
+
+
 # -- how servers word a connection limit ---------------------------------------------------------------
 
 
