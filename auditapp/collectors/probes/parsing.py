@@ -45,7 +45,8 @@ def greeting_refusal(line: str) -> Problem:
     """
     if limits_connections(line):
         return Problem("problem.connection_limit", "the server limits connections from the audit's address "
-                       "({line}); a pause between connections (--connect-interval) avoids this", line=line)
+                       "({line}); a pause between connections (project: “Pause between connections”, command "
+                       "line: --connect-interval) avoids this", line=line)
     return Problem("problem.greeting_refuses", "the server refuses service in its greeting: {line}", line=line)
 
 
