@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 
 import dkim
 import pytest
@@ -56,6 +57,7 @@ from lab.mailservers import lab_listeners
 
 from auditapp.dnsclient import DnsClient, Nameserver
 from auditapp.lab.dnsserver import LabDnsServer, RecordSet
+from auditapp.message.evidence import received_at
 from auditapp.message.headers import MessageHeaders, read_message
 from auditapp.message.hops import Hop, parse_hops
 from auditapp.message.verify import (
@@ -125,12 +127,18 @@ def imported(delivered: Delivered, variant: str) -> tuple[MessageHeaders, tuple[
     return headers, parse_hops(headers.received)
 
 
+def receipt(delivered: Delivered, variant: str) -> datetime | None:
+    """When the last hop received the copy: the saved copies are judged then, as an import judges them
+    (at the wall clock, their t= lay in the future for a clock before 05:27 UTC on the day they were made)."""
+    return received_at(imported(delivered, variant)[1])
+
+
 def dkim_results(delivered: Delivered, variant: str) -> list[DkimResult]:
-    return asyncio.run(verify_dkim(delivered.messages[variant], resolver(delivered)))
+    return asyncio.run(verify_dkim(delivered.messages[variant], resolver(delivered), receipt(delivered, variant)))
 
 
 def arc_result(delivered: Delivered, variant: str) -> ArcResult:
-    return asyncio.run(verify_arc(delivered.messages[variant], resolver(delivered)))
+    return asyncio.run(verify_arc(delivered.messages[variant], resolver(delivered), receipt(delivered, variant)))
 
 
 def spf_and_dmarc(delivered: Delivered, variant: str, hop: Hop) -> tuple[SpfMessageResult, DmarcMessageResult]:
@@ -141,7 +149,7 @@ def spf_and_dmarc(delivered: Delivered, variant: str, hop: Hop) -> tuple[SpfMess
     async def run() -> tuple[SpfMessageResult, DmarcMessageResult]:
         assert hop.from_ip and headers.envelope_sender is not None and headers.from_domain
         spf = await check_spf(hop.from_ip, headers.envelope_sender, hop.helo or "", dns)
-        dkim_list = await verify_dkim(delivered.messages[variant], dns)
+        dkim_list = await verify_dkim(delivered.messages[variant], dns, receipt(delivered, variant))
         return spf, await check_dmarc(headers.from_domain, spf, dkim_list, dns)
 
     return asyncio.run(run())

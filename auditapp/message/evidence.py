@@ -115,8 +115,9 @@ async def examine(name: str, raw: bytes, dns: DnsClient, *, receiver_domains: It
     hops = parse_hops(headers.received)
     senders = [d for d in (headers.from_domain, headers.envelope_domain) if d]
     hop = sending_hop(hops, receiver_domains, allow_internal, senders)
+    receipt = received_at(hops)
     dkim_results, arc, names = await asyncio.gather(
-        verify_dkim(raw, dns, received_at(hops)), verify_arc(raw, dns), _check_names(hop, dns))
+        verify_dkim(raw, dns, receipt), verify_arc(raw, dns, receipt), _check_names(hop, dns))
     if headers.body_sha256 is None:
         dkim_results = [_headers_only(r) for r in dkim_results]
     receiver = tuple(parse_authentication_results(headers.authentication_results))

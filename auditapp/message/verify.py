@@ -280,8 +280,12 @@ def _verify_one(raw: bytes, idx: int, name: str, tags: dict[bytes, bytes], answe
     return result("fail", "signature mismatch: the signed header fields were changed or the key does not match", bits)
 
 
-async def verify_arc(raw_message: bytes, dns: DnsClient) -> ArcResult:
-    """Validate the ARC chain (RFC 8617) with dkimpy, over the prefetched keys of every ARC-Seal and AMS."""
+async def verify_arc(raw_message: bytes, dns: DnsClient, at: datetime | None = None) -> ArcResult:
+    """Validate the ARC chain (RFC 8617) with dkimpy, over the prefetched keys of every ARC-Seal and AMS.
+
+    ``at`` as for :func:`verify_dkim`: the seals' t= and x= are judged at the receipt. Under the same
+    clock lock, so a verification in another thread cannot move dkimpy's clock in the middle.
+    """
     try:
         signatures = _key_names(raw_message, (b"arc-seal", b"arc-message-signature"))
     except dkim.DKIMException as exc:
@@ -292,7 +296,8 @@ async def verify_arc(raw_message: bytes, dns: DnsClient) -> ArcResult:
     if not signatures:
         return ArcResult("none", 0, "the message has no ARC sets")
     try:
-        cv, _data, reason = dkim.arc_verify(raw_message, dnsfunc=_dnsfunc(answers), minkey=MIN_RSA_BITS)
+        with dkim_clock(at.timestamp() if at is not None else None):
+            cv, _data, reason = dkim.arc_verify(raw_message, dnsfunc=_dnsfunc(answers), minkey=MIN_RSA_BITS)
     except (dkim.DKIMException, ValueError) as exc:  # arc_verify catches most; not PyNaCl's ValueError
         cv, reason = dkim.CV_Fail, str(exc)  # (an Ed25519 key under a seal whose b= is not 64 bytes)
     if cv == dkim.CV_Pass:
