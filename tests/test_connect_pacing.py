@@ -21,9 +21,11 @@ from lab.mailservers import PORTS
 from lab.tls_lab import RATE_LIMIT_PER_SECOND, TLS_LAB_ADDRESSES, start_rate_limited_postfix
 
 from auditapp.audit.engine import EngineConfig, audit
+from auditapp.cli.inputs import warn_about_run
 from auditapp.cli.main import main as cli_main
 from auditapp.collectors import pacing
 from auditapp.collectors.probes.parsing import greeting_refusal, limits_connections
+from auditapp.core.limits import connection_limited
 from auditapp.core.model import Finding, Run, Status
 from auditapp.core.project import Project, ProjectError
 from auditapp.core.target import DEFAULT_PORTS, AuditTarget
@@ -227,17 +229,36 @@ def _limit_named(f: Finding) -> bool:
     return "too many connections" in json.dumps(f.to_json()) and "connection_limit" in json.dumps(f.to_json())
 
 
-def test_unpaced_what_the_limit_cut_off_is_not_tested_and_says_why(runs: dict[str, Run]) -> None:
+def _cut(runs: dict[str, Run]) -> list[Finding]:
+    """The unpaced run's results that differ from the paced run's."""
     paced, unpaced = _verdicts(runs["paced"]), _verdicts(runs["unpaced"])
     assert paced.keys() == unpaced.keys()
-    # The limit never turns into a verdict: a result either agrees with the paced run or is not tested.
     changed = {key: unpaced[key] for key in unpaced if unpaced[key] != paced[key]}
     assert changed, f"the burst stayed under {RATE_LIMIT_PER_SECOND} connections a second"
+    # The limit never turns into a verdict: a result either agrees with the paced run or is not tested.
     assert {status for status, _outcome in changed.values()} == {"not_tested"}
-    cut = [f for f in runs["unpaced"].findings if f.status is Status.NOT_TESTED
-           and (f.rule, f.subject.rsplit(":", 1)[-1]) in changed]
+    return [f for f in runs["unpaced"].findings if (f.rule, f.subject.rsplit(":", 1)[-1]) in changed]
+
+
+def test_unpaced_what_the_limit_cut_off_is_not_tested_and_says_why(runs: dict[str, Run]) -> None:
+    cut = _cut(runs)
     assert cut and all(_limit_named(f) for f in cut), [f.reason for f in cut if not _limit_named(f)]
     assert "connect_interval" not in runs["unpaced"].target
+
+
+def test_the_limit_is_said_once_per_server_also_after_a_project_round_trip(
+        runs: dict[str, Run], capsys: pytest.CaptureFixture[str]) -> None:
+    address, cut = TLS_LAB_ADDRESSES["rate_limited"], len(_cut(runs))
+    assert connection_limited(runs["unpaced"]) == {address: cut}
+    assert connection_limited(runs["paced"]) == {}
+    saved = Run.from_json(json.loads(json.dumps(runs["unpaced"].to_json())))  # as a project file keeps it
+    assert connection_limited(saved) == {address: cut}
+    warn_about_run(runs["unpaced"], "en")
+    err = capsys.readouterr().err
+    assert (f"auditapp: warning: {address} refused connections because the audit connected too often; "
+            f"{cut} results are not tested. Repeat with a pause between connections, e.g. --connect-interval 2") in err
+    warn_about_run(runs["paced"], "en")
+    assert "connected too often" not in capsys.readouterr().err
 
 
 def test_the_report_scope_names_the_pause(runs: dict[str, Run]) -> None:

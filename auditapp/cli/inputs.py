@@ -26,6 +26,7 @@ from auditapp.audit.request import AuditRequest, InputNames
 from auditapp.catalog.wording import run_to_json
 from auditapp.cli.errors import EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, CannotRun, UsageError
 from auditapp.core.atomic import write_atomic
+from auditapp.core.limits import connection_limited
 from auditapp.core.model import Run, Severity
 from auditapp.core.review_layer import ReviewLayer, run_summary
 from auditapp.dnsclient import DnsClient
@@ -159,7 +160,8 @@ def exit_code(run: Run, fail_on: str | None, layer: ReviewLayer | None = None) -
 
 
 def warn_about_run(run: Run, lang: str) -> None:
-    """Say on stderr what a script must not miss: the resolver did not answer, nothing could be tested."""
+    """Say on stderr what a script must not miss: the resolver did not answer, nothing could be tested,
+    a server limited the audit's connections (the one refusal the auditor can avoid alone)."""
     from auditapp.catalog.wording import render_reason
 
     if run.degraded:
@@ -167,6 +169,10 @@ def warn_about_run(run: Run, lang: str) -> None:
         print(f"auditapp: warning: degraded run: {why}", file=sys.stderr)
     if run_summary(run).nothing_tested:
         print("auditapp: nothing could be tested (no check passed or failed); exit code 3", file=sys.stderr)
+    for address, count in connection_limited(run).items():
+        print(f"auditapp: warning: {address} refused connections because the audit connected too often; "
+              f"{count} results are not tested. Repeat with a pause between connections, e.g. --connect-interval 2",
+              file=sys.stderr)
 
 
 def save_project_or_exit(project: Project, path: Path) -> None:

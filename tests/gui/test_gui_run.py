@@ -178,3 +178,27 @@ def test_a_run_against_a_dead_resolver_is_marked_and_never_reads_as_an_improveme
     assert history.caveat.isVisible() and "Kein aussagekräftiger Vergleich" in history.caveat.text()
     assert history.comparison is not None and not history.comparison.group("fixed")
     assert "ohne Aussagekraft" in history.after_combo.currentText()
+
+
+def test_a_server_that_limited_connections_is_named_once_with_the_remedy(window, ctx) -> None:
+    """Nine rows each say "limits connections"; the run's state line says it once per server, with the setting."""
+    from auditapp.collectors.probes.parsing import greeting_refusal
+    from auditapp.core.model import Finding, Reason, Run, Severity, Status
+    from auditapp.core.project import Project
+
+    problem = greeting_refusal("421 4.7.0 mx.example.com Error: too many connections from 192.0.2.1")
+    endpoint = "192.0.2.25:25"
+    cut = [Finding(rule, Status.NOT_TESTED, Severity.MEDIUM, endpoint, "not_tested",
+                   reason=Reason("reason.dialogue", {"endpoint": endpoint, "problem": problem}))
+           for rule in ("TLS-WEAK-CIPHER", "TLS-NO-FORWARD-SECRECY")]
+    passed = Finding("SMTP-BANNER", Status.PASS, Severity.LOW, endpoint, "pass")
+    run = Run(id="r1", started="2026-12-06T10:00:00+00:00", finished="2026-12-06T10:00:02+00:00",
+              tool_version="0", catalog_version="0", resolver="127.0.0.1:53", target={"domain": "example.com"},
+              findings=[*cut, passed])
+    ctx.session.new(Project(name="Gedrosselt", domain="example.com"))
+    ctx.runner.finished.emit(run)
+    text = window.pages["run"].state.text()
+    assert text.startswith("Fertig nach")
+    assert ("192.0.2.25 hat Verbindungen des Audits abgelehnt, weil es zu oft verbunden hat; 2 Ergebnisse sind "
+            "deshalb nicht getestet. Mit einer Pause zwischen Verbindungen") in text
+    assert text.count("192.0.2.25") == 1

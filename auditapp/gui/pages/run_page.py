@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from auditapp.catalog import catalog
 from auditapp.catalog.wording import severity_label
+from auditapp.core.limits import connection_limited
 from auditapp.core.model import Finding, Run, Status
 from auditapp.core.review_layer import ReviewLayer, run_summary
 from auditapp.gui import i18n
@@ -267,8 +268,12 @@ class RunPage(Page):
             done, total = _evaluated(run)
             self.state.setText(tr("run.cancelled", elapsed=self._elapsed(), done=done, total=total))
         else:
-            self.state.setText(tr("run.finished", elapsed=self._elapsed(), open=summary.open,
-                                  accepted=summary.accepted, passed=summary.passed, untested=summary.untested))
+            # A connection limit is the one refusal the auditor can avoid alone: said here, once per server.
+            limited = [tr("run.connection_limited", server=address, count=count)
+                       for address, count in connection_limited(run).items()]
+            self.state.setText(" ".join([tr("run.finished", elapsed=self._elapsed(), open=summary.open,
+                                            accepted=summary.accepted, passed=summary.passed,
+                                            untested=summary.untested), *limited]))
         self._update_buttons()
 
     def _show_progress_of(self, run: Run | None) -> None:
