@@ -268,10 +268,10 @@ class RunPage(Page):
             done, total = _evaluated(run)
             self.state.setText(tr("run.cancelled", elapsed=self._elapsed(), done=done, total=total))
         else:
-            # A connection limit is the one refusal the auditor can avoid alone: said here, once per server.
+            # A connection limit is the one refusal the auditor can avoid alone: a line of its own per server.
             limited = [tr("run.connection_limited", server=address, count=count)
                        for address, count in connection_limited(run).items()]
-            self.state.setText(" ".join([tr("run.finished", elapsed=self._elapsed(), open=summary.open,
+            self.state.setText("\n".join([tr("run.finished", elapsed=self._elapsed(), open=summary.open,
                                             accepted=summary.accepted, passed=summary.passed,
                                             untested=summary.untested), *limited]))
         self._update_buttons()
